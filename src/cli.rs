@@ -1,0 +1,65 @@
+//! Command-line definitions and dispatch. `main.rs` only parses and reports errors.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::token::SigningAlgorithm;
+
+/// revbench: what it costs, and what it buys, to revoke JWTs at logout.
+#[derive(Debug, Parser)]
+#[command(name = "revbench", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the reference auth server with one revocation store.
+    Serve(ServeArgs),
+}
+
+/// `revbench serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Revocation store URL: none:, naive:, memory:, redis://host:port/db,
+    /// mongodb://host:port/db or postgres://user@host:port/db.
+    #[arg(long, default_value = "memory:")]
+    pub store: String,
+
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Lifetime of issued tokens, e.g. 15m, 30s.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Let requests through when the store cannot answer (each one is counted in /stats).
+    #[arg(long)]
+    pub fail_open: bool,
+
+    /// Signature algorithm; HS256 reads its secret from REVBENCH_JWT_SECRET (32+ bytes).
+    #[arg(long, value_enum, default_value_t = SigningAlgorithm::Hs256)]
+    pub algorithm: SigningAlgorithm,
+
+    /// Mark the token cookie `Secure` (for a server behind HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+/// Parses `15m`, `30s`, `1h 30m`, … with a message naming the expected form.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    humantime::parse_duration(raw)
+        .map_err(|e| format!("`{raw}` is not a duration ({e}); use e.g. 30s, 15m, 1h"))
+}
+
+/// Runs the command; the exit code is 0 on success.
+pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => crate::server::serve::serve(args).await.map(|()| ExitCode::SUCCESS),
+    }
+}

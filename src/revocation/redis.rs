@@ -1,0 +1,166 @@
+//! `redis://host:port/db?prefix=P` — one key per revoked jti, `SET P<jti> "" EXAT <exp>`,
+//! checked with `EXISTS`: one round trip per request. Redis drops the key at `exp` (lazily on
+//! access, and by its active expire cycle in the background).
+//!
+//! `stats()` reports `DBSIZE` of the selected database (every key in it, not only this
+//! prefix: give measurements a database of their own) and `used_memory` from `INFO memory`
+//! (the whole server).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::url_params::StoreUrl;
+use super::{Capabilities, Jti, RevocationStore, StoreError, StoreStats};
+use crate::token::UnixSeconds;
+
+/// Key prefix used when the URL sets none.
+pub const DEFAULT_PREFIX: &str = "revbench:revoked:";
+
+const BACKEND: &str = "redis";
+const FIX: &str = "start Redis (`docker compose up -d redis` or `redis-server`) or pass another \
+                   --store URL";
+/// How long a check may wait for Redis before it counts as a store error.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+const SCAN_BATCH: usize = 1000;
+
+/// A Redis-backed revocation list over one reconnecting, multiplexed connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    // ConnectionManager multiplexes every request over one connection and reconnects in the
+    // background after a failure; cloning it is cheap (an Arc).
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl RedisStore {
+    /// Connects and checks the server answers `PING`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut parsed = StoreUrl::parse(url)?;
+        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
+        if prefix.contains(['*', '?', '[', ']', '\\']) {
+            return Err(parsed.bad(format!("prefix `{prefix}` must not contain glob characters")));
+        }
+        let client = redis::Client::open(parsed.for_driver().as_str())
+            .map_err(|e| parsed.bad(e.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        let unreachable = |reason: String| StoreError::Unreachable {
+            backend: BACKEND,
+            url: parsed.original().to_string(),
+            reason,
+            fix: FIX,
+        };
+        let conn = tokio::time::timeout(
+            CONNECT_TIMEOUT * 3,
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| unreachable("timed out".to_string()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+        let store = Self { conn, prefix };
+        store.health().await.map_err(|e| unreachable(e.to_string()))?;
+        Ok(store)
+    }
+
+    /// The key prefix in use.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The connection, for bulk work such as pipelined fills.
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// The key for `jti`.
+    pub fn key(&self, jti: Jti) -> String {
+        format!("{}{jti}", self.prefix)
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        cmd.query_async(&mut self.conn.clone()).await.map_err(|e| StoreError::backend(BACKEND, e))
+    }
+}
+
+#[async_trait]
+impl RevocationStore for RedisStore {
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { remembers: true, expires: true, shared: true }
+    }
+
+    async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(expires_at);
+        self.query::<()>(&cmd).await
+    }
+
+    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(self.key(jti));
+        Ok(self.query::<u64>(&cmd).await? > 0)
+    }
+
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        let entries: u64 = self.query(&redis::cmd("DBSIZE")).await?;
+        let mut info = redis::cmd("INFO");
+        info.arg("memory");
+        let info: String = self.query(&info).await?;
+        Ok(StoreStats { entries: Some(entries), bytes: info_field(&info, "used_memory") })
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
+    }
+
+    /// Deletes every key under this store's prefix (SCAN + UNLINK in batches).
+    async fn clear(&self) -> Result<(), StoreError> {
+        let pattern = format!("{}*", self.prefix);
+        let mut cursor: u64 = 0;
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
+            let (next, keys): (u64, Vec<String>) = self.query(&scan).await?;
+            if !keys.is_empty() {
+                let mut unlink = redis::cmd("UNLINK");
+                unlink.arg(keys);
+                self.query::<u64>(&unlink).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// Reads `name:value` from an `INFO` reply.
+pub(crate) fn info_field(info: &str, name: &str) -> Option<u64> {
+    info.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| value.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// INFO parsing finds exact field names only.
+    #[test]
+    fn info_field_parses_exact_names() {
+        let info = "# Memory\r\nused_memory:1024\r\nused_memory_human:1.00K\r\n";
+        assert_eq!(info_field(info, "used_memory"), Some(1024));
+        assert_eq!(info_field(info, "used_memory_rss"), None);
+    }
+}

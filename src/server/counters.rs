@@ -1,0 +1,55 @@
+//! Counters the server keeps about its revocation checks, reported by `/stats`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// Monotonic counters, updated with relaxed atomics (each is independent; readers only need
+/// eventually consistent totals).
+#[derive(Debug, Default)]
+pub struct Counters {
+    checks: AtomicU64,
+    revoked_hits: AtomicU64,
+    store_errors: AtomicU64,
+    fail_open_passes: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountersSnapshot {
+    /// Revocation checks asked of the store.
+    pub checks: u64,
+    /// Checks that found the token revoked (the request got 401).
+    pub revoked_hits: u64,
+    /// Store calls that failed (checks, revokes).
+    pub store_errors: u64,
+    /// Requests let through without an answer from the store (`--fail-open` only).
+    pub fail_open_passes: u64,
+}
+
+impl Counters {
+    pub fn check(&self) {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn revoked_hit(&self) {
+        self.revoked_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn store_error(&self) {
+        self.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn fail_open_pass(&self) {
+        self.fail_open_passes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> CountersSnapshot {
+        CountersSnapshot {
+            checks: self.checks.load(Ordering::Relaxed),
+            revoked_hits: self.revoked_hits.load(Ordering::Relaxed),
+            store_errors: self.store_errors.load(Ordering::Relaxed),
+            fail_open_passes: self.fail_open_passes.load(Ordering::Relaxed),
+        }
+    }
+}

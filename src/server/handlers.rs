@@ -1,0 +1,163 @@
+//! One function per route.
+
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+
+use super::auth::COOKIE_NAME;
+use super::{ApiError, CountersSnapshot, SharedState};
+use crate::revocation::{Capabilities, StoreStats};
+use crate::token::{fingerprint, now_secs};
+
+/// Longest username accepted at `/login`.
+pub const MAX_USERNAME_BYTES: usize = 256;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MeResponse {
+    pub sub: String,
+    pub jti: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeRequest {
+    pub token: Option<String>,
+}
+
+/// The body of `GET /stats`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatsResponse {
+    pub store: String,
+    pub capabilities: Capabilities,
+    #[serde(flatten)]
+    pub stats: StoreStats,
+    /// Set when the store could not report its stats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats_error: Option<String>,
+    #[serde(flatten)]
+    pub counters: CountersSnapshot,
+}
+
+fn cookie(state: &SharedState, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE_NAME}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Strict{secure}"
+    );
+    HeaderValue::from_str(&cookie).expect("tokens and numbers are valid header text")
+}
+
+pub async fn login(
+    State(state): State<SharedState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let username = request.username.trim();
+    if username.is_empty() || username.len() > MAX_USERNAME_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "username must be 1 to {MAX_USERNAME_BYTES} bytes"
+        )));
+    }
+    let ttl = state.config.token_ttl.as_secs().max(1);
+    let (token, _) = state.keys.issue(username, now_secs(), ttl);
+    let body = LoginResponse {
+        access_token: token.clone(),
+        token_type: "Bearer".to_string(),
+        expires_in: ttl,
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie(&state, &token, ttl));
+    Ok(response)
+}
+
+pub async fn me(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Json<MeResponse>, ApiError> {
+    let caller = state.authenticate(&headers).await?;
+    Ok(Json(MeResponse { sub: caller.claims.sub, jti: caller.claims.jti }))
+}
+
+pub async fn logout(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = state.authenticate(&headers).await?;
+    state.store.revoke(caller.jti, caller.claims.exp).await.map_err(|e| {
+        state.counters.store_error();
+        ApiError::store_unavailable(&e)
+    })?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie(&state, "", 0));
+    Ok(response)
+}
+
+/// RFC 7009 §2.2: an invalid or expired token is answered 200 too (there is nothing to revoke,
+/// and the answer must not tell an attacker which tokens are valid).
+pub async fn revoke(
+    State(state): State<SharedState>,
+    form: Result<Form<RevokeRequest>, FormRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Form(request) = form.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let token = request
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("form field `token` is required"))?;
+    let Ok((claims, jti)) = state.keys.verify(&token, now_secs()) else {
+        eprintln!("revoke: ignored an invalid token (fingerprint {})", fingerprint(&token));
+        return Ok(StatusCode::OK);
+    };
+    state.store.revoke(jti, claims.exp).await.map_err(|e| {
+        state.counters.store_error();
+        ApiError::store_unavailable(&e)
+    })?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn healthz(State(state): State<SharedState>) -> Response {
+    match state.store.health().await {
+        Ok(()) => {
+            Json(serde_json::json!({ "status": "ok", "store": state.store.name() })).into_response()
+        }
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({
+                "status": "unavailable",
+                "store": state.store.name(),
+                "error": e.to_string(),
+            })),
+        )
+            .into_response(),
+    }
+}
+
+pub async fn stats(State(state): State<SharedState>) -> Json<StatsResponse> {
+    let (stats, stats_error) = match state.store.stats().await {
+        Ok(stats) => (stats, None),
+        Err(e) => (StoreStats::default(), Some(e.to_string())),
+    };
+    Json(StatsResponse {
+        store: state.store.name().to_string(),
+        capabilities: state.store.capabilities(),
+        stats,
+        stats_error,
+        counters: state.counters.snapshot(),
+    })
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such route")
+}

@@ -1,0 +1,258 @@
+//! The reference server over real HTTP on loopback: the replay loophole and its fix, fail
+//! closed on a dead store, and JSON errors for bad input.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, login, me, Forwarder, TestServer};
+use revbench::revocation::{open, SharedStore};
+use revbench::server::{ServerConfig, StatsResponse};
+use revbench::token::{now_secs, Claims, TokenKeys};
+
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+fn redis_required() -> bool {
+    std::env::var("REVBENCH_REQUIRE_REDIS").is_ok_and(|v| v == "1")
+}
+
+fn redis_target() -> std::net::SocketAddr {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| REDIS_URL.to_string());
+    let parsed = url::Url::parse(&url).unwrap();
+    let host = parsed.host_str().unwrap_or("127.0.0.1");
+    let port = parsed.port().unwrap_or(6379);
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).unwrap().next().unwrap()
+}
+
+/// Opens Redis with a fresh prefix, or `None` (printing why) when it is not running.
+async fn redis_store(via: Option<std::net::SocketAddr>) -> Option<SharedStore> {
+    let prefix =
+        format!("revbench-e2e-{}:", &revbench::revocation::Jti::random().to_string()[..12]);
+    let addr = via.unwrap_or_else(redis_target);
+    match open(&format!("redis://{addr}/0?prefix={prefix}")).await {
+        Ok(store) => Some(store),
+        Err(e) if redis_required() => panic!("REVBENCH_REQUIRE_REDIS=1 but {e}"),
+        Err(e) => {
+            println!("skipped: {e}");
+            None
+        }
+    }
+}
+
+/// Login, copy the token, logout, replay the copy: what each store answers to the replay.
+async fn replay_status(store: SharedStore) -> u16 {
+    let server = TestServer::start(store).await;
+    let client = client();
+    let token = login(&client, &server, "alice").await;
+    assert_eq!(me(&client, &server, &token).await.0, 200);
+    let logout = client.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(logout.status(), 204);
+    let cookie = logout.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("token=;") && cookie.contains("Max-Age=0"), "{cookie}");
+    let (status, body) = me(&client, &server, &token).await;
+    if status == 401 {
+        assert_eq!(body["error"], "token has been revoked");
+    }
+    status
+}
+
+/// With `none:` the copied token still works after logout: the loophole, asserted.
+#[tokio::test]
+async fn none_accepts_replay_after_logout() {
+    assert_eq!(replay_status(open("none:").await.unwrap()).await, 200);
+}
+
+/// naive, memory and redis refuse the copied token after logout.
+#[tokio::test]
+async fn revocation_stores_refuse_replay_after_logout() {
+    for url in ["naive:", "memory:"] {
+        assert_eq!(replay_status(open(url).await.unwrap()).await, 401, "{url}");
+    }
+    if let Some(store) = redis_store(None).await {
+        assert_eq!(replay_status(store.clone()).await, 401, "redis");
+        store.clear().await.unwrap();
+    }
+}
+
+/// Login sets an HttpOnly, SameSite=Strict cookie that authenticates on its own.
+#[tokio::test]
+async fn login_cookie_authenticates() {
+    let server = TestServer::start(open("memory:").await.unwrap()).await;
+    let response = client()
+        .post(server.url("/login"))
+        .json(&serde_json::json!({ "username": "bob" }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let token = cookie.trim_start_matches("token=").split(';').next().unwrap();
+    let me = client()
+        .get(server.url("/api/me"))
+        .header("cookie", format!("token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let body: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(body["sub"], "bob");
+}
+
+/// `/revoke` (RFC 7009 style) revokes a token; an invalid one is answered 200 and changes nothing.
+#[tokio::test]
+async fn revoke_endpoint() {
+    let server = TestServer::start(open("memory:").await.unwrap()).await;
+    let client = client();
+    let token = login(&client, &server, "carol").await;
+    let status = |form: &'static [(&str, &str)]| {
+        let request = client.post(server.url("/revoke")).form(form);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&[("token", "not-a-token")]).await, 200);
+    assert_eq!(status(&[("other", "x")]).await, 400);
+    let revoked =
+        client.post(server.url("/revoke")).form(&[("token", &token)]).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(me(&client, &server, &token).await.0, 401);
+    let stats: StatsResponse =
+        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats.counters.revoked_hits, 1);
+    assert_eq!(stats.stats.entries, Some(1));
+}
+
+/// Malformed, forged, `alg: none`, expired and oversized tokens get 401 with a JSON error.
+#[tokio::test]
+async fn bad_tokens_get_401_json() {
+    let server = TestServer::start(open("memory:").await.unwrap()).await;
+    let client = client();
+    let good = login(&client, &server, "dave").await;
+    let now = now_secs();
+    let forged = TokenKeys::hs256(&[9u8; 32]).unwrap().issue("dave", now, 60).0;
+    let claims = |exp| Claims { sub: "dave".into(), jti: "0".repeat(32), iat: now - 100, exp };
+    let expired = server.keys.sign(&claims(now - 1));
+    let b64 = |s: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    };
+    let payload = b64(&serde_json::to_string(&claims(now + 600)).unwrap());
+    let alg_none = format!("{}.{payload}.", b64(r#"{"alg":"none","typ":"JWT"}"#));
+    let mut flipped = good.clone().into_bytes();
+    let last = flipped.len() - 2;
+    flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let oversized = format!("{good}{}", "A".repeat(5000));
+    let cases = [
+        ("garbage", "garbage".to_string()),
+        ("two segments", "abc.def".to_string()),
+        ("forged", forged),
+        ("alg none", alg_none),
+        ("expired", expired),
+        ("flipped signature", flipped),
+        ("oversized", oversized),
+    ];
+    for (name, token) in cases {
+        let (status, body) = me(&client, &server, &token).await;
+        assert_eq!(status, 401, "{name}");
+        assert!(body["error"].is_string(), "{name}: {body}");
+    }
+    let no_token = client.get(server.url("/api/me")).send().await.unwrap();
+    assert_eq!(no_token.status(), 401);
+    assert_eq!(me(&client, &server, &good).await.0, 200, "server still serves");
+}
+
+/// Bad login bodies are refused with 4xx and a JSON error.
+#[tokio::test]
+async fn bad_login_bodies_get_4xx_json() {
+    let server = TestServer::start(open("none:").await.unwrap()).await;
+    let client = client();
+    let cases: [(&str, &str, u16); 4] = [
+        ("application/json", "{not json", 400),
+        ("application/json", r#"{"username": ""}"#, 400),
+        ("application/json", r#"{"name": "x"}"#, 422),
+        ("text/plain", r#"{"username": "x"}"#, 415),
+    ];
+    for (content_type, body, expected) in cases {
+        let response = client
+            .post(server.url("/login"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{body}");
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert!(json["error"].is_string(), "{json}");
+    }
+}
+
+/// A Redis that stops answering gives 503 (never 200), `/healthz` says so, the failures are
+/// counted, and the server recovers by itself when Redis is back.
+#[tokio::test]
+async fn dead_store_fails_closed_and_recovers() {
+    let mut forwarder = Forwarder::start(redis_target()).await;
+    let Some(store) = redis_store(Some(forwarder.addr)).await else { return };
+    let server = TestServer::start(store).await;
+    let client = client();
+    let live = login(&client, &server, "erin").await;
+    let revoked = login(&client, &server, "erin").await;
+    let logout = client.post(server.url("/logout")).bearer_auth(&revoked).send().await.unwrap();
+    assert_eq!(logout.status(), 204);
+
+    forwarder.cut();
+    for token in [&live, &revoked, &live] {
+        let (status, body) = me(&client, &server, token).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("revocation store unavailable"));
+    }
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    let stats: StatsResponse =
+        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    assert!(stats.counters.store_errors >= 3, "{stats:?}");
+    assert_eq!(stats.counters.fail_open_passes, 0);
+
+    forwarder.restore().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = me(&client, &server, &live).await.0;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "only 503 while recovering");
+        assert!(tokio::time::Instant::now() < deadline, "no recovery within 5 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(me(&client, &server, &revoked).await.0, 401, "revocation survived the outage");
+    server.state.store.clear().await.unwrap();
+}
+
+/// With fail-open, a dead store lets requests through and counts each one.
+#[tokio::test]
+async fn fail_open_passes_are_counted() {
+    let mut forwarder = Forwarder::start(redis_target()).await;
+    let Some(store) = redis_store(Some(forwarder.addr)).await else { return };
+    let config = ServerConfig { fail_open: true, ..ServerConfig::default() };
+    let server = TestServer::start_with(store, config).await;
+    let client = client();
+    let token = login(&client, &server, "frank").await;
+    forwarder.cut();
+    for _ in 0..3 {
+        assert_eq!(me(&client, &server, &token).await.0, 200);
+    }
+    let stats: StatsResponse =
+        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats.counters.fail_open_passes, 3, "{stats:?}");
+    assert_eq!(stats.counters.store_errors, 3, "{stats:?}");
+}
+
+/// Shutdown completes and the server returns cleanly.
+#[tokio::test]
+async fn graceful_shutdown_returns_ok() {
+    let server = TestServer::start(open("memory:").await.unwrap()).await;
+    let health = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    tokio::time::timeout(Duration::from_secs(5), server.shutdown()).await.unwrap().unwrap();
+}
