@@ -20,6 +20,50 @@ pub struct Cli {
 pub enum Command {
     /// Run the reference auth server with one revocation store.
     Serve(ServeArgs),
+    /// Measure every store under load, in interleaved rounds, and write results.json.
+    Run(RunArgs),
+}
+
+/// `revbench run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Scenario name (built-in) or path to a .toml file; repeat for several.
+    /// Default: steady, logout-replay, replicas, restart.
+    #[arg(long = "scenario", value_name = "NAME|PATH")]
+    pub scenarios: Vec<String>,
+
+    /// Comma-separated store URLs. Default: none:, naive:, memory:, plus Redis, PostgreSQL
+    /// and MongoDB at REDIS_URL / POSTGRES_URL / MONGODB_URL or their standard local ports.
+    #[arg(long, value_delimiter = ',')]
+    pub stores: Vec<String>,
+
+    /// Measured time per store, scenario and round (overrides the scenarios' own).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Interleaved rounds (default 3; 2 with --quick).
+    #[arg(long)]
+    pub rounds: Option<usize>,
+
+    /// Output directory (default reports/<UTC timestamp>/).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+
+    /// A short run: 1 s per measurement, 2 rounds.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Put the servers and the load client on separate CPUs.
+    #[arg(long)]
+    pub pin: bool,
+
+    /// Add this delay before every revocation check in the servers (e.g. 1ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub inject_latency: Option<Duration>,
+
+    /// Do not draw the progress bar or per-measurement lines.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// `revbench serve`.
@@ -49,6 +93,11 @@ pub struct ServeArgs {
     /// Mark the token cookie `Secure` (for a server behind HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+
+    /// Add this delay before every revocation check (proves the harness sees a known
+    /// slowdown), e.g. 2ms.
+    #[arg(long, value_parser = parse_duration)]
+    pub inject_latency: Option<Duration>,
 }
 
 /// Parses `15m`, `30s`, `1h 30m`, … with a message naming the expected form.
@@ -61,5 +110,6 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::server::serve::serve(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => crate::load::command::run(args).await.map(|()| ExitCode::SUCCESS),
     }
 }

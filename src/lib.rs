@@ -29,6 +29,9 @@
 //! ```
 
 pub mod cli;
+pub mod environment;
+pub mod load;
+pub mod results;
 pub mod revocation;
 pub mod server;
 pub mod token;

@@ -14,6 +14,7 @@ use thiserror::Error;
 use crate::token::UnixSeconds;
 
 pub mod conformance;
+mod delayed;
 mod jti;
 mod memory;
 mod mongo;
@@ -23,6 +24,7 @@ mod postgres;
 mod redis;
 mod url_params;
 
+pub use delayed::{precise_sleep, DelayedStore};
 pub use jti::Jti;
 pub use memory::MemoryStore;
 pub use mongo::MongoStore;
@@ -106,6 +108,11 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// Whether the backend answers; used by `/healthz`.
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// The backend server's version, for the run's environment block (`None` in-process).
+    async fn server_version(&self) -> Option<String> {
+        None
     }
 
     /// Removes every entry this store owns (its key prefix, collection or table), so a

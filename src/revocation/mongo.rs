@@ -49,10 +49,12 @@ impl MongoStore {
         let database = client.database(&database);
         let collection = database.collection::<Document>(COLLECTION);
         let store = Self { database, collection };
+        // The driver's error carries the whole topology description; the first clause says
+        // what happened ("Server selection timeout: No available servers").
         let unreachable = |e: StoreError| StoreError::Unreachable {
             backend: BACKEND,
             url: url.to_string(),
-            reason: e.to_string(),
+            reason: e.to_string().split(". Topology:").next().unwrap_or_default().to_string(),
             fix: FIX,
         };
         store.health().await.map_err(unreachable)?;
@@ -138,6 +140,11 @@ impl RevocationStore for MongoStore {
 
     async fn health(&self) -> Result<(), StoreError> {
         self.database.run_command(doc! { "ping": 1 }).await.map(|_| ()).map_err(backend_error)
+    }
+
+    async fn server_version(&self) -> Option<String> {
+        let info = self.database.run_command(doc! { "buildInfo": 1 }).await.ok()?;
+        info.get_str("version").ok().map(|v| format!("MongoDB {v}"))
     }
 
     async fn clear(&self) -> Result<(), StoreError> {

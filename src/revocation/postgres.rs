@@ -292,6 +292,12 @@ impl RevocationStore for PostgresStore {
         timed(conn.client.simple_query("SELECT 1")).await.map(|_| ())
     }
 
+    async fn server_version(&self) -> Option<String> {
+        let conn = self.conn().await.ok()?;
+        let row = timed(conn.client.query_one("SHOW server_version", &[])).await.ok()?;
+        Some(format!("PostgreSQL {}", row.get::<_, String>(0)))
+    }
+
     async fn clear(&self) -> Result<(), StoreError> {
         let conn = self.conn().await?;
         timed(conn.client.batch_execute(&format!("TRUNCATE {}", self.settings.table))).await

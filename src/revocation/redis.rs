@@ -123,6 +123,15 @@ impl RevocationStore for RedisStore {
         self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
     }
 
+    async fn server_version(&self) -> Option<String> {
+        let mut info = redis::cmd("INFO");
+        info.arg("server");
+        let info: String = self.query(&info).await.ok()?;
+        info.lines()
+            .find_map(|l| l.strip_prefix("redis_version:"))
+            .map(|v| format!("Redis {}", v.trim()))
+    }
+
     /// Deletes every key under this store's prefix (SCAN + UNLINK in batches).
     async fn clear(&self) -> Result<(), StoreError> {
         let pattern = format!("{}*", self.prefix);

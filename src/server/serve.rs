@@ -11,7 +11,10 @@ use crate::token::TokenKeys;
 /// Runs the server the arguments describe until a shutdown signal arrives.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let keys = TokenKeys::for_algorithm(args.algorithm)?;
-    let store = revocation::open(&args.store).await?;
+    let mut store = revocation::open(&args.store).await?;
+    if let Some(delay) = args.inject_latency {
+        store = std::sync::Arc::new(revocation::DelayedStore::new(store, delay));
+    }
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}; pick another --addr", args.addr))?;

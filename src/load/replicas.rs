@@ -1,0 +1,159 @@
+//! Reference server replicas as separate `revbench serve` processes on free loopback ports.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::server::StatsResponse;
+
+/// How long a replica may take to print its address and answer `/healthz`.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a replica may take to exit after SIGTERM before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to start each replica.
+#[derive(Debug, Clone)]
+pub struct ReplicaSpec {
+    /// The `revbench` executable.
+    pub exe: PathBuf,
+    pub store_url: String,
+    pub token_ttl: Duration,
+    /// Shared by every replica so a token issued by one verifies on the others.
+    pub jwt_secret: String,
+    pub inject_latency: Option<Duration>,
+    pub fail_open: bool,
+    /// CPUs the servers may run on (`--pin`), or `None` for anywhere.
+    pub cpus: Option<Vec<usize>>,
+}
+
+#[derive(Debug, Error)]
+pub enum ReplicaError {
+    #[error("cannot start `{exe} serve`: {reason}")]
+    Spawn { exe: String, reason: String },
+    #[error("replica for {store} did not come up: {reason}")]
+    NotReady { store: String, reason: String },
+}
+
+/// One running replica.
+pub struct Replica {
+    child: Child,
+    pub base_url: String,
+    pub pid: u32,
+}
+
+impl ReplicaSpec {
+    /// Starts one replica and waits until `/healthz` answers 200.
+    pub async fn start(&self, http: &reqwest::Client) -> Result<Replica, ReplicaError> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("serve")
+            .args(["--store", &self.store_url, "--addr", "127.0.0.1:0"])
+            .arg("--token-ttl")
+            .arg(format!("{}s", self.token_ttl.as_secs().max(1)))
+            .env(crate::token::SECRET_ENV, &self.jwt_secret)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(delay) = self.inject_latency {
+            cmd.arg("--inject-latency").arg(format!("{}us", delay.as_micros()));
+        }
+        if self.fail_open {
+            cmd.arg("--fail-open");
+        }
+        if let Some(cpus) = &self.cpus {
+            crate::load::pinning::pin_command(&mut cmd, cpus.clone());
+        }
+        let mut child = cmd.spawn().map_err(|e| ReplicaError::Spawn {
+            exe: self.exe.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let not_ready =
+            |reason: String| ReplicaError::NotReady { store: self.store_url.clone(), reason };
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(START_TIMEOUT, lines.next_line())
+            .await
+            .map_err(|_| not_ready("no address printed within 15 s".to_string()))?
+            .map_err(|e| not_ready(e.to_string()))?
+            .ok_or_else(|| {
+                not_ready("it exited before listening (see its error above)".to_string())
+            })?;
+        let base_url = parse_listening_line(&line)
+            .ok_or_else(|| not_ready(format!("unexpected first line `{line}`")))?;
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let pid = child.id().unwrap_or(0);
+        let replica = Replica { child, base_url, pid };
+        replica.wait_healthy(http).await.map_err(not_ready)?;
+        Ok(replica)
+    }
+}
+
+/// `listening on http://127.0.0.1:PORT store=...` → `http://127.0.0.1:PORT`.
+pub fn parse_listening_line(line: &str) -> Option<String> {
+    let url = line.strip_prefix("listening on ")?.split_whitespace().next()?;
+    url.starts_with("http://").then(|| url.to_string())
+}
+
+impl Replica {
+    async fn wait_healthy(&self, http: &reqwest::Client) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        let mut last = String::new();
+        while tokio::time::Instant::now() < deadline {
+            match http.get(format!("{}/healthz", self.base_url)).send().await {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) => last = format!("/healthz answered {}", r.status()),
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(format!("not healthy within 15 s: {last}"))
+    }
+
+    /// The replica's `/stats`.
+    pub async fn stats(&self, http: &reqwest::Client) -> Option<StatsResponse> {
+        http.get(format!("{}/stats", self.base_url)).send().await.ok()?.json().await.ok()
+    }
+
+    /// Peak resident set size so far (`VmHWM` from `/proc/PID/status`), Linux only.
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+        kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|kb| kb * 1024)
+    }
+
+    /// SIGTERM (graceful shutdown), then SIGKILL if it has not exited in time.
+    pub async fn stop(mut self) {
+        #[cfg(unix)]
+        if self.pid != 0 {
+            // SAFETY: sending a signal to our own child's pid has no memory-safety effects.
+            unsafe {
+                libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        if tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await.is_err() {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The address is read from the server's first line and nothing else is accepted.
+    #[test]
+    fn parses_listening_line() {
+        assert_eq!(
+            parse_listening_line("listening on http://127.0.0.1:4321 store=memory fail_open=false")
+                .as_deref(),
+            Some("http://127.0.0.1:4321")
+        );
+        assert_eq!(parse_listening_line("error: cannot reach redis"), None);
+        assert_eq!(parse_listening_line("listening on ftp://x"), None);
+    }
+}

@@ -1,0 +1,264 @@
+//! The steps a simulated user takes, as goose transactions. Each one is an async closure
+//! over the shared [`LoadContext`]; every request is timed here into the HDR [`Recorder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, TransactionError};
+use goose::prelude::TransactionResult;
+use tokio::time::Instant;
+
+use super::recorder::{Clock, Recorder};
+use super::scenario::StepKind;
+
+/// What every user of one measurement shares.
+pub struct LoadContext {
+    pub recorder: Arc<Recorder>,
+    /// Base URL of each replica.
+    pub replicas: Vec<String>,
+    /// Constant-arrival-rate mode: each user's requests are this far apart.
+    pub per_user_interval: Option<Duration>,
+    /// Number of users (spreads the users' first intended starts over one interval).
+    pub users: usize,
+}
+
+/// Per-user state kept in goose's session data.
+#[derive(Clone, Default)]
+struct Session {
+    token: Option<String>,
+    /// When this user's next request is due (constant-rate mode).
+    next_due: Option<Instant>,
+}
+
+/// A request kind, as named in the results.
+#[derive(Clone, Copy)]
+enum Request {
+    Login,
+    Me,
+    Logout,
+    Replay,
+}
+
+impl Request {
+    fn name(self) -> &'static str {
+        match self {
+            Request::Login => "login",
+            Request::Me => "me",
+            Request::Logout => "logout",
+            Request::Replay => "replay",
+        }
+    }
+
+    fn method(self) -> GooseMethod {
+        match self {
+            Request::Me | Request::Replay => GooseMethod::Get,
+            Request::Login | Request::Logout => GooseMethod::Post,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Request::Login => "/login",
+            Request::Me | Request::Replay => "/api/me",
+            Request::Logout => "/logout",
+        }
+    }
+
+    /// The status a correct server answers.
+    fn expected(self) -> u16 {
+        match self {
+            Request::Login | Request::Me => 200,
+            Request::Logout => 204,
+            Request::Replay => 401,
+        }
+    }
+}
+
+/// A response: its status and body.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl LoadContext {
+    fn replica_of(&self, user: &GooseUser) -> usize {
+        user.weighted_users_index % self.replicas.len()
+    }
+
+    /// In constant-rate mode, waits for this user's next slot and returns when it was due.
+    async fn pace(&self, user: &mut GooseUser) -> Option<Instant> {
+        let interval = self.per_user_interval?;
+        let index = user.weighted_users_index;
+        let session = session(user);
+        let due = *session.next_due.get_or_insert_with(|| {
+            // Stagger users across one interval so arrivals are evenly spaced overall.
+            Instant::now() + interval.mul_f64((index % self.users) as f64 / self.users as f64)
+        });
+        session.next_due = Some(due + interval);
+        tokio::time::sleep_until(due).await;
+        Some(due)
+    }
+
+    /// Sends one request to `replica`, timing it (body included) and recording the outcome.
+    async fn call(
+        &self,
+        user: &mut GooseUser,
+        request: Request,
+        replica: usize,
+        token: Option<&str>,
+    ) -> Result<Option<Answer>, Box<TransactionError>> {
+        let due = self.pace(user).await;
+        let url = format!("{}{}", self.replicas[replica], request.path());
+        let mut builder = user.get_request_builder(&request.method(), &url)?;
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token);
+        }
+        if let Request::Login = request {
+            let name = format!("user-{}", user.weighted_users_index);
+            builder = builder.json(&serde_json::json!({ "username": name }));
+        }
+        let goose_request = GooseRequest::builder()
+            .name(request.name())
+            .set_request_builder(builder)
+            .expect_status_code(request.expected())
+            .build();
+        let started = Instant::now();
+        let response = user.request(goose_request).await?.response;
+        let outcome = match response {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                response.bytes().await.map(|body| Answer { status, body: body.to_vec() })
+            }
+            Err(e) => Err(e),
+        };
+        let recorder = &self.recorder;
+        match outcome {
+            Ok(answer) => {
+                let done = Instant::now();
+                recorder.latency(Clock::Service, request.name(), done - started);
+                if let Some(due) = due {
+                    recorder.latency(Clock::Corrected, request.name(), done - due);
+                }
+                recorder.status(request.name(), answer.status);
+                Ok(Some(answer))
+            }
+            Err(e) => {
+                let kind = if e.is_timeout() {
+                    "timeout"
+                } else if e.is_connect() {
+                    "connect"
+                } else {
+                    "other"
+                };
+                recorder.error(request.name(), kind);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Logs in on `replica`; the new token, if the server gave one.
+    async fn login(
+        &self,
+        user: &mut GooseUser,
+        replica: usize,
+    ) -> Result<Option<String>, Box<TransactionError>> {
+        let Some(answer) = self.call(user, Request::Login, replica, None).await? else {
+            return Ok(None);
+        };
+        if answer.status != 200 {
+            return Ok(None);
+        }
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+        Ok(body["access_token"].as_str().map(str::to_string))
+    }
+
+    /// The user's live token, logging in first when it has none.
+    async fn live_token(
+        &self,
+        user: &mut GooseUser,
+    ) -> Result<Option<String>, Box<TransactionError>> {
+        if let Some(token) = session(user).token.clone() {
+            return Ok(Some(token));
+        }
+        let replica = self.replica_of(user);
+        let token = self.login(user, replica).await?;
+        session(user).token = token.clone();
+        Ok(token)
+    }
+
+    async fn me(&self, user: &mut GooseUser) -> TransactionResult {
+        let Some(token) = self.live_token(user).await? else { return Ok(()) };
+        let replica = self.replica_of(user);
+        if let Some(answer) = self.call(user, Request::Me, replica, Some(&token)).await? {
+            if answer.status == 401 {
+                // Expired or lost: log in again next time.
+                session(user).token = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn relogin(&self, user: &mut GooseUser) -> TransactionResult {
+        let replica = self.replica_of(user);
+        if let Some(token) = session(user).token.take() {
+            self.call(user, Request::Logout, replica, Some(&token)).await?;
+        }
+        let token = self.login(user, replica).await?;
+        session(user).token = token;
+        Ok(())
+    }
+
+    /// Logs a fresh token in and out on `logout_on`; the copy, if logout succeeded.
+    async fn revoked_copy(
+        &self,
+        user: &mut GooseUser,
+        logout_on: usize,
+    ) -> Result<Option<String>, Box<TransactionError>> {
+        let Some(copy) = self.login(user, logout_on).await? else { return Ok(None) };
+        let logout = self.call(user, Request::Logout, logout_on, Some(&copy)).await?;
+        Ok(logout.filter(|a| a.status == 204).map(|_| copy))
+    }
+
+    async fn replay(&self, user: &mut GooseUser, cross_replica: bool) -> TransactionResult {
+        let logout_on = self.replica_of(user);
+        let Some(copy) = self.revoked_copy(user, logout_on).await? else { return Ok(()) };
+        let replay_on =
+            if cross_replica { (logout_on + 1) % self.replicas.len() } else { logout_on };
+        if let Some(answer) = self.call(user, Request::Replay, replay_on, Some(&copy)).await? {
+            self.recorder.replay(answer.status == 200);
+        }
+        Ok(())
+    }
+
+    async fn logout_keep_copy(&self, user: &mut GooseUser) -> TransactionResult {
+        let replica = self.replica_of(user);
+        if let Some(copy) = self.revoked_copy(user, replica).await? {
+            self.recorder.keep_copy(copy);
+        }
+        Ok(())
+    }
+}
+
+fn session(user: &mut GooseUser) -> &mut Session {
+    if user.get_session_data::<Session>().is_none() {
+        user.set_session_data(Session::default());
+    }
+    user.get_session_data_mut::<Session>().expect("session set above")
+}
+
+/// The goose transaction for one step kind.
+pub fn transaction(kind: StepKind, ctx: Arc<LoadContext>) -> Transaction {
+    let function: goose::goose::TransactionFunction = Arc::new(move |user| {
+        let ctx = ctx.clone();
+        Box::pin(async move {
+            match kind {
+                StepKind::Me => ctx.me(user).await,
+                StepKind::Relogin => ctx.relogin(user).await,
+                StepKind::Replay => ctx.replay(user, false).await,
+                StepKind::ReplayCrossReplica => ctx.replay(user, true).await,
+                StepKind::LogoutKeepCopy => ctx.logout_keep_copy(user).await,
+            }
+        })
+    });
+    Transaction::new(function).set_name(kind.name())
+}

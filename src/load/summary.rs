@@ -1,0 +1,41 @@
+//! The table `revbench run` prints at the end: one row per store and scenario (medians).
+
+use std::fmt::Write;
+
+use crate::results::RunResults;
+
+/// A plain-text table of the medians across rounds.
+pub fn table(results: &RunResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{:<14} {:<9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9}",
+        "scenario", "store", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "leak", "peak MiB"
+    );
+    for m in &results.measurements {
+        let Some(median) = &m.median else { continue };
+        let leak =
+            median.leak_rate.map(|l| format!("{:.0}%", l.median * 100.0)).unwrap_or("-".into());
+        let rss = median
+            .server_peak_rss_bytes
+            .map(|b| format!("{:.1}", b.median / (1024.0 * 1024.0)))
+            .unwrap_or("-".into());
+        let _ = writeln!(
+            out,
+            "{:<14} {:<9} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>8} {:>9}",
+            m.scenario,
+            m.store,
+            median.requests_per_sec.median,
+            median.p50_us.median / 1000.0,
+            median.p99_us.median / 1000.0,
+            median.p999_us.median / 1000.0,
+            leak,
+            rss
+        );
+    }
+    for skipped in results.stores.iter().filter(|s| s.status == "skipped") {
+        let _ =
+            writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
+    }
+    out
+}

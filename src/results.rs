@@ -1,0 +1,262 @@
+//! The results schema: plain, documented serde structs that every exporter reads.
+//!
+//! `results.json` is written by `revbench run` (and rewritten after every measurement, so a
+//! crash loses nothing). Readers must check [`SCHEMA_VERSION`]. Times are microseconds
+//! (`_us`), sizes bytes, rates per second.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::environment::Environment;
+use crate::load::scenario::Scenario;
+
+/// Bumped on every incompatible change to these structs.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Percentiles kept for the latency spectrum (HDR-style chart).
+pub const SPECTRUM_PERCENTILES: [f64; 10] =
+    [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0];
+
+/// A whole `revbench run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    pub schema_version: u32,
+    /// RFC 3339 UTC start time.
+    pub started_at: String,
+    /// Set when the run completed; absent in a file rewritten mid-run.
+    pub finished_at: Option<String>,
+    pub environment: Environment,
+    pub config: RunConfig,
+    /// Every store asked for, measured or skipped.
+    pub stores: Vec<StoreStatus>,
+    /// One entry per (store, scenario), rounds in run order.
+    pub measurements: Vec<Measurement>,
+}
+
+/// What was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub scenarios: Vec<Scenario>,
+    pub rounds: usize,
+    pub quick: bool,
+    /// Latency added to every check by `--inject-latency`, if any (µs).
+    pub injected_latency_us: Option<u64>,
+    /// Where the server and the load client ran (`--pin`), e.g. "server: cpu 1, client: cpu 0".
+    pub placement: String,
+}
+
+/// Whether a store was measured, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStatus {
+    /// Short name (`redis`).
+    pub name: String,
+    /// URL as given, with revbench's own per-run parameters.
+    pub url: String,
+    /// `measured` or `skipped`.
+    pub status: String,
+    pub reason: Option<String>,
+    /// The backend server's version (`INFO server`, `SHOW server_version`, `buildInfo`).
+    pub server_version: Option<String>,
+}
+
+/// One store under one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub store: String,
+    pub scenario: String,
+    pub rounds: Vec<RoundResult>,
+    /// The median of each metric across rounds (absent until one round finished).
+    pub median: Option<RoundMedian>,
+}
+
+/// One round of one measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundResult {
+    /// 1-based round number.
+    pub round: usize,
+    /// Position of this measurement in the whole run (1-based), to show interleaving.
+    pub sequence: usize,
+    pub started_at: String,
+    pub elapsed_secs: f64,
+    /// Requests that got a response.
+    pub requests: u64,
+    pub requests_per_sec: f64,
+    /// Latency of every request, from its actual send.
+    pub latency: LatencySummary,
+    /// Per request kind (`me`, `login`, `logout`, `replay`).
+    pub latency_by_request: BTreeMap<String, LatencySummary>,
+    /// Constant-rate mode only: latency from each request's intended start.
+    pub corrected_latency: Option<LatencySummary>,
+    /// Responses by request kind and status, e.g. `"me 200": 1234`.
+    pub statuses: BTreeMap<String, u64>,
+    /// Requests without a response, by request kind and error kind.
+    pub errors: BTreeMap<String, u64>,
+    pub replays_attempted: u64,
+    pub replays_accepted: u64,
+    /// `replays_accepted / replays_attempted`, absent when nothing was replayed.
+    pub leak_rate: Option<f64>,
+    /// Summed over replicas, from `/stats`.
+    pub store_errors: u64,
+    pub fail_open_passes: u64,
+    /// Store entries and bytes at the end, as the store reports them (first replica).
+    pub store_entries: Option<u64>,
+    pub store_bytes: Option<u64>,
+    /// Largest peak resident set (VmHWM) among the replicas.
+    pub server_peak_rss_bytes: Option<u64>,
+}
+
+/// Medians across rounds; min and max show the spread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundMedian {
+    pub requests_per_sec: Spread,
+    pub p50_us: Spread,
+    pub p90_us: Spread,
+    pub p99_us: Spread,
+    pub p999_us: Spread,
+    pub max_us: Spread,
+    pub corrected_p99_us: Option<Spread>,
+    pub leak_rate: Option<Spread>,
+    pub server_peak_rss_bytes: Option<Spread>,
+}
+
+/// The median of a metric over rounds, and its min and max.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// `None` for no values.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Self> {
+        let mut values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median =
+            if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+        Some(Spread { median, min: values[0], max: values[n - 1] })
+    }
+}
+
+/// Latency percentiles of one histogram (µs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub mean_us: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    /// `(percentile, µs)` pairs at [`SPECTRUM_PERCENTILES`].
+    pub spectrum: Vec<(f64, u64)>,
+}
+
+impl LatencySummary {
+    pub fn from_histogram(h: &Histogram<u64>) -> Self {
+        Self {
+            count: h.len(),
+            mean_us: h.mean(),
+            p50_us: h.value_at_quantile(0.50),
+            p90_us: h.value_at_quantile(0.90),
+            p99_us: h.value_at_quantile(0.99),
+            p999_us: h.value_at_quantile(0.999),
+            max_us: h.max(),
+            spectrum: SPECTRUM_PERCENTILES
+                .iter()
+                .map(|p| (*p, h.value_at_quantile(p / 100.0)))
+                .collect(),
+        }
+    }
+}
+
+impl Measurement {
+    /// Recomputes [`Measurement::median`] from the rounds.
+    pub fn update_median(&mut self) {
+        let rounds = &self.rounds;
+        let spread =
+            |f: &dyn Fn(&RoundResult) -> Option<f64>| Spread::of(rounds.iter().filter_map(f));
+        let Some(requests_per_sec) = spread(&|r| Some(r.requests_per_sec)) else {
+            self.median = None;
+            return;
+        };
+        self.median = Some(RoundMedian {
+            requests_per_sec,
+            p50_us: spread(&|r| Some(r.latency.p50_us as f64)).expect("rounds exist"),
+            p90_us: spread(&|r| Some(r.latency.p90_us as f64)).expect("rounds exist"),
+            p99_us: spread(&|r| Some(r.latency.p99_us as f64)).expect("rounds exist"),
+            p999_us: spread(&|r| Some(r.latency.p999_us as f64)).expect("rounds exist"),
+            max_us: spread(&|r| Some(r.latency.max_us as f64)).expect("rounds exist"),
+            corrected_p99_us: spread(&|r| r.corrected_latency.as_ref().map(|l| l.p99_us as f64)),
+            leak_rate: spread(&|r| r.leak_rate),
+            server_peak_rss_bytes: spread(&|r| r.server_peak_rss_bytes.map(|b| b as f64)),
+        });
+    }
+}
+
+/// Why a results file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path} is not a revbench results file: {message}")]
+    NotResults { path: String, message: String },
+    #[error(
+        "{path} has schema_version {found}, this revbench reads {SCHEMA_VERSION}; \
+         re-run `revbench run` with this version or use the revbench that wrote it"
+    )]
+    SchemaMismatch { path: String, found: u64 },
+}
+
+impl RunResults {
+    /// Reads and checks a results file.
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ReadError::Io { path: shown.clone(), source })?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| ReadError::NotResults { path: shown.clone(), message: e.to_string() })?;
+        let found = value.get("schema_version").and_then(|v| v.as_u64()).ok_or_else(|| {
+            ReadError::NotResults { path: shown.clone(), message: "no schema_version".into() }
+        })?;
+        if found != u64::from(SCHEMA_VERSION) {
+            return Err(ReadError::SchemaMismatch { path: shown, found });
+        }
+        serde_json::from_value(value)
+            .map_err(|e| ReadError::NotResults { path: shown, message: e.to_string() })
+    }
+
+    /// Writes the file atomically (temp file + rename), so a crash never leaves half a file.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        write_atomically(path, &serde_json::to_vec_pretty(self).expect("results serialize"))
+    }
+}
+
+/// Writes `bytes` to a sibling temp file, then renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Medians of odd and even counts, with min and max.
+    #[test]
+    fn spread_median_min_max() {
+        let s = Spread::of([3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(Spread::of([1.0, 2.0, 4.0, 10.0]).unwrap().median, 3.0);
+        assert!(Spread::of([]).is_none());
+        assert!(Spread::of([f64::NAN]).is_none());
+    }
+}

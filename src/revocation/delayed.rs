@@ -1,0 +1,93 @@
+//! A wrapper that adds a known delay before every check, so a test can prove the harness sees
+//! a slowdown of a known size (`revbench serve --inject-latency 2ms`).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use super::{Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats};
+use crate::token::UnixSeconds;
+
+/// Delays `is_revoked` by `delay`, then asks the wrapped store.
+pub struct DelayedStore {
+    inner: SharedStore,
+    delay: Duration,
+}
+
+impl DelayedStore {
+    pub fn new(inner: SharedStore, delay: Duration) -> Self {
+        Self { inner, delay }
+    }
+}
+
+/// The timer wheel's resolution: tokio sleeps are rounded up to the next millisecond.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
+/// Waits `delay` precisely: a tokio sleep for all but the last timer tick (so the thread is
+/// free meanwhile), then yields until the deadline. A plain `sleep(2ms)` would take 2–3 ms.
+pub async fn precise_sleep(delay: Duration) {
+    let deadline = Instant::now() + delay;
+    if let Some(coarse) = delay.checked_sub(TIMER_RESOLUTION) {
+        tokio::time::sleep(coarse).await;
+    }
+    while Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[async_trait]
+impl RevocationStore for DelayedStore {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
+        self.inner.revoke(jti, expires_at).await
+    }
+
+    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+        precise_sleep(self.delay).await;
+        self.inner.is_revoked(jti).await
+    }
+
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.inner.stats().await
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.inner.health().await
+    }
+
+    async fn server_version(&self) -> Option<String> {
+        self.inner.server_version().await
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        self.inner.clear().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The check takes the injected delay (within a millisecond) and still answers correctly.
+    #[tokio::test]
+    async fn adds_the_delay_precisely() {
+        let store = DelayedStore::new(
+            std::sync::Arc::new(super::super::NaiveStore::default()),
+            Duration::from_millis(3),
+        );
+        let jti = Jti::random();
+        store.revoke(jti, u64::MAX / 2).await.unwrap();
+        let started = std::time::Instant::now();
+        assert!(store.is_revoked(jti).await.unwrap());
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(3) && took < Duration::from_millis(4), "{took:?}");
+    }
+}
