@@ -21,14 +21,15 @@ impl DelayedStore {
     }
 }
 
-/// The timer wheel's resolution: tokio sleeps are rounded up to the next millisecond.
-const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+/// How early a tokio sleep must end to never overshoot: its timer wheel rounds up to the next
+/// millisecond tick, and waking the task adds more (measured: `sleep(1ms)` takes 1–2 ms).
+const TIMER_SLACK: Duration = Duration::from_millis(2);
 
-/// Waits `delay` precisely: a tokio sleep for all but the last timer tick (so the thread is
-/// free meanwhile), then yields until the deadline. A plain `sleep(2ms)` would take 2–3 ms.
+/// Waits `delay` precisely: a tokio sleep for all but the last [`TIMER_SLACK`] (so the thread
+/// is free meanwhile), then yields until the deadline. A plain `sleep(2ms)` takes 2–3 ms.
 pub async fn precise_sleep(delay: Duration) {
     let deadline = Instant::now() + delay;
-    if let Some(coarse) = delay.checked_sub(TIMER_RESOLUTION) {
+    if let Some(coarse) = delay.checked_sub(TIMER_SLACK).filter(|d| !d.is_zero()) {
         tokio::time::sleep(coarse).await;
     }
     while Instant::now() < deadline {

@@ -1,0 +1,123 @@
+//! `revbench run` end to end with short runs: real server processes, real load, real stores.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use revbench::load::run::{run, RunOptions};
+use revbench::load::scenario::Scenario;
+use revbench::results::{RunResults, SCHEMA_VERSION};
+
+fn redis_url() -> Option<String> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+    let reachable = std::net::TcpStream::connect_timeout(
+        &url::Url::parse(&url).ok()?.socket_addrs(|| Some(6379)).ok()?[0],
+        Duration::from_secs(1),
+    )
+    .is_ok();
+    if !reachable && std::env::var("REVBENCH_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
+        panic!("REVBENCH_REQUIRE_REDIS=1 but {url} does not answer");
+    }
+    if !reachable {
+        println!("skipped redis: {url} does not answer");
+    }
+    reachable.then_some(url)
+}
+
+fn scenario(name: &str, users: usize) -> Scenario {
+    let mut scenario = Scenario::load(name).unwrap();
+    scenario.users = users;
+    scenario
+}
+
+fn options(scenarios: Vec<Scenario>, stores: Vec<String>, rounds: usize) -> RunOptions {
+    let out_dir = std::env::temp_dir()
+        .join(format!("revbench-run-test-{}", revbench::revocation::Jti::random()));
+    RunOptions {
+        scenarios,
+        stores,
+        rounds,
+        duration: Some(Duration::from_secs(1)),
+        out_dir,
+        quick: true,
+        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
+        inject_latency: None,
+        pin: false,
+        progress: false,
+    }
+}
+
+fn leak(results: &RunResults, store: &str, scenario: &str) -> (u64, u64) {
+    let m = results
+        .measurements
+        .iter()
+        .find(|m| m.store == store && m.scenario == scenario)
+        .unwrap_or_else(|| panic!("no measurement for {store} under {scenario}"));
+    m.rounds.iter().fold((0, 0), |(a, l), r| (a + r.replays_attempted, l + r.replays_accepted))
+}
+
+/// Replays leak as the design says: always with none:, never on one server with a store; on
+/// three replicas and after a restart only the in-process stores leak, Redis never does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leak_rates_by_store_and_topology() {
+    let mut stores = vec!["none:".to_string(), "memory:".to_string()];
+    stores.extend(redis_url());
+    let scenarios =
+        vec![scenario("logout-replay", 2), scenario("replicas", 3), scenario("restart", 2)];
+    let options = options(scenarios, stores, 1);
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+
+    let (attempted, accepted) = leak(&results, "none", "logout-replay");
+    assert!(attempted > 0 && accepted == attempted, "none: {accepted}/{attempted}");
+    let (attempted, accepted) = leak(&results, "memory", "logout-replay");
+    assert!(attempted > 0 && accepted == 0, "memory one server: {accepted}/{attempted}");
+    let (attempted, accepted) = leak(&results, "memory", "replicas");
+    assert!(attempted > 0 && accepted > 0, "memory three replicas: {accepted}/{attempted}");
+    let (attempted, accepted) = leak(&results, "memory", "restart");
+    assert!(attempted > 0 && accepted > 0, "memory after restart: {accepted}/{attempted}");
+    if results.stores.iter().any(|s| s.name == "redis" && s.status == "measured") {
+        for scenario in ["logout-replay", "replicas", "restart"] {
+            let (attempted, accepted) = leak(&results, "redis", scenario);
+            assert!(attempted > 0 && accepted == 0, "redis {scenario}: {accepted}/{attempted}");
+        }
+    }
+    let written = RunResults::read(&out.join("results.json")).unwrap();
+    assert_eq!(written.measurements.len(), 3 * results.stores.len());
+    assert_eq!(written.finished_at, results.finished_at);
+    assert!(written.finished_at.is_some());
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// Rounds interleave stores (A, B, A, B), each measurement keeps every round and a median,
+/// and an unreachable store is listed as skipped with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rounds_interleave_and_unreachable_stores_are_skipped() {
+    let stores = vec!["none:".to_string(), "naive:".to_string(), "redis://127.0.0.1:1".to_string()];
+    let options = options(vec![scenario("check-only", 2)], stores, 2);
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+    assert_eq!(results.schema_version, SCHEMA_VERSION);
+    let order: Vec<(usize, &str)> = {
+        let mut all: Vec<(usize, &str)> = results
+            .measurements
+            .iter()
+            .flat_map(|m| m.rounds.iter().map(move |r| (r.sequence, m.store.as_str())))
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(order, vec![(1, "none"), (2, "naive"), (3, "none"), (4, "naive")]);
+    for m in &results.measurements {
+        assert_eq!(m.rounds.len(), 2);
+        let median = m.median.as_ref().unwrap();
+        assert!(median.requests_per_sec.min <= median.requests_per_sec.median);
+        assert!(m
+            .rounds
+            .iter()
+            .all(|r| r.requests > 0 && r.statuses.get("me 200").copied().unwrap_or(0) > 0));
+    }
+    let skipped = results.stores.iter().find(|s| s.status == "skipped").unwrap();
+    assert_eq!(skipped.name, "redis");
+    assert!(skipped.reason.as_deref().unwrap().contains("127.0.0.1:1"), "{skipped:?}");
+    let _ = std::fs::remove_dir_all(out);
+}
