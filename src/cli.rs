@@ -22,6 +22,47 @@ pub enum Command {
     Serve(ServeArgs),
     /// Measure every store under load, in interleaved rounds, and write results.json.
     Run(RunArgs),
+    /// Write report.md, report.html and charts from a results.json.
+    Report(ReportArgs),
+    /// Compare two results files; exit 1 on a regression beyond threshold and noise.
+    Compare(CompareArgs),
+}
+
+/// `revbench report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A results.json written by `revbench run`.
+    pub results: std::path::PathBuf,
+
+    /// Output directory (default: the results file's directory).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Where criterion's estimates are, for the microbenchmark table.
+    #[arg(long, default_value = crate::report::CRITERION_DIR)]
+    pub criterion_dir: std::path::PathBuf,
+}
+
+/// Output format of `revbench compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Text,
+    Md,
+    Json,
+}
+
+/// `revbench compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The baseline results.json (e.g. from the base branch).
+    pub baseline: std::path::PathBuf,
+    /// The current results.json (e.g. from the candidate branch, same runner).
+    pub current: std::path::PathBuf,
+    /// Largest tolerated worsening of a metric, e.g. 10%.
+    #[arg(long, default_value = "10%", value_parser = crate::compare::parse_threshold)]
+    pub max_regression: f64,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
 }
 
 /// `revbench run`.
@@ -64,6 +105,10 @@ pub struct RunArgs {
     /// Do not draw the progress bar or per-measurement lines.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Do not write report.md, report.html and charts at the end.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// `revbench serve`.
@@ -111,5 +156,33 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::server::serve::serve(args).await.map(|()| ExitCode::SUCCESS),
         Command::Run(args) => crate::load::command::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report(args).map(|()| ExitCode::SUCCESS),
+        Command::Compare(args) => compare(args),
     }
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let results = crate::results::RunResults::read(&args.results)?;
+    let out = args.out.unwrap_or_else(|| {
+        args.results.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+    });
+    let written = crate::report::write(&results, &out, Some(&args.criterion_dir))?;
+    for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "md" || e == "html")) {
+        println!("wrote {}", path.display());
+    }
+    println!("wrote {} charts in {}", written.len() - 2, out.join("charts").display());
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let baseline = crate::results::RunResults::read(&args.baseline)?;
+    let current = crate::results::RunResults::read(&args.current)?;
+    let comparison = crate::compare::compare(&baseline, &current, args.max_regression)?;
+    let text = match args.format {
+        CompareFormat::Text => comparison.text(),
+        CompareFormat::Md => comparison.markdown(),
+        CompareFormat::Json => comparison.json(),
+    };
+    print!("{text}");
+    Ok(if comparison.has_regression() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

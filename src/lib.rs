@@ -29,8 +29,10 @@
 //! ```
 
 pub mod cli;
+pub mod compare;
 pub mod environment;
 pub mod load;
+pub mod report;
 pub mod results;
 pub mod revocation;
 pub mod server;

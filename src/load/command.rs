@@ -11,11 +11,18 @@ use crate::cli::RunArgs;
 
 /// Runs `revbench run` with these arguments.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let no_report = args.no_report;
     let options = options(args)?;
     let out_dir = options.out_dir.clone();
     let results = run::run(options).await?;
     print!("{}", summary::table(&results));
     println!("results: {}", out_dir.join("results.json").display());
+    if !no_report {
+        let criterion = std::path::Path::new(crate::report::CRITERION_DIR);
+        crate::report::write(&results, &out_dir, Some(criterion))?;
+        println!("report: {}", out_dir.join("report.md").display());
+        println!("        {}", out_dir.join("report.html").display());
+    }
     Ok(())
 }
 

@@ -1,0 +1,129 @@
+//! Which charts a report has, built from the results: a latency percentile spectrum and a
+//! throughput chart per scenario, and check latency against store size from criterion.
+
+use std::collections::BTreeMap;
+
+use super::colors;
+use super::criterion::MicroResult;
+use super::plot::{Bar, BarChart, Chart, LineChart, Series, XLabels};
+use crate::results::{Measurement, RoundResult, RunResults};
+
+/// A chart and the file stem it is saved under (`charts/<stem>.svg|png`).
+pub struct NamedChart {
+    pub stem: String,
+    pub chart: Chart,
+}
+
+/// Every chart the results support.
+pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
+    let mut charts = Vec::new();
+    for scenario in &results.config.scenarios {
+        let measurements: Vec<&Measurement> =
+            results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
+        if measurements.is_empty() {
+            continue;
+        }
+        charts.push(NamedChart {
+            stem: format!("latency-{}", scenario.name),
+            chart: spectrum(&scenario.name, &measurements),
+        });
+        charts.push(NamedChart {
+            stem: format!("throughput-{}", scenario.name),
+            chart: throughput(&scenario.name, &measurements),
+        });
+    }
+    if let Some(chart) = check_latency_vs_size(micro) {
+        charts.push(NamedChart { stem: "check-latency-vs-size".to_string(), chart });
+    }
+    charts
+}
+
+/// The round whose p99 is the median of the rounds' p99s (a representative histogram).
+pub fn representative(m: &Measurement) -> Option<&RoundResult> {
+    let mut rounds: Vec<&RoundResult> = m.rounds.iter().collect();
+    rounds.sort_by_key(|r| r.latency.p99_us);
+    rounds.get(rounds.len() / 2).copied()
+}
+
+fn spectrum(scenario: &str, measurements: &[&Measurement]) -> Chart {
+    let series = measurements
+        .iter()
+        .filter_map(|m| {
+            let round = representative(m)?;
+            let latency = round.latency_by_request.get("me").unwrap_or(&round.latency);
+            let points = latency
+                .spectrum
+                .iter()
+                .filter(|(p, _)| *p < 100.0)
+                .map(|(p, us)| (1.0 / (1.0 - p / 100.0), *us as f64 / 1000.0))
+                .collect();
+            Some(Series { name: m.store.clone(), color: colors::of(&m.store), points })
+        })
+        .collect();
+    Chart::Line(LineChart {
+        title: format!("GET /api/me latency by percentile — {scenario}"),
+        x_label: "percentile (log scale)".to_string(),
+        y_label: "latency (ms)".to_string(),
+        x_log: true,
+        x_labels: XLabels::Percentile,
+        series,
+    })
+}
+
+fn throughput(scenario: &str, measurements: &[&Measurement]) -> Chart {
+    let bars = measurements
+        .iter()
+        .filter_map(|m| {
+            let rps = m.median.as_ref()?.requests_per_sec;
+            Some(Bar {
+                name: m.store.clone(),
+                color: colors::of(&m.store),
+                value: rps.median,
+                min: rps.min,
+                max: rps.max,
+            })
+        })
+        .collect();
+    Chart::Bars(BarChart {
+        title: format!("Throughput — {scenario} (median of rounds, whiskers min–max)"),
+        y_label: "requests/s".to_string(),
+        bars,
+    })
+}
+
+/// Parses `is_revoked/<store>/<size>/miss` and `reference/hashset/<size>`.
+pub fn micro_point(id: &str) -> Option<(String, u64, &str)> {
+    let parts: Vec<&str> = id.split('/').collect();
+    match parts.as_slice() {
+        ["is_revoked", store, size, kind] => Some((store.to_string(), size.parse().ok()?, kind)),
+        ["reference", "hashset", size] => Some(("hashset".to_string(), size.parse().ok()?, "miss")),
+        _ => None,
+    }
+}
+
+fn check_latency_vs_size(micro: &[MicroResult]) -> Option<Chart> {
+    let mut by_store: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for result in micro {
+        if let Some((store, size, "miss")) = micro_point(&result.id) {
+            by_store.entry(store).or_default().push((size as f64, result.median_ns));
+        }
+    }
+    if by_store.is_empty() {
+        return None;
+    }
+    let series = by_store
+        .into_iter()
+        .map(|(store, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series { color: colors::of(&store), name: store, points }
+        })
+        .collect();
+    Some(Chart::Line(LineChart {
+        title: "is_revoked (miss) median latency vs store size".to_string(),
+        x_label: "entries in the store (log scale)".to_string(),
+        y_label: "latency (ns)".to_string(),
+        x_log: true,
+        x_labels: XLabels::Count,
+        series,
+    }))
+}

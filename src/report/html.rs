@@ -1,0 +1,101 @@
+//! `report.html`: one self-contained page (inline CSS and SVG charts, no external requests).
+
+use std::fmt::Write;
+
+use super::tables::Table;
+use super::{colors, Exporter, Report};
+
+pub struct Html;
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;\
+margin:2em auto;padding:0 1em;color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;\
+font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}\
+td:first-child,th:first-child{text-align:left}.swatch{display:inline-block;width:.8em;height:.8em;\
+margin-right:.4em;border-radius:2px}.chart svg{max-width:100%;height:auto}.meaning{background:#f6f8fa;\
+padding:.6em 1em;border-left:4px solid #888}";
+
+/// Escapes text for HTML element content and attributes.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn table(t: &Table, swatches: bool) -> String {
+    let mut out = String::from("<table>");
+    if t.headers.iter().any(|h| !h.is_empty()) {
+        out.push_str("<tr>");
+        for h in &t.headers {
+            let _ = write!(out, "<th>{}</th>", escape(h));
+        }
+        out.push_str("</tr>");
+    }
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            if i == 0 && swatches {
+                let _ = write!(
+                    out,
+                    "<td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>",
+                    colors::hex(cell),
+                    escape(cell)
+                );
+            } else {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// Inline SVG needs no namespace declaration in HTML5; dropping it keeps the page free of
+/// any URL at all.
+fn inline_svg(svg: &str) -> String {
+    svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
+        .replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "")
+}
+
+impl Exporter for Html {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn export(&self, report: &Report) -> Vec<u8> {
+        let mut out = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>revbench report</title><style>{STYLE}</style></head><body>\n\
+             <h1>revbench report</h1>\n<p>What each revocation store costs (latency, throughput, \
+             memory) and buys (replayed tokens refused), measured side by side in one run. Medians \
+             across rounds, with min–max where rounds differ.</p>\n<h2>Environment</h2>\n"
+        );
+        out.push_str(&table(&report.environment, false));
+        for section in &report.scenarios {
+            let _ = write!(
+                out,
+                "<h2>Scenario <code>{}</code></h2>\n<p>{}</p>\n",
+                escape(&section.name),
+                escape(&section.description)
+            );
+            out.push_str(&table(&section.table, true));
+            let _ = writeln!(
+                out,
+                "<p class=\"meaning\"><strong>What this means.</strong> {}</p>",
+                escape(&section.meaning)
+            );
+            for chart in
+                report.charts.iter().filter(|c| c.stem.ends_with(&format!("-{}", section.name)))
+            {
+                let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
+            }
+        }
+        if let Some(micro) = &report.micro {
+            out.push_str("<h2>Check latency (criterion microbenchmarks)</h2>\n");
+            out.push_str(&table(micro, false));
+            for chart in report.charts.iter().filter(|c| c.stem == "check-latency-vs-size") {
+                let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
+            }
+        }
+        out.push_str("</body></html>\n");
+        out.into_bytes()
+    }
+}

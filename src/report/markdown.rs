@@ -1,0 +1,56 @@
+//! `report.md`: ready to paste into a pull request or an architecture decision record.
+
+use std::fmt::Write;
+
+use super::tables::Table;
+use super::{Exporter, Report};
+
+pub struct Markdown;
+
+/// A GitHub-flavoured Markdown table (pipes in cells escaped).
+pub fn table(t: &Table) -> String {
+    let cell = |s: &String| s.replace('|', "\\|");
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", t.headers.iter().map(cell).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(t.headers.len()));
+    for row in &t.rows {
+        let _ = writeln!(out, "| {} |", row.iter().map(cell).collect::<Vec<_>>().join(" | "));
+    }
+    out
+}
+
+impl Exporter for Markdown {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn export(&self, report: &Report) -> Vec<u8> {
+        let mut out = String::from("# revbench report\n\n");
+        let _ = writeln!(
+            out,
+            "What each revocation store costs (latency, throughput, memory) and buys (replayed \
+             tokens refused), measured side by side in one run. Latency is from each request's \
+             send to its full response; medians across rounds, with min–max where rounds differ.\n"
+        );
+        out.push_str("## Environment\n\n");
+        out.push_str(&table(&report.environment));
+        for section in &report.scenarios {
+            let _ = write!(out, "\n## Scenario `{}`\n\n{}\n\n", section.name, section.description);
+            out.push_str(&table(&section.table));
+            let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);
+            for chart in
+                report.charts.iter().filter(|c| c.stem.ends_with(&format!("-{}", section.name)))
+            {
+                let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);
+            }
+        }
+        if let Some(micro) = &report.micro {
+            out.push_str("\n## Check latency (criterion microbenchmarks)\n\n");
+            out.push_str(&table(micro));
+            for chart in report.charts.iter().filter(|c| c.stem == "check-latency-vs-size") {
+                let _ = write!(out, "\n![{}](charts/{}.png)\n", chart.title, chart.stem);
+            }
+        }
+        out.into_bytes()
+    }
+}

@@ -1,0 +1,110 @@
+//! Reports: Markdown, a self-contained HTML page and charts (SVG + PNG), all exported from the
+//! one results schema. Each format is one module behind the private [`Exporter`] trait.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::results::RunResults;
+
+mod charts;
+mod colors;
+pub mod criterion;
+mod html;
+mod markdown;
+mod narrative;
+pub mod plot;
+mod tables;
+
+pub use tables::format_ns;
+
+/// A chart, rendered.
+pub struct RenderedChart {
+    pub stem: String,
+    pub title: String,
+    pub svg: String,
+}
+
+/// Everything an exporter formats.
+pub struct Report {
+    pub environment: tables::Table,
+    pub scenarios: Vec<tables::ScenarioSection>,
+    pub micro: Option<tables::Table>,
+    pub charts: Vec<RenderedChart>,
+}
+
+/// One output format.
+trait Exporter {
+    fn file_name(&self) -> &'static str;
+    fn export(&self, report: &Report) -> Vec<u8>;
+}
+
+/// Where criterion keeps its estimates when run from the project directory.
+pub const CRITERION_DIR: &str = "target/criterion";
+
+/// Builds the report content, rendering the charts to SVG.
+pub fn build(results: &RunResults, micro: &[criterion::MicroResult]) -> anyhow::Result<Report> {
+    let charts = charts::all(results, micro)
+        .into_iter()
+        .map(|named| {
+            let svg = plot::svg(&named.chart)
+                .map_err(|e| anyhow::anyhow!("cannot draw chart {}: {e}", named.stem))?;
+            let title = match &named.chart {
+                plot::Chart::Line(l) => l.title.clone(),
+                plot::Chart::Bars(b) => b.title.clone(),
+            };
+            Ok(RenderedChart { stem: named.stem, title, svg })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Report {
+        environment: tables::environment(results),
+        scenarios: tables::scenarios(results),
+        micro: tables::microbenchmarks(micro),
+        charts,
+    })
+}
+
+/// The Markdown text of a report (no files written).
+pub fn markdown(report: &Report) -> String {
+    String::from_utf8(markdown::Markdown.export(report)).expect("markdown is UTF-8")
+}
+
+/// The HTML text of a report (no files written).
+pub fn html(report: &Report) -> String {
+    String::from_utf8(html::Html.export(report)).expect("html is UTF-8")
+}
+
+/// Writes report.md, report.html and charts/*.svg|png into `out_dir`; returns the files.
+pub fn write(
+    results: &RunResults,
+    out_dir: &Path,
+    criterion_dir: Option<&Path>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let micro = criterion_dir.map(criterion::read_all).unwrap_or_default();
+    let report = build(results, &micro)?;
+    let charts_dir = out_dir.join("charts");
+    std::fs::create_dir_all(&charts_dir).with_context(|| {
+        format!("cannot create {}; pass --out with a writable directory", charts_dir.display())
+    })?;
+    let mut written = Vec::new();
+    for named in charts::all(results, &micro) {
+        let png = charts_dir.join(format!("{}.png", named.stem));
+        plot::png(&named.chart, &png)
+            .map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", png.display()))?;
+        written.push(png);
+    }
+    for chart in &report.charts {
+        let svg = charts_dir.join(format!("{}.svg", chart.stem));
+        std::fs::write(&svg, &chart.svg)
+            .with_context(|| format!("cannot write {}", svg.display()))?;
+        written.push(svg);
+    }
+    let exporters: [&dyn Exporter; 2] = [&markdown::Markdown, &html::Html];
+    for exporter in exporters {
+        let path = out_dir.join(exporter.file_name());
+        std::fs::write(&path, exporter.export(&report))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

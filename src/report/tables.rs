@@ -1,0 +1,197 @@
+//! The report's content as plain tables and paragraphs, built once from the results; the
+//! Markdown and HTML exporters only format them.
+
+use super::charts::micro_point;
+use super::criterion::MicroResult;
+use super::narrative;
+use super::plot::group_thousands;
+use crate::results::{Measurement, RunResults, Spread};
+
+/// A table: header cells and rows of cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One scenario's section.
+pub struct ScenarioSection {
+    pub name: String,
+    pub description: String,
+    pub table: Table,
+    pub meaning: String,
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1}", bytes / (1024.0 * 1024.0))
+}
+
+fn ms(us: f64) -> String {
+    format!("{:.3}", us / 1000.0)
+}
+
+/// The environment block: every row a label and a value.
+pub fn environment(results: &RunResults) -> Table {
+    let env = &results.environment;
+    let mut rows = vec![
+        vec!["CPU".into(), format!("{} ({} cores)", env.cpu_model, env.cores)],
+        vec![
+            "memory".into(),
+            env.memory_bytes
+                .map(|b| format!("{:.1} GiB", b as f64 / 1073741824.0))
+                .unwrap_or("unknown".into()),
+        ],
+        vec!["OS".into(), env.os.clone()],
+        vec!["rustc".into(), env.rustc.clone()],
+        vec!["revbench".into(), format!("{} (commit {})", env.revbench_version, env.git_commit)],
+        vec!["placement".into(), results.config.placement.clone()],
+        vec![
+            "rounds".into(),
+            format!("{} (interleaved: every store once per round)", results.config.rounds),
+        ],
+        vec![
+            "run".into(),
+            format!(
+                "{} → {}",
+                results.started_at,
+                results.finished_at.as_deref().unwrap_or("unfinished")
+            ),
+        ],
+    ];
+    if let Some(us) = results.config.injected_latency_us {
+        rows.push(vec![
+            "injected latency".into(),
+            format!("{:.3} ms before every check", us as f64 / 1000.0),
+        ]);
+    }
+    if let Some(note) = &env.note {
+        rows.push(vec!["note".into(), note.clone()]);
+    }
+    for store in &results.stores {
+        let value = match (&store.status[..], &store.server_version, &store.reason) {
+            ("skipped", _, reason) => format!("skipped: {}", reason.as_deref().unwrap_or("")),
+            (_, Some(version), _) => format!("{version} at {}", store.url),
+            _ => format!("in-process ({})", store.url),
+        };
+        rows.push(vec![format!("store {}", store.name), value]);
+    }
+    Table { headers: vec!["".into(), "".into()], rows }
+}
+
+fn ratio_to_none(m: &Measurement, none: Option<&Measurement>) -> String {
+    let (Some(median), Some(base)) = (&m.median, none.and_then(|n| n.median.as_ref())) else {
+        return "–".into();
+    };
+    if m.store == "none" || base.p50_us.median <= 0.0 {
+        return "1.00×".into();
+    }
+    format!("{:.2}×", median.p50_us.median / base.p50_us.median)
+}
+
+fn spread(s: &Spread, format: impl Fn(f64) -> String) -> String {
+    if s.min == s.max {
+        format(s.median)
+    } else {
+        format!("{} ({}–{})", format(s.median), format(s.min), format(s.max))
+    }
+}
+
+/// One section per scenario, stores in the order they were measured.
+pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
+    let headers = [
+        "store",
+        "req/s (min–max)",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "leak",
+        "store errors",
+        "peak RSS MiB",
+        "p50 vs none",
+    ];
+    results
+        .config
+        .scenarios
+        .iter()
+        .filter_map(|scenario| {
+            let measurements: Vec<&Measurement> =
+                results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
+            if measurements.is_empty() {
+                return None;
+            }
+            let none = measurements.iter().copied().find(|m| m.store == "none");
+            let rows = measurements
+                .iter()
+                .filter_map(|m| {
+                    let median = m.median.as_ref()?;
+                    let (attempted, accepted) = narrative::replays(m);
+                    let leak = if attempted > 0 {
+                        format!(
+                            "{:.0}% ({accepted}/{attempted})",
+                            100.0 * accepted as f64 / attempted as f64
+                        )
+                    } else {
+                        "–".into()
+                    };
+                    Some(vec![
+                        m.store.clone(),
+                        spread(&median.requests_per_sec, |v| format!("{v:.0}")),
+                        ms(median.p50_us.median),
+                        ms(median.p99_us.median),
+                        ms(median.p999_us.median),
+                        leak,
+                        m.rounds.iter().map(|r| r.store_errors).sum::<u64>().to_string(),
+                        median.server_peak_rss_bytes.map(|b| mib(b.median)).unwrap_or("–".into()),
+                        ratio_to_none(m, none),
+                    ])
+                })
+                .collect();
+            Some(ScenarioSection {
+                name: scenario.name.clone(),
+                description: scenario.description.clone(),
+                table: Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows },
+                meaning: narrative::paragraph(&measurements, scenario.replicas),
+            })
+        })
+        .collect()
+}
+
+/// Check latency by store, size and hit/miss, with the ratio to the HashSet floor.
+pub fn microbenchmarks(micro: &[MicroResult]) -> Option<Table> {
+    let floor = |size: u64| {
+        micro.iter().find(|m| m.id == format!("reference/hashset/{size}")).map(|m| m.median_ns)
+    };
+    let rows: Vec<Vec<String>> = micro
+        .iter()
+        .map(|m| {
+            let ratio = micro_point(&m.id)
+                .and_then(|(_, size, _)| floor(size))
+                .filter(|f| *f > 0.0)
+                .map(|f| format!("{:.2}×", m.median_ns / f))
+                .unwrap_or("–".into());
+            let size =
+                micro_point(&m.id).map(|(_, size, _)| group_thousands(size)).unwrap_or("–".into());
+            vec![m.id.clone(), size, format_ns(m.median_ns), ratio]
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        headers: vec![
+            "benchmark".into(),
+            "entries".into(),
+            "median".into(),
+            "vs HashSet floor".into(),
+        ],
+        rows,
+    })
+}
+
+/// `812 ns`, `1.52 µs`, `48.1 µs`, `1.20 ms`.
+pub fn format_ns(ns: f64) -> String {
+    if ns < 1_000.0 {
+        format!("{ns:.0} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.2} µs", ns / 1_000.0)
+    } else {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    }
+}

@@ -1,0 +1,129 @@
+//! Reports and `revbench compare` on hand-made results files (`tests/fixtures/`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use revbench::report;
+use revbench::results::RunResults;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn small() -> RunResults {
+    RunResults::read(&fixture("small-results.json")).unwrap()
+}
+
+/// The Markdown report of a fixed results file matches the committed snapshot
+/// (`UPDATE_SNAPSHOTS=1 cargo test --test report` rewrites it after a deliberate change).
+#[test]
+fn markdown_matches_snapshot() {
+    let markdown = report::markdown(&report::build(&small(), &[]).unwrap());
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/small-report.md");
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&snapshot, &markdown).unwrap();
+    }
+    let expected = std::fs::read_to_string(&snapshot).expect("snapshot exists");
+    assert_eq!(markdown, expected);
+}
+
+/// The Markdown states the measured facts: leak counts and the overhead against none.
+#[test]
+fn markdown_states_measured_facts() {
+    let markdown = report::markdown(&report::build(&small(), &[]).unwrap());
+    assert!(markdown.contains("| redis | 4900 (4800–5000) | 0.600 |"), "{markdown}");
+    assert!(markdown.contains("100% (1020/1020)"), "{markdown}");
+    assert!(
+        markdown.contains("redis adds 0.21 ms at p50 (1.54× none) and leaked 0 of 970 replays"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("skipped: cannot reach mongodb"), "{markdown}");
+}
+
+/// The HTML page makes no external request: no http(s) URL anywhere, charts inline.
+#[test]
+fn html_is_self_contained() {
+    let html = report::html(&report::build(&small(), &[]).unwrap());
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains("<svg") && html.contains("<style>"));
+    assert!(!html.contains("<script src") && !html.contains("<link"));
+}
+
+fn revbench(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_revbench")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn compare(baseline: &str, current: &str, extra: &[&str]) -> (i32, String, String) {
+    let (b, c) = (fixture(baseline), fixture(current));
+    let mut args = vec!["compare", b.to_str().unwrap(), c.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    revbench(&args)
+}
+
+/// Unchanged → 0.
+#[test]
+fn compare_unchanged_exits_0() {
+    let (code, out, _) = compare("small-results.json", "small-results.json", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no regression"), "{out}");
+}
+
+/// p50 twice as slow with tight rounds → 1, naming the metric.
+#[test]
+fn compare_twice_as_slow_exits_1() {
+    let (code, out, _) =
+        compare("small-results.json", "small-results-redis-2x-slower.json", &["--format", "md"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("p50_us logout-replay / redis +100.0%"), "{out}");
+    assert!(out.contains("**REGRESSION**"), "{out}");
+}
+
+/// A 15% change inside a wide noise band → 0.
+#[test]
+fn compare_within_noise_exits_0() {
+    let (code, out, _) = compare("wide-noise-baseline.json", "wide-noise-15pct-slower.json", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("worse, within noise"), "{out}");
+}
+
+/// Mismatched scenarios or schema versions → 2 with one line naming the problem.
+#[test]
+fn compare_unusable_input_exits_2() {
+    let (code, _, err) = compare("small-results.json", "small-results-other-scenario.json", &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("different scenarios") && err.contains("steady"), "{err}");
+    let (code, _, err) = compare("small-results-schema-0.json", "small-results.json", &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("schema_version 0") && err.lines().count() == 1, "{err}");
+    let (code, _, err) = compare("small-results.json", "missing.json", &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.json"), "{err}");
+}
+
+/// `revbench report` writes report.md, report.html and every chart as SVG and PNG.
+#[test]
+fn report_command_writes_files() {
+    let out = std::env::temp_dir()
+        .join(format!("revbench-report-{}", revbench::revocation::Jti::random()));
+    let results = fixture("small-results.json");
+    let (code, stdout, err) =
+        revbench(&["report", results.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    for file in [
+        "report.md",
+        "report.html",
+        "charts/latency-logout-replay.png",
+        "charts/throughput-logout-replay.svg",
+    ] {
+        let meta = std::fs::metadata(out.join(file)).unwrap_or_else(|_| panic!("{file} missing"));
+        assert!(meta.len() > 500, "{file} is {} bytes", meta.len());
+    }
+    let png = std::fs::read(out.join("charts/latency-logout-replay.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    let _ = std::fs::remove_dir_all(out);
+}
