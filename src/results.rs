@@ -34,6 +34,33 @@ pub struct RunResults {
     pub stores: Vec<StoreStatus>,
     /// One entry per (store, scenario), rounds in run order.
     pub measurements: Vec<Measurement>,
+    /// Store × scenario pairs that cannot be measured (e.g. an outage of an in-process store).
+    #[serde(default)]
+    pub not_applicable: Vec<NotApplicable>,
+}
+
+/// A store × scenario pair that was not measured, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    pub store: String,
+    pub scenario: String,
+    pub reason: String,
+}
+
+/// What a store outage did (the `store-outage` scenario).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutageResult {
+    /// When the store was cut off, from the start of the load.
+    pub cut_after_secs: f64,
+    /// How long it stayed unreachable.
+    pub down_secs: f64,
+    /// Responses while it was down, e.g. `"me 503": 812` (fail closed: no `"me 200"`).
+    pub statuses_during: BTreeMap<String, u64>,
+    /// Revoked tokens let in while the store was down.
+    pub replays_accepted_during: u64,
+    /// From the store's return to the first `GET /api/me` answered 200 (ms); `None` if the
+    /// server never recovered before the end of the measurement.
+    pub recovery_ms: Option<f64>,
 }
 
 /// What was asked for.
@@ -106,6 +133,9 @@ pub struct RoundResult {
     pub store_bytes: Option<u64>,
     /// Largest peak resident set (VmHWM) among the replicas.
     pub server_peak_rss_bytes: Option<u64>,
+    /// Set for scenarios that cut the store off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage: Option<OutageResult>,
 }
 
 /// Medians across rounds; min and max show the spread.

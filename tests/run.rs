@@ -121,3 +121,34 @@ async fn rounds_interleave_and_unreachable_stores_are_skipped() {
     assert!(skipped.reason.as_deref().unwrap().contains("127.0.0.1:1"), "{skipped:?}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// With the store cut off mid-run, servers fail closed — no `GET /api/me` answered 200 and no
+/// replay accepted while it is down — and answer 200 again within 5 s of its return without a
+/// restart. In-process stores are listed as not applicable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_outage_fails_closed_and_recovers() {
+    let mut stores = vec!["memory:".to_string()];
+    stores.extend(redis_url());
+    stores.push(
+        std::env::var("POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string()),
+    );
+    let mut options = options(vec![scenario("store-outage", 2)], stores, 1);
+    options.duration = Some(Duration::from_secs(4));
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+    assert_eq!(results.not_applicable.len(), 1, "{:?}", results.not_applicable);
+    assert_eq!(results.not_applicable[0].store, "memory");
+    for m in &results.measurements {
+        let outage =
+            m.rounds[0].outage.as_ref().unwrap_or_else(|| panic!("{}: no outage", m.store));
+        let during = &outage.statuses_during;
+        assert_eq!(during.get("me 200"), None, "{}: {during:?}", m.store);
+        assert!(during.get("me 503").copied().unwrap_or(0) > 0, "{}: {during:?}", m.store);
+        assert_eq!(outage.replays_accepted_during, 0, "{}", m.store);
+        let recovery = outage.recovery_ms.unwrap_or_else(|| panic!("{}: never recovered", m.store));
+        assert!(recovery < 5000.0, "{}: recovered after {recovery} ms", m.store);
+        println!("{}: {during:?}, recovered after {recovery:.0} ms", m.store);
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

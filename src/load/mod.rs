@@ -3,6 +3,7 @@
 
 pub mod attack;
 pub mod command;
+pub mod forwarder;
 pub mod pinning;
 pub mod recorder;
 pub mod replicas;

@@ -2,9 +2,9 @@
 //! errors by step, and the replay counts that give the leak rate.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
@@ -45,6 +45,29 @@ pub struct Recorder {
     replays_attempted: AtomicU64,
     replays_accepted: AtomicU64,
     kept_copies: Mutex<Vec<String>>,
+    /// [`PHASE_NORMAL`], [`PHASE_OUTAGE`] or [`PHASE_RECOVERING`].
+    phase: AtomicU8,
+    outage: Mutex<OutageLog>,
+}
+
+/// Where a measurement is relative to a store outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase(u8);
+
+const PHASE_NORMAL: u8 = 0;
+const PHASE_OUTAGE: u8 = 1;
+const PHASE_RECOVERING: u8 = 2;
+
+/// What happened while the store was cut off, and how long recovery took.
+#[derive(Debug, Clone, Default)]
+pub struct OutageLog {
+    pub cut_at: Option<Instant>,
+    pub restored_at: Option<Instant>,
+    /// From the store's return to the first `me` answered 200.
+    pub recovered_after: Option<Duration>,
+    /// Responses while the store was down, e.g. `"me 503": 812`.
+    pub statuses_during: BTreeMap<String, u64>,
+    pub replays_accepted_during: u64,
 }
 
 /// Everything recorded, read once the measurement is over.
@@ -59,6 +82,8 @@ pub struct Recorded {
     pub errors: BTreeMap<String, u64>,
     pub replays_attempted: u64,
     pub replays_accepted: u64,
+    /// Set when the store was cut off during the measurement.
+    pub outage: Option<OutageLog>,
 }
 
 impl Recorder {
@@ -73,14 +98,41 @@ impl Recorder {
         map.entry(request).or_insert_with(new_histogram).saturating_record(micros);
     }
 
-    /// Counts a response status for `request` (key `"me 200"`).
-    pub fn status(&self, request: &'static str, status: u16) {
-        *self
-            .statuses
-            .lock()
-            .expect("recorder lock")
-            .entry(format!("{request} {status}"))
-            .or_default() += 1;
+    /// The phase now; requests take it when they are sent, so one that was already in flight
+    /// when the store was cut off does not count as answered during the outage.
+    pub fn phase(&self) -> Phase {
+        Phase(self.phase.load(Ordering::Relaxed))
+    }
+
+    /// Counts a response status for `request` (key `"me 200"`) sent in `sent_in`, and, around
+    /// an outage: what was both sent and answered while the store was down (a request that
+    /// waited out the outage and was answered after the store returned is not "during"), and
+    /// when a `me` was first answered 200 after the store returned.
+    pub fn status(&self, sent_in: Phase, request: &'static str, status: u16) {
+        let key = format!("{request} {status}");
+        let now = self.phase.load(Ordering::Relaxed);
+        if sent_in.0 == PHASE_OUTAGE && now == PHASE_OUTAGE {
+            let mut outage = self.outage.lock().expect("recorder lock");
+            *outage.statuses_during.entry(key.clone()).or_default() += 1;
+        } else if now == PHASE_RECOVERING && request == "me" && status == 200 {
+            let mut outage = self.outage.lock().expect("recorder lock");
+            if let (None, Some(restored)) = (outage.recovered_after, outage.restored_at) {
+                outage.recovered_after = Some(restored.elapsed());
+            }
+        }
+        *self.statuses.lock().expect("recorder lock").entry(key).or_default() += 1;
+    }
+
+    /// The store has just been cut off.
+    pub fn begin_outage(&self) {
+        self.outage.lock().expect("recorder lock").cut_at = Some(Instant::now());
+        self.phase.store(PHASE_OUTAGE, Ordering::Relaxed);
+    }
+
+    /// The store is reachable again.
+    pub fn end_outage(&self) {
+        self.outage.lock().expect("recorder lock").restored_at = Some(Instant::now());
+        self.phase.store(PHASE_RECOVERING, Ordering::Relaxed);
     }
 
     /// Counts a request that got no response, by kind (`connect`, `timeout`, `other`).
@@ -93,11 +145,15 @@ impl Recorder {
             .or_default() += 1;
     }
 
-    /// Counts one replay of a revoked token; `accepted` means the server let it in (a leak).
-    pub fn replay(&self, accepted: bool) {
+    /// Counts one replay of a revoked token sent in `sent_in`; `accepted` means the server let
+    /// it in (a leak).
+    pub fn replay(&self, sent_in: Phase, accepted: bool) {
         self.replays_attempted.fetch_add(1, Ordering::Relaxed);
         if accepted {
             self.replays_accepted.fetch_add(1, Ordering::Relaxed);
+            if sent_in.0 == PHASE_OUTAGE && self.phase.load(Ordering::Relaxed) == PHASE_OUTAGE {
+                self.outage.lock().expect("recorder lock").replays_accepted_during += 1;
+            }
         }
     }
 
@@ -141,6 +197,8 @@ impl Recorder {
             errors: self.errors.lock().expect("recorder lock").clone(),
             replays_attempted: self.replays_attempted.load(Ordering::Relaxed),
             replays_accepted: self.replays_accepted.load(Ordering::Relaxed),
+            outage: (self.phase.load(Ordering::Relaxed) != PHASE_NORMAL)
+                .then(|| self.outage.lock().expect("recorder lock").clone()),
         }
     }
 }
@@ -157,10 +215,11 @@ mod tests {
             recorder.latency(Clock::Service, "me", Duration::from_millis(ms));
         }
         recorder.latency(Clock::Service, "login", Duration::from_secs(1));
-        recorder.status("me", 200);
-        recorder.status("me", 200);
-        recorder.replay(true);
-        recorder.replay(false);
+        let now = recorder.phase();
+        recorder.status(now, "me", 200);
+        recorder.status(now, "me", 200);
+        recorder.replay(now, true);
+        recorder.replay(now, false);
         let done = recorder.finish();
         let me = &done.latency["me"];
         assert_eq!(me.count, 100);
@@ -171,5 +230,28 @@ mod tests {
         assert_eq!(done.statuses["me 200"], 2);
         assert_eq!((done.replays_attempted, done.replays_accepted), (2, 1));
         assert!(done.all_corrected.is_none());
+        assert!(done.outage.is_none());
+    }
+
+    /// Responses during an outage are counted apart; recovery is the first `me` 200 after it.
+    #[test]
+    fn outage_phases() {
+        let recorder = Recorder::default();
+        let before = recorder.phase();
+        recorder.begin_outage();
+        recorder.status(before, "me", 200); // in flight when the store was cut: not "during"
+        let down = recorder.phase();
+        recorder.status(down, "me", 503);
+        recorder.replay(down, true);
+        recorder.status(down, "me", 503);
+        recorder.end_outage();
+        let back = recorder.phase();
+        recorder.status(down, "me", 200); // waited out the outage: answered after it, not during
+        recorder.status(back, "me", 200);
+        let outage = recorder.finish().outage.unwrap();
+        assert_eq!(outage.statuses_during.get("me 503"), Some(&2));
+        assert_eq!(outage.statuses_during.get("me 200"), None);
+        assert_eq!(outage.replays_accepted_during, 1);
+        assert!(outage.recovered_after.unwrap() < Duration::from_secs(1));
     }
 }

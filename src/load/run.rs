@@ -9,12 +9,16 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::attack;
+use super::forwarder::{backend_addr, Forwarder};
+use super::recorder::OutageLog;
 use super::recorder::Recorder;
 use super::replicas::{Replica, ReplicaSpec};
+use super::scenario::Outage;
 use super::scenario::Scenario;
 use crate::environment::Environment;
 use crate::results::{
-    LatencySummary, Measurement, RoundResult, RunConfig, RunResults, StoreStatus, SCHEMA_VERSION,
+    LatencySummary, Measurement, NotApplicable, OutageResult, RoundResult, RunConfig, RunResults,
+    StoreStatus, SCHEMA_VERSION,
 };
 use crate::revocation::{self, Jti, SharedStore};
 
@@ -111,6 +115,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
         },
         stores: statuses,
         measurements: Vec::new(),
+        not_applicable: Vec::new(),
     };
     results.write(&results_path).with_context(|| {
         format!("cannot write {}; pass --out with a writable directory", results_path.display())
@@ -129,6 +134,16 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
     for round in 1..=options.rounds {
         for target in &targets {
             for scenario in &options.scenarios {
+                if scenario.outage.is_some() && !target.handle.capabilities().shared {
+                    results.not_applicable.push(NotApplicable {
+                        store: target.name.clone(),
+                        scenario: scenario.name.clone(),
+                        reason: "an in-process store cannot be cut off from its server".to_string(),
+                    });
+                    results.not_applicable.dedup();
+                    progress.inc(1);
+                    continue;
+                }
                 sequence += 1;
                 progress.set_message(format!(
                     "round {round}/{} · {} · {}",
@@ -249,9 +264,22 @@ async fn measure(
 ) -> anyhow::Result<RoundResult> {
     target.handle.clear().await.context("cannot clear the store before measuring")?;
     let started_at = now_rfc3339();
-    let mut replicas = start_replicas(http, spec, scenario.replicas).await?;
     let recorder = Arc::new(Recorder::default());
+    // For an outage, the servers reach the store through a forwarder the run can cut.
+    let (spec, forwarder) = match scenario.outage {
+        Some(_) => {
+            let (url, forwarder) = through_forwarder(&spec.store_url).await?;
+            (ReplicaSpec { store_url: url, ..spec.clone() }, Some(forwarder))
+        }
+        None => (spec.clone(), None),
+    };
+    let spec = &spec;
+    let mut replicas = start_replicas(http, spec, scenario.replicas).await?;
     let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
+    let outage = scenario.outage.map(|o| fit_outage(o, duration));
+    let outage_task = forwarder
+        .zip(outage)
+        .map(|(forwarder, outage)| tokio::spawn(run_outage(forwarder, outage, recorder.clone())));
     let load = attack::drive(scenario, &urls, recorder.clone(), duration).await;
     let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
     let mut counters = collect_counters(http, &replicas).await;
@@ -272,6 +300,10 @@ async fn measure(
         counters.fail_open_passes += after.fail_open_passes;
         counters.entries = after.entries;
         counters.bytes = after.bytes;
+    }
+    if let Some(task) = outage_task {
+        // Dropping the task drops the forwarder (after the counters were read through it).
+        task.abort();
     }
     stop_all(replicas).await;
     let done = recorder.finish();
@@ -298,7 +330,56 @@ async fn measure(
         store_entries: counters.entries,
         store_bytes: counters.bytes,
         server_peak_rss_bytes: peak_rss,
+        outage: done.outage.zip(outage).map(|(log, outage)| outage_result(log, outage)),
     })
+}
+
+/// The scenario's outage, shrunk to the middle third when `--duration` leaves no room for it.
+fn fit_outage(outage: Outage, duration: Duration) -> Outage {
+    if outage.after + outage.length < duration {
+        outage
+    } else {
+        Outage { after: duration / 3, length: duration / 3 }
+    }
+}
+
+/// Starts a forwarder to the store's address and returns the URL that goes through it.
+async fn through_forwarder(url: &str) -> anyhow::Result<(String, Forwarder)> {
+    let mut parsed = url::Url::parse(url).context("store URL")?;
+    let target = backend_addr(&parsed).context("cannot resolve the store's address")?;
+    let forwarder = Forwarder::start(target).await.context("cannot start the outage forwarder")?;
+    parsed
+        .set_ip_host(forwarder.addr.ip())
+        .and_then(|()| parsed.set_port(Some(forwarder.addr.port())))
+        .map_err(|()| anyhow::anyhow!("cannot point {url} at the forwarder"))?;
+    Ok((parsed.to_string(), forwarder))
+}
+
+/// Cuts the store off at `outage.after` and restores it `outage.length` later.
+async fn run_outage(mut forwarder: Forwarder, outage: Outage, recorder: Arc<Recorder>) {
+    tokio::time::sleep(outage.after).await;
+    forwarder.cut().await;
+    recorder.begin_outage();
+    tokio::time::sleep(outage.length).await;
+    if forwarder.restore().await.is_ok() {
+        recorder.end_outage();
+    }
+    // Keep forwarding until the measurement aborts this task.
+    std::future::pending::<()>().await;
+}
+
+fn outage_result(log: OutageLog, outage: Outage) -> OutageResult {
+    let down = match (log.cut_at, log.restored_at) {
+        (Some(cut), Some(back)) => back - cut,
+        _ => Duration::ZERO,
+    };
+    OutageResult {
+        cut_after_secs: outage.after.as_secs_f64(),
+        down_secs: down.as_secs_f64(),
+        statuses_during: log.statuses_during,
+        replays_accepted_during: log.replays_accepted_during,
+        recovery_ms: log.recovered_after.map(|d| d.as_secs_f64() * 1000.0),
+    }
 }
 
 async fn start_replicas(
@@ -327,11 +408,12 @@ async fn stop_all(replicas: Vec<Replica>) {
 async fn replay_copies(http: &reqwest::Client, replicas: &[Replica], recorder: &Recorder) {
     for (i, copy) in recorder.take_copies().into_iter().enumerate() {
         let url = format!("{}/api/me", replicas[i % replicas.len()].base_url);
+        let phase = recorder.phase();
         match http.get(url).bearer_auth(copy).send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                recorder.status("replay_after_restart", status);
-                recorder.replay(status == 200);
+                recorder.status(phase, "replay_after_restart", status);
+                recorder.replay(phase, status == 200);
             }
             Err(_) => recorder.error("replay_after_restart", "other"),
         }

@@ -22,13 +22,14 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The scenarios shipped in `scenarios/`, compiled in so `--scenario NAME` works anywhere.
-pub const BUILTIN: [(&str, &str); 6] = [
+pub const BUILTIN: [(&str, &str); 7] = [
     ("steady", include_str!("../../scenarios/steady.toml")),
     ("logout-replay", include_str!("../../scenarios/logout-replay.toml")),
     ("replicas", include_str!("../../scenarios/replicas.toml")),
     ("restart", include_str!("../../scenarios/restart.toml")),
     ("check-only", include_str!("../../scenarios/check-only.toml")),
     ("constant-rate", include_str!("../../scenarios/constant-rate.toml")),
+    ("store-outage", include_str!("../../scenarios/store-outage.toml")),
 ];
 
 /// Scenarios `revbench run` measures when none is named.
@@ -96,6 +97,8 @@ struct ScenarioFile {
     rate: Option<f64>,
     #[serde(default)]
     restart_then_replay: bool,
+    outage_after: Option<String>,
+    outage_for: Option<String>,
     steps: Vec<Step>,
 }
 
@@ -119,7 +122,18 @@ pub struct Scenario {
     /// Requests per second across all users (open model), or `None` for closed-loop users.
     pub rate: Option<f64>,
     pub restart_then_replay: bool,
+    /// Cut the store off from the servers for a while (shared stores only).
+    pub outage: Option<Outage>,
     pub steps: Vec<Step>,
+}
+
+/// When the store becomes unreachable, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    #[serde(with = "humantime_serde_secs")]
+    pub after: Duration,
+    #[serde(with = "humantime_serde_secs")]
+    pub length: Duration,
 }
 
 /// A scenario file that cannot be used; the message names the file, the key and the fix.
@@ -176,6 +190,18 @@ impl Scenario {
             replicas: file.replicas,
             rate: file.rate,
             restart_then_replay: file.restart_then_replay,
+            outage: match (&file.outage_after, &file.outage_for) {
+                (None, None) => None,
+                (Some(after), Some(length)) => Some(Outage {
+                    after: duration("outage_after", after)?,
+                    length: duration("outage_for", length)?,
+                }),
+                _ => {
+                    return Err(fail(
+                        "keys `outage_after` and `outage_for`: give both or neither".to_string(),
+                    ))
+                }
+            },
             steps: file.steps,
         };
         scenario.validate().map_err(fail)?;
@@ -208,6 +234,15 @@ impl Scenario {
         }
         if self.steps.is_empty() || self.steps.iter().all(|s| s.weight == 0) {
             return Err("key `steps`: add at least one [[steps]] with a weight above 0".to_string());
+        }
+        if let Some(outage) = self.outage {
+            if outage.length.is_zero() || outage.after + outage.length >= self.duration {
+                return Err(
+                    "keys `outage_after`/`outage_for`: the outage must last above zero and \
+                            end before `duration`, so recovery is measured too"
+                        .to_string(),
+                );
+            }
         }
         let cross = self.steps.iter().any(|s| s.kind == StepKind::ReplayCrossReplica);
         if cross && self.replicas < 2 {
@@ -264,6 +299,7 @@ mod tests {
         assert_eq!(Scenario::load("replicas").unwrap().replicas, 3);
         assert!(Scenario::load("restart").unwrap().restart_then_replay);
         assert_eq!(Scenario::load("constant-rate").unwrap().rate, Some(2000.0));
+        assert!(Scenario::load("store-outage").unwrap().outage.is_some());
     }
 
     fn error_of(text: &str) -> String {
@@ -293,6 +329,10 @@ mod tests {
         assert!(cross.contains("replicas >= 2"), "{cross}");
         let no_steps = error_of(&format!("{BASE}steps = []"));
         assert!(no_steps.contains("key `steps`"), "{no_steps}");
+        let half = error_of(&format!("{BASE}outage_after = \"1s\"{ME}"));
+        assert!(half.contains("give both"), "{half}");
+        let late = error_of(&format!("{BASE}outage_after = \"1s\"\noutage_for = \"1s\"{ME}"));
+        assert!(late.contains("end before `duration`"), "{late}");
         let rate = error_of(&format!("{BASE}rate = -5.0{ME}"));
         assert!(rate.contains("key `rate`"), "{rate}");
     }

@@ -8,7 +8,7 @@ use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, Transactio
 use goose::prelude::TransactionResult;
 use tokio::time::Instant;
 
-use super::recorder::{Clock, Recorder};
+use super::recorder::{Clock, Phase, Recorder};
 use super::scenario::StepKind;
 
 /// What every user of one measurement shares.
@@ -78,6 +78,8 @@ impl Request {
 struct Answer {
     status: u16,
     body: Vec<u8>,
+    /// The outage phase when the request was sent.
+    phase: Phase,
 }
 
 impl LoadContext {
@@ -122,12 +124,13 @@ impl LoadContext {
             .set_request_builder(builder)
             .expect_status_code(request.expected())
             .build();
+        let phase = self.recorder.phase();
         let started = Instant::now();
         let response = user.request(goose_request).await?.response;
         let outcome = match response {
             Ok(response) => {
                 let status = response.status().as_u16();
-                response.bytes().await.map(|body| Answer { status, body: body.to_vec() })
+                response.bytes().await.map(|body| Answer { status, body: body.to_vec(), phase })
             }
             Err(e) => Err(e),
         };
@@ -139,7 +142,7 @@ impl LoadContext {
                 if let Some(due) = due {
                     recorder.latency(Clock::Corrected, request.name(), done - due);
                 }
-                recorder.status(request.name(), answer.status);
+                recorder.status(phase, request.name(), answer.status);
                 Ok(Some(answer))
             }
             Err(e) => {
@@ -225,7 +228,7 @@ impl LoadContext {
         let replay_on =
             if cross_replica { (logout_on + 1) % self.replicas.len() } else { logout_on };
         if let Some(answer) = self.call(user, Request::Replay, replay_on, Some(&copy)).await? {
-            self.recorder.replay(answer.status == 200);
+            self.recorder.replay(answer.phase, answer.status == 200);
         }
         Ok(())
     }

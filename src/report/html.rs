@@ -77,6 +77,10 @@ impl Exporter for Html {
                 escape(&section.description)
             );
             out.push_str(&table(&section.table, true));
+            if let Some(outage) = &section.outage {
+                out.push_str("<p>While the store was cut off:</p>\n");
+                out.push_str(&table(outage, true));
+            }
             let _ = writeln!(
                 out,
                 "<p class=\"meaning\"><strong>What this means.</strong> {}</p>",

@@ -37,6 +37,10 @@ impl Exporter for Markdown {
         for section in &report.scenarios {
             let _ = write!(out, "\n## Scenario `{}`\n\n{}\n\n", section.name, section.description);
             out.push_str(&table(&section.table));
+            if let Some(outage) = &section.outage {
+                out.push_str("\nWhile the store was cut off:\n\n");
+                out.push_str(&table(outage));
+            }
             let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);
             for chart in
                 report.charts.iter().filter(|c| c.stem.ends_with(&format!("-{}", section.name)))

@@ -19,7 +19,45 @@ pub struct ScenarioSection {
     pub name: String,
     pub description: String,
     pub table: Table,
+    /// What each store did while it was cut off (outage scenarios only).
+    pub outage: Option<Table>,
     pub meaning: String,
+}
+
+/// Per store: the outage's length, what was answered while the store was down, recovery.
+fn outage_table(measurements: &[&Measurement]) -> Option<Table> {
+    let rows: Vec<Vec<String>> = measurements
+        .iter()
+        .flat_map(|m| m.rounds.iter().map(move |r| (m, r)))
+        .filter_map(|(m, r)| {
+            let o = r.outage.as_ref()?;
+            let count = |key: &str| o.statuses_during.get(key).copied().unwrap_or(0).to_string();
+            Some(vec![
+                m.store.clone(),
+                r.round.to_string(),
+                format!("{:.1}", o.down_secs),
+                count("me 503"),
+                count("me 200"),
+                o.replays_accepted_during.to_string(),
+                o.recovery_ms.map(|ms| format!("{ms:.0}")).unwrap_or("never".into()),
+            ])
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        headers: [
+            "store",
+            "round",
+            "down s",
+            "me 503 while down",
+            "me 200 while down",
+            "replays accepted while down",
+            "recovery ms",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows,
+    })
 }
 
 fn mib(bytes: f64) -> String {
@@ -66,6 +104,12 @@ pub fn environment(results: &RunResults) -> Table {
     }
     if let Some(note) = &env.note {
         rows.push(vec!["note".into(), note.clone()]);
+    }
+    for skipped in &results.not_applicable {
+        rows.push(vec![
+            format!("{} × {}", skipped.store, skipped.scenario),
+            format!("not applicable: {}", skipped.reason),
+        ]);
     }
     for store in &results.stores {
         let value = match (&store.status[..], &store.server_version, &store.reason) {
@@ -150,6 +194,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                 name: scenario.name.clone(),
                 description: scenario.description.clone(),
                 table: Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows },
+                outage: outage_table(&measurements),
                 meaning: narrative::paragraph(&measurements, scenario.replicas),
             })
         })

@@ -1,0 +1,149 @@
+//! A loopback TCP forwarder that can cut a real backend off and bring it back on the same
+//! address: how the `store-outage` scenario takes a store away from the servers without
+//! stopping the store itself (which other processes may share).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// Forwards connections from `addr` (on 127.0.0.1) to `target` until cut.
+pub struct Forwarder {
+    pub addr: SocketAddr,
+    target: SocketAddr,
+    accept: Option<JoinHandle<()>>,
+    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Forwarder {
+    /// Listens on a free loopback port.
+    pub async fn start(target: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut forwarder = Self { addr, target, accept: None, pipes: Default::default() };
+        forwarder.listen(listener);
+        Ok(forwarder)
+    }
+
+    fn listen(&mut self, listener: TcpListener) {
+        let (target, pipes) = (self.target, self.pipes.clone());
+        self.accept = Some(tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                let mut pipes = pipes.lock().expect("pipe list lock");
+                pipes.retain(|p| !p.is_finished());
+                pipes.push(pipe);
+            }
+        }));
+    }
+
+    /// Closes the listening socket and every forwarded connection: the backend is gone.
+    /// Returns once every socket is closed (abort alone only asks the tasks to stop, and a
+    /// reply could still slip through meanwhile).
+    pub async fn cut(&mut self) {
+        let mut tasks: Vec<JoinHandle<()>> = self.accept.take().into_iter().collect();
+        tasks.extend(self.pipes.lock().expect("pipe list lock").drain(..));
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    fn abort_all(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+        }
+        for pipe in self.pipes.lock().expect("pipe list lock").drain(..) {
+            pipe.abort();
+        }
+    }
+
+    /// Listens again on the same address: the backend is back.
+    pub async fn restore(&mut self) -> std::io::Result<()> {
+        // The aborted accept task drops its listener on its next poll; retry briefly.
+        let mut last = None;
+        for _ in 0..50 {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => {
+                    self.listen(listener);
+                    return Ok(());
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(last.expect("at least one bind attempt"))
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+/// Resolves a store URL's host and port (default ports per scheme).
+pub fn backend_addr(url: &url::Url) -> Option<SocketAddr> {
+    let port = url.port().or(match url.scheme() {
+        "redis" => Some(6379),
+        "postgres" | "postgresql" => Some(5432),
+        "mongodb" => Some(27017),
+        _ => None,
+    })?;
+    let host = url.host_str()?;
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).ok()?.next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Bytes flow while open; connections fail while cut; flow resumes after restore.
+    #[tokio::test]
+    async fn forwards_cuts_and_restores() {
+        let echo = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = echo.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = echo.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4];
+                    while let Ok(n @ 1..) = s.read(&mut buf).await {
+                        let _ = s.write_all(&buf[..n]).await;
+                    }
+                });
+            }
+        });
+        let mut forwarder = Forwarder::start(target).await.unwrap();
+        let ping = |addr| async move {
+            let mut s = TcpStream::connect(addr).await?;
+            s.write_all(b"ping").await?;
+            let mut buf = [0u8; 4];
+            s.read_exact(&mut buf).await?;
+            Ok::<_, std::io::Error>(buf)
+        };
+        assert_eq!(&ping(forwarder.addr).await.unwrap(), b"ping");
+        forwarder.cut().await;
+        assert!(ping(forwarder.addr).await.is_err());
+        forwarder.restore().await.unwrap();
+        assert_eq!(&ping(forwarder.addr).await.unwrap(), b"ping");
+    }
+
+    /// Default ports are filled in per scheme.
+    #[test]
+    fn default_ports() {
+        let url = url::Url::parse("redis://127.0.0.1/0").unwrap();
+        assert_eq!(backend_addr(&url).unwrap().port(), 6379);
+        let url = url::Url::parse("postgres://u@127.0.0.1:5433/db").unwrap();
+        assert_eq!(backend_addr(&url).unwrap().port(), 5433);
+        assert!(backend_addr(&url::Url::parse("memory:").unwrap()).is_none());
+    }
+}
