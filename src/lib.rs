@@ -12,11 +12,15 @@
 //!   lib.rs              this page
 //!   cli.rs              clap definitions and dispatch
 //!   token.rs            claims {sub, jti, iat, exp}; issue and verify (HS256, EdDSA)
+//!   environment.rs      CPU, memory, OS, rustc, version and commit, recorded with results
+//!   results.rs          the versioned results schema every exporter reads
+//!   compare.rs          baseline vs current, noise-aware, exit code for CI
 //!   revocation/
 //!     mod.rs            trait RevocationStore + its contract; open(url) picks the backend
 //!     jti.rs            the 128-bit token id every store is keyed by
 //!     url_params.rs     revbench's own query parameters in store URLs
 //!     none.rs naive.rs memory.rs redis.rs mongo.rs postgres.rs
+//!     delayed.rs        a wrapper adding a known delay to every check (--inject-latency)
 //!     conformance.rs    the one test suite every backend must pass
 //!   server/
 //!     mod.rs            router, AppState, run(listener, shutdown)
@@ -25,7 +29,25 @@
 //!     counters.rs       checks, revoked hits, store errors, fail-open passes
 //!     error.rs          JSON error responses
 //!     serve.rs          `revbench serve`
-//! tests/                end-to-end: conformance per backend, server over real HTTP, CLI
+//!   load/
+//!     scenario.rs       scenarios/*.toml, parsed and validated
+//!     steps.rs          the goose transactions (me, relogin, replay, …), timed into HDR
+//!     recorder.rs       histograms, statuses, replays, outage phases
+//!     attack.rs         one goose attack, configured in code
+//!     replicas.rs       `revbench serve` processes on free loopback ports
+//!     forwarder.rs      a cuttable TCP forwarder (the store-outage scenario)
+//!     pinning.rs        --pin: servers and client on separate CPUs
+//!     run.rs            `revbench run`: interleaved rounds, results.json after each
+//!     command.rs        the CLI edge of `run`; summary.rs its closing table
+//!   report/
+//!     mod.rs            build the report model, write files; the Exporter trait
+//!     tables.rs         tables and sections shared by the exporters
+//!     narrative.rs      the generated "what this means" sentences
+//!     markdown.rs html.rs   the exporters
+//!     charts.rs plot.rs colors.rs   chart specs from results, plotters drawing, store colours
+//!     criterion.rs      criterion's saved estimates for the microbenchmark table
+//! scenarios/            declarative workloads, one TOML file each
+//! tests/                end-to-end: conformance per backend, server over HTTP, run, reports
 //! ```
 
 pub mod cli;
