@@ -86,7 +86,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub rounds: Option<usize>,
 
-    /// Output directory (default reports/<UTC timestamp>/).
+    /// Output directory (default `reports/<UTC timestamp>/`).
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
 

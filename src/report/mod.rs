@@ -1,5 +1,5 @@
 //! Reports: Markdown, a self-contained HTML page and charts (SVG + PNG), all exported from the
-//! one results schema. Each format is one module behind the private [`Exporter`] trait.
+//! one results schema. Each format is one module behind the private `Exporter` trait.
 
 use std::path::{Path, PathBuf};
 

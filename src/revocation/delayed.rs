@@ -25,7 +25,7 @@ impl DelayedStore {
 /// millisecond tick, and waking the task adds more (measured: `sleep(1ms)` takes 1–2 ms).
 const TIMER_SLACK: Duration = Duration::from_millis(2);
 
-/// Waits `delay` precisely: a tokio sleep for all but the last [`TIMER_SLACK`] (so the thread
+/// Waits `delay` precisely: a tokio sleep for all but the last `TIMER_SLACK` (so the thread
 /// is free meanwhile), then yields until the deadline. A plain `sleep(2ms)` takes 2–3 ms.
 pub async fn precise_sleep(delay: Duration) {
     let deadline = Instant::now() + delay;
