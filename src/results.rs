@@ -133,6 +133,12 @@ pub struct RoundResult {
     pub store_bytes: Option<u64>,
     /// Largest peak resident set (VmHWM) among the replicas.
     pub server_peak_rss_bytes: Option<u64>,
+    /// CPU the load client (this process: goose, HDR recording) spent per request (µs).
+    #[serde(default)]
+    pub client_cpu_us_per_request: Option<f64>,
+    /// CPU the server replicas spent per request (µs), from `/proc/PID/stat`.
+    #[serde(default)]
+    pub server_cpu_us_per_request: Option<f64>,
     /// Set for scenarios that cut the store off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage: Option<OutageResult>,

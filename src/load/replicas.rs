@@ -126,6 +126,18 @@ impl Replica {
         kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|kb| kb * 1024)
     }
 
+    /// CPU time (user + system) the replica has used so far, from `/proc/PID/stat`.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        (per_sec > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_sec as f64))
+    }
+
     /// SIGTERM (graceful shutdown), then SIGKILL if it has not exited in time.
     pub async fn stop(mut self) {
         #[cfg(unix)]
@@ -155,5 +167,20 @@ mod tests {
         );
         assert_eq!(parse_listening_line("error: cannot reach redis"), None);
         assert_eq!(parse_listening_line("listening on ftp://x"), None);
+    }
+
+    /// This process's own CPU time is readable the same way a replica's is.
+    #[test]
+    fn reads_cpu_time_of_a_process() {
+        let me = Replica {
+            child: tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(async { Command::new("true").kill_on_drop(true).spawn().unwrap() }),
+            base_url: String::new(),
+            pid: std::process::id(),
+        };
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(50) {}
+        assert!(me.cpu_time().unwrap() >= Duration::from_millis(20));
     }
 }

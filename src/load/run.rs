@@ -280,7 +280,15 @@ async fn measure(
     let outage_task = forwarder
         .zip(outage)
         .map(|(forwarder, outage)| tokio::spawn(run_outage(forwarder, outage, recorder.clone())));
+    let client_cpu_before = own_cpu_time();
+    let server_cpu_before: Duration = replicas.iter().filter_map(Replica::cpu_time).sum();
     let load = attack::drive(scenario, &urls, recorder.clone(), duration).await;
+    let client_cpu = own_cpu_time().saturating_sub(client_cpu_before);
+    let server_cpu = replicas
+        .iter()
+        .filter_map(Replica::cpu_time)
+        .sum::<Duration>()
+        .saturating_sub(server_cpu_before);
     let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
     let mut counters = collect_counters(http, &replicas).await;
     let elapsed = match load {
@@ -330,8 +338,26 @@ async fn measure(
         store_entries: counters.entries,
         store_bytes: counters.bytes,
         server_peak_rss_bytes: peak_rss,
+        client_cpu_us_per_request: per_request(client_cpu, done.requests),
+        server_cpu_us_per_request: per_request(server_cpu, done.requests),
         outage: done.outage.zip(outage).map(|(log, outage)| outage_result(log, outage)),
     })
+}
+
+/// CPU time (user + system) this process has used: the load client's cost.
+fn own_cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the zeroed struct we pass and has no other effects.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+fn per_request(cpu: Duration, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| cpu.as_secs_f64() * 1e6 / requests as f64)
 }
 
 /// The scenario's outage, shrunk to the middle third when `--duration` leaves no room for it.

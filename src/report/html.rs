@@ -12,7 +12,7 @@ margin:2em auto;padding:0 1em;color:#222;line-height:1.45}table{border-collapse:
 font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}\
 td:first-child,th:first-child{text-align:left}.swatch{display:inline-block;width:.8em;height:.8em;\
 margin-right:.4em;border-radius:2px}.chart svg{max-width:100%;height:auto}.meaning{background:#f6f8fa;\
-padding:.6em 1em;border-left:4px solid #888}";
+padding:.6em 1em;border-left:4px solid #888}table.env td{text-align:left}";
 
 /// Escapes text for HTML element content and attributes.
 pub fn escape(s: &str) -> String {
@@ -20,7 +20,11 @@ pub fn escape(s: &str) -> String {
 }
 
 fn table(t: &Table, swatches: bool) -> String {
-    let mut out = String::from("<table>");
+    table_with_class(t, swatches, "")
+}
+
+fn table_with_class(t: &Table, swatches: bool, class: &str) -> String {
+    let mut out = format!("<table class=\"{class}\">");
     if t.headers.iter().any(|h| !h.is_empty()) {
         out.push_str("<tr>");
         for h in &t.headers {
@@ -68,7 +72,7 @@ impl Exporter for Html {
              memory) and buys (replayed tokens refused), measured side by side in one run. Medians \
              across rounds, with min–max where rounds differ.</p>\n<h2>Environment</h2>\n"
         );
-        out.push_str(&table(&report.environment, false));
+        out.push_str(&table_with_class(&report.environment, false, "env"));
         for section in &report.scenarios {
             let _ = write!(
                 out,

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -156,48 +158,42 @@ fn draw_line<DB: DrawingBackend>(
     let ((x0, x1), (y0, y1)) = bounds(&spec.series);
     let mut builder = ChartBuilder::on(root);
     builder.caption(&spec.title, (FONT, 22)).margin(16).x_label_area_size(48).y_label_area_size(72);
-    let labels = spec.x_labels;
     if spec.x_log {
-        let mut chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_desc(spec.x_label.as_str())
-            .y_desc(spec.y_label.as_str())
-            .label_style((FONT, 14))
-            .x_label_formatter(&|x| x_label(labels, *x))
-            .y_label_formatter(&|y| format!("{y:.1}"))
-            .draw()?;
-        for series in &spec.series {
-            let color = series.color;
-            chart
-                .draw_series(LineSeries::new(series.points.iter().copied(), color.stroke_width(2)))?
-                .label(series.name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
-                });
-            chart.draw_series(series.points.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
-        }
-        legend(&mut chart)
+        let chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+        draw_series(chart, spec)
     } else {
-        let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_desc(spec.x_label.as_str())
-            .y_desc(spec.y_label.as_str())
-            .label_style((FONT, 14))
-            .x_label_formatter(&|x| x_label(labels, *x))
-            .draw()?;
-        for series in &spec.series {
-            let color = series.color;
-            chart
-                .draw_series(LineSeries::new(series.points.iter().copied(), color.stroke_width(2)))?
-                .label(series.name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
-                });
-        }
-        legend(&mut chart)
+        let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
+        draw_series(chart, spec)
     }
+}
+
+/// Mesh, lines, points and legend, on a linear or logarithmic x axis.
+fn draw_series<'a, DB, X>(
+    mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    spec: &LineChart,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let labels = spec.x_labels;
+    chart
+        .configure_mesh()
+        .x_desc(spec.x_label.as_str())
+        .y_desc(spec.y_label.as_str())
+        .label_style((FONT, 14))
+        .x_label_formatter(&|x| x_label(labels, *x))
+        .y_label_formatter(&|y| format!("{y:.1}"))
+        .draw()?;
+    for series in &spec.series {
+        let color = series.color;
+        chart
+            .draw_series(LineSeries::new(series.points.iter().copied(), color.stroke_width(2)))?
+            .label(series.name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        chart.draw_series(series.points.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
+    }
+    legend(&mut chart)
 }
 
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
