@@ -12,11 +12,13 @@
 //!   lib.rs              this page
 //!   cli.rs              clap definitions and dispatch
 //!   token.rs            claims {sub, jti, iat, exp}; issue and verify (HS256, EdDSA)
+//!   footprint.rs        `revbench footprint`: fill a store, bytes per revoked entry
 //!   revocation/
 //!     mod.rs            trait RevocationStore + its contract; open(url) picks the backend
 //!     jti.rs            the 128-bit token id every store is keyed by
 //!     url_params.rs     revbench's own query parameters in store URLs
-//!     none.rs naive.rs memory.rs redis.rs mongo.rs postgres.rs
+//!     none.rs naive.rs memory.rs hashmap.rs redis.rs mongo.rs postgres.rs
+//!     scratch.rs        a store in a private namespace for one measurement, removed after
 //!     conformance.rs    the one test suite every backend must pass
 //!   server/
 //!     mod.rs            router, AppState, run(listener, shutdown)
@@ -25,10 +27,13 @@
 //!     counters.rs       checks, revoked hits, store errors, fail-open passes
 //!     error.rs          JSON error responses
 //!     serve.rs          `revbench serve`
+//! benches/
+//!   check_latency.rs    criterion: is_revoked by store × size × hit/miss, verify, request
 //! tests/                end-to-end: conformance per backend, server over real HTTP, CLI
 //! ```
 
 pub mod cli;
+pub mod footprint;
 pub mod revocation;
 pub mod server;
 pub mod token;
