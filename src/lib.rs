@@ -29,7 +29,7 @@
 //!     serve.rs          `revbench serve`
 //! benches/
 //!   check_latency.rs    criterion: is_revoked by store × size × hit/miss, verify, request
-//! tests/                end-to-end: conformance per backend, server over real HTTP, CLI
+//! tests/                end-to-end: conformance per backend, server over real HTTP, footprint
 //! ```
 
 pub mod cli;
