@@ -26,6 +26,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two results files; exit 1 on a regression beyond threshold and noise.
     Compare(CompareArgs),
+    /// Fill a store with revoked ids and print the memory it takes per entry.
+    Footprint(FootprintArgs),
 }
 
 /// `revbench report`.
@@ -114,7 +116,7 @@ pub struct RunArgs {
 /// `revbench serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Revocation store URL: none:, naive:, memory:, redis://host:port/db,
+    /// Revocation store URL: none:, naive:, memory:, hashmap:, redis://host:port/db,
     /// mongodb://host:port/db or postgres://user@host:port/db.
     #[arg(long, default_value = "memory:")]
     pub store: String,
@@ -145,6 +147,27 @@ pub struct ServeArgs {
     pub inject_latency: Option<Duration>,
 }
 
+/// `revbench footprint`.
+#[derive(Debug, Clone, Args)]
+pub struct FootprintArgs {
+    /// Store to measure; shared servers get a private key prefix, table or database that is
+    /// removed afterwards.
+    #[arg(long)]
+    pub store: String,
+
+    /// How many ids to revoke.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub entries: u64,
+
+    /// Token lifetime: entries expire between half of it and all of it from now.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Print the measurement as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Parses `15m`, `30s`, `1h 30m`, … with a message naming the expected form.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     humantime::parse_duration(raw)
@@ -158,6 +181,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => crate::load::command::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Report(args) => report(args).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare(args),
+        Command::Footprint(args) => footprint(args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -185,4 +209,37 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     };
     print!("{text}");
     Ok(if comparison.has_regression() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+async fn footprint(args: FootprintArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let request = crate::footprint::FootprintRequest {
+        store_url: args.store.clone(),
+        entries: args.entries,
+        token_ttl: args.token_ttl,
+    };
+    let measured = crate::footprint::measure(&request)
+        .await
+        .with_context(|| format!("measuring the footprint of {}", args.store))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&measured)?);
+    } else {
+        println!("{}", measured.summary());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `footprint` parses its flags and defaults to a million entries.
+    #[test]
+    fn footprint_flags_parse() {
+        let cli = Cli::try_parse_from(["revbench", "footprint", "--store", "hashmap:", "--json"])
+            .unwrap();
+        let Command::Footprint(args) = cli.command else { panic!("not footprint") };
+        assert_eq!((args.store.as_str(), args.entries, args.json), ("hashmap:", 1_000_000, true));
+        assert!(Cli::try_parse_from(["revbench", "footprint"]).is_err(), "--store is required");
+    }
 }

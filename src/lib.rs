@@ -15,12 +15,14 @@
 //!   environment.rs      CPU, memory, OS, rustc, version and commit, recorded with results
 //!   results.rs          the versioned results schema every exporter reads
 //!   compare.rs          baseline vs current, noise-aware, exit code for CI
+//!   footprint.rs        `revbench footprint`: fill a store, bytes per revoked entry
 //!   revocation/
 //!     mod.rs            trait RevocationStore + its contract; open(url) picks the backend
 //!     jti.rs            the 128-bit token id every store is keyed by
 //!     url_params.rs     revbench's own query parameters in store URLs
-//!     none.rs naive.rs memory.rs redis.rs mongo.rs postgres.rs
+//!     none.rs naive.rs memory.rs hashmap.rs redis.rs mongo.rs postgres.rs
 //!     delayed.rs        a wrapper adding a known delay to every check (--inject-latency)
+//!     scratch.rs        a store in a private namespace for one measurement, removed after
 //!     conformance.rs    the one test suite every backend must pass
 //!   server/
 //!     mod.rs            router, AppState, run(listener, shutdown)
@@ -47,12 +49,15 @@
 //!     charts.rs plot.rs colors.rs   chart specs from results, plotters drawing, store colours
 //!     criterion.rs      criterion's saved estimates for the microbenchmark table
 //! scenarios/            declarative workloads, one TOML file each
-//! tests/                end-to-end: conformance per backend, server over HTTP, run, reports
+//! benches/
+//!   check_latency.rs    criterion: is_revoked by store × size × hit/miss, verify, request
+//! tests/                end-to-end: conformance per backend, server over HTTP, run, reports, footprint
 //! ```
 
 pub mod cli;
 pub mod compare;
 pub mod environment;
+pub mod footprint;
 pub mod load;
 pub mod report;
 pub mod results;

@@ -30,6 +30,12 @@ async fn memory_store() {
     run_all(open("memory:").await.unwrap()).await;
 }
 
+/// `hashmap:` remembers each revocation until its token's `exp`, exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashmap_store() {
+    run_all(open("hashmap:").await.unwrap()).await;
+}
+
 /// `redis://` honours the contract against the real server, in its own key prefix.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store() {

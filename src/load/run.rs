@@ -54,7 +54,7 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
-/// The stores measured when none are named: the in-process ones, and Redis, PostgreSQL and
+/// The stores measured when none are named: the in-process ones (none, naive, memory, hashmap), and Redis, PostgreSQL and
 /// MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their standard local ports
 /// (skipped, with the reason, when they do not answer).
 pub fn default_stores() -> Vec<String> {
@@ -64,6 +64,7 @@ pub fn default_stores() -> Vec<String> {
         "none:".to_string(),
         "naive:".to_string(),
         "memory:".to_string(),
+        "hashmap:".to_string(),
         env_or("REDIS_URL", "redis://127.0.0.1:6379"),
         env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         env_or("MONGODB_URL", "mongodb://127.0.0.1:27017"),

@@ -51,6 +51,10 @@ impl RevocationStore for DelayedStore {
         self.inner.revoke(jti, expires_at).await
     }
 
+    async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
+        self.inner.revoke_many(entries).await
+    }
+
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
         precise_sleep(self.delay).await;
         self.inner.is_revoked(jti).await

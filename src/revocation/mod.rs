@@ -15,6 +15,7 @@ use crate::token::UnixSeconds;
 
 pub mod conformance;
 mod delayed;
+mod hashmap;
 mod jti;
 mod memory;
 mod mongo;
@@ -22,9 +23,11 @@ mod naive;
 mod none;
 mod postgres;
 mod redis;
+mod scratch;
 mod url_params;
 
 pub use delayed::{precise_sleep, DelayedStore};
+pub use hashmap::HashMapStore;
 pub use jti::Jti;
 pub use memory::MemoryStore;
 pub use mongo::MongoStore;
@@ -32,6 +35,7 @@ pub use naive::NaiveStore;
 pub use none::NoneStore;
 pub use postgres::PostgresStore;
 pub use redis::RedisStore;
+pub use scratch::ScratchStore;
 
 /// Sizes as the backend itself reports them; `None` where it cannot tell.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +61,7 @@ pub struct Capabilities {
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
     #[error(
-        "unknown store URL `{0}`: use none:, naive:, memory:, redis://host:port/db, \
+        "unknown store URL `{0}`: use none:, naive:, memory:, hashmap:, redis://host:port/db, \
          mongodb://host:port/db or postgres://user@host:port/db"
     )]
     UnknownScheme(String),
@@ -102,6 +106,16 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// Whether `jti` is revoked now. This is the per-request check.
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError>;
 
+    /// Revokes many ids at once, for fills (benchmarks, `revbench footprint`); callers send
+    /// chunks of a few thousand. Remote stores override it with one batched write; the default
+    /// revokes one by one.
+    async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
+        for &(jti, expires_at) in entries {
+            self.revoke(jti, expires_at).await?;
+        }
+        Ok(())
+    }
+
     /// Physical entries and bytes as the backend reports them.
     async fn stats(&self) -> Result<StoreStats, StoreError>;
 
@@ -129,6 +143,7 @@ pub enum Scheme {
     None,
     Naive,
     Memory,
+    HashMap,
     Redis,
     Mongo,
     Postgres,
@@ -143,6 +158,7 @@ impl FromStr for Scheme {
             "none" => Scheme::None,
             "naive" => Scheme::Naive,
             "memory" => Scheme::Memory,
+            "hashmap" => Scheme::HashMap,
             "redis" => Scheme::Redis,
             "mongodb" => Scheme::Mongo,
             "postgres" | "postgresql" => Scheme::Postgres,
@@ -158,6 +174,7 @@ impl FromStr for Scheme {
 /// | `none:` | [`NoneStore`] |
 /// | `naive:` | [`NaiveStore`] |
 /// | `memory:` | [`MemoryStore`] |
+/// | `hashmap:` | [`HashMapStore`] |
 /// | `redis://host:port/db?prefix=P` | [`RedisStore`] |
 /// | `mongodb://host:port/db` | [`MongoStore`] |
 /// | `postgres://user@host:port/db?pool=N&unlogged=true` | [`PostgresStore`] |
@@ -166,6 +183,7 @@ pub async fn open(url: &str) -> Result<SharedStore, StoreError> {
         Scheme::None => Arc::new(NoneStore),
         Scheme::Naive => Arc::new(NaiveStore::default()),
         Scheme::Memory => Arc::new(MemoryStore::new()),
+        Scheme::HashMap => Arc::new(HashMapStore::new()),
         Scheme::Redis => Arc::new(RedisStore::connect(url).await?),
         Scheme::Mongo => Arc::new(MongoStore::connect(url).await?),
         Scheme::Postgres => PostgresStore::connect(url).await?,
@@ -197,6 +215,7 @@ mod tests {
     #[test]
     fn schemes_parse() {
         assert_eq!("memory:".parse::<Scheme>().unwrap(), Scheme::Memory);
+        assert_eq!("hashmap:".parse::<Scheme>().unwrap(), Scheme::HashMap);
         assert_eq!("naive".parse::<Scheme>().unwrap(), Scheme::Naive);
         assert_eq!("postgresql://x".parse::<Scheme>().unwrap(), Scheme::Postgres);
         assert!("redis".parse::<Scheme>().is_ok());

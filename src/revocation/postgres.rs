@@ -148,6 +148,16 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Drops this store's table (and its index): for measurements that made a table of their
+    /// own. The store is unusable afterwards.
+    pub async fn drop_table(&self) -> Result<(), StoreError> {
+        let conn = self.conn().await?;
+        timed(conn.client.batch_execute(&format!("DROP TABLE IF EXISTS {}", self.settings.table)))
+            .await
+    }
+}
+
 impl Settings {
     fn parse(url: &str) -> Result<Self, StoreError> {
         let mut parsed = StoreUrl::parse(url)?;
@@ -273,6 +283,11 @@ impl RevocationStore for PostgresStore {
         let key = jti.0.to_be_bytes();
         let row = timed(conn.client.query_opt(&conn.check, &[&key.as_slice()])).await?;
         Ok(row.is_some())
+    }
+
+    /// One multi-row upsert for the whole chunk (the inherent method of the same name).
+    async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
+        PostgresStore::revoke_many(self, entries).await
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {

@@ -1,0 +1,287 @@
+//! Per-request revocation check latency, by store, store size and hit/miss, beside the
+//! in-process floor (a plain `HashSet`), JWT verification alone and the whole protected request.
+//!
+//! | group | what one iteration does |
+//! |---|---|
+//! | `reference/hashset/<size>/<hit\|miss>` | `HashSet<u128>::contains`: the in-process floor |
+//! | `is_revoked/<store>/<size>/<hit\|miss>` | `store.is_revoked(jti)` through the trait, as the server calls it |
+//! | `verify/<hs256\|eddsa>` | decode + signature + claims check of one token |
+//! | `request/<store>` | `GET /api/me` through the axum router (no socket), store at its largest size |
+//!
+//! Sizes are 1k, 100k and 1M live entries (MongoDB: up to 100k). A hit asks for a revoked id
+//! drawn at random from the whole store, a miss for one never revoked; each benchmark cycles
+//! through [`PROBES`] such ids so the lookups reach memory the way real traffic does, rather
+//! than hitting one hot cache line.
+//!
+//! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`), PostgreSQL (`POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and MongoDB (`MONGODB_URL`, no default) run
+//! when they answer, each in a key prefix, table or database of its own that is removed at the
+//! end; otherwise the skipped groups are printed with the reason. At the end the 1M ratios to
+//! `reference/hashset` measured in this run are printed.
+
+use std::collections::HashSet;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use criterion::Criterion;
+use rand::Rng;
+use revbench::revocation::{Jti, ScratchStore, SharedStore};
+use revbench::server::{self, AppState, ServerConfig};
+use revbench::token::{now_secs, TokenKeys, UnixSeconds};
+use tokio::runtime::Runtime;
+use tower::ServiceExt;
+
+/// Store sizes, with the labels used in benchmark ids.
+const SIZES: [(usize, &str); 3] = [(1_000, "1k"), (100_000, "100k"), (1_000_000, "1M")];
+/// MongoDB fills are slow (one upsert per id), and 100k already shows its shape.
+const MONGO_MAX_SIZE: usize = 100_000;
+/// Distinct ids each benchmark cycles through (a power of two, for a cheap index mask).
+const PROBES: usize = 1 << 16;
+/// Ids per batched write while filling.
+const FILL_CHUNK: usize = 10_000;
+/// Entries expire one to two hours from now: all live for the whole run.
+const EXP_FROM_SECS: u64 = 3_600;
+
+/// One store under measurement.
+struct Subject {
+    name: &'static str,
+    scratch: ScratchStore,
+    max_size: usize,
+    filled: usize,
+}
+
+impl Subject {
+    fn store(&self) -> &SharedStore {
+        &self.scratch.store
+    }
+}
+
+fn main() {
+    // One thread drives both the benchmark loop and the drivers' connection tasks, as one
+    // client with one connection (`redis-benchmark -c 1`) does: on a multi-threaded runtime
+    // every round trip would also pay two cross-thread wake-ups, which measure the scheduler.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let started = SystemTime::now();
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .without_plots()
+        .configure_from_args();
+
+    let (mut subjects, skipped) = rt.block_on(open_subjects());
+    print_skipped(&skipped);
+
+    let now = now_secs();
+    let mut rng = rand::rng();
+    let mut ids: Vec<(Jti, UnixSeconds)> = Vec::with_capacity(SIZES[SIZES.len() - 1].0);
+    let mut reference: HashSet<u128> = HashSet::new();
+    let misses: Vec<Jti> = (0..PROBES).map(|_| Jti::random()).collect();
+
+    for (size, label) in SIZES {
+        while ids.len() < size {
+            let jti = Jti::random();
+            ids.push((jti, now + EXP_FROM_SECS + (ids.len() as u64 % EXP_FROM_SECS)));
+            reference.insert(jti.0);
+        }
+        let hits: Vec<Jti> = (0..PROBES).map(|_| ids[rng.random_range(0..size)].0).collect();
+        bench_reference(&mut criterion, label, &reference, &hits, &misses);
+        for subject in subjects.iter_mut().filter(|s| size <= s.max_size) {
+            rt.block_on(fill(subject, &ids[..size]));
+            rt.block_on(check_answers(subject.store(), hits[0], misses[0]));
+            bench_store(&mut criterion, &rt, subject, label, &hits, &misses);
+        }
+    }
+
+    bench_verify(&mut criterion);
+    bench_requests(&mut criterion, &rt, &subjects);
+
+    for subject in subjects {
+        if let Err(e) = rt.block_on(subject.scratch.remove()) {
+            eprintln!("cleanup of {} failed: {e}", subject.name);
+        }
+    }
+    criterion.final_summary();
+    print_skipped(&skipped);
+    print_ratios(started);
+}
+
+/// Every store that answers, and for the others the groups skipped and why.
+async fn open_subjects() -> (Vec<Subject>, Vec<String>) {
+    let env_or = |var: &str, default: &str| std::env::var(var).unwrap_or(default.to_string());
+    let mut candidates: Vec<(&'static str, Option<String>, usize)> = vec![
+        ("none", Some("none:".into()), usize::MAX),
+        ("naive", Some("naive:".into()), usize::MAX),
+        ("memory", Some("memory:".into()), usize::MAX),
+        ("hashmap", Some("hashmap:".into()), usize::MAX),
+        ("redis", Some(env_or("REDIS_URL", "redis://127.0.0.1:6379")), usize::MAX),
+        (
+            "postgres",
+            Some(env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")),
+            usize::MAX,
+        ),
+    ];
+    candidates.push(("mongo", std::env::var("MONGODB_URL").ok(), MONGO_MAX_SIZE));
+    let (mut subjects, mut skipped) = (Vec::new(), Vec::new());
+    for (name, url, max_size) in candidates {
+        let groups = format!("is_revoked/{name}/*, request/{name}");
+        let Some(url) = url else {
+            skipped.push(format!("{groups}: MONGODB_URL is not set"));
+            continue;
+        };
+        match ScratchStore::open(&url, "bench").await {
+            Ok(scratch) => subjects.push(Subject { name, scratch, max_size, filled: 0 }),
+            Err(e) => skipped.push(format!("{groups}: {e}")),
+        }
+    }
+    (subjects, skipped)
+}
+
+fn print_skipped(skipped: &[String]) {
+    for line in skipped {
+        eprintln!("skipped {line}");
+    }
+}
+
+/// Adds `ids[subject.filled..]` to the store in batched writes.
+async fn fill(subject: &mut Subject, ids: &[(Jti, UnixSeconds)]) {
+    let started = Instant::now();
+    let new = &ids[subject.filled..];
+    for chunk in new.chunks(FILL_CHUNK) {
+        subject.store().revoke_many(chunk).await.expect("fill write");
+    }
+    subject.filled = ids.len();
+    eprintln!(
+        "filled {} with {} entries (now {}) in {:.2} s",
+        subject.name,
+        new.len(),
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Refuses to measure a store that answers wrongly: a broken fill would give a fast lie.
+async fn check_answers(store: &SharedStore, hit: Jti, miss: Jti) {
+    let remembers = store.capabilities().remembers;
+    assert_eq!(store.is_revoked(hit).await.unwrap(), remembers, "{}: hit", store.name());
+    assert!(!store.is_revoked(miss).await.unwrap(), "{}: miss", store.name());
+}
+
+fn bench_reference(
+    c: &mut Criterion,
+    label: &str,
+    set: &HashSet<u128>,
+    hits: &[Jti],
+    misses: &[Jti],
+) {
+    let mut group = c.benchmark_group(format!("reference/hashset/{label}"));
+    for (kind, probes) in [("hit", hits), ("miss", misses)] {
+        group.bench_function(kind, |b| {
+            let mut i = 0usize;
+            b.iter(|| {
+                i = i.wrapping_add(1);
+                black_box(set.contains(&probes[i & (PROBES - 1)].0))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_store(
+    c: &mut Criterion,
+    rt: &Runtime,
+    subject: &Subject,
+    label: &str,
+    hits: &[Jti],
+    misses: &[Jti],
+) {
+    let store: &dyn revbench::revocation::RevocationStore = &**subject.store();
+    let mut group = c.benchmark_group(format!("is_revoked/{}/{label}", subject.name));
+    for (kind, probes) in [("hit", hits), ("miss", misses)] {
+        group.bench_function(kind, |b| {
+            let mut i = 0usize;
+            b.to_async(rt).iter(|| {
+                i = i.wrapping_add(1);
+                let jti = probes[i & (PROBES - 1)];
+                async move { black_box(store.is_revoked(jti).await.expect("is_revoked")) }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_verify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify");
+    let keys = [
+        ("hs256", TokenKeys::hs256(b"a-benchmark-secret-of-at-least-32-bytes").unwrap()),
+        ("eddsa", TokenKeys::eddsa_random()),
+    ];
+    for (name, keys) in keys {
+        let (token, _) = keys.issue("bench-user", now_secs(), 3_600);
+        let now = now_secs();
+        keys.verify(&token, now).expect("a fresh token verifies");
+        group.bench_function(name, |b| b.iter(|| black_box(keys.verify(&token, now).is_ok())));
+    }
+    group.finish();
+}
+
+/// The whole protected request with a valid, not revoked token (the common case).
+fn bench_requests(c: &mut Criterion, rt: &Runtime, subjects: &[Subject]) {
+    let keys = TokenKeys::hs256(b"a-benchmark-secret-of-at-least-32-bytes").unwrap();
+    let (token, _) = keys.issue("bench-user", now_secs(), 3_600);
+    let bearer = format!("Bearer {token}");
+    let mut group = c.benchmark_group("request");
+    for subject in subjects {
+        let state = AppState::new(subject.store().clone(), keys.clone(), ServerConfig::default());
+        let router = server::router(state);
+        let request =
+            || Request::get("/api/me").header(header::AUTHORIZATION, &bearer).body(Body::empty());
+        let status = rt.block_on(router.clone().oneshot(request().unwrap())).unwrap().status();
+        assert_eq!(status, StatusCode::OK, "{}: GET /api/me", subject.name);
+        group.bench_function(subject.name, |b| {
+            b.to_async(rt).iter(|| {
+                let (router, request) = (router.clone(), request().unwrap());
+                async move { black_box(router.oneshot(request).await.unwrap().status()) }
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Prints each store's 1M medians as ratios to `reference/hashset/1M`, using only estimates
+/// criterion wrote during this run (a filtered run leaves older ones on disk).
+fn print_ratios(started: SystemTime) {
+    let dir = criterion_dir();
+    let median = |group: String, function: &str| -> Option<f64> {
+        let path = dir.join(group.replace('/', "_")).join(function).join("new/estimates.json");
+        let fresh = std::fs::metadata(&path).ok()?.modified().ok()? >= started;
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        fresh.then(|| json["median"]["point_estimate"].as_f64()).flatten()
+    };
+    let label = SIZES[SIZES.len() - 1].1;
+    println!("\nmedians at {label} entries, as ratios to reference/hashset/{label} (this run):");
+    for kind in ["hit", "miss"] {
+        let Some(floor) = median(format!("reference/hashset/{label}"), kind) else { continue };
+        println!("  reference/hashset/{label}/{kind}: {floor:.1} ns");
+        for store in ["none", "naive", "memory", "hashmap", "redis", "postgres"] {
+            if let Some(ns) = median(format!("is_revoked/{store}/{label}"), kind) {
+                let ratio = ns / floor;
+                println!("  is_revoked/{store}/{label}/{kind}: {ns:.1} ns = {ratio:.2}x");
+            }
+        }
+    }
+}
+
+/// Where criterion writes its results (its own rule: `CRITERION_HOME`, else the target dir).
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or("target".into(), PathBuf::from);
+    target.join("criterion")
+}

@@ -1,0 +1,227 @@
+//! `revbench footprint`: memory per revoked token, as each store reports it.
+//!
+//! The store is opened in a namespace of its own ([`ScratchStore`]), filled with `entries`
+//! random ids in batched writes, measured before and after, then removed. What "bytes" means
+//! depends on where the entries live:
+//!
+//! | store | bytes measured |
+//! |---|---|
+//! | in-process (`naive:`, `memory:`, `hashmap:`, `none:`) | this process's resident memory (`/proc/self/statm`), after `malloc_trim` so freed pages are not counted |
+//! | `redis://` | `used_memory` from `INFO memory` (the whole server: keep other clients quiet) |
+//! | `postgres://` | `pg_total_relation_size` of the table (heap + indexes + TOAST) |
+//! | `mongodb://` | collection `size + totalIndexSize` |
+//!
+//! Entries expire between half a token lifetime and one lifetime from now, as after a steady
+//! stream of logouts, so none expires during a measurement that takes under half `token_ttl`.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::revocation::{Jti, ScratchStore, StoreError};
+use crate::token::{now_secs, UnixSeconds};
+
+/// Ids sent per batched write.
+pub const FILL_CHUNK: usize = 10_000;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct FootprintRequest {
+    pub store_url: String,
+    pub entries: u64,
+    pub token_ttl: Duration,
+}
+
+/// Where the byte counts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Resident memory of this process.
+    ProcessRss,
+    /// The bytes the store's server reports (`StoreStats::bytes`).
+    StoreReported,
+}
+
+/// One footprint measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Footprint {
+    /// Store name (`hashmap`, `redis`, …).
+    pub store: String,
+    /// The URL measured, with its private namespace.
+    pub store_url: String,
+    /// Ids revoked.
+    pub entries: u64,
+    pub method: Method,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// `(bytes_after - bytes_before) / entries`.
+    pub bytes_per_entry: f64,
+    /// Entries and bytes the store itself reported after the fill, for comparison.
+    pub store_entries: Option<u64>,
+    pub store_bytes: Option<u64>,
+    /// How long the fill took.
+    pub fill_secs: f64,
+}
+
+/// Why a footprint could not be measured.
+#[derive(Debug, Error)]
+pub enum FootprintError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "cannot read this process's resident memory ({0}); in-process footprints need Linux /proc"
+    )]
+    Rss(String),
+    #[error("{0} does not report its size in bytes, so its footprint cannot be measured")]
+    NoBytes(String),
+    #[error("--entries must be at least 1")]
+    NoEntries,
+}
+
+/// Fills a private store with `entries` ids and measures the bytes they take.
+pub async fn measure(request: &FootprintRequest) -> Result<Footprint, FootprintError> {
+    if request.entries == 0 {
+        return Err(FootprintError::NoEntries);
+    }
+    let scratch = ScratchStore::open(&request.store_url, "footprint").await?;
+    let result = measure_in(&scratch, request).await;
+    let removed = scratch.remove().await;
+    let footprint = result?;
+    removed?;
+    Ok(footprint)
+}
+
+async fn measure_in(
+    scratch: &ScratchStore,
+    request: &FootprintRequest,
+) -> Result<Footprint, FootprintError> {
+    let store = &scratch.store;
+    let method =
+        if store.capabilities().shared { Method::StoreReported } else { Method::ProcessRss };
+    let bytes_before = bytes_now(scratch, method).await?;
+    let started = Instant::now();
+    let (now, ttl) = (now_secs(), request.token_ttl.as_secs().max(2));
+    let mut batch = Vec::with_capacity(FILL_CHUNK);
+    for i in 0..request.entries {
+        batch.push((Jti::random(), spread_exp(now, ttl, i, request.entries)));
+        if batch.len() == FILL_CHUNK || i + 1 == request.entries {
+            store.revoke_many(&batch).await?;
+            batch.clear();
+        }
+    }
+    drop(batch);
+    let fill_secs = started.elapsed().as_secs_f64();
+    let bytes_after = bytes_now(scratch, method).await?;
+    let stats = store.stats().await?;
+    Ok(Footprint {
+        store: store.name().to_string(),
+        store_url: scratch.url.clone(),
+        entries: request.entries,
+        method,
+        bytes_before,
+        bytes_after,
+        bytes_per_entry: (bytes_after as f64 - bytes_before as f64) / request.entries as f64,
+        store_entries: stats.entries,
+        store_bytes: stats.bytes,
+        fill_secs,
+    })
+}
+
+/// The `i`-th of `n` expiry times, spread evenly over `[now + ttl/2, now + ttl)`.
+fn spread_exp(now: UnixSeconds, ttl: u64, i: u64, n: u64) -> UnixSeconds {
+    let half = ttl / 2;
+    now + ttl - half + (half * i) / n
+}
+
+async fn bytes_now(scratch: &ScratchStore, method: Method) -> Result<u64, FootprintError> {
+    match method {
+        Method::ProcessRss => resident_bytes(),
+        Method::StoreReported => scratch
+            .store
+            .stats()
+            .await?
+            .bytes
+            .ok_or_else(|| FootprintError::NoBytes(scratch.store.name().to_string())),
+    }
+}
+
+/// This process's resident memory, after handing freed heap pages back to the OS (glibc keeps
+/// them otherwise, and a store's old, resized tables would be counted as its own).
+pub fn resident_bytes() -> Result<u64, FootprintError> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the OS; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    let statm = std::fs::read_to_string("/proc/self/statm")
+        .map_err(|e| FootprintError::Rss(format!("/proc/self/statm: {e}")))?;
+    let pages = resident_pages(&statm).ok_or_else(|| FootprintError::Rss(statm.clone()))?;
+    Ok(pages * page_size())
+}
+
+/// The second field of `/proc/self/statm`: resident pages.
+fn resident_pages(statm: &str) -> Option<u64> {
+    statm.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn page_size() -> u64 {
+    #[cfg(unix)]
+    // SAFETY: sysconf reads a constant of the running system.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    #[cfg(not(unix))]
+    let size = 4096;
+    u64::try_from(size).unwrap_or(4096)
+}
+
+impl Footprint {
+    /// One line for people: `hashmap: 1000000 entries, 52.3 bytes/entry (process RSS, …)`.
+    pub fn summary(&self) -> String {
+        let method = match self.method {
+            Method::ProcessRss => "process resident memory delta",
+            Method::StoreReported => "bytes reported by the store, delta",
+        };
+        format!(
+            "{}: {} entries, {:.1} bytes/entry ({method}: {} -> {} bytes; filled in {:.1} s)",
+            self.store,
+            self.entries,
+            self.bytes_per_entry,
+            self.bytes_before,
+            self.bytes_after,
+            self.fill_secs
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// statm's resident field is read, and garbage is refused.
+    #[test]
+    fn reads_resident_pages() {
+        assert_eq!(resident_pages("5000 1234 300 10 0 900 0\n"), Some(1234));
+        assert_eq!(resident_pages("5000"), None);
+        assert!(resident_bytes().unwrap() > 0);
+    }
+
+    /// Expiry times stay inside the second half of a token lifetime, in order.
+    #[test]
+    fn expiry_times_are_spread() {
+        let (now, ttl, n) = (1_000, 900, 1_000_000);
+        assert_eq!(spread_exp(now, ttl, 0, n), now + 450);
+        let last = spread_exp(now, ttl, n - 1, n);
+        assert!(last < now + ttl && last > now + 890, "{last}");
+    }
+
+    /// Zero entries is refused before anything is opened.
+    #[tokio::test]
+    async fn zero_entries_is_refused() {
+        let request = FootprintRequest {
+            store_url: "naive:".into(),
+            entries: 0,
+            token_ttl: Duration::from_secs(60),
+        };
+        assert!(matches!(measure(&request).await, Err(FootprintError::NoEntries)));
+    }
+}

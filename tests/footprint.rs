@@ -1,0 +1,45 @@
+//! `revbench footprint` end to end: real fills, real byte counts, nothing left behind.
+//!
+//! Alone in its own test binary on purpose: in-process footprints read this process's
+//! resident memory, which other tests' allocations would disturb.
+
+use std::time::Duration;
+
+use revbench::footprint::{measure, FootprintRequest, Method};
+use revbench::revocation::{RedisStore, StoreError};
+
+fn request(store_url: &str, entries: u64) -> FootprintRequest {
+    FootprintRequest { store_url: store_url.into(), entries, token_ttl: Duration::from_secs(900) }
+}
+
+/// An in-process footprint is the RSS delta, and a `u128` set cannot take under 16 bytes each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naive_footprint_counts_process_memory() {
+    let footprint = measure(&request("naive:", 200_000)).await.unwrap();
+    assert_eq!(footprint.method, Method::ProcessRss);
+    assert_eq!(footprint.store_entries, Some(200_000));
+    assert!(footprint.bytes_per_entry >= 16.0, "{footprint:?}");
+}
+
+/// A Redis footprint counts at least each key's 32 hex digits, and deletes its keys after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_footprint_cleans_up() {
+    let url = std::env::var("REDIS_URL").unwrap_or("redis://127.0.0.1:6379".into());
+    let footprint = match measure(&request(&url, 2_000)).await {
+        Ok(footprint) => footprint,
+        Err(revbench::footprint::FootprintError::Store(e @ StoreError::Unreachable { .. }))
+            if std::env::var("REVBENCH_REQUIRE_REDIS").as_deref() != Ok("1") =>
+        {
+            println!("redis: skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(footprint.method, Method::StoreReported);
+    assert!(footprint.bytes_per_entry > 32.0, "{footprint:?}");
+    let store = RedisStore::connect(&footprint.store_url).await.unwrap();
+    let mut keys = redis::cmd("KEYS");
+    keys.arg(format!("{}*", store.prefix()));
+    let left: Vec<String> = keys.query_async(&mut store.connection()).await.unwrap();
+    assert!(left.is_empty(), "{} keys left under {}", left.len(), store.prefix());
+}
