@@ -1,6 +1,10 @@
-//! Helpers shared by the end-to-end tests: a server on `127.0.0.1:0` and a TCP forwarder
-//! that can cut a real backend off.
+//! Helpers shared by the end-to-end tests: a server on `127.0.0.1:0`, a TCP forwarder that
+//! can cut a real backend off, a `redis-server` of the test's own that can be killed
+//! ([`redis_server`]), and closed-loop load with every request recorded ([`load`]).
 #![allow(dead_code)]
+
+pub mod load;
+pub mod redis_server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +16,9 @@ use revbench::token::TokenKeys;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The HS256 secret every [`TestServer`] signs with, so tests can sign hostile tokens with it.
+pub const TEST_SECRET: &[u8] = b"an-end-to-end-test-secret-of-32+bytes";
 
 /// A running reference server; stopped when dropped.
 pub struct TestServer {
@@ -28,7 +35,14 @@ impl TestServer {
     }
 
     pub async fn start_with(store: SharedStore, config: ServerConfig) -> Self {
-        let keys = TokenKeys::hs256(b"an-end-to-end-test-secret-of-32+bytes").unwrap();
+        Self::start_with_keys(store, config, TokenKeys::hs256(TEST_SECRET).unwrap()).await
+    }
+
+    pub async fn start_with_keys(
+        store: SharedStore,
+        config: ServerConfig,
+        keys: TokenKeys,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = AppState::new(store, keys.clone(), config);
