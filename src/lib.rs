@@ -24,8 +24,18 @@
 //!     handlers.rs       /login /logout /revoke /api/me /healthz /stats
 //!     counters.rs       checks, revoked hits, store errors, fail-open passes
 //!     error.rs          JSON error responses
+//!     limits.rs         header size limit (JSON 431); why hyper's own limit stays
 //!     serve.rs          `revbench serve`
-//! tests/                end-to-end: conformance per backend, server over real HTTP, CLI
+//! tests/
+//!   common/             TestServer, TCP Forwarder, a killable redis-server, recorded load
+//!   conformance.rs      the conformance suite per backend
+//!   server.rs           the server over real HTTP: replay loophole, fail closed, JSON errors
+//!   hostile_tokens.rs   60+ forged and malformed credentials, bad bodies, oversized heads
+//!   outage.rs           Redis killed and PostgreSQL cut off under load; fail closed / open
+//!   restart.rs          revocations across a server restart, per store
+//!   hygiene.rs          cookies, graceful shutdown, no token in the process's output
+//!   bad_config.rs       the binary's one-line errors for bad configuration
+//! fuzz/                 cargo-fuzz target for token parsing (own package, nightly)
 //! ```
 
 pub mod cli;
