@@ -30,6 +30,7 @@
 //!     handlers.rs       /login /logout /revoke /api/me /healthz /stats
 //!     counters.rs       checks, revoked hits, store errors, fail-open passes
 //!     error.rs          JSON error responses
+//!     limits.rs         header size limit (JSON 431); why hyper's own limit stays
 //!     serve.rs          `revbench serve`
 //!   load/
 //!     scenario.rs       scenarios/*.toml, parsed and validated
@@ -51,7 +52,19 @@
 //! scenarios/            declarative workloads, one TOML file each
 //! benches/
 //!   check_latency.rs    criterion: is_revoked by store × size × hit/miss, verify, request
-//! tests/                end-to-end: conformance per backend, server over HTTP, run, reports, footprint
+//! tests/
+//!   common/             TestServer, TCP Forwarder, a killable redis-server, recorded load
+//!   conformance.rs      the conformance suite per backend
+//!   server.rs           the server over real HTTP: replay loophole, fail closed, JSON errors
+//!   hostile_tokens.rs   60+ forged and malformed credentials, bad bodies, oversized heads
+//!   outage.rs           Redis killed and PostgreSQL cut off under load; fail closed / open
+//!   restart.rs          revocations across a server restart, per store
+//!   hygiene.rs          cookies, graceful shutdown, no token in the process's output
+//!   run.rs injected_latency.rs   short `revbench run`s: leaks by topology, outage, hidden delay
+//!   report.rs           reports and compare on hand-made fixtures
+//!   footprint.rs        bytes per revoked entry, end to end
+//!   bad_config.rs       the binary's one-line errors for bad configuration
+//! fuzz/                 cargo-fuzz target for token parsing (own package, nightly)
 //! ```
 
 pub mod cli;

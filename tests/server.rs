@@ -192,7 +192,7 @@ async fn bad_login_bodies_get_4xx_json() {
 /// counted, and the server recovers by itself when Redis is back.
 #[tokio::test]
 async fn dead_store_fails_closed_and_recovers() {
-    let mut forwarder = Forwarder::start(redis_target()).await;
+    let mut forwarder = Forwarder::start(redis_target()).await.unwrap();
     let Some(store) = redis_store(Some(forwarder.addr)).await else { return };
     let server = TestServer::start(store).await;
     let client = client();
@@ -201,7 +201,7 @@ async fn dead_store_fails_closed_and_recovers() {
     let logout = client.post(server.url("/logout")).bearer_auth(&revoked).send().await.unwrap();
     assert_eq!(logout.status(), 204);
 
-    forwarder.cut();
+    forwarder.cut().await;
     for token in [&live, &revoked, &live] {
         let (status, body) = me(&client, &server, token).await;
         assert_eq!(status, 503, "{body}");
@@ -214,7 +214,7 @@ async fn dead_store_fails_closed_and_recovers() {
     assert!(stats.counters.store_errors >= 3, "{stats:?}");
     assert_eq!(stats.counters.fail_open_passes, 0);
 
-    forwarder.restore().await;
+    forwarder.restore().await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let status = me(&client, &server, &live).await.0;
@@ -232,13 +232,13 @@ async fn dead_store_fails_closed_and_recovers() {
 /// With fail-open, a dead store lets requests through and counts each one.
 #[tokio::test]
 async fn fail_open_passes_are_counted() {
-    let mut forwarder = Forwarder::start(redis_target()).await;
+    let mut forwarder = Forwarder::start(redis_target()).await.unwrap();
     let Some(store) = redis_store(Some(forwarder.addr)).await else { return };
     let config = ServerConfig { fail_open: true, ..ServerConfig::default() };
     let server = TestServer::start_with(store, config).await;
     let client = client();
     let token = login(&client, &server, "frank").await;
-    forwarder.cut();
+    forwarder.cut().await;
     for _ in 0..3 {
         assert_eq!(me(&client, &server, &token).await.0, 200);
     }

@@ -81,7 +81,8 @@ impl RevocationStore for DelayedStore {
 mod tests {
     use super::*;
 
-    /// The check takes the injected delay (within a millisecond) and still answers correctly.
+    /// The check takes at least the injected delay, not grossly more (precision under load is
+    /// checked end to end in tests/injected_latency.rs), and still answers correctly.
     #[tokio::test]
     async fn adds_the_delay_precisely() {
         let store = DelayedStore::new(
@@ -93,6 +94,6 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(store.is_revoked(jti).await.unwrap());
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(3) && took < Duration::from_millis(4), "{took:?}");
+        assert!(took >= Duration::from_millis(3) && took < Duration::from_millis(8), "{took:?}");
     }
 }

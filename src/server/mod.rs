@@ -28,11 +28,14 @@ mod auth;
 mod counters;
 mod error;
 mod handlers;
+mod limits;
 pub mod serve;
 
+pub use auth::{token_from_headers, COOKIE_NAME};
 pub use counters::{Counters, CountersSnapshot};
 pub use error::ApiError;
 pub use handlers::StatsResponse;
+pub use limits::MAX_HEADER_BYTES;
 
 /// Largest request body accepted (login and revoke bodies are well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -82,6 +85,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/stats", get(handlers::stats))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(limits::limit_header_bytes))
         .with_state(state)
 }
 

@@ -1,17 +1,22 @@
-//! Helpers shared by the end-to-end tests: a server on `127.0.0.1:0` and a TCP forwarder
-//! that can cut a real backend off.
+//! Helpers shared by the end-to-end tests: a server on `127.0.0.1:0`, a TCP forwarder that
+//! can cut a real backend off, a `redis-server` of the test's own that can be killed
+//! ([`redis_server`]), and closed-loop load with every request recorded ([`load`]).
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+pub mod load;
+pub mod redis_server;
+
 use std::time::Duration;
 
 use revbench::revocation::SharedStore;
 use revbench::server::{self, AppState, ServerConfig, SharedState};
 use revbench::token::TokenKeys;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The HS256 secret every [`TestServer`] signs with, so tests can sign hostile tokens with it.
+pub const TEST_SECRET: &[u8] = b"an-end-to-end-test-secret-of-32+bytes";
 
 /// A running reference server; stopped when dropped.
 pub struct TestServer {
@@ -28,7 +33,14 @@ impl TestServer {
     }
 
     pub async fn start_with(store: SharedStore, config: ServerConfig) -> Self {
-        let keys = TokenKeys::hs256(b"an-end-to-end-test-secret-of-32+bytes").unwrap();
+        Self::start_with_keys(store, config, TokenKeys::hs256(TEST_SECRET).unwrap()).await
+    }
+
+    pub async fn start_with_keys(
+        store: SharedStore,
+        config: ServerConfig,
+        keys: TokenKeys,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = AppState::new(store, keys.clone(), config);
@@ -87,64 +99,5 @@ pub async fn me(
     (status, response.json().await.unwrap_or(serde_json::Value::Null))
 }
 
-/// Forwards TCP connections from a loopback port to `target` until cut, so a test can make a
-/// real backend unreachable and bring it back on the same address.
-pub struct Forwarder {
-    pub addr: SocketAddr,
-    target: SocketAddr,
-    task: Option<JoinHandle<()>>,
-    connections: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Forwarder {
-    pub async fn start(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut forwarder = Self { addr, target, task: None, connections: Default::default() };
-        forwarder.listen(listener);
-        forwarder
-    }
-
-    fn listen(&mut self, listener: TcpListener) {
-        let (target, connections) = (self.target, self.connections.clone());
-        self.task = Some(tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                connections.lock().unwrap().push(pipe);
-            }
-        }));
-    }
-
-    /// Closes the listening socket and every forwarded connection.
-    pub fn cut(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-        for pipe in self.connections.lock().unwrap().drain(..) {
-            pipe.abort();
-        }
-    }
-
-    /// Listens again on the same address.
-    pub async fn restore(&mut self) {
-        // The aborted accept task drops its listener on its next poll; retry briefly.
-        for _ in 0..50 {
-            if let Ok(listener) = TcpListener::bind(self.addr).await {
-                self.listen(listener);
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("could not listen on {} again", self.addr);
-    }
-}
-
-impl Drop for Forwarder {
-    fn drop(&mut self) {
-        self.cut();
-    }
-}
+#[allow(unused_imports)] // not every test binary cuts a backend off
+pub use revbench::load::forwarder::Forwarder;

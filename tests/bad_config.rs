@@ -1,0 +1,118 @@
+//! Bad configuration given to the `revbench` binary: each mistake ends the process with exit
+//! code 2 and an `error:` line that names the problem and the fix — never a panic, never a
+//! hang. (`run` and `compare`, with their scenario files and output directories, do not exist
+//! yet; their bad-config cases belong with them.)
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a finished `revbench` process left behind.
+struct Exit {
+    code: Option<i32>,
+    stderr: String,
+}
+
+impl Exit {
+    fn first_line(&self) -> &str {
+        self.stderr.lines().next().unwrap_or("")
+    }
+}
+
+/// Runs `revbench` with `args` (and extra environment), killing it after 20 s.
+fn revbench(args: &[&str], env: &[(&str, &str)]) -> Exit {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_revbench"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("revbench {args:?} still running after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    Exit { code: status.code(), stderr }
+}
+
+/// Asserts exit 2, one `error:` line mentioning every `needles`, and no panic.
+fn assert_one_line_error(exit: &Exit, needles: &[&str]) {
+    assert_eq!(exit.code, Some(2), "{}", exit.stderr);
+    assert!(!exit.stderr.contains("panicked"), "{}", exit.stderr);
+    assert_eq!(exit.stderr.lines().count(), 1, "one line: {}", exit.stderr);
+    let line = exit.first_line();
+    assert!(line.starts_with("error: "), "{line}");
+    for needle in needles {
+        assert!(line.contains(needle), "{line:?} lacks {needle:?}");
+    }
+}
+
+/// An unknown store scheme names the URL and lists the valid schemes.
+#[test]
+fn unknown_store_scheme() {
+    let exit = revbench(&["serve", "--store", "memcached://localhost:11211"], &[]);
+    assert_one_line_error(&exit, &["memcached://localhost:11211", "redis://", "memory:"]);
+}
+
+/// A malformed store URL names the URL and what is wrong with it.
+#[test]
+fn malformed_store_url() {
+    let exit = revbench(&["serve", "--store", "redis://[::1"], &[]);
+    assert_one_line_error(&exit, &["bad store URL", "redis://[::1"]);
+}
+
+/// Unreachable Redis, PostgreSQL and MongoDB (a closed port) name the backend, the URL and
+/// the fix.
+#[test]
+fn unreachable_store() {
+    let exit = revbench(&["serve", "--store", "redis://127.0.0.1:1/0"], &[]);
+    assert_one_line_error(&exit, &["cannot reach redis", "127.0.0.1:1", "start Redis"]);
+    let exit = revbench(&["serve", "--store", "postgres://postgres@127.0.0.1:1/postgres"], &[]);
+    assert_one_line_error(&exit, &["cannot reach postgres", "127.0.0.1:1", "start PostgreSQL"]);
+    let exit = revbench(&["serve", "--store", "mongodb://127.0.0.1:1/revbench"], &[]);
+    assert_one_line_error(&exit, &["cannot reach mongodb", "127.0.0.1:1", "start MongoDB"]);
+}
+
+/// A host name that does not resolve is reported as unreachable, not as a panic or a hang.
+#[test]
+fn unresolvable_host() {
+    let exit = revbench(&["serve", "--store", "redis://no-such-host.invalid:6379/0"], &[]);
+    assert_one_line_error(&exit, &["cannot reach redis", "no-such-host.invalid"]);
+}
+
+/// A short HS256 secret is refused with its length and how to make a good one.
+#[test]
+fn short_secret() {
+    let exit = revbench(&["serve", "--store", "none:"], &[("REVBENCH_JWT_SECRET", "short")]);
+    assert_one_line_error(&exit, &["REVBENCH_JWT_SECRET is 5 bytes", "openssl rand -hex 32"]);
+}
+
+/// A port already in use names the address and says to pick another.
+#[test]
+fn port_in_use() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let exit = revbench(&["serve", "--store", "none:", "--addr", &addr], &[]);
+    assert_one_line_error(&exit, &[&format!("cannot listen on {addr}"), "pick another --addr"]);
+}
+
+/// A bad `--token-ttl` is a usage error (clap: exit 2, usage lines follow) whose first line
+/// names the value and the expected form.
+#[test]
+fn bad_token_ttl() {
+    let exit = revbench(&["serve", "--token-ttl", "banana"], &[]);
+    assert_eq!(exit.code, Some(2), "{}", exit.stderr);
+    assert!(!exit.stderr.contains("panicked"), "{}", exit.stderr);
+    let line = exit.first_line();
+    assert!(line.starts_with("error: ") && line.contains("banana"), "{line}");
+    assert!(line.contains("use e.g. 30s, 15m, 1h"), "{line}");
+}
