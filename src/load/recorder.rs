@@ -40,7 +40,8 @@ pub struct Recorder {
     // held across an await; contention is small next to a request's cost.
     service: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
     corrected: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
-    statuses: Mutex<BTreeMap<String, u64>>,
+    // Keyed without allocating: this runs once per request on the load client's hot path.
+    statuses: Mutex<BTreeMap<(&'static str, u16), u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
     replays_attempted: AtomicU64,
     replays_accepted: AtomicU64,
@@ -109,18 +110,17 @@ impl Recorder {
     /// waited out the outage and was answered after the store returned is not "during"), and
     /// when a `me` was first answered 200 after the store returned.
     pub fn status(&self, sent_in: Phase, request: &'static str, status: u16) {
-        let key = format!("{request} {status}");
         let now = self.phase.load(Ordering::Relaxed);
         if sent_in.0 == PHASE_OUTAGE && now == PHASE_OUTAGE {
             let mut outage = self.outage.lock().expect("recorder lock");
-            *outage.statuses_during.entry(key.clone()).or_default() += 1;
+            *outage.statuses_during.entry(format!("{request} {status}")).or_default() += 1;
         } else if now == PHASE_RECOVERING && request == "me" && status == 200 {
             let mut outage = self.outage.lock().expect("recorder lock");
             if let (None, Some(restored)) = (outage.recovered_after, outage.restored_at) {
                 outage.recovered_after = Some(restored.elapsed());
             }
         }
-        *self.statuses.lock().expect("recorder lock").entry(key).or_default() += 1;
+        *self.statuses.lock().expect("recorder lock").entry((request, status)).or_default() += 1;
     }
 
     /// The store has just been cut off.
@@ -193,7 +193,9 @@ impl Recorder {
                 .then(|| LatencySummary::from_histogram(&all_corrected)),
             requests: all_histogram.len(),
             all_histogram,
-            statuses: self.statuses.lock().expect("recorder lock").clone(),
+            statuses: (self.statuses.lock().expect("recorder lock").iter())
+                .map(|((request, status), n)| (format!("{request} {status}"), *n))
+                .collect(),
             errors: self.errors.lock().expect("recorder lock").clone(),
             replays_attempted: self.replays_attempted.load(Ordering::Relaxed),
             replays_accepted: self.replays_accepted.load(Ordering::Relaxed),

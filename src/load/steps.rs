@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, TransactionError};
+use goose::goose::{GooseRequest, GooseUser, Transaction, TransactionError};
 use goose::prelude::TransactionResult;
 use tokio::time::Instant;
 
@@ -14,12 +14,40 @@ use super::scenario::StepKind;
 /// What every user of one measurement shares.
 pub struct LoadContext {
     pub recorder: Arc<Recorder>,
-    /// Base URL of each replica.
-    pub replicas: Vec<String>,
+    /// Each replica's endpoints, parsed once: parsing a URL per request was a measurable
+    /// share of the load client's CPU.
+    pub replicas: Vec<Endpoints>,
     /// Constant-arrival-rate mode: each user's requests are this far apart.
     pub per_user_interval: Option<Duration>,
     /// Number of users (spreads the users' first intended starts over one interval).
     pub users: usize,
+}
+
+/// One replica's URLs.
+pub struct Endpoints {
+    login: reqwest::Url,
+    me: reqwest::Url,
+    logout: reqwest::Url,
+}
+
+impl Endpoints {
+    /// The endpoints under `base` (e.g. `http://127.0.0.1:4321`).
+    pub fn new(base: &str) -> Result<Self, url::ParseError> {
+        let base = reqwest::Url::parse(base)?;
+        Ok(Self {
+            login: base.join("/login")?,
+            me: base.join("/api/me")?,
+            logout: base.join("/logout")?,
+        })
+    }
+
+    fn of(&self, request: Request) -> &reqwest::Url {
+        match request {
+            Request::Login => &self.login,
+            Request::Me | Request::Replay => &self.me,
+            Request::Logout => &self.logout,
+        }
+    }
 }
 
 /// Per-user state kept in goose's session data.
@@ -49,18 +77,10 @@ impl Request {
         }
     }
 
-    fn method(self) -> GooseMethod {
+    fn method(self) -> reqwest::Method {
         match self {
-            Request::Me | Request::Replay => GooseMethod::Get,
-            Request::Login | Request::Logout => GooseMethod::Post,
-        }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            Request::Login => "/login",
-            Request::Me | Request::Replay => "/api/me",
-            Request::Logout => "/logout",
+            Request::Me | Request::Replay => reqwest::Method::GET,
+            Request::Login | Request::Logout => reqwest::Method::POST,
         }
     }
 
@@ -110,8 +130,8 @@ impl LoadContext {
         token: Option<&str>,
     ) -> Result<Option<Answer>, Box<TransactionError>> {
         let due = self.pace(user).await;
-        let url = format!("{}{}", self.replicas[replica], request.path());
-        let mut builder = user.get_request_builder(&request.method(), &url)?;
+        let url = self.replicas[replica].of(request).clone();
+        let mut builder = user.client.request(request.method(), url);
         if let Some(token) = token {
             builder = builder.bearer_auth(token);
         }
