@@ -1,7 +1,6 @@
 //! Bad configuration given to the `revbench` binary: each mistake ends the process with exit
 //! code 2 and an `error:` line that names the problem and the fix — never a panic, never a
-//! hang. (`run` and `compare`, with their scenario files and output directories, do not exist
-//! yet; their bad-config cases belong with them.)
+//! hang. (`compare` on mismatched or other-version files is covered in `tests/report.rs`.)
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -115,4 +114,77 @@ fn bad_token_ttl() {
     let line = exit.first_line();
     assert!(line.starts_with("error: ") && line.contains("banana"), "{line}");
     assert!(line.contains("use e.g. 30s, 15m, 1h"), "{line}");
+}
+
+fn temp_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("revbench-badcfg-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A scenario file with an unknown key names the file, the key and where the format is.
+#[test]
+fn bad_scenario_file() {
+    let dir = temp_dir("scenario");
+    let file = dir.join("mine.toml");
+    std::fs::write(&file, "description = \"x\"\nusers = 2\nramp_up = \"0s\"\nduration = \"1s\"\ntoken_ttl = \"1m\"\nuserz = 3\n[[steps]]\nkind = \"me\"\nweight = 1\n").unwrap();
+    let out = dir.join("out");
+    let exit = revbench(
+        &[
+            "run",
+            "--scenario",
+            file.to_str().unwrap(),
+            "--stores",
+            "none:",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_one_line_error(&exit, &["mine.toml", "userz", "scenarios/steady.toml"]);
+    let exit = revbench(&["run", "--scenario", "no-such-scenario", "--stores", "none:"], &[]);
+    assert_one_line_error(&exit, &["no-such-scenario", "steady", ".toml"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An output directory that cannot be written names the directory and the fix, and an existing
+/// results.json there is left exactly as it was.
+#[test]
+fn unwritable_output_dir() {
+    let dir = temp_dir("unwritable");
+    // A regular file where a directory is needed: unwritable even for root.
+    let blocker = dir.join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = blocker.join("run");
+    let exit = revbench(
+        &["run", "--scenario", "check-only", "--stores", "none:", "--out", out.to_str().unwrap()],
+        &[],
+    );
+    assert_one_line_error(&exit, &["cannot create", "--out"]);
+
+    let results = dir.join("results.json");
+    std::fs::write(&results, "{\"keep\": true}").unwrap();
+    let exit = revbench(
+        &["run", "--scenario", "nope", "--stores", "none:", "--out", dir.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(exit.code, Some(2), "{}", exit.stderr);
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), "{\"keep\": true}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `report` and `compare` on a file that is not results, or of another schema version, exit 2
+/// with one line naming the file.
+#[test]
+fn unusable_results_files() {
+    let dir = temp_dir("results");
+    let garbage = dir.join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    let exit = revbench(&["report", garbage.to_str().unwrap()], &[]);
+    assert_one_line_error(&exit, &["garbage.json", "not a revbench results file"]);
+    let old = dir.join("old.json");
+    std::fs::write(&old, "{\"schema_version\": 0}").unwrap();
+    let exit = revbench(&["compare", old.to_str().unwrap(), old.to_str().unwrap()], &[]);
+    assert_one_line_error(&exit, &["old.json", "schema_version 0"]);
+    let _ = std::fs::remove_dir_all(dir);
 }
