@@ -30,6 +30,7 @@
 
 pub mod cli;
 pub mod environment;
+pub mod experiment;
 pub mod load;
 pub mod results;
 pub mod revocation;
