@@ -24,7 +24,15 @@
 //!     handlers.rs       /login /logout /revoke /api/me /healthz /stats
 //!     counters.rs       checks, revoked hits, store errors, fail-open passes
 //!     error.rs          JSON error responses
-//!     serve.rs          `revbench serve`
+//!     serve.rs          `revbench serve` (hidden `--prefill N` fills before listening)
+//!   experiment/         time-series experiments: `revbench growth`
+//!     growth.rs         per store: prefill, start a server process, load it, sample, summarise
+//!     traffic.rs        steady-rate logouts and live-token checks; what they did (Tallies)
+//!     sampler.rs        one sample: /stats, server VmRSS, check p50/p99 of the interval
+//!     prefill.rs        batched fills: in-process, Redis pipeline, PostgreSQL unnest, Mongo
+//!     summary.rs        plateau, ratio to rate × ttl, drops, bytes per live entry
+//!     command.rs        CLI edge and the summary table
+//!   results.rs          the `revbench run` schema; results/growth.rs the `growth` one
 //! tests/                end-to-end: conformance per backend, server over real HTTP, CLI
 //! ```
 
