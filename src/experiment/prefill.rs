@@ -22,9 +22,10 @@ pub const FILL_BATCH: u64 = 5_000;
 /// How long entries put in by `revbench serve --prefill` live: longer than any growth run.
 pub const SERVE_PREFILL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-/// Whether `url` names a store that lives in the server process (filled by the server).
+/// Whether `url` names a store that lives in the server process (filled by the server):
+/// every scheme but the shared backends, so a new in-process store needs no change here.
 pub fn fills_in_process(url: &str) -> bool {
-    matches!(url.parse::<Scheme>(), Ok(Scheme::None | Scheme::Naive | Scheme::Memory))
+    !matches!(url.parse::<Scheme>(), Ok(Scheme::Redis | Scheme::Postgres | Scheme::Mongo))
 }
 
 /// Adds `count` random jtis, each expiring at `expires_at`, and returns the fill's wall time.
@@ -39,11 +40,6 @@ pub async fn fill(
 ) -> Result<Duration, StoreError> {
     let started = Instant::now();
     match url.parse::<Scheme>()? {
-        Scheme::None | Scheme::Naive | Scheme::Memory => {
-            for _ in 0..count {
-                store.revoke(Jti::random(), expires_at).await?;
-            }
-        }
         Scheme::Redis => fill_redis(&RedisStore::connect(url).await?, count, expires_at).await?,
         Scheme::Postgres => {
             let postgres = PostgresStore::connect(url).await?;
@@ -53,6 +49,12 @@ pub async fn fill(
             }
         }
         Scheme::Mongo => fill_mongo(&MongoStore::connect(url).await?, count, expires_at).await?,
+        // In-process stores: the handle is the store itself.
+        _ => {
+            for _ in 0..count {
+                store.revoke(Jti::random(), expires_at).await?;
+            }
+        }
     }
     Ok(started.elapsed())
 }

@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(s.plateau_entries, Some(100.0));
         assert_eq!(s.plateau_ratio, Some(1.0));
         assert_eq!((s.min_entries_after_ttl, s.max_entries_after_ttl), (Some(90), Some(110)));
-        assert_eq!(s.entry_drops, 1);
+        assert_eq!(s.entry_drops, 2, "100 → 90 and 110 → 100");
         assert_eq!(s.final_entries, Some(100));
         assert_eq!(s.bytes_per_live_entry, Some(20.0));
         assert_eq!(s.bytes_source.as_deref(), Some("rss"));

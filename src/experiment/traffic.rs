@@ -63,7 +63,8 @@ impl Tallies {
     pub fn live_revoked(&self, now_millis: u64) -> u64 {
         let mut by_exp = self.revoked_by_exp.lock().expect("tally lock");
         // Forget the dead ones so the map stays as small as the live set.
-        let first_alive = now_millis / 1000 + u64::from(now_millis % 1000 > 0);
+        // Alive while now < exp × 1000, i.e. exp > ⌊now / 1000⌋.
+        let first_alive = now_millis / 1000 + 1;
         *by_exp = by_exp.split_off(&first_alive);
         by_exp.values().sum()
     }
