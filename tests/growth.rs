@@ -52,7 +52,12 @@ fn assert_plateau(series: &GrowthSeries) {
     let expected = rate * TTL_SECS as f64;
     let plateau = series.summary.plateau_entries.expect("samples past the first TTL");
     let ratio = plateau / expected;
-    assert!((0.75..=1.25).contains(&ratio), "{}: {plateau} vs {expected:.0}", series.store);
+    let entries: Vec<_> = series.samples.iter().map(|s| (s.t_secs, s.entries)).collect();
+    assert!(
+        (0.75..=1.25).contains(&ratio),
+        "{}: {plateau} vs {expected:.0}: {entries:?}",
+        series.store
+    );
     let max = series.summary.max_entries_after_ttl.unwrap() as f64;
     let ceiling = 1.25 * rate * (TTL_SECS + 1) as f64;
     assert!(max <= ceiling, "{}: {max} above {ceiling:.0}: {:?}", series.store, series.samples);
