@@ -44,7 +44,7 @@ async fn one_series(store: &str) -> Option<GrowthSeries> {
     results.series.into_iter().next()
 }
 
-/// Past the first TTL the median (the plateau) is within 25% of rate × ttl, using the rate
+/// Past the first TTL the mean (the plateau) is within 25% of rate × ttl, using the rate
 /// the machine actually achieved, and no sample exceeds rate × (ttl + 1 s) by more than 25%
 /// (moka and Redis may lag expiry by up to about a second).
 fn assert_plateau(series: &GrowthSeries) {

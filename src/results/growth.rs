@@ -123,7 +123,7 @@ pub struct GrowthSample {
 /// What the series comes to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrowthSummary {
-    /// Median of `entries` over the samples past the first token lifetime (`t ≥ ttl`); for a
+    /// Mean of `entries` over the samples past the first token lifetime (`t ≥ ttl`); for a
     /// store that never forgets this is not a plateau but the middle of a rising line.
     pub plateau_entries: Option<f64>,
     /// `plateau_entries / expected_entries`.
