@@ -28,6 +28,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Fill a store with revoked ids and print the memory it takes per entry.
     Footprint(FootprintArgs),
+    /// Watch each store grow and shrink as tokens expire, and write results.json.
+    Growth(GrowthArgs),
 }
 
 /// `revbench report`.
@@ -145,6 +147,55 @@ pub struct ServeArgs {
     /// slowdown), e.g. 2ms.
     #[arg(long, value_parser = parse_duration)]
     pub inject_latency: Option<Duration>,
+
+    /// Fill the store with this many live entries before listening (used by `revbench growth`).
+    #[arg(long, hide = true)]
+    pub prefill: Option<u64>,
+}
+
+/// `revbench growth`.
+#[derive(Debug, Clone, Args)]
+pub struct GrowthArgs {
+    /// Store URL to measure (e.g. memory:, redis://127.0.0.1:6379/3,
+    /// postgres://postgres@127.0.0.1:5432/postgres?cleanup_interval=5s).
+    #[arg(long)]
+    pub store: Option<String>,
+
+    /// More store URLs, comma-separated, measured one after another with the same settings.
+    #[arg(long, value_delimiter = ',')]
+    pub stores: Vec<String>,
+
+    /// Lifetime of every token (whole seconds, at least 2s).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Logouts per second (each a login, then a logout of that token).
+    #[arg(long, default_value_t = 500.0)]
+    pub logout_rate: f64,
+
+    /// Checks per second (`GET /api/me`) with a live, non-revoked token.
+    #[arg(long, default_value_t = crate::experiment::growth::DEFAULT_CHECK_RATE)]
+    pub check_rate: f64,
+
+    /// Load time per store.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Sample interval.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub sample: Duration,
+
+    /// Start the store with this many live entries (batched fill; time and memory recorded).
+    #[arg(long, default_value_t = 0)]
+    pub prefill: u64,
+
+    /// Output directory (default reports/growth-<UTC timestamp>/).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Do not print a line per sample.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `revbench footprint`.
@@ -182,6 +233,9 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report(args).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare(args),
         Command::Footprint(args) => footprint(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Growth(args) => {
+            crate::experiment::command::growth(args).await.map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //!   cli.rs              clap definitions and dispatch
 //!   token.rs            claims {sub, jti, iat, exp}; issue and verify (HS256, EdDSA)
 //!   environment.rs      CPU, memory, OS, rustc, version and commit, recorded with results
-//!   results.rs          the versioned results schema every exporter reads
+//!   results.rs          the versioned `run` schema every exporter reads; results/growth.rs `growth`'s
 //!   compare.rs          baseline vs current, noise-aware, exit code for CI
 //!   footprint.rs        `revbench footprint`: fill a store, bytes per revoked entry
 //!   revocation/
@@ -31,7 +31,14 @@
 //!     counters.rs       checks, revoked hits, store errors, fail-open passes
 //!     error.rs          JSON error responses
 //!     limits.rs         header size limit (JSON 431); why hyper's own limit stays
-//!     serve.rs          `revbench serve`
+//!     serve.rs          `revbench serve` (hidden `--prefill N` fills before listening)
+//!   experiment/         time-series experiments: `revbench growth`
+//!     growth.rs         per store: prefill, start a server process, load it, sample, summarise
+//!     traffic.rs        steady-rate logouts and live-token checks; what they did (Tallies)
+//!     sampler.rs        one sample: /stats, server VmRSS, check p50/p99 of the interval
+//!     prefill.rs        batched fills: in-process, Redis pipeline, PostgreSQL unnest, Mongo
+//!     summary.rs        plateau, ratio to rate × ttl, drops, bytes per live entry
+//!     command.rs        CLI edge and the summary table
 //!   load/
 //!     scenario.rs       scenarios/*.toml, parsed and validated
 //!     steps.rs          the goose transactions (me, relogin, replay, …), timed into HDR
@@ -60,16 +67,18 @@
 //!   outage.rs           Redis killed and PostgreSQL cut off under load; fail closed / open
 //!   restart.rs          revocations across a server restart, per store
 //!   hygiene.rs          cookies, graceful shutdown, no token in the process's output
+//!   growth.rs           growth shapes: naive rises, TTL stores plateau, postgres sawtooth
 //!   run.rs injected_latency.rs   short `revbench run`s: leaks by topology, outage, hidden delay
 //!   report.rs           reports and compare on hand-made fixtures
 //!   footprint.rs        bytes per revoked entry, end to end
 //!   bad_config.rs       the binary's one-line errors for bad configuration
-//! fuzz/                 cargo-fuzz target for token parsing (own package, nightly)
+//! fuzz/                 cargo-fuzz targets: token and scenario parsing (own package, nightly)
 //! ```
 
 pub mod cli;
 pub mod compare;
 pub mod environment;
+pub mod experiment;
 pub mod footprint;
 pub mod load;
 pub mod report;

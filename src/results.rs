@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::environment::Environment;
 use crate::load::scenario::Scenario;
 
+pub mod growth;
+
 /// Bumped on every incompatible change to these structs.
 pub const SCHEMA_VERSION: u32 = 1;
 

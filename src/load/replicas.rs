@@ -43,11 +43,25 @@ pub struct Replica {
     child: Child,
     pub base_url: String,
     pub pid: u32,
+    /// The server's first line (`listening on … store=…`), which may carry more facts (e.g.
+    /// `prefilled=`, `fill_ms=` after `serve --prefill`).
+    pub listening_line: String,
 }
 
 impl ReplicaSpec {
     /// Starts one replica and waits until `/healthz` answers 200.
     pub async fn start(&self, http: &reqwest::Client) -> Result<Replica, ReplicaError> {
+        self.start_with_args(http, &[], START_TIMEOUT).await
+    }
+
+    /// [`ReplicaSpec::start`] with more `serve` arguments (e.g. `--prefill N`, which fills
+    /// before listening and so needs a longer `start_timeout` to print its address).
+    pub async fn start_with_args(
+        &self,
+        http: &reqwest::Client,
+        extra_args: &[String],
+        start_timeout: Duration,
+    ) -> Result<Replica, ReplicaError> {
         let mut cmd = Command::new(&self.exe);
         cmd.arg("serve")
             .args(["--store", &self.store_url, "--addr", "127.0.0.1:0"])
@@ -57,6 +71,7 @@ impl ReplicaSpec {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .args(extra_args)
             .kill_on_drop(true);
         if let Some(delay) = self.inject_latency {
             cmd.arg("--inject-latency").arg(format!("{}us", delay.as_micros()));
@@ -75,9 +90,11 @@ impl ReplicaSpec {
             |reason: String| ReplicaError::NotReady { store: self.store_url.clone(), reason };
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(START_TIMEOUT, lines.next_line())
+        let line = tokio::time::timeout(start_timeout, lines.next_line())
             .await
-            .map_err(|_| not_ready("no address printed within 15 s".to_string()))?
+            .map_err(|_| {
+                not_ready(format!("no address printed within {} s", start_timeout.as_secs()))
+            })?
             .map_err(|e| not_ready(e.to_string()))?
             .ok_or_else(|| {
                 not_ready("it exited before listening (see its error above)".to_string())
@@ -87,7 +104,7 @@ impl ReplicaSpec {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let pid = child.id().unwrap_or(0);
-        let replica = Replica { child, base_url, pid };
+        let replica = Replica { child, base_url, pid, listening_line: line };
         replica.wait_healthy(http).await.map_err(not_ready)?;
         Ok(replica)
     }
@@ -178,6 +195,7 @@ mod tests {
                 .block_on(async { Command::new("true").kill_on_drop(true).spawn().unwrap() }),
             base_url: String::new(),
             pid: std::process::id(),
+            listening_line: String::new(),
         };
         let spin = std::time::Instant::now();
         while spin.elapsed() < Duration::from_millis(50) {}

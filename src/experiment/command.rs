@@ -1,0 +1,102 @@
+//! `revbench growth` at the CLI edge: arguments to [`GrowthOptions`], a summary table at the end.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::growth::{self, GrowthOptions};
+use crate::cli::GrowthArgs;
+use crate::results::growth::GrowthResults;
+
+/// Runs `revbench growth` with these arguments.
+pub async fn growth(args: GrowthArgs) -> anyhow::Result<()> {
+    let mut stores: Vec<String> = args.store.into_iter().collect();
+    stores.extend(args.stores);
+    let out_dir = args.out.unwrap_or_else(|| {
+        let stamp = crate::load::run::now_rfc3339().replace(':', "-");
+        PathBuf::from("reports").join(format!("growth-{stamp}"))
+    });
+    let options = GrowthOptions {
+        stores,
+        token_ttl: args.token_ttl,
+        logout_rate_per_sec: args.logout_rate,
+        check_rate_per_sec: args.check_rate,
+        duration: args.duration,
+        sample_interval: args.sample,
+        prefill: args.prefill,
+        out_dir: out_dir.clone(),
+        server_exe: std::env::current_exe().context("cannot find the revbench executable")?,
+        progress: !args.quiet,
+    };
+    let results = growth::run(options).await?;
+    print!("{}", table(&results));
+    println!("results: {}", out_dir.join("results.json").display());
+    Ok(())
+}
+
+/// One row per store: plateau, its ratio to the expected level, bytes per live entry.
+pub fn table(results: &GrowthResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nexpected steady state: {:.0} entries (prefill {} + {} logouts/s × {} s)",
+        results.config.expected_entries,
+        results.config.prefill_entries,
+        results.config.logout_rate_per_sec,
+        results.config.token_ttl_secs
+    );
+    let _ = writeln!(
+        out,
+        "{:<9} {:>10} {:>7} {:>10} {:>10} {:>6} {:>13} {:>9} {:>9} {:>10}",
+        "store",
+        "plateau",
+        "ratio",
+        "min..",
+        "..max",
+        "drops",
+        "B/live entry",
+        "p50 ms",
+        "p99 ms",
+        "logouts/s"
+    );
+    let num = |v: Option<f64>, digits: usize| {
+        v.filter(|v| v.is_finite()).map(|v| format!("{v:.digits$}")).unwrap_or("-".into())
+    };
+    for series in &results.series {
+        let s = &series.summary;
+        let bytes = s
+            .bytes_per_live_entry
+            .map(|b| format!("{b:.0} ({})", s.bytes_source.as_deref().unwrap_or("?")))
+            .unwrap_or("-".into());
+        let _ = writeln!(
+            out,
+            "{:<9} {:>10} {:>7} {:>10} {:>10} {:>6} {:>13} {:>9} {:>9} {:>10.1}",
+            series.store,
+            num(s.plateau_entries, 0),
+            num(s.plateau_ratio, 2),
+            num(s.min_entries_after_ttl.map(|v| v as f64), 0),
+            num(s.max_entries_after_ttl.map(|v| v as f64), 0),
+            s.entry_drops,
+            bytes,
+            num(s.check_p50_us.map(|v| v as f64 / 1000.0), 3),
+            num(s.check_p99_us.map(|v| v as f64 / 1000.0), 3),
+            series.achieved_logout_rate_per_sec
+        );
+        if let Some(p) = &series.prefill {
+            let _ = writeln!(
+                out,
+                "          prefill: {} entries in {:.2} s by the {}",
+                p.entries, p.fill_secs, p.filled_by
+            );
+        }
+        for note in &series.notes {
+            let _ = writeln!(out, "          note: {note}");
+        }
+    }
+    for skipped in results.stores.iter().filter(|s| s.status == "skipped") {
+        let _ =
+            writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
+    }
+    out
+}
