@@ -32,6 +32,8 @@ pub async fn growth(args: GrowthArgs) -> anyhow::Result<()> {
     let results = growth::run(options).await?;
     print!("{}", table(&results));
     println!("results: {}", out_dir.join("results.json").display());
+    crate::report::growth::write(&results, &out_dir)?;
+    println!("charts:  {}", out_dir.join("charts").join("growth-entries.png").display());
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use crate::results::RunResults;
 mod charts;
 mod colors;
 pub mod criterion;
+pub mod growth;
 mod html;
 mod markdown;
 mod narrative;
