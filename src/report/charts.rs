@@ -91,19 +91,36 @@ fn throughput(scenario: &str, measurements: &[&Measurement]) -> Chart {
     })
 }
 
-/// Parses `is_revoked/<store>/<size>/miss` and `reference/hashset/<size>`.
+/// Parses `is_revoked/<store>/<size>/<hit|miss>` and `reference/hashset/<size>/<hit|miss>`
+/// into (store, entries, kind); sizes may be written `1000`, `100k` or `1M`.
 pub fn micro_point(id: &str) -> Option<(String, u64, &str)> {
     let parts: Vec<&str> = id.split('/').collect();
     match parts.as_slice() {
-        ["is_revoked", store, size, kind] => Some((store.to_string(), size.parse().ok()?, kind)),
-        ["reference", "hashset", size] => Some(("hashset".to_string(), size.parse().ok()?, "miss")),
+        ["is_revoked", store, size, kind] => Some((store.to_string(), parse_size(size)?, kind)),
+        ["reference", "hashset", size, kind] => {
+            Some(("hashset".to_string(), parse_size(size)?, kind))
+        }
+        ["reference", "hashset", size] => Some(("hashset".to_string(), parse_size(size)?, "miss")),
         _ => None,
     }
+}
+
+/// `1000`, `100k`, `1M` → entries.
+pub fn parse_size(raw: &str) -> Option<u64> {
+    let (digits, factor) = match raw.strip_suffix('k') {
+        Some(d) => (d, 1_000),
+        None => match raw.strip_suffix('M') {
+            Some(d) => (d, 1_000_000),
+            None => (raw, 1),
+        },
+    };
+    digits.parse::<u64>().ok().map(|n| n * factor)
 }
 
 fn check_latency_vs_size(micro: &[MicroResult]) -> Option<Chart> {
     let mut by_store: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for result in micro {
+        // Misses: the common case in production (almost every token checked is not revoked).
         if let Some((store, size, "miss")) = micro_point(&result.id) {
             by_store.entry(store).or_default().push((size as f64, result.median_ns));
         }

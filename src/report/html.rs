@@ -98,6 +98,7 @@ impl Exporter for Html {
         }
         if let Some(micro) = &report.micro {
             out.push_str("<h2>Check latency (criterion microbenchmarks)</h2>\n");
+            let _ = writeln!(out, "<p>{}</p>", escape(super::markdown::MICRO_SOURCE));
             out.push_str(&table(micro, false));
             for chart in report.charts.iter().filter(|c| c.stem == "check-latency-vs-size") {
                 let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));

@@ -7,6 +7,12 @@ use super::{Exporter, Report};
 
 pub struct Markdown;
 
+/// Where the microbenchmark numbers come from: not from this load run.
+pub const MICRO_SOURCE: &str =
+    "From criterion's saved estimates (`target/criterion`, written by the last \
+`cargo bench --bench check_latency` on this machine, not by this load run). Medians per check; \
+the floor is a plain `HashSet<u128>` lookup of the same size and kind.";
+
 /// A GitHub-flavoured Markdown table (pipes in cells escaped).
 pub fn table(t: &Table) -> String {
     let cell = |s: &String| s.replace('|', "\\|");
@@ -50,6 +56,8 @@ impl Exporter for Markdown {
         }
         if let Some(micro) = &report.micro {
             out.push_str("\n## Check latency (criterion microbenchmarks)\n\n");
+            out.push_str(MICRO_SOURCE);
+            out.push_str("\n\n");
             out.push_str(&table(micro));
             for chart in report.charts.iter().filter(|c| c.stem == "check-latency-vs-size") {
                 let _ = write!(out, "\n![{}](charts/{}.png)\n", chart.title, chart.stem);

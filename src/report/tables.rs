@@ -203,19 +203,26 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
 
 /// Check latency by store, size and hit/miss, with the ratio to the HashSet floor.
 pub fn microbenchmarks(micro: &[MicroResult]) -> Option<Table> {
-    let floor = |size: u64| {
-        micro.iter().find(|m| m.id == format!("reference/hashset/{size}")).map(|m| m.median_ns)
+    // The floor for a store benchmark is the HashSet lookup of the same size and kind.
+    let floor = |size: u64, kind: &str| {
+        micro
+            .iter()
+            .find(|m| {
+                micro_point(&m.id).is_some_and(|(s, n, k)| s == "hashset" && n == size && k == kind)
+            })
+            .map(|m| m.median_ns)
     };
     let rows: Vec<Vec<String>> = micro
         .iter()
         .map(|m| {
-            let ratio = micro_point(&m.id)
-                .and_then(|(_, size, _)| floor(size))
+            let point = micro_point(&m.id);
+            let ratio = point
+                .as_ref()
+                .and_then(|(_, size, kind)| floor(*size, kind))
                 .filter(|f| *f > 0.0)
                 .map(|f| format!("{:.2}×", m.median_ns / f))
                 .unwrap_or("–".into());
-            let size =
-                micro_point(&m.id).map(|(_, size, _)| group_thousands(size)).unwrap_or("–".into());
+            let size = point.map(|(_, size, _)| group_thousands(size)).unwrap_or("–".into());
             vec![m.id.clone(), size, format_ns(m.median_ns), ratio]
         })
         .collect();
