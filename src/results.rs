@@ -256,25 +256,48 @@ pub enum ReadError {
 impl RunResults {
     /// Reads and checks a results file.
     pub fn read(path: &Path) -> Result<Self, ReadError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ReadError::Io { path: shown.clone(), source })?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| ReadError::NotResults { path: shown.clone(), message: e.to_string() })?;
-        let found = value.get("schema_version").and_then(|v| v.as_u64()).ok_or_else(|| {
-            ReadError::NotResults { path: shown.clone(), message: "no schema_version".into() }
-        })?;
-        if found != u64::from(SCHEMA_VERSION) {
-            return Err(ReadError::SchemaMismatch { path: shown, found });
-        }
-        serde_json::from_value(value)
-            .map_err(|e| ReadError::NotResults { path: shown, message: e.to_string() })
+        read_versioned(path, None)
     }
 
     /// Writes the file atomically (temp file + rename), so a crash never leaves half a file.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        write_atomically(path, &serde_json::to_vec_pretty(self).expect("results serialize"))
+        write_json(path, self)
     }
+}
+
+/// Reads a results file, checking [`SCHEMA_VERSION`] and its `kind` (`None` for `revbench run`
+/// files, which have none; `Some("growth")` for `revbench growth`).
+pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    kind: Option<&str>,
+) -> Result<T, ReadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ReadError::Io { path: shown.clone(), source })?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ReadError::NotResults { path: shown.clone(), message: e.to_string() })?;
+    let found = value.get("schema_version").and_then(|v| v.as_u64()).ok_or_else(|| {
+        ReadError::NotResults { path: shown.clone(), message: "no schema_version".into() }
+    })?;
+    if found != u64::from(SCHEMA_VERSION) {
+        return Err(ReadError::SchemaMismatch { path: shown, found });
+    }
+    let found_kind = value.get("kind").and_then(|k| k.as_str());
+    if found_kind != kind {
+        let message = match (found_kind, kind) {
+            (Some(found), None) => format!("a `revbench {found}` file, not a `revbench run` one"),
+            (_, Some(wanted)) => format!("no `kind: {wanted}` (a `revbench run` file?)"),
+            (None, None) => unreachable!("equal kinds were accepted above"),
+        };
+        return Err(ReadError::NotResults { path: shown, message });
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ReadError::NotResults { path: shown, message: e.to_string() })
+}
+
+/// Writes `value` as pretty JSON, atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    write_atomically(path, &serde_json::to_vec_pretty(value).expect("results serialize"))
 }
 
 /// Writes `bytes` to a sibling temp file, then renames it over `path`.

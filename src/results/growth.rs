@@ -1,6 +1,6 @@
 //! The results of `revbench growth`: one time series per store, in `results.json`.
 //!
-//! Same family as [`RunResults`](super::RunResults): the same [`SCHEMA_VERSION`], environment
+//! Same family as [`RunResults`](super::RunResults): the same [`SCHEMA_VERSION`](super::SCHEMA_VERSION), environment
 //! block and units (`_us` microseconds, `_bytes` bytes, `_secs` seconds, rates per second);
 //! `kind` is `"growth"` so a reader can tell the two files apart. The file is rewritten after
 //! every store, so a failure late in a run loses nothing.
@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{write_atomically, ReadError, StoreStatus, SCHEMA_VERSION};
+use super::{read_versioned, write_json, ReadError, StoreStatus};
 use crate::environment::Environment;
 
 /// The value of [`GrowthResults::kind`].
@@ -149,27 +149,11 @@ pub struct GrowthSummary {
 impl GrowthResults {
     /// Reads and checks a growth results file.
     pub fn read(path: &Path) -> Result<Self, ReadError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ReadError::Io { path: shown.clone(), source })?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| ReadError::NotResults { path: shown.clone(), message: e.to_string() })?;
-        let found = value.get("schema_version").and_then(|v| v.as_u64()).ok_or_else(|| {
-            ReadError::NotResults { path: shown.clone(), message: "no schema_version".into() }
-        })?;
-        if found != u64::from(SCHEMA_VERSION) {
-            return Err(ReadError::SchemaMismatch { path: shown, found });
-        }
-        if value.get("kind").and_then(|k| k.as_str()) != Some(GROWTH_KIND) {
-            let message = "no `kind: growth` (a `revbench run` file?)".to_string();
-            return Err(ReadError::NotResults { path: shown, message });
-        }
-        serde_json::from_value(value)
-            .map_err(|e| ReadError::NotResults { path: shown, message: e.to_string() })
+        read_versioned(path, Some(GROWTH_KIND))
     }
 
     /// Writes the file atomically (temp file + rename).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        write_atomically(path, &serde_json::to_vec_pretty(self).expect("results serialize"))
+        write_json(path, self)
     }
 }
