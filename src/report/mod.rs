@@ -24,6 +24,8 @@ pub struct RenderedChart {
     pub stem: String,
     pub title: String,
     pub svg: String,
+    /// The specification, kept so the PNG is drawn from the same chart.
+    pub chart: plot::Chart,
 }
 
 /// Everything an exporter formats.
@@ -54,7 +56,7 @@ pub fn build(results: &RunResults, micro: &[criterion::MicroResult]) -> anyhow::
                 plot::Chart::Line(l) => l.title.clone(),
                 plot::Chart::Bars(b) => b.title.clone(),
             };
-            Ok(RenderedChart { stem: named.stem, title, svg })
+            Ok(RenderedChart { stem: named.stem, title, svg, chart: named.chart })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Report {
@@ -88,7 +90,7 @@ pub fn write(
         format!("cannot create {}; pass --out with a writable directory", charts_dir.display())
     })?;
     let mut written = Vec::new();
-    for named in charts::all(results, &micro) {
+    for named in &report.charts {
         let png = charts_dir.join(format!("{}.png", named.stem));
         plot::png(&named.chart, &png)
             .map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", png.display()))?;
