@@ -291,7 +291,7 @@ async fn measure(
         .sum::<Duration>()
         .saturating_sub(server_cpu_before);
     let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
-    let mut counters = collect_counters(http, &replicas).await;
+    let mut counters = collect_counters(http, &replicas, &recorder).await;
     let elapsed = match load {
         Ok(elapsed) => elapsed,
         Err(e) => {
@@ -304,7 +304,7 @@ async fn measure(
         replicas = start_replicas(http, spec, scenario.replicas).await?;
         replay_copies(http, &replicas, &recorder).await;
         peak_rss = peak_rss.max(replicas.iter().filter_map(Replica::peak_rss_bytes).max());
-        let after = collect_counters(http, &replicas).await;
+        let after = collect_counters(http, &replicas, &recorder).await;
         counters.store_errors += after.store_errors;
         counters.fail_open_passes += after.fail_open_passes;
         counters.entries = after.entries;
@@ -455,16 +455,24 @@ struct Counters {
     bytes: Option<u64>,
 }
 
-async fn collect_counters(http: &reqwest::Client, replicas: &[Replica]) -> Counters {
+/// Sums the replicas' `/stats` counters. A replica that cannot answer is recorded as the
+/// error `"stats unavailable"`, so its zero counts are never mistaken for measured ones.
+async fn collect_counters(
+    http: &reqwest::Client,
+    replicas: &[Replica],
+    recorder: &Recorder,
+) -> Counters {
     let mut counters = Counters::default();
     for (i, replica) in replicas.iter().enumerate() {
-        if let Some(stats) = replica.stats(http).await {
-            counters.store_errors += stats.counters.store_errors;
-            counters.fail_open_passes += stats.counters.fail_open_passes;
-            if i == 0 {
-                counters.entries = stats.stats.entries;
-                counters.bytes = stats.stats.bytes;
-            }
+        let Some(stats) = replica.stats(http).await else {
+            recorder.error("stats", "unavailable");
+            continue;
+        };
+        counters.store_errors += stats.counters.store_errors;
+        counters.fail_open_passes += stats.counters.fail_open_passes;
+        if i == 0 {
+            counters.entries = stats.stats.entries;
+            counters.bytes = stats.stats.bytes;
         }
     }
     counters
