@@ -28,9 +28,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use criterion::Criterion;
 use rand::Rng;
-use revbench::revocation::{Jti, ScratchStore, SharedStore};
+use revbench::revocation::{self, Jti, ScratchStore, SharedStore, SCHEMES};
 use revbench::server::{self, AppState, ServerConfig};
-use revbench::token::{now_secs, TokenKeys, UnixSeconds};
+use revbench::time::{now_secs, UnixSeconds};
+use revbench::token::TokenKeys;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
@@ -40,8 +41,6 @@ const SIZES: [(usize, &str); 3] = [(1_000, "1k"), (100_000, "100k"), (1_000_000,
 const MONGO_MAX_SIZE: usize = 100_000;
 /// Distinct ids each benchmark cycles through (a power of two, for a cheap index mask).
 const PROBES: usize = 1 << 16;
-/// Ids per batched write while filling.
-const FILL_CHUNK: usize = 10_000;
 /// Entries expire one to two hours from now: all live for the whole run.
 const EXP_FROM_SECS: u64 = 3_600;
 
@@ -114,19 +113,18 @@ fn main() {
 /// Every store that answers, and for the others the groups skipped and why.
 async fn open_subjects() -> (Vec<Subject>, Vec<String>) {
     let env_or = |var: &str, default: &str| std::env::var(var).unwrap_or(default.to_string());
-    let mut candidates: Vec<(&'static str, Option<String>, usize)> = vec![
-        ("none", Some("none:".into()), usize::MAX),
-        ("naive", Some("naive:".into()), usize::MAX),
-        ("memory", Some("memory:".into()), usize::MAX),
-        ("hashmap", Some("hashmap:".into()), usize::MAX),
+    let in_process = SCHEMES.iter().filter(|s| s.in_process());
+    let mut candidates: Vec<(&'static str, Option<String>, usize)> =
+        in_process.map(|s| (s.name, Some(s.example.to_string()), usize::MAX)).collect();
+    candidates.extend([
         ("redis", Some(env_or("REDIS_URL", "redis://127.0.0.1:6379")), usize::MAX),
         (
             "postgres",
             Some(env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")),
             usize::MAX,
         ),
-    ];
-    candidates.push(("mongo", std::env::var("MONGODB_URL").ok(), MONGO_MAX_SIZE));
+        ("mongo", std::env::var("MONGODB_URL").ok(), MONGO_MAX_SIZE),
+    ]);
     let (mut subjects, mut skipped) = (Vec::new(), Vec::new());
     for (name, url, max_size) in candidates {
         let groups = format!("is_revoked/{name}/*, request/{name}");
@@ -152,9 +150,7 @@ fn print_skipped(skipped: &[String]) {
 async fn fill(subject: &mut Subject, ids: &[(Jti, UnixSeconds)]) {
     let started = Instant::now();
     let new = &ids[subject.filled..];
-    for chunk in new.chunks(FILL_CHUNK) {
-        subject.store().revoke_many(chunk).await.expect("fill write");
-    }
+    revocation::fill(subject.store(), new.iter().copied()).await.expect("fill write");
     subject.filled = ids.len();
     eprintln!(
         "filled {} with {} entries (now {}) in {:.2} s",

@@ -13,6 +13,8 @@ use thiserror::Error;
 
 use crate::results::{Measurement, RunResults, Spread};
 
+pub mod command;
+
 /// Which way is better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

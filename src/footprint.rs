@@ -14,16 +14,15 @@
 //! Entries expire between half a token lifetime and one lifetime from now, as after a steady
 //! stream of logouts, so none expires during a measurement that takes under half `token_ttl`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::revocation::{Jti, ScratchStore, StoreError};
-use crate::token::{now_secs, UnixSeconds};
+use crate::revocation::{self, Jti, ScratchStore, StoreError};
+use crate::time::{now_secs, UnixSeconds};
 
-/// Ids sent per batched write.
-pub const FILL_CHUNK: usize = 10_000;
+pub mod command;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -100,18 +99,9 @@ async fn measure_in(
     let method =
         if store.capabilities().shared { Method::StoreReported } else { Method::ProcessRss };
     let bytes_before = bytes_now(scratch, method).await?;
-    let started = Instant::now();
-    let (now, ttl) = (now_secs(), request.token_ttl.as_secs().max(2));
-    let mut batch = Vec::with_capacity(FILL_CHUNK);
-    for i in 0..request.entries {
-        batch.push((Jti::random(), spread_exp(now, ttl, i, request.entries)));
-        if batch.len() == FILL_CHUNK || i + 1 == request.entries {
-            store.revoke_many(&batch).await?;
-            batch.clear();
-        }
-    }
-    drop(batch);
-    let fill_secs = started.elapsed().as_secs_f64();
+    let (now, ttl, n) = (now_secs(), request.token_ttl.as_secs().max(2), request.entries);
+    let entries = (0..n).map(|i| (Jti::random(), spread_exp(now, ttl, i, n)));
+    let fill_secs = revocation::fill(store, entries).await?.as_secs_f64();
     let bytes_after = bytes_now(scratch, method).await?;
     let stats = store.stats().await?;
     Ok(Footprint {
@@ -146,32 +136,9 @@ async fn bytes_now(scratch: &ScratchStore, method: Method) -> Result<u64, Footpr
     }
 }
 
-/// This process's resident memory, after handing freed heap pages back to the OS (glibc keeps
-/// them otherwise, and a store's old, resized tables would be counted as its own).
+/// This process's resident memory, without freed heap pages.
 pub fn resident_bytes() -> Result<u64, FootprintError> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the OS; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-    let statm = std::fs::read_to_string("/proc/self/statm")
-        .map_err(|e| FootprintError::Rss(format!("/proc/self/statm: {e}")))?;
-    let pages = resident_pages(&statm).ok_or_else(|| FootprintError::Rss(statm.clone()))?;
-    Ok(pages * page_size())
-}
-
-/// The second field of `/proc/self/statm`: resident pages.
-fn resident_pages(statm: &str) -> Option<u64> {
-    statm.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn page_size() -> u64 {
-    #[cfg(unix)]
-    // SAFETY: sysconf reads a constant of the running system.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    #[cfg(not(unix))]
-    let size = 4096;
-    u64::try_from(size).unwrap_or(4096)
+    crate::process::own_resident_bytes_trimmed().map_err(FootprintError::Rss)
 }
 
 impl Footprint {
@@ -196,14 +163,6 @@ impl Footprint {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// statm's resident field is read, and garbage is refused.
-    #[test]
-    fn reads_resident_pages() {
-        assert_eq!(resident_pages("5000 1234 300 10 0 900 0\n"), Some(1234));
-        assert_eq!(resident_pages("5000"), None);
-        assert!(resident_bytes().unwrap() > 0);
-    }
 
     /// Expiry times stay inside the second half of a token lifetime, in order.
     #[test]

@@ -11,7 +11,9 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
-use crate::load::scenario::Scenario;
+use crate::scenario::Scenario;
+use crate::time::now_rfc3339;
+use crate::units::Micros;
 
 pub mod growth;
 
@@ -22,18 +24,42 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const SPECTRUM_PERCENTILES: [f64; 10] =
     [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0];
 
-/// A whole `revbench run`.
+/// What every results file starts with, whichever command wrote it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunResults {
+pub struct ResultsHeader {
     pub schema_version: u32,
     /// RFC 3339 UTC start time.
     pub started_at: String,
     /// Set when the run completed; absent in a file rewritten mid-run.
     pub finished_at: Option<String>,
     pub environment: Environment,
+}
+
+impl ResultsHeader {
+    /// A header for a run starting now, with this machine's environment.
+    pub fn start() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            started_at: now_rfc3339(),
+            finished_at: None,
+            environment: Environment::capture(),
+        }
+    }
+
+    /// Marks the run finished now.
+    pub fn finish(&mut self) {
+        self.finished_at = Some(now_rfc3339());
+    }
+}
+
+/// A whole `revbench run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    #[serde(flatten)]
+    pub header: ResultsHeader,
     pub config: RunConfig,
     /// Every store asked for, measured or skipped.
-    pub stores: Vec<StoreStatus>,
+    pub stores: Vec<StoreRecord>,
     /// One entry per (store, scenario), rounds in run order.
     pub measurements: Vec<Measurement>,
     /// Store × scenario pairs that cannot be measured (e.g. an outage of an in-process store).
@@ -77,15 +103,23 @@ pub struct RunConfig {
     pub placement: String,
 }
 
-/// Whether a store was measured, and why not.
+/// Whether a store was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreStatus {
+    Measured,
+    /// It did not answer (or its URL was bad); the reason says which.
+    Skipped,
+}
+
+/// A store asked for: measured, or skipped and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreStatus {
+pub struct StoreRecord {
     /// Short name (`redis`).
     pub name: String,
     /// URL as given, with revbench's own per-run parameters.
     pub url: String,
-    /// `measured` or `skipped`.
-    pub status: String,
+    pub status: StoreStatus,
     pub reason: Option<String>,
     /// The backend server's version (`INFO server`, `SHOW server_version`, `buildInfo`).
     pub server_version: Option<String>,
@@ -188,13 +222,13 @@ impl Spread {
 pub struct LatencySummary {
     pub count: u64,
     pub mean_us: f64,
-    pub p50_us: u64,
-    pub p90_us: u64,
-    pub p99_us: u64,
-    pub p999_us: u64,
-    pub max_us: u64,
+    pub p50_us: Micros,
+    pub p90_us: Micros,
+    pub p99_us: Micros,
+    pub p999_us: Micros,
+    pub max_us: Micros,
     /// `(percentile, µs)` pairs at [`SPECTRUM_PERCENTILES`].
-    pub spectrum: Vec<(f64, u64)>,
+    pub spectrum: Vec<(f64, Micros)>,
 }
 
 impl LatencySummary {
@@ -251,6 +285,23 @@ pub enum ReadError {
          re-run `revbench run` with this version or use the revbench that wrote it"
     )]
     SchemaMismatch { path: String, found: u64 },
+}
+
+impl StoreRecord {
+    /// A store that answered.
+    pub fn measured(name: &str, url: &str, server_version: Option<String>) -> Self {
+        let (name, url) = (name.to_string(), url.to_string());
+        Self { name, url, status: StoreStatus::Measured, reason: None, server_version }
+    }
+
+    /// A store that could not be measured, named by its URL's scheme where it has one.
+    pub fn skipped(url: &str, reason: String) -> Self {
+        let name = crate::revocation::Scheme::of(url)
+            .map(|s| s.name.to_string())
+            .unwrap_or_else(|_| url.split(':').next().unwrap_or(url).to_string());
+        let url = url.to_string();
+        Self { name, url, status: StoreStatus::Skipped, reason: Some(reason), server_version: None }
+    }
 }
 
 impl RunResults {

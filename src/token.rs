@@ -5,17 +5,13 @@
 //! and `jti` are required; a token is valid while `now < exp` (no leeway), which is the same
 //! instant at which a store may forget its revocation — so no revoked token outlives its entry.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::revocation::Jti;
-
-/// Seconds since the Unix epoch, the unit of `iat` and `exp`.
-pub type UnixSeconds = u64;
+use crate::jti::Jti;
+use crate::time::UnixSeconds;
 
 /// Environment variable holding the HS256 secret; without it a random one is made per process.
 pub const SECRET_ENV: &str = "REVBENCH_JWT_SECRET";
@@ -184,11 +180,6 @@ impl TokenKeys {
     }
 }
 
-/// The current time in whole seconds.
-pub fn now_secs() -> UnixSeconds {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 /// A short, non-reversible tag for a token, safe to log (never log the token itself).
 pub fn fingerprint(token: &str) -> String {
     use std::hash::{Hash, Hasher};
@@ -217,6 +208,7 @@ fn ed25519_pkcs8(seed: &[u8; 32]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::now_secs;
 
     fn keys() -> TokenKeys {
         TokenKeys::hs256(&[7u8; 32]).unwrap()

@@ -1,97 +1,49 @@
 //! The shared conformance suite, run against every store.
 //!
-//! Redis and PostgreSQL run against the real servers (`REDIS_URL`, `POSTGRES_URL`, defaulting
-//! to the standard local ports), each test in its own key prefix or table; MongoDB runs when
-//! `MONGODB_URL` is set. `REVBENCH_REQUIRE_REDIS=1` / `REVBENCH_REQUIRE_POSTGRES=1` turn an
-//! unreachable server into a failure instead of a skip.
+//! In-process stores always run. Redis, PostgreSQL and MongoDB run against real servers
+//! (`REDIS_URL`, `POSTGRES_URL`, `MONGODB_URL`; Redis and PostgreSQL default to the standard
+//! local ports), each test in a namespace of its own that is removed afterwards; an
+//! unreachable one is skipped with the reason, or fails under `REVBENCH_REQUIRE_<NAME>=1`.
 
-use revbench::revocation::conformance::{run_all, store_from_env};
-use revbench::revocation::{open, Jti};
+mod common;
 
-fn unique(label: &str) -> String {
-    format!("revbench_test_{label}_{}", &Jti::random().to_string()[..12])
-}
+use common::backend::{scratch_or_skip, Backend};
+use common::conformance::run_all;
+use revbench::revocation::{open, SCHEMES};
 
-/// `none:` never remembers a revocation (the loophole), and answers every check.
+/// Every in-process store in the scheme table honours the contract (`none:` by never
+/// remembering, `naive:` by never forgetting).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn none_store() {
-    run_all(open("none:").await.unwrap()).await;
+async fn in_process_stores() {
+    for scheme in SCHEMES.iter().filter(|s| s.in_process()) {
+        run_all(open(scheme.example).await.unwrap()).await;
+    }
 }
 
-/// `naive:` remembers every revocation and never forgets one.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn naive_store() {
-    run_all(open("naive:").await.unwrap()).await;
+/// A shared backend honours the contract against the real server, in its own namespace,
+/// and reports how many entries it holds; the namespace is removed afterwards.
+async fn shared_backend(backend: Backend, min_entries: u64) {
+    let Some(scratch) = scratch_or_skip(backend, "conformance").await else { return };
+    run_all(scratch.store.clone()).await;
+    let stats = scratch.store.stats().await.unwrap();
+    assert!(stats.entries.unwrap() >= min_entries, "{}: {stats:?}", backend.name());
+    scratch.remove().await.unwrap();
 }
 
-/// `memory:` (moka) remembers each revocation until its token's `exp`, exactly.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_store() {
-    run_all(open("memory:").await.unwrap()).await;
-}
-
-/// `hashmap:` remembers each revocation until its token's `exp`, exactly.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hashmap_store() {
-    run_all(open("hashmap:").await.unwrap()).await;
-}
-
-/// `redis://` honours the contract against the real server, in its own key prefix.
+/// `redis://` honours the contract.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store() {
-    let prefix = format!("{}:", unique("redis"));
-    let store = store_from_env(
-        "REDIS_URL",
-        Some("redis://127.0.0.1:6379"),
-        "REVBENCH_REQUIRE_REDIS",
-        &[("prefix", &prefix)],
-    )
-    .await;
-    match store {
-        Ok(store) => {
-            run_all(store.clone()).await;
-            store.clear().await.unwrap();
-        }
-        Err(skipped) => println!("redis: {}", skipped.0),
-    }
+    shared_backend(Backend::Redis, 1).await;
 }
 
-/// `mongodb://` honours the contract against a real server when `MONGODB_URL` is set.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mongo_store() {
-    match store_from_env("MONGODB_URL", None, "REVBENCH_REQUIRE_MONGODB", &[]).await {
-        Ok(store) => run_all(store).await,
-        Err(skipped) => println!("mongodb: {}", skipped.0),
-    }
-}
-
-/// `postgres://` honours the contract against the real server, in its own table.
+/// `postgres://` honours the contract, and counts the 1,000 concurrent revocations.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store() {
-    let table = unique("pg");
-    let store = store_from_env(
-        "POSTGRES_URL",
-        Some("postgres://postgres@127.0.0.1:5432/postgres"),
-        "REVBENCH_REQUIRE_POSTGRES",
-        &[("table", &table)],
-    )
-    .await;
-    match store {
-        Ok(store) => {
-            run_all(store.clone()).await;
-            let stats = store.stats().await.unwrap();
-            assert!(stats.entries.unwrap() >= 1000, "{stats:?}");
-            assert!(stats.bytes.unwrap() > 0, "{stats:?}");
-            drop_table(&table).await;
-        }
-        Err(skipped) => println!("postgres: {}", skipped.0),
-    }
+    shared_backend(Backend::Postgres, 1000).await;
 }
 
-async fn drop_table(table: &str) {
-    let url = std::env::var("POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    client.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await.unwrap();
+/// `mongodb://` honours the contract (wherever `MONGODB_URL` points).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_store() {
+    shared_backend(Backend::Mongo, 1).await;
 }

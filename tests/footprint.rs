@@ -5,8 +5,11 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::backend::{require_or_skip, Backend};
 use revbench::footprint::{measure, FootprintRequest, Method};
-use revbench::revocation::{RedisStore, StoreError};
+use revbench::revocation::RedisStore;
 
 fn request(store_url: &str, entries: u64) -> FootprintRequest {
     FootprintRequest { store_url: store_url.into(), entries, token_ttl: Duration::from_secs(900) }
@@ -24,17 +27,8 @@ async fn naive_footprint_counts_process_memory() {
 /// A Redis footprint counts at least each key's 32 hex digits, and deletes its keys after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_footprint_cleans_up() {
-    let url = std::env::var("REDIS_URL").unwrap_or("redis://127.0.0.1:6379".into());
-    let footprint = match measure(&request(&url, 2_000)).await {
-        Ok(footprint) => footprint,
-        Err(revbench::footprint::FootprintError::Store(e @ StoreError::Unreachable { .. }))
-            if std::env::var("REVBENCH_REQUIRE_REDIS").as_deref() != Ok("1") =>
-        {
-            println!("redis: skipped: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
-    };
+    let Some(url) = require_or_skip(Backend::Redis).await else { return };
+    let footprint = measure(&request(&url, 2_000)).await.unwrap();
     assert_eq!(footprint.method, Method::StoreReported);
     assert!(footprint.bytes_per_entry > 32.0, "{footprint:?}");
     let store = RedisStore::connect(&footprint.store_url).await.unwrap();

@@ -4,8 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod common;
+
+use common::backend::{require_or_skip, Backend};
 use revbench::experiment::growth::{run, GrowthOptions};
 use revbench::results::growth::{GrowthResults, GrowthSeries};
+use revbench::results::StoreStatus;
 
 // 3 s, not 2: `exp` is a whole second, so a token lives between ttl − 1 s and ttl and an
 // exact store holds rate × (ttl − 0.5) on average — 0.75 of rate × ttl at 2 s, too near the
@@ -30,18 +34,17 @@ fn options(store: &str) -> GrowthOptions {
     }
 }
 
-async fn one_series(store: &str) -> Option<GrowthSeries> {
+/// The one series of a growth run of `store`, which must have been measured.
+async fn one_series(store: &str) -> GrowthSeries {
     let options = options(store);
     let path = options.out_dir.join("results.json");
     let results = run(options).await.unwrap();
     let written = GrowthResults::read(&path).unwrap();
     assert_eq!(written.series.len(), results.series.len(), "the file holds every series");
-    assert!(written.finished_at.is_some(), "the file was rewritten at the end");
-    if let Some(skipped) = results.stores.iter().find(|s| s.status == "skipped") {
-        println!("skipped {}: {:?}", skipped.url, skipped.reason);
-        return None;
-    }
-    results.series.into_iter().next()
+    assert!(written.header.finished_at.is_some(), "the file was rewritten at the end");
+    assert_eq!(results.stores[0].status, StoreStatus::Measured, "{:?}", results.stores);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    results.series.into_iter().next().unwrap()
 }
 
 /// Past the first TTL the mean (the plateau) is within 25% of rate × ttl, using the rate
@@ -67,7 +70,7 @@ fn assert_plateau(series: &GrowthSeries) {
 /// `naive:` grows linearly and never comes down: it ends far above rate × ttl.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn naive_grows_and_never_comes_down() {
-    let series = one_series("naive:").await.unwrap();
+    let series = one_series("naive:").await;
     assert_eq!(series.summary.entry_drops, 0, "{:?}", series.samples);
     let last = series.summary.final_entries.unwrap() as f64;
     assert!(last > 1.5 * series.achieved_logout_rate_per_sec * TTL_SECS as f64, "{last}");
@@ -79,27 +82,22 @@ async fn naive_grows_and_never_comes_down() {
 /// `memory:` (moka) settles near rate × ttl: entries leave at their token's `exp`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_plateaus_near_rate_times_ttl() {
-    assert_plateau(&one_series("memory:").await.unwrap());
+    assert_plateau(&one_series("memory:").await);
 }
 
 /// `redis://` settles near rate × ttl (keys set with `EXAT exp`), in a database of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_plateaus_near_rate_times_ttl() {
-    let url = std::env::var("REDIS_URL").unwrap_or("redis://127.0.0.1:6379".into());
-    let url = format!("{}/14?prefix=revbench:growth-test:", url.trim_end_matches('/'));
-    if let Some(series) = one_series(&url).await {
-        assert_plateau(&series);
-    }
+    let Some(url) = require_or_skip(Backend::Redis).await else { return };
+    assert_plateau(&one_series(&format!("{}/14", url.trim_end_matches('/'))).await);
 }
 
 /// `postgres://` with a 1 s cleanup follows its cleanup: rows come down, and never exceed
 /// rate × (ttl + cleanup interval) by more than 25%.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_follows_its_cleanup_interval() {
-    let url = std::env::var("POSTGRES_URL")
-        .unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into());
-    let url = format!("{url}?cleanup_interval=1s&table=revbench_growth_test");
-    let Some(series) = one_series(&url).await else { return };
+    let Some(url) = require_or_skip(Backend::Postgres).await else { return };
+    let series = one_series(&format!("{url}?cleanup_interval=1s")).await;
     assert!(series.summary.entry_drops > 0, "cleanup never removed rows: {:?}", series.samples);
     let ceiling = 1.25 * series.achieved_logout_rate_per_sec * (TTL_SECS + 1) as f64;
     let max = series.summary.max_entries_after_ttl.unwrap() as f64;

@@ -11,7 +11,8 @@ use common::{client, login, TestServer, TEST_SECRET};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use revbench::revocation::open;
 use revbench::server::{ServerConfig, StatsResponse, MAX_HEADER_BYTES};
-use revbench::token::{now_secs, TokenKeys};
+use revbench::time::now_secs;
+use revbench::token::TokenKeys;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One hostile request: a name for the report, and the headers it carries.

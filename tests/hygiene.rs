@@ -15,7 +15,8 @@ use revbench::revocation::{
     open, Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats,
 };
 use revbench::server::ServerConfig;
-use revbench::token::{fingerprint, UnixSeconds};
+use revbench::time::UnixSeconds;
+use revbench::token::fingerprint;
 use tokio::sync::Notify;
 
 /// Login and logout cookies carry `Secure` with `secure_cookies`, and always HttpOnly and

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use revbench::load::run::{run, RunOptions};
-use revbench::load::scenario::Scenario;
+use revbench::load::scheduler::{run, RunOptions};
+use revbench::scenario::Scenario;
 
 fn options(inject: Option<Duration>) -> RunOptions {
     let mut scenario = Scenario::load("check-only").unwrap();

@@ -8,10 +8,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::backend::{require_or_skip, server_addr, via, Backend};
 use common::load::{Load, Sample, TokenKind};
 use common::redis_server::{Persistence, RedisServer};
 use common::{client, login, me, Forwarder, TestServer};
-use revbench::revocation::open;
+use revbench::revocation::{open, ScratchStore};
 use revbench::server::{ServerConfig, StatsResponse};
 use tokio::time::Instant;
 
@@ -174,10 +175,7 @@ fn assert_fail_closed(outage: &Outage) {
 /// revoked token is ever accepted, and the server recovers within 5 s of Redis answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_under_load_fails_closed_and_recovers() {
-    let mut redis = match RedisServer::start(Persistence::AppendOnly) {
-        Ok(redis) => redis,
-        Err(reason) => return println!("skipped: {reason}"),
-    };
+    let Some(mut redis) = RedisServer::start(Persistence::AppendOnly) else { return };
     let server = TestServer::start(open(&redis.url()).await.unwrap()).await;
     let outage = outage_under_load(&server, &mut redis).await;
     outage.report("redis fail-closed");
@@ -191,10 +189,7 @@ async fn redis_killed_under_load_fails_closed_and_recovers() {
 /// is the price of fail-open — and each one is counted as a fail-open pass in /stats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_with_fail_open_counts_every_pass() {
-    let mut redis = match RedisServer::start(Persistence::AppendOnly) {
-        Ok(redis) => redis,
-        Err(reason) => return println!("skipped: {reason}"),
-    };
+    let Some(mut redis) = RedisServer::start(Persistence::AppendOnly) else { return };
     let config = ServerConfig { fail_open: true, ..ServerConfig::default() };
     let store = open(&redis.url()).await.unwrap();
     let server = TestServer::start_with(store, config).await;
@@ -224,10 +219,7 @@ async fn redis_killed_with_fail_open_counts_every_pass() {
 /// recovers, and a token revoked before the restart is accepted again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_without_persistence_forgets_revocations_on_restart() {
-    let mut redis = match RedisServer::start(Persistence::None) {
-        Ok(redis) => redis,
-        Err(reason) => return println!("skipped: {reason}"),
-    };
+    let Some(mut redis) = RedisServer::start(Persistence::None) else { return };
     let server = TestServer::start(open(&redis.url()).await.unwrap()).await;
     let (_, revoked) = tokens(&server, 1).await;
     assert_eq!(me(&client(), &server, &revoked[0]).await.0, 401);
@@ -244,49 +236,25 @@ async fn redis_without_persistence_forgets_revocations_on_restart() {
     assert_eq!(status, 200, "the revocation was lost with the Redis process");
 }
 
-/// PostgreSQL cut off under load (through a forwarder; the shared server keeps running):
-/// 503 while unreachable, no revoked token accepted, recovery within 5 s.
+/// A shared backend cut off under load through a forwarder (the shared server keeps
+/// running): 503 while unreachable, no revoked token accepted, recovery within 5 s.
+async fn cut_off_under_load(backend: Backend) {
+    let Some(url) = require_or_skip(backend).await else { return };
+    let mut forwarder = Forwarder::start(server_addr(&url)).await.unwrap();
+    let scratch = ScratchStore::open(&via(&url, forwarder.addr), "outage").await.unwrap();
+    let server = TestServer::start(scratch.store.clone()).await;
+    let outage = outage_under_load(&server, &mut forwarder).await;
+    outage.report(&format!("{} fail-closed", backend.name()));
+    assert_fail_closed(&outage);
+    scratch.remove().await.unwrap();
+}
+
+/// PostgreSQL cut off under load fails closed and recovers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_off_under_load_fails_closed_and_recovers() {
-    let mut forwarder = Forwarder::start(postgres_target()).await.unwrap();
-    let table =
-        format!("revbench_outage_{}", &revbench::revocation::Jti::random().to_string()[..12]);
-    let mut url = url::Url::parse(&postgres_url()).unwrap();
-    url.set_port(Some(forwarder.addr.port())).unwrap();
-    url.set_host(Some("127.0.0.1")).unwrap();
-    url.set_query(Some(&format!("pool=2&table={table}")));
-    let store = match open(url.as_str()).await {
-        Ok(store) => store,
-        Err(e) if std::env::var("REVBENCH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
-            panic!("REVBENCH_REQUIRE_POSTGRES=1 but {e}")
-        }
-        Err(e) => return println!("skipped: {e}"),
-    };
-    let server = TestServer::start(store).await;
-    let outage = outage_under_load(&server, &mut forwarder).await;
-    outage.report("postgres fail-closed");
-    assert_fail_closed(&outage);
-    drop_table(&table).await;
+    cut_off_under_load(Backend::Postgres).await;
 }
 
 async fn stats(server: &TestServer) -> StatsResponse {
     client().get(server.url("/stats")).send().await.unwrap().json().await.unwrap()
-}
-
-fn postgres_url() -> String {
-    std::env::var("POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-fn postgres_target() -> std::net::SocketAddr {
-    let url = url::Url::parse(&postgres_url()).unwrap();
-    let (host, port) = (url.host_str().unwrap_or("127.0.0.1"), url.port().unwrap_or(5432));
-    std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).unwrap().next().unwrap()
-}
-
-async fn drop_table(table: &str) {
-    let (client, connection) =
-        tokio_postgres::connect(&postgres_url(), tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await.unwrap();
 }

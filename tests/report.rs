@@ -127,3 +127,23 @@ fn report_command_writes_files() {
     assert_eq!(&png[..4], b"\x89PNG");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// The committed example (`reports/example/results.json`) still reads, and its report and
+/// its comparison with itself are byte for byte what the revbench that wrote it produced
+/// (pinned in `tests/snapshots/example-*`, taken with that build before the layout change).
+#[test]
+fn committed_example_reads_and_reports_as_before() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example/results.json");
+    let results = RunResults::read(&example).unwrap();
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let markdown = report::markdown(&report::build(&results, &[]).unwrap());
+    let expected = std::fs::read_to_string(snapshots.join("example-report.md")).unwrap();
+    assert_eq!(markdown, expected);
+    let path = example.to_str().unwrap();
+    for (format, snapshot) in [("text", "example-compare.txt"), ("md", "example-compare.md")] {
+        let (code, stdout, stderr) = revbench(&["compare", path, path, "--format", format]);
+        assert_eq!(code, 0, "{stderr}");
+        let expected = std::fs::read_to_string(snapshots.join(snapshot)).unwrap();
+        assert_eq!(stdout, expected, "compare --format {format}");
+    }
+}

@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::backend::{scratch_or_skip, Backend};
 use common::{client, login, me, TestServer};
-use revbench::revocation::{open, Jti};
+use revbench::revocation::open;
 
 /// Tokens revoked by logout on the first server.
 const REVOKED: usize = 5;
@@ -38,46 +39,30 @@ async fn replays_accepted_after_restart(url: &str) -> usize {
     accepted
 }
 
-fn required(variable: &str) -> bool {
-    std::env::var(variable).is_ok_and(|v| v == "1")
-}
-
-/// Returns `url` if its store opens, else prints why and returns `None` (fails when required).
-async fn reachable(url: String, required_by: &str) -> Option<String> {
-    match open(&url).await {
-        Ok(_) => Some(url),
-        Err(e) if required(required_by) => panic!("{required_by}=1 but {e}"),
-        Err(e) => {
-            println!("skipped: {e}");
-            None
-        }
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", &Jti::random().to_string()[..12])
+/// Revocations in a shared backend survive a server restart: 0 of 5 replays accepted.
+async fn survives_restart(backend: Backend) {
+    let Some(scratch) = scratch_or_skip(backend, "restart").await else { return };
+    let accepted = replays_accepted_after_restart(&scratch.url).await;
+    scratch.remove().await.unwrap();
+    assert_eq!(accepted, 0, "{}", backend.name());
 }
 
 /// Revocations in Redis survive a server restart: 0 of 5 replays accepted.
 #[tokio::test]
 async fn redis_revocations_survive_a_server_restart() {
-    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let url = format!("{base}/0?prefix={}:", unique("revbench-restart-"));
-    let Some(url) = reachable(url, "REVBENCH_REQUIRE_REDIS").await else { return };
-    assert_eq!(replays_accepted_after_restart(&url).await, 0);
+    survives_restart(Backend::Redis).await;
 }
 
 /// Revocations in PostgreSQL survive a server restart: 0 of 5 replays accepted.
 #[tokio::test]
 async fn postgres_revocations_survive_a_server_restart() {
-    let base = std::env::var("POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let table = unique("revbench_restart_");
-    let url = format!("{base}?table={table}");
-    let Some(url) = reachable(url, "REVBENCH_REQUIRE_POSTGRES").await else { return };
-    let accepted = replays_accepted_after_restart(&url).await;
-    drop_table(&base, &table).await;
-    assert_eq!(accepted, 0);
+    survives_restart(Backend::Postgres).await;
+}
+
+/// Revocations in MongoDB survive a server restart: 0 of 5 replays accepted.
+#[tokio::test]
+async fn mongo_revocations_survive_a_server_restart() {
+    survives_restart(Backend::Mongo).await;
 }
 
 /// In-process stores lose every revocation with the process: 5 of 5 replays accepted.
@@ -86,10 +71,4 @@ async fn in_process_stores_lose_revocations_on_restart() {
     for url in ["naive:", "memory:"] {
         assert_eq!(replays_accepted_after_restart(url).await, REVOKED, "{url}");
     }
-}
-
-async fn drop_table(url: &str, table: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await.unwrap();
 }

@@ -3,25 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use revbench::load::run::{run, RunOptions};
-use revbench::load::scenario::Scenario;
-use revbench::results::{RunResults, SCHEMA_VERSION};
+mod common;
 
-fn redis_url() -> Option<String> {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
-    let reachable = std::net::TcpStream::connect_timeout(
-        &url::Url::parse(&url).ok()?.socket_addrs(|| Some(6379)).ok()?[0],
-        Duration::from_secs(1),
-    )
-    .is_ok();
-    if !reachable && std::env::var("REVBENCH_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
-        panic!("REVBENCH_REQUIRE_REDIS=1 but {url} does not answer");
-    }
-    if !reachable {
-        println!("skipped redis: {url} does not answer");
-    }
-    reachable.then_some(url)
-}
+use common::backend::{require_or_skip, Backend};
+use revbench::load::scheduler::{run, RunOptions};
+use revbench::results::{RunResults, StoreStatus, SCHEMA_VERSION};
+use revbench::scenario::Scenario;
 
 fn scenario(name: &str, users: usize) -> Scenario {
     let mut scenario = Scenario::load(name).unwrap();
@@ -60,7 +47,7 @@ fn leak(results: &RunResults, store: &str, scenario: &str) -> (u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leak_rates_by_store_and_topology() {
     let mut stores = vec!["none:".to_string(), "memory:".to_string()];
-    stores.extend(redis_url());
+    stores.extend(require_or_skip(Backend::Redis).await);
     let scenarios =
         vec![scenario("logout-replay", 2), scenario("replicas", 3), scenario("restart", 2)];
     let options = options(scenarios, stores, 1);
@@ -75,7 +62,7 @@ async fn leak_rates_by_store_and_topology() {
     assert!(attempted > 0 && accepted > 0, "memory three replicas: {accepted}/{attempted}");
     let (attempted, accepted) = leak(&results, "memory", "restart");
     assert!(attempted > 0 && accepted > 0, "memory after restart: {accepted}/{attempted}");
-    if results.stores.iter().any(|s| s.name == "redis" && s.status == "measured") {
+    if results.stores.iter().any(|s| s.name == "redis" && s.status == StoreStatus::Measured) {
         for scenario in ["logout-replay", "replicas", "restart"] {
             let (attempted, accepted) = leak(&results, "redis", scenario);
             assert!(attempted > 0 && accepted == 0, "redis {scenario}: {accepted}/{attempted}");
@@ -83,8 +70,8 @@ async fn leak_rates_by_store_and_topology() {
     }
     let written = RunResults::read(&out.join("results.json")).unwrap();
     assert_eq!(written.measurements.len(), 3 * results.stores.len());
-    assert_eq!(written.finished_at, results.finished_at);
-    assert!(written.finished_at.is_some());
+    assert_eq!(written.header.finished_at, results.header.finished_at);
+    assert!(written.header.finished_at.is_some());
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -96,7 +83,7 @@ async fn rounds_interleave_and_unreachable_stores_are_skipped() {
     let options = options(vec![scenario("check-only", 2)], stores, 2);
     let out = options.out_dir.clone();
     let results = run(options).await.unwrap();
-    assert_eq!(results.schema_version, SCHEMA_VERSION);
+    assert_eq!(results.header.schema_version, SCHEMA_VERSION);
     let order: Vec<(usize, &str)> = {
         let mut all: Vec<(usize, &str)> = results
             .measurements
@@ -116,7 +103,7 @@ async fn rounds_interleave_and_unreachable_stores_are_skipped() {
             .iter()
             .all(|r| r.requests > 0 && r.statuses.get("me 200").copied().unwrap_or(0) > 0));
     }
-    let skipped = results.stores.iter().find(|s| s.status == "skipped").unwrap();
+    let skipped = results.stores.iter().find(|s| s.status == StoreStatus::Skipped).unwrap();
     assert_eq!(skipped.name, "redis");
     assert!(skipped.reason.as_deref().unwrap().contains("127.0.0.1:1"), "{skipped:?}");
     let _ = std::fs::remove_dir_all(out);
@@ -128,17 +115,19 @@ async fn rounds_interleave_and_unreachable_stores_are_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_outage_fails_closed_and_recovers() {
     let mut stores = vec!["memory:".to_string()];
-    stores.extend(redis_url());
-    stores.push(
-        std::env::var("POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string()),
-    );
+    stores.extend(require_or_skip(Backend::Redis).await);
+    stores.extend(require_or_skip(Backend::Postgres).await);
+    if stores.len() == 1 {
+        return println!("skipped: no shared store answers");
+    }
+    let stores_measured = stores.len();
     let mut options = options(vec![scenario("store-outage", 2)], stores, 1);
     options.duration = Some(Duration::from_secs(4));
     let out = options.out_dir.clone();
     let results = run(options).await.unwrap();
     assert_eq!(results.not_applicable.len(), 1, "{:?}", results.not_applicable);
     assert_eq!(results.not_applicable[0].store, "memory");
+    assert_eq!(results.measurements.len(), stores_measured - 1, "every shared store measured");
     for m in &results.measurements {
         let outage =
             m.rounds[0].outage.as_ref().unwrap_or_else(|| panic!("{}: no outage", m.store));

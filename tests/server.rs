@@ -5,38 +5,23 @@ mod common;
 
 use std::time::Duration;
 
+use common::backend::{require_or_skip, server_addr, via, Backend};
 use common::{client, login, me, Forwarder, TestServer};
-use revbench::revocation::{open, SharedStore};
+use revbench::revocation::{open, ScratchStore, SharedStore};
 use revbench::server::{ServerConfig, StatsResponse};
-use revbench::token::{now_secs, Claims, TokenKeys};
+use revbench::time::now_secs;
+use revbench::token::{Claims, TokenKeys};
 
-const REDIS_URL: &str = "redis://127.0.0.1:6379";
-
-fn redis_required() -> bool {
-    std::env::var("REVBENCH_REQUIRE_REDIS").is_ok_and(|v| v == "1")
+/// Redis in a fresh namespace, reached through `through` (a forwarder) when given; `None`
+/// (printing why) when it is not running and not required.
+async fn redis_store(through: Option<std::net::SocketAddr>) -> Option<SharedStore> {
+    let url = require_or_skip(Backend::Redis).await?;
+    let url = through.map_or(url.clone(), |addr| via(&url, addr));
+    Some(ScratchStore::open(&url, "server").await.unwrap().store)
 }
 
 fn redis_target() -> std::net::SocketAddr {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| REDIS_URL.to_string());
-    let parsed = url::Url::parse(&url).unwrap();
-    let host = parsed.host_str().unwrap_or("127.0.0.1");
-    let port = parsed.port().unwrap_or(6379);
-    std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).unwrap().next().unwrap()
-}
-
-/// Opens Redis with a fresh prefix, or `None` (printing why) when it is not running.
-async fn redis_store(via: Option<std::net::SocketAddr>) -> Option<SharedStore> {
-    let prefix =
-        format!("revbench-e2e-{}:", &revbench::revocation::Jti::random().to_string()[..12]);
-    let addr = via.unwrap_or_else(redis_target);
-    match open(&format!("redis://{addr}/0?prefix={prefix}")).await {
-        Ok(store) => Some(store),
-        Err(e) if redis_required() => panic!("REVBENCH_REQUIRE_REDIS=1 but {e}"),
-        Err(e) => {
-            println!("skipped: {e}");
-            None
-        }
-    }
+    server_addr(&Backend::Redis.url().unwrap())
 }
 
 /// Login, copy the token, logout, replay the copy: what each store answers to the replay.

@@ -2,21 +2,67 @@
 
 use std::fmt::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 
-use super::growth::{self, GrowthOptions};
-use crate::cli::GrowthArgs;
+use super::growth::{self, GrowthOptions, DEFAULT_CHECK_RATE};
+use crate::harness::Output;
 use crate::results::growth::GrowthResults;
+use crate::results::StoreStatus;
+use crate::time::parse_duration;
+
+/// `revbench growth`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Store URL to measure (e.g. memory:, redis://127.0.0.1:6379/3,
+    /// postgres://postgres@127.0.0.1:5432/postgres?cleanup_interval=5s). It is measured in a
+    /// namespace of its own, created and removed by revbench.
+    #[arg(long)]
+    pub store: Option<String>,
+
+    /// More store URLs, comma-separated, measured one after another with the same settings.
+    #[arg(long, value_delimiter = ',')]
+    pub stores: Vec<String>,
+
+    /// Lifetime of every token (whole seconds, at least 2s).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Logouts per second (each a login, then a logout of that token).
+    #[arg(long, default_value_t = 500.0)]
+    pub logout_rate: f64,
+
+    /// Checks per second (`GET /api/me`) with a live, non-revoked token.
+    #[arg(long, default_value_t = DEFAULT_CHECK_RATE)]
+    pub check_rate: f64,
+
+    /// Load time per store.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Sample interval.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub sample: Duration,
+
+    /// Start the store with this many live entries (batched fill; time and memory recorded).
+    #[arg(long, default_value_t = 0)]
+    pub prefill: u64,
+
+    /// Output directory (default reports/growth-<UTC timestamp>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Do not print a line per sample.
+    #[arg(long)]
+    pub quiet: bool,
+}
 
 /// Runs `revbench growth` with these arguments.
-pub async fn growth(args: GrowthArgs) -> anyhow::Result<()> {
+pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut stores: Vec<String> = args.store.into_iter().collect();
     stores.extend(args.stores);
-    let out_dir = args.out.unwrap_or_else(|| {
-        let stamp = crate::load::run::now_rfc3339().replace(':', "-");
-        PathBuf::from("reports").join(format!("growth-{stamp}"))
-    });
+    let out_dir = Output::choose(args.out, "growth-");
     let options = GrowthOptions {
         stores,
         token_ttl: args.token_ttl,
@@ -96,7 +142,7 @@ pub fn table(results: &GrowthResults) -> String {
             let _ = writeln!(out, "          note: {note}");
         }
     }
-    for skipped in results.stores.iter().filter(|s| s.status == "skipped") {
+    for skipped in results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         let _ =
             writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
     }

@@ -12,32 +12,24 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::prefill;
 use super::sampler::Sampler;
 use super::summary::summarise;
 use super::traffic::{Tallies, Traffic, TrafficSpec};
-use crate::environment::Environment;
-use crate::load::replicas::{Replica, ReplicaSpec};
-use crate::load::run::now_rfc3339;
+use crate::harness::output::{http_client, shared_secret};
+use crate::harness::{probe, Output, Replica, ReplicaSpec, Target};
 use crate::results::growth::{
     GrowthConfig, GrowthResults, GrowthSample, GrowthSeries, PrefillReport, GROWTH_KIND,
 };
-use crate::results::{StoreStatus, SCHEMA_VERSION};
-use crate::revocation::{self, Jti, SharedStore};
-use crate::token::{now_secs, TokenKeys};
+use crate::results::ResultsHeader;
+use crate::revocation::{self, SharedStore};
+use crate::time::now_secs;
+use crate::token::TokenKeys;
 
 /// The shortest token lifetime that works: `exp` is a whole second, so a 1 s token may be
 /// dead on arrival.
 pub const MIN_TOKEN_TTL: Duration = Duration::from_secs(2);
 /// Checks per second with live tokens, unless asked otherwise.
 pub const DEFAULT_CHECK_RATE: f64 = 200.0;
-
-/// Namespaces growth uses in shared stores unless the URL names its own, so it never touches
-/// the default key prefix, table or database. Redis `DBSIZE` still counts the whole database:
-/// give growth a database of its own (`redis://host:port/N`).
-const GROWTH_REDIS_PREFIX: &str = "revbench:growth:";
-const GROWTH_POSTGRES_TABLE: &str = "revbench_growth";
-const GROWTH_MONGO_DATABASE: &str = "revbench_growth";
 
 /// How long the server may take to fill itself per million prefilled entries (on top of the
 /// normal start-up time) before it counts as not coming up.
@@ -86,38 +78,15 @@ impl GrowthOptions {
     }
 }
 
-/// Points a shared store at growth's own namespace unless the URL already names one.
-pub fn namespace(url: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_string() };
-    let has = |name: &str| parsed.query_pairs().any(|(k, _)| k == name);
-    match parsed.scheme() {
-        "redis" if !has("prefix") => {
-            parsed.query_pairs_mut().append_pair("prefix", GROWTH_REDIS_PREFIX);
-        }
-        "postgres" | "postgresql" if !has("table") => {
-            parsed.query_pairs_mut().append_pair("table", GROWTH_POSTGRES_TABLE);
-        }
-        "mongodb" if matches!(parsed.path(), "" | "/") => {
-            parsed.set_path(&format!("/{GROWTH_MONGO_DATABASE}"));
-        }
-        _ => return url.to_string(),
-    }
-    parsed.to_string()
-}
-
-/// Runs every store in turn and returns the results (also in `out_dir/results.json`).
+/// Runs every store in turn, each in a namespace of its own that is removed afterwards, and
+/// returns the results (also in `out_dir/results.json`).
 pub async fn run(options: GrowthOptions) -> anyhow::Result<GrowthResults> {
     options.validate()?;
-    std::fs::create_dir_all(&options.out_dir).with_context(|| {
-        format!("cannot create {}; pass --out with a writable directory", options.out_dir.display())
-    })?;
-    let path = options.out_dir.join("results.json");
+    let output = Output::create(&options.out_dir)?;
+    let (targets, stores) = probe(&options.stores, "growth").await;
     let mut results = GrowthResults {
-        schema_version: SCHEMA_VERSION,
+        header: ResultsHeader::start(),
         kind: GROWTH_KIND.to_string(),
-        started_at: now_rfc3339(),
-        finished_at: None,
-        environment: Environment::capture(),
         config: GrowthConfig {
             token_ttl_secs: options.token_ttl.as_secs(),
             logout_rate_per_sec: options.logout_rate_per_sec,
@@ -127,61 +96,53 @@ pub async fn run(options: GrowthOptions) -> anyhow::Result<GrowthResults> {
             prefill_entries: options.prefill,
             expected_entries: options.expected_entries(),
         },
-        stores: Vec::new(),
+        stores,
         series: Vec::new(),
     };
-    results.write(&path).with_context(|| {
-        format!("cannot write {}; pass --out with a writable directory", path.display())
-    })?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
-    for url in &options.stores {
-        let url = namespace(url);
-        let handle = match revocation::open(&url).await {
-            Ok(handle) => handle,
-            Err(e) => {
-                eprintln!("skipped {url}: {e}");
-                results.stores.push(status(&url, None, Some(e.to_string())));
-                results.write(&path)?;
-                continue;
+    output.write(|path| results.write(path))?;
+    for skipped in results.stores.iter().filter(|s| s.reason.is_some()) {
+        eprintln!("skipped {}: {}", skipped.url, skipped.reason.as_deref().unwrap_or(""));
+    }
+    let http = http_client()?;
+    let mut failure = None;
+    for target in targets {
+        if failure.is_none() {
+            match measure(&options, &http, &target)
+                .await
+                .with_context(|| format!("growth of {}", target.name))
+            {
+                Ok(series) => {
+                    results.series.push(series);
+                    output.write(|path| results.write(path))?;
+                }
+                Err(e) => failure = Some(e),
             }
-        };
-        let mut store_status = status(&url, Some(handle.name()), None);
-        store_status.server_version = handle.server_version().await;
-        results.stores.push(store_status);
-        let series = measure(&options, &http, &url, &handle)
-            .await
-            .with_context(|| format!("growth of {url}"))?;
-        results.series.push(series);
-        results.write(&path)?;
+        }
+        let name = target.name.clone();
+        if let Err(e) = target.remove().await {
+            eprintln!("warning: could not remove growth's namespace in {name}: {e}");
+        }
     }
-    results.finished_at = Some(now_rfc3339());
-    results.write(&path)?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    results.header.finish();
+    output.write(|path| results.write(path))?;
     Ok(results)
-}
-
-fn status(url: &str, name: Option<&str>, skipped: Option<String>) -> StoreStatus {
-    let fallback = url.split(':').next().unwrap_or(url).replace("postgresql", "postgres");
-    StoreStatus {
-        name: name.map(str::to_string).unwrap_or(fallback),
-        url: url.to_string(),
-        status: if skipped.is_some() { "skipped" } else { "measured" }.to_string(),
-        reason: skipped,
-        server_version: None,
-    }
 }
 
 /// One store's series.
 async fn measure(
     options: &GrowthOptions,
     http: &reqwest::Client,
-    url: &str,
-    handle: &SharedStore,
+    target: &Target,
 ) -> anyhow::Result<GrowthSeries> {
+    let handle = target.handle();
     handle.clear().await.context("cannot clear the store before measuring")?;
-    let secret = format!("{}{}", Jti::random(), Jti::random());
+    let secret = shared_secret();
     let spec = ReplicaSpec {
         exe: options.server_exe.clone(),
-        store_url: url.to_string(),
+        store_url: target.url.clone(),
         token_ttl: options.token_ttl,
         jwt_secret: secret.clone(),
         inject_latency: None,
@@ -189,15 +150,9 @@ async fn measure(
         cpus: None,
     };
     let (replica, prefill) = start_filled(options, http, &spec, handle).await?;
-    let result = drive(options, http, url, &replica, &secret, prefill).await;
+    let result = drive(options, http, &target.url, &replica, &secret, prefill).await;
     replica.stop().await;
-    // Leave nothing behind in a shared backend (the prefill would otherwise live on).
-    let cleared = handle.clear().await;
-    let mut series = result?;
-    if let Err(e) = cleared {
-        series.notes.push(format!("could not clear the store afterwards: {e}"));
-    }
-    Ok(series)
+    result
 }
 
 /// Starts the server with the store holding `options.prefill` live entries.
@@ -211,17 +166,18 @@ async fn start_filled(
     if n == 0 {
         return Ok((spec.start(http).await?, None));
     }
-    if prefill::fills_in_process(&spec.store_url) {
+    if !handle.capabilities().shared {
+        // An in-process store can only be filled inside the server process.
         let timeout = Duration::from_secs(15) + FILL_TIME_PER_MILLION * (n / 1_000_000 + 1) as u32;
         let args = ["--prefill".to_string(), n.to_string()];
         let replica = spec.start_with_args(http, &args, timeout).await?;
-        let field = |name: &str| listening_field(&replica.listening_line, name);
+        let facts = replica.listening.prefill;
         let report = PrefillReport {
             entries: n,
-            fill_secs: field("fill_ms").map(|ms| ms as f64 / 1000.0).unwrap_or(f64::NAN),
+            fill_secs: facts.map(|f| f.fill_ms as f64 / 1000.0).unwrap_or(f64::NAN),
             filled_by: "server".to_string(),
-            server_rss_before_bytes: field("rss_before_fill"),
-            server_rss_after_bytes: field("rss_after_fill"),
+            server_rss_before_bytes: facts.and_then(|f| f.rss_before_fill),
+            server_rss_after_bytes: facts.and_then(|f| f.rss_after_fill),
             store_bytes_before: None,
             store_bytes_after: None,
         };
@@ -230,9 +186,8 @@ async fn start_filled(
     // Shared stores: fill the backend directly, alive for the whole run and a minute more.
     let lifetime = options.duration + options.token_ttl + Duration::from_secs(60);
     let before = handle.stats().await.ok().and_then(|s| s.bytes);
-    let fill_time = prefill::fill(handle, &spec.store_url, n, now_secs() + lifetime.as_secs())
-        .await
-        .context("cannot prefill the store")?;
+    let entries = revocation::random_entries(n, now_secs() + lifetime.as_secs());
+    let fill_time = revocation::fill(handle, entries).await.context("cannot prefill the store")?;
     let after = handle.stats().await.ok().and_then(|s| s.bytes);
     let report = PrefillReport {
         entries: n,
@@ -244,14 +199,6 @@ async fn start_filled(
         store_bytes_after: after,
     };
     Ok((spec.start(http).await?, Some(report)))
-}
-
-/// `name=value` from the server's listening line, as a number.
-pub fn listening_field(line: &str, name: &str) -> Option<u64> {
-    line.split_whitespace()
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)
-        .and_then(|(_, value)| value.parse().ok())
 }
 
 /// Loads the running server and samples it until the duration is over.
@@ -349,34 +296,4 @@ fn progress_line(store: &str, s: &GrowthSample) -> String {
         ms(s.check_p50_us),
         ms(s.check_p99_us),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Shared stores get growth's namespace unless the URL names one; others are untouched.
-    #[test]
-    fn namespaces_shared_stores() {
-        assert_eq!(
-            namespace("redis://127.0.0.1:6379/3"),
-            "redis://127.0.0.1:6379/3?prefix=revbench%3Agrowth%3A"
-        );
-        assert_eq!(namespace("redis://h/3?prefix=mine"), "redis://h/3?prefix=mine");
-        assert_eq!(
-            namespace("postgres://postgres@h/db?cleanup_interval=5s"),
-            "postgres://postgres@h/db?cleanup_interval=5s&table=revbench_growth"
-        );
-        assert_eq!(namespace("mongodb://h:27017"), "mongodb://h:27017/revbench_growth");
-        assert_eq!(namespace("memory:"), "memory:");
-    }
-
-    /// Numbers are read from `key=value` pairs on the listening line.
-    #[test]
-    fn reads_listening_fields() {
-        let line = "listening on http://127.0.0.1:1 store=memory fail_open=false fill_ms=812";
-        assert_eq!(listening_field(line, "fill_ms"), Some(812));
-        assert_eq!(listening_field(line, "store"), None);
-        assert_eq!(listening_field(line, "rss_before_fill"), None);
-    }
 }

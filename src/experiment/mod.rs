@@ -3,7 +3,6 @@
 
 pub mod command;
 pub mod growth;
-pub mod prefill;
 pub mod sampler;
 pub mod summary;
 pub mod traffic;

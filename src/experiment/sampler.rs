@@ -5,20 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::traffic::Tallies;
-use crate::load::replicas::Replica;
+use crate::harness::Replica;
+use crate::process::resident_bytes;
 use crate::results::growth::GrowthSample;
-
-/// Current resident set size of process `pid` (`VmRSS` from `/proc/PID/status`), Linux only.
-pub fn resident_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    vm_field_bytes(&status, "VmRSS:")
-}
-
-/// A `VmXXX:   1234 kB` line of `/proc/PID/status`, in bytes.
-fn vm_field_bytes(status: &str, field: &str) -> Option<u64> {
-    let kb = status.lines().find_map(|l| l.strip_prefix(field))?;
-    kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|kb| kb * 1024)
-}
 
 /// Takes samples of one replica under load that started at `load_started`.
 pub struct Sampler<'a> {
@@ -48,7 +37,7 @@ impl Sampler<'_> {
             entries: stats.as_ref().and_then(|s| s.stats.entries),
             bytes: stats.as_ref().and_then(|s| s.stats.bytes),
             expected_entries: self.expected_entries,
-            live_revoked: self.prefill + self.tallies.live_revoked(crate::revocation::now_millis()),
+            live_revoked: self.prefill + self.tallies.live_revoked(crate::time::now_millis()),
             logouts_total: self.tallies.logouts.load(Ordering::Relaxed),
             rss_bytes: resident_bytes(self.replica.pid),
             checks: checks.len(),
@@ -56,22 +45,6 @@ impl Sampler<'_> {
             check_p99_us: p99,
             check_errors: self.tallies.check_errors.swap(0, Ordering::Relaxed),
             store_errors: stats.map(|s| s.counters.store_errors).unwrap_or(0),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// VmRSS is read in bytes from the status text, and our own process has one.
-    #[test]
-    fn reads_vm_rss() {
-        let status = "Name:\trevbench\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n";
-        assert_eq!(vm_field_bytes(status, "VmRSS:"), Some(1024 * 1024));
-        assert_eq!(vm_field_bytes(status, "VmSwap:"), None);
-        if cfg!(target_os = "linux") {
-            assert!(resident_bytes(std::process::id()).unwrap() > 0);
         }
     }
 }

@@ -11,8 +11,9 @@ use hdrhistogram::Histogram;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use crate::load::recorder::Micros;
-use crate::token::{now_secs, TokenKeys, UnixSeconds};
+use crate::time::{now_secs, UnixSeconds};
+use crate::token::TokenKeys;
+use crate::units::Micros;
 
 /// Logins+logouts (or checks) in flight at once; when all are busy the pacer waits, and the
 /// achieved rate, recorded per sample, falls below the asked-for one.
@@ -213,7 +214,7 @@ impl Checker {
         let mut current = self.token.lock().await;
         let margin = REFRESH_MARGIN.min(self.spec.token_ttl / 4).as_millis() as u64;
         if let Some((token, exp)) = current.as_ref() {
-            if crate::revocation::now_millis() + margin < exp * 1000 {
+            if crate::time::now_millis() + margin < exp * 1000 {
                 return Some(token.clone());
             }
         }

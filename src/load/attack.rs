@@ -8,8 +8,8 @@ use goose::goose::Scenario as GooseScenario;
 use goose::GooseAttack;
 
 use super::recorder::Recorder;
-use super::scenario::Scenario;
 use super::steps::{transaction, Endpoints, LoadContext};
+use crate::scenario::Scenario;
 
 /// Runs `scenario` against `replicas` for `duration` (whole seconds, at least 1) and returns
 /// the wall time the load ran.

@@ -1,20 +1,77 @@
-//! `revbench run` at the CLI edge: turn arguments into [`RunOptions`], print the summary.
+//! `revbench run` at the CLI edge: its arguments, turned into [`RunOptions`]; the summary.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 
-use super::run::{self, RunOptions, DEFAULT_ROUNDS, QUICK_DURATION, QUICK_ROUNDS};
-use super::scenario::{Scenario, DEFAULT_SCENARIOS};
+use super::scheduler::{self, RunOptions, DEFAULT_ROUNDS, QUICK_DURATION, QUICK_ROUNDS};
 use super::summary;
-use crate::cli::RunArgs;
+use crate::harness::Output;
+use crate::scenario::{Scenario, DEFAULT_SCENARIOS};
+use crate::time::parse_duration;
+
+/// `revbench run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Scenario name (built-in) or path to a .toml file; repeat for several.
+    /// Default: steady, logout-replay, replicas, restart.
+    #[arg(long = "scenario", value_name = "NAME|PATH")]
+    pub scenarios: Vec<String>,
+
+    /// Comma-separated store URLs.
+    #[arg(long, value_delimiter = ',', long_help = stores_help())]
+    pub stores: Vec<String>,
+
+    /// Measured time per store, scenario and round (overrides the scenarios' own).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Interleaved rounds (default 3; 2 with --quick).
+    #[arg(long)]
+    pub rounds: Option<usize>,
+
+    /// Output directory (default `reports/<UTC timestamp>/`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// A short run: 1 s per measurement, 2 rounds.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Put the servers and the load client on separate CPUs.
+    #[arg(long)]
+    pub pin: bool,
+
+    /// Add this delay before every revocation check in the servers (e.g. 1ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub inject_latency: Option<Duration>,
+
+    /// Do not draw the progress bar or per-measurement lines.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Do not write report.md, report.html and charts at the end.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+fn stores_help() -> String {
+    format!(
+        "Comma-separated store URLs, of the forms {}. Default: every in-process store, plus \
+         Redis, PostgreSQL and MongoDB at REDIS_URL / POSTGRES_URL / MONGODB_URL or their \
+         standard local ports. Each is measured in a namespace of its own (a key prefix, table \
+         or database revbench creates and removes), never in one the URL names.",
+        crate::revocation::scheme_examples()
+    )
+}
 
 /// Runs `revbench run` with these arguments.
-pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+pub async fn run(args: Args) -> anyhow::Result<()> {
     let no_report = args.no_report;
     let options = options(args)?;
     let out_dir = options.out_dir.clone();
-    let results = run::run(options).await?;
+    let results = scheduler::run(options).await?;
     print!("{}", summary::table(&results));
     println!("results: {}", out_dir.join("results.json").display());
     if !no_report {
@@ -26,7 +83,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn options(args: RunArgs) -> anyhow::Result<RunOptions> {
+fn options(args: Args) -> anyhow::Result<RunOptions> {
     let names: Vec<String> = if args.scenarios.is_empty() {
         DEFAULT_SCENARIOS.iter().map(|s| s.to_string()).collect()
     } else {
@@ -35,16 +92,12 @@ fn options(args: RunArgs) -> anyhow::Result<RunOptions> {
     let scenarios = names.iter().map(|n| Scenario::load(n)).collect::<Result<Vec<_>, _>>()?;
     let rounds = args.rounds.unwrap_or(if args.quick { QUICK_ROUNDS } else { DEFAULT_ROUNDS });
     anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
-    let out_dir = args.out.unwrap_or_else(|| {
-        let stamp = run::now_rfc3339().replace(':', "-");
-        PathBuf::from("reports").join(stamp)
-    });
     Ok(RunOptions {
         scenarios,
-        stores: if args.stores.is_empty() { run::default_stores() } else { args.stores },
+        stores: if args.stores.is_empty() { scheduler::default_stores() } else { args.stores },
         rounds,
         duration: args.duration.or(args.quick.then_some(QUICK_DURATION)),
-        out_dir,
+        out_dir: Output::choose(args.out, ""),
         quick: args.quick,
         server_exe: std::env::current_exe().context("cannot find the revbench executable")?,
         inject_latency: args.inject_latency,

@@ -1,13 +1,17 @@
-//! Load: goose scenarios built from `scenarios/*.toml`, server replicas as processes, and the
-//! interleaved `revbench run` that measures every store side by side.
+//! `revbench run`: goose scenarios driving server replicas, every store side by side in
+//! interleaved rounds.
+//!
+//! [`scheduler`] orders the measurements and rewrites the results after each; [`measure`] is
+//! one of them; [`attack`] and [`steps`] are the goose load; [`recorder`] keeps what it saw;
+//! [`outage`] cuts a store off mid-load through [`forwarder`]; [`progress`] shows the way.
 
 pub mod attack;
 pub mod command;
 pub mod forwarder;
-pub mod pinning;
+pub mod measure;
+pub mod outage;
+pub mod progress;
 pub mod recorder;
-pub mod replicas;
-pub mod run;
-pub mod scenario;
+pub mod scheduler;
 pub mod steps;
 pub mod summary;

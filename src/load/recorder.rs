@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::results::LatencySummary;
-
-/// Microseconds, the unit of every latency histogram.
-pub type Micros = u64;
+use crate::units::Micros;
 
 /// Longest latency a histogram can hold; longer ones are clamped to it.
 const MAX_TRACKABLE: Micros = 60_000_000;

@@ -9,7 +9,7 @@ use goose::prelude::TransactionResult;
 use tokio::time::Instant;
 
 use super::recorder::{Clock, Phase, Recorder};
-use super::scenario::StepKind;
+use crate::scenario::StepKind;
 
 /// What every user of one measurement shares.
 pub struct LoadContext {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::results::RunResults;
+use crate::results::{RunResults, StoreStatus};
 
 /// A plain-text table of the medians across rounds.
 pub fn table(results: &RunResults) -> String {
@@ -33,7 +33,7 @@ pub fn table(results: &RunResults) -> String {
             rss
         );
     }
-    for skipped in results.stores.iter().filter(|s| s.status == "skipped") {
+    for skipped in results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         let _ =
             writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
     }

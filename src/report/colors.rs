@@ -2,30 +2,36 @@
 
 use plotters::style::RGBColor;
 
-const KNOWN: [(&str, RGBColor); 8] = [
-    ("none", RGBColor(128, 128, 128)),
-    ("naive", RGBColor(230, 145, 56)),
-    ("memory", RGBColor(46, 160, 67)),
-    ("hashmap", RGBColor(23, 190, 207)),
-    ("redis", RGBColor(214, 39, 40)),
-    ("mongodb", RGBColor(140, 86, 75)),
-    ("postgres", RGBColor(31, 119, 180)),
-    ("hashset", RGBColor(0, 0, 0)),
-];
+use crate::revocation::SCHEMES;
 
-const SPARE: [RGBColor; 4] = [
+/// Colours of the stores in [`SCHEMES`] order (a new store takes the next one).
+const PALETTE: [RGBColor; 11] = [
+    RGBColor(128, 128, 128),
+    RGBColor(230, 145, 56),
+    RGBColor(46, 160, 67),
+    RGBColor(23, 190, 207),
+    RGBColor(214, 39, 40),
+    RGBColor(140, 86, 75),
+    RGBColor(31, 119, 180),
     RGBColor(148, 103, 189),
     RGBColor(227, 119, 194),
     RGBColor(188, 189, 34),
     RGBColor(127, 127, 255),
 ];
 
-/// The colour of `store` (unknown names get a stable spare colour from their name).
+/// The microbenchmarks' reference `HashSet`, which is no store.
+const REFERENCE: (&str, RGBColor) = ("hashset", RGBColor(0, 0, 0));
+
+/// The colour of `store` (names outside the table get a stable colour from their name).
 pub fn of(store: &str) -> RGBColor {
-    KNOWN.iter().find(|(name, _)| *name == store).map(|(_, c)| *c).unwrap_or_else(|| {
+    if store == REFERENCE.0 {
+        return REFERENCE.1;
+    }
+    let index = SCHEMES.iter().position(|s| s.name == store).unwrap_or_else(|| {
         let hash = store.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-        SPARE[hash % SPARE.len()]
-    })
+        SCHEMES.len() + hash % (PALETTE.len() - SCHEMES.len()).max(1)
+    });
+    PALETTE[index % PALETTE.len()]
 }
 
 /// `#rrggbb`, for HTML.

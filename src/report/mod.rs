@@ -9,6 +9,7 @@ use crate::results::RunResults;
 
 mod charts;
 mod colors;
+pub mod command;
 pub mod criterion;
 pub mod growth;
 mod html;

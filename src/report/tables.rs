@@ -5,7 +5,7 @@ use super::charts::micro_point;
 use super::criterion::MicroResult;
 use super::narrative;
 use super::plot::group_thousands;
-use crate::results::{Measurement, RunResults, Spread};
+use crate::results::{Measurement, RunResults, Spread, StoreStatus};
 
 /// A table: header cells and rows of cells.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +70,7 @@ fn ms(us: f64) -> String {
 
 /// The environment block: every row a label and a value.
 pub fn environment(results: &RunResults) -> Table {
-    let env = &results.environment;
+    let env = &results.header.environment;
     let mut rows = vec![
         vec!["CPU".into(), format!("{} ({} cores)", env.cpu_model, env.cores)],
         vec![
@@ -91,8 +91,8 @@ pub fn environment(results: &RunResults) -> Table {
             "run".into(),
             format!(
                 "{} → {}",
-                results.started_at,
-                results.finished_at.as_deref().unwrap_or("unfinished")
+                results.header.started_at,
+                results.header.finished_at.as_deref().unwrap_or("unfinished")
             ),
         ],
     ];
@@ -112,8 +112,10 @@ pub fn environment(results: &RunResults) -> Table {
         ]);
     }
     for store in &results.stores {
-        let value = match (&store.status[..], &store.server_version, &store.reason) {
-            ("skipped", _, reason) => format!("skipped: {}", reason.as_deref().unwrap_or("")),
+        let value = match (store.status, &store.server_version, &store.reason) {
+            (StoreStatus::Skipped, _, reason) => {
+                format!("skipped: {}", reason.as_deref().unwrap_or(""))
+            }
             (_, Some(version), _) => format!("{version} at {}", store.url),
             _ => format!("in-process ({})", store.url),
         };

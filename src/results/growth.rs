@@ -9,8 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{read_versioned, write_json, ReadError, StoreStatus};
-use crate::environment::Environment;
+use super::{read_versioned, write_json, ReadError, ResultsHeader, StoreRecord};
 
 /// The value of [`GrowthResults::kind`].
 pub const GROWTH_KIND: &str = "growth";
@@ -18,17 +17,13 @@ pub const GROWTH_KIND: &str = "growth";
 /// A whole `revbench growth` run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrowthResults {
-    pub schema_version: u32,
+    #[serde(flatten)]
+    pub header: ResultsHeader,
     /// Always [`GROWTH_KIND`].
     pub kind: String,
-    /// RFC 3339 UTC start time.
-    pub started_at: String,
-    /// Set when the run completed; absent in a file rewritten mid-run.
-    pub finished_at: Option<String>,
-    pub environment: Environment,
     pub config: GrowthConfig,
     /// Every store asked for, measured or skipped.
-    pub stores: Vec<StoreStatus>,
+    pub stores: Vec<StoreRecord>,
     /// One series per measured store, in run order.
     pub series: Vec<GrowthSeries>,
 }

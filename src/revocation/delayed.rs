@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use crate::time::UnixSeconds;
 
 /// Delays `is_revoked` by `delay`, then asks the wrapped store.
 pub struct DelayedStore {
@@ -82,6 +82,10 @@ impl RevocationStore for DelayedStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         self.inner.clear().await
+    }
+
+    async fn destroy(&self) -> Result<(), StoreError> {
+        self.inner.destroy().await
     }
 }
 

@@ -22,11 +22,14 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::HashTable;
 
-use super::{Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
 
 /// Lock stripes. 64 keeps two cores (or sixty-four) from queueing on one lock while each
 /// shard's table stays large enough that its fixed overhead does not matter.
@@ -230,13 +233,26 @@ fn coarse_now() -> ExpSecs {
             return clamp(ts.tv_sec.max(0) as UnixSeconds);
         }
     }
-    clamp(crate::token::now_secs())
+    clamp(crate::time::now_secs())
+}
+
+/// The `hashmap:` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: "hashmap",
+    url_schemes: &["hashmap"],
+    example: "hashmap:",
+    namespacing: Namespacing::InProcess,
+    open,
+};
+
+fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(HashMapStore::new()) as SharedStore) })
 }
 
 #[async_trait]
 impl RevocationStore for HashMapStore {
     fn name(&self) -> &'static str {
-        "hashmap"
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -267,7 +283,7 @@ impl RevocationStore for HashMapStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::now_secs;
+    use crate::time::now_secs;
 
     /// A sweep removes exactly the entries whose bucket has passed and leaves live ones.
     #[tokio::test]

@@ -5,12 +5,18 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use moka::future::Cache;
 use moka::Expiry;
 
-use super::{now_millis, Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::now_millis;
+use crate::time::UnixSeconds;
 
 /// Expires each entry at the `exp` stored as its value.
 struct AtTokenExpiry;
@@ -43,10 +49,23 @@ impl Default for MemoryStore {
     }
 }
 
+/// The `memory:` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: "memory",
+    url_schemes: &["memory"],
+    example: "memory:",
+    namespacing: Namespacing::InProcess,
+    open,
+};
+
+fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(MemoryStore::new()) as SharedStore) })
+}
+
 #[async_trait]
 impl RevocationStore for MemoryStore {
     fn name(&self) -> &'static str {
-        "memory"
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {

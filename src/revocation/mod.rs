@@ -4,22 +4,23 @@
 //! [`conformance`]. Adding a backend is one new file plus one line in [`open`].
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::token::UnixSeconds;
+use futures_util::future::BoxFuture;
 
-pub mod conformance;
+use crate::time::UnixSeconds;
+
 mod delayed;
+mod fill;
 mod hashmap;
-mod jti;
 mod memory;
 mod mongo;
 mod naive;
+mod namespace;
 mod none;
 mod postgres;
 mod redis;
@@ -27,15 +28,18 @@ mod scratch;
 mod url_params;
 
 pub use delayed::{precise_sleep, DelayedStore};
+pub use fill::{fill, random_entries, FILL_BATCH};
 pub use hashmap::HashMapStore;
-pub use jti::Jti;
 pub use memory::MemoryStore;
 pub use mongo::MongoStore;
 pub use naive::NaiveStore;
+pub use namespace::namespaced;
 pub use none::NoneStore;
 pub use postgres::PostgresStore;
 pub use redis::RedisStore;
 pub use scratch::ScratchStore;
+
+pub use crate::jti::Jti;
 
 /// Sizes as the backend itself reports them; `None` where it cannot tell.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,8 +65,8 @@ pub struct Capabilities {
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
     #[error(
-        "unknown store URL `{0}`: use none:, naive:, memory:, hashmap:, redis://host:port/db, \
-         mongodb://host:port/db or postgres://user@host:port/db"
+        "unknown store URL `{0}`: use one of {examples}",
+        examples = scheme_examples()
     )]
     UnknownScheme(String),
     #[error("bad store URL `{url}`: {reason}")]
@@ -132,70 +136,88 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// Removes every entry this store owns (its key prefix, collection or table), so a
     /// measurement starts from empty.
     async fn clear(&self) -> Result<(), StoreError>;
+
+    /// Removes the store's namespace itself (drops its table or database), for a store opened
+    /// in a namespace of its own ([`ScratchStore`]). The default empties it.
+    async fn destroy(&self) -> Result<(), StoreError> {
+        self.clear().await
+    }
 }
 
 /// A store behind a cheap, shareable handle.
 pub type SharedStore = Arc<dyn RevocationStore>;
 
-/// The URL schemes [`open`] understands.
+/// Opens a store of one scheme from its URL (connecting and checking remote ones).
+pub type Opener = for<'a> fn(&'a str) -> BoxFuture<'a, Result<SharedStore, StoreError>>;
+
+/// How a measurement gets a namespace of its own in a store of this kind (see [`namespaced`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    None,
-    Naive,
-    Memory,
-    HashMap,
-    Redis,
-    Mongo,
-    Postgres,
+pub enum Namespacing {
+    /// Nothing to do: every process has its own store.
+    InProcess,
+    /// A key prefix (`?prefix=`).
+    KeyPrefix,
+    /// A table (`?table=`).
+    Table,
+    /// A database (the URL's path).
+    Database,
 }
 
-impl FromStr for Scheme {
-    type Err = StoreError;
+/// One kind of store: the one place its name, URL form and constructor are written.
+#[derive(Debug)]
+pub struct Scheme {
+    /// Short name in results, charts, colours and errors (`memory`, `redis`, …).
+    pub name: &'static str,
+    /// URL schemes that select it (`postgres`, `postgresql`).
+    pub url_schemes: &'static [&'static str],
+    /// A URL of the form users write, for help and errors.
+    pub example: &'static str,
+    pub namespacing: Namespacing,
+    pub open: Opener,
+}
 
-    fn from_str(url: &str) -> Result<Self, Self::Err> {
+/// Every store revbench knows. **Adding a store: its own file, plus one line here.**
+pub static SCHEMES: &[&Scheme] = &[
+    &none::SCHEME,
+    &naive::SCHEME,
+    &memory::SCHEME,
+    &hashmap::SCHEME,
+    &redis::SCHEME,
+    &mongo::SCHEME,
+    &postgres::SCHEME,
+];
+
+impl Scheme {
+    /// The scheme a URL names (`memory:`, `redis://…`; a bare `memory` works too).
+    pub fn of(url: &str) -> Result<&'static Scheme, StoreError> {
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or(url);
-        Ok(match scheme {
-            "none" => Scheme::None,
-            "naive" => Scheme::Naive,
-            "memory" => Scheme::Memory,
-            "hashmap" => Scheme::HashMap,
-            "redis" => Scheme::Redis,
-            "mongodb" => Scheme::Mongo,
-            "postgres" | "postgresql" => Scheme::Postgres,
-            _ => return Err(StoreError::UnknownScheme(url.to_string())),
-        })
+        SCHEMES
+            .iter()
+            .copied()
+            .find(|s| s.url_schemes.contains(&scheme))
+            .ok_or_else(|| StoreError::UnknownScheme(url.to_string()))
+    }
+
+    /// The scheme whose short name is `name` (as in results files).
+    pub fn named(name: &str) -> Option<&'static Scheme> {
+        SCHEMES.iter().copied().find(|s| s.name == name)
+    }
+
+    /// Whether the store lives in the server process (not shared between processes).
+    pub fn in_process(&self) -> bool {
+        self.namespacing == Namespacing::InProcess
     }
 }
 
-/// Opens the store a URL names, connecting (and checking the connection) for remote ones.
-///
-/// | URL | store |
-/// |---|---|
-/// | `none:` | [`NoneStore`] |
-/// | `naive:` | [`NaiveStore`] |
-/// | `memory:` | [`MemoryStore`] |
-/// | `hashmap:` | [`HashMapStore`] |
-/// | `redis://host:port/db?prefix=P` | [`RedisStore`] |
-/// | `mongodb://host:port/db` | [`MongoStore`] |
-/// | `postgres://user@host:port/db?pool=N&unlogged=true` | [`PostgresStore`] |
-pub async fn open(url: &str) -> Result<SharedStore, StoreError> {
-    Ok(match url.parse::<Scheme>()? {
-        Scheme::None => Arc::new(NoneStore),
-        Scheme::Naive => Arc::new(NaiveStore::default()),
-        Scheme::Memory => Arc::new(MemoryStore::new()),
-        Scheme::HashMap => Arc::new(HashMapStore::new()),
-        Scheme::Redis => Arc::new(RedisStore::connect(url).await?),
-        Scheme::Mongo => Arc::new(MongoStore::connect(url).await?),
-        Scheme::Postgres => PostgresStore::connect(url).await?,
-    })
+/// Every scheme's example URL, e.g. `none:, naive:, …, postgres://user@host:port/db`.
+pub fn scheme_examples() -> String {
+    SCHEMES.iter().map(|s| s.example).collect::<Vec<_>>().join(", ")
 }
 
-/// The current time in milliseconds since the Unix epoch, for stores that expire precisely.
-pub(crate) fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// Opens the store a URL names, connecting (and checking the connection) for remote ones.
+/// The forms are listed in [`SCHEMES`].
+pub async fn open(url: &str) -> Result<SharedStore, StoreError> {
+    (Scheme::of(url)?.open)(url).await
 }
 
 #[cfg(test)]
@@ -211,14 +233,27 @@ mod tests {
         assert!(message.contains("redis://"), "{message}");
     }
 
-    /// Scheme parsing accepts the bare name and the name with a colon.
+    /// Scheme lookup accepts the bare name and the name with a colon, and every scheme is
+    /// found by its own name and example.
     #[test]
     fn schemes_parse() {
-        assert_eq!("memory:".parse::<Scheme>().unwrap(), Scheme::Memory);
-        assert_eq!("hashmap:".parse::<Scheme>().unwrap(), Scheme::HashMap);
-        assert_eq!("naive".parse::<Scheme>().unwrap(), Scheme::Naive);
-        assert_eq!("postgresql://x".parse::<Scheme>().unwrap(), Scheme::Postgres);
-        assert!("redis".parse::<Scheme>().is_ok());
-        assert!("".parse::<Scheme>().is_err());
+        assert_eq!(Scheme::of("memory:").unwrap().name, "memory");
+        assert_eq!(Scheme::of("hashmap:").unwrap().name, "hashmap");
+        assert_eq!(Scheme::of("naive").unwrap().name, "naive");
+        assert_eq!(Scheme::of("postgresql://x").unwrap().name, "postgres");
+        assert!(Scheme::of("redis").is_ok());
+        assert!(Scheme::of("").is_err());
+        for scheme in SCHEMES {
+            assert_eq!(Scheme::of(scheme.example).unwrap().name, scheme.name);
+            assert_eq!(Scheme::named(scheme.name).unwrap().example, scheme.example);
+        }
+    }
+
+    /// Every store reports the name its scheme gives it.
+    #[tokio::test]
+    async fn in_process_stores_carry_their_scheme_name() {
+        for scheme in SCHEMES.iter().filter(|s| s.in_process()) {
+            assert_eq!(open(scheme.example).await.unwrap().name(), scheme.name);
+        }
     }
 }

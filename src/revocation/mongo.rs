@@ -10,13 +10,19 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::{now_millis, Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::now_millis;
+use crate::time::UnixSeconds;
 
 /// Database used when the URL names none.
 pub const DEFAULT_DATABASE: &str = "revbench";
@@ -90,10 +96,23 @@ fn number(doc: &Document, field: &str) -> Option<u64> {
     }
 }
 
+/// The `mongodb://host:port/db` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: BACKEND,
+    url_schemes: &["mongodb"],
+    example: "mongodb://host:port/db",
+    namespacing: Namespacing::Database,
+    open,
+};
+
+fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(MongoStore::connect(url).await?) as SharedStore) })
+}
+
 #[async_trait]
 impl RevocationStore for MongoStore {
     fn name(&self) -> &'static str {
-        BACKEND
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -4,10 +4,15 @@
 use std::collections::HashSet;
 use std::sync::RwLock;
 
-use async_trait::async_trait;
+use std::sync::Arc;
 
-use super::{Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
 
 /// `HashSet<u128>` behind a lock; `expires_at` is ignored.
 #[derive(Debug, Default)]
@@ -23,10 +28,23 @@ impl NaiveStore {
     }
 }
 
+/// The `naive:` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: "naive",
+    url_schemes: &["naive"],
+    example: "naive:",
+    namespacing: Namespacing::InProcess,
+    open,
+};
+
+fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(NaiveStore::default()) as SharedStore) })
+}
+
 #[async_trait]
 impl RevocationStore for NaiveStore {
     fn name(&self) -> &'static str {
-        "naive"
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {

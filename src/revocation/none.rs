@@ -1,19 +1,37 @@
 //! `none:` — no revocation list at all. Logout only expires the cookie, so a copied token
 //! stays usable until its `exp`: the replay loophole the other stores close.
 
-use async_trait::async_trait;
+use std::sync::Arc;
 
-use super::{Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
 
 /// Remembers nothing; every check answers "not revoked".
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoneStore;
 
+/// The `none:` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: "none",
+    url_schemes: &["none"],
+    example: "none:",
+    namespacing: Namespacing::InProcess,
+    open,
+};
+
+fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(NoneStore) as SharedStore) })
+}
+
 #[async_trait]
 impl RevocationStore for NoneStore {
     fn name(&self) -> &'static str {
-        "none"
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -19,11 +19,14 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::url_params::StoreUrl;
-use super::{Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
 
 /// Rows deleted per cleanup statement.
 pub const DELETE_BATCH: i64 = 10_000;
@@ -260,10 +263,23 @@ async fn cleanup_loop(store: Weak<PostgresStore>) {
     }
 }
 
+/// The `postgres://user@host:port/db` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: BACKEND,
+    url_schemes: &["postgres", "postgresql"],
+    example: "postgres://user@host:port/db",
+    namespacing: Namespacing::Table,
+    open,
+};
+
+fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(PostgresStore::connect(url).await? as SharedStore) })
+}
+
 #[async_trait]
 impl RevocationStore for PostgresStore {
     fn name(&self) -> &'static str {
-        BACKEND
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -316,6 +332,10 @@ impl RevocationStore for PostgresStore {
     async fn clear(&self) -> Result<(), StoreError> {
         let conn = self.conn().await?;
         timed(conn.client.batch_execute(&format!("TRUNCATE {}", self.settings.table))).await
+    }
+
+    async fn destroy(&self) -> Result<(), StoreError> {
+        self.drop_table().await
     }
 }
 

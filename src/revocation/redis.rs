@@ -8,12 +8,17 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::url_params::StoreUrl;
-use super::{Capabilities, Jti, RevocationStore, StoreError, StoreStats};
-use crate::token::UnixSeconds;
+use super::{
+    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
 
 /// Key prefix used when the URL sets none.
 pub const DEFAULT_PREFIX: &str = "revbench:revoked:";
@@ -89,10 +94,23 @@ impl RedisStore {
     }
 }
 
+/// The `redis://host:port/db` line of [`super::SCHEMES`].
+pub(super) static SCHEME: Scheme = Scheme {
+    name: BACKEND,
+    url_schemes: &["redis"],
+    example: "redis://host:port/db",
+    namespacing: Namespacing::KeyPrefix,
+    open,
+};
+
+fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(RedisStore::connect(url).await?) as SharedStore) })
+}
+
 #[async_trait]
 impl RevocationStore for RedisStore {
     fn name(&self) -> &'static str {
-        BACKEND
+        SCHEME.name
     }
 
     fn capabilities(&self) -> Capabilities {

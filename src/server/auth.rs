@@ -4,7 +4,8 @@ use axum::http::{header, HeaderMap};
 
 use super::{ApiError, AppState};
 use crate::revocation::Jti;
-use crate::token::{now_secs, Claims, TokenError};
+use crate::time::now_secs;
+use crate::token::{Claims, TokenError};
 
 /// Name of the cookie holding the access token.
 pub const COOKIE_NAME: &str = "token";

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::auth::COOKIE_NAME;
 use super::{ApiError, CountersSnapshot, SharedState};
 use crate::revocation::{Capabilities, StoreStats};
-use crate::token::{fingerprint, now_secs};
+use crate::time::now_secs;
+use crate::token::fingerprint;
 
 /// Longest username accepted at `/login`.
 pub const MAX_USERNAME_BYTES: usize = 256;

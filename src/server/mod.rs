@@ -25,17 +25,19 @@ use crate::revocation::SharedStore;
 use crate::token::TokenKeys;
 
 mod auth;
+pub mod command;
 mod counters;
 mod error;
 mod handlers;
 mod limits;
-pub mod serve;
+pub mod listening;
 
 pub use auth::{token_from_headers, COOKIE_NAME};
 pub use counters::{Counters, CountersSnapshot};
 pub use error::ApiError;
 pub use handlers::StatsResponse;
 pub use limits::MAX_HEADER_BYTES;
+pub use listening::{Listening, PrefillFacts};
 
 /// Largest request body accepted (login and revoke bodies are well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -1,8 +1,12 @@
 //! Helpers shared by the end-to-end tests: a server on `127.0.0.1:0`, a TCP forwarder that
 //! can cut a real backend off, a `redis-server` of the test's own that can be killed
-//! ([`redis_server`]), and closed-loop load with every request recorded ([`load`]).
+//! ([`redis_server`]), closed-loop load with every request recorded ([`load`]), the one
+//! "skip or require this backend" decision ([`backend`]) and the store conformance suite
+//! ([`conformance`]).
 #![allow(dead_code)]
 
+pub mod backend;
+pub mod conformance;
 pub mod load;
 pub mod redis_server;
 

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::backend::Backend;
+
 /// Whether the revocations written to it survive a restart of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Persistence {
@@ -25,15 +27,11 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one on a free port, or returns why it cannot (no `redis-server` on PATH). With
-    /// `REVBENCH_REQUIRE_REDIS=1` (CI) a missing binary is a failure, not a skip.
-    pub fn start(persistence: Persistence) -> Result<Self, String> {
+    /// Starts one on a free port, or `None` (printing why) when there is no `redis-server` on
+    /// PATH. With `REVBENCH_REQUIRE_REDIS=1` (CI) a missing binary is a failure, not a skip.
+    pub fn start(persistence: Persistence) -> Option<Self> {
         if Command::new("redis-server").arg("--version").output().is_err() {
-            let reason = "redis-server not found on PATH (`.ci/run` installs it)".to_string();
-            if std::env::var("REVBENCH_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
-                panic!("REVBENCH_REQUIRE_REDIS=1 but {reason}");
-            }
-            return Err(reason);
+            return Backend::Redis.skip("redis-server not found on PATH (`.ci/run` installs it)");
         }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir =
@@ -42,7 +40,7 @@ impl RedisServer {
         let mut server =
             Self { addr: SocketAddr::from(([127, 0, 0, 1], port)), persistence, dir, child: None };
         server.restart();
-        Ok(server)
+        Some(server)
     }
 
     /// The store URL for this server.

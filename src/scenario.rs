@@ -23,13 +23,13 @@ use thiserror::Error;
 
 /// The scenarios shipped in `scenarios/`, compiled in so `--scenario NAME` works anywhere.
 pub const BUILTIN: [(&str, &str); 7] = [
-    ("steady", include_str!("../../scenarios/steady.toml")),
-    ("logout-replay", include_str!("../../scenarios/logout-replay.toml")),
-    ("replicas", include_str!("../../scenarios/replicas.toml")),
-    ("restart", include_str!("../../scenarios/restart.toml")),
-    ("check-only", include_str!("../../scenarios/check-only.toml")),
-    ("constant-rate", include_str!("../../scenarios/constant-rate.toml")),
-    ("store-outage", include_str!("../../scenarios/store-outage.toml")),
+    ("steady", include_str!("../scenarios/steady.toml")),
+    ("logout-replay", include_str!("../scenarios/logout-replay.toml")),
+    ("replicas", include_str!("../scenarios/replicas.toml")),
+    ("restart", include_str!("../scenarios/restart.toml")),
+    ("check-only", include_str!("../scenarios/check-only.toml")),
+    ("constant-rate", include_str!("../scenarios/constant-rate.toml")),
+    ("store-outage", include_str!("../scenarios/store-outage.toml")),
 ];
 
 /// Scenarios `revbench run` measures when none is named.

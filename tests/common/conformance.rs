@@ -1,4 +1,4 @@
-//! The one test suite every store must pass, written against [`RevocationStore`](super::RevocationStore) only.
+//! The one test suite every store must pass, written against `RevocationStore` only.
 //!
 //! Each check is a plain async function; `tests/conformance.rs` runs [`run_all`] for every
 //! backend. What a store promises ([`Capabilities`]) decides what is expected of it, so
@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use super::{Capabilities, Jti, SharedStore, StoreError};
-use crate::token::{now_secs, UnixSeconds};
+use revbench::revocation::{Capabilities, Jti, SharedStore, StoreError};
+use revbench::time::{now_secs, UnixSeconds};
 
 /// Revokes run concurrently by [`concurrent_revokes_lose_nothing`].
 pub const CONCURRENT_REVOKES: usize = 1000;
@@ -115,63 +115,8 @@ pub async fn expiry_is_exact(store: SharedStore, caps: Capabilities) -> Result<(
 }
 
 async fn sleep_until_millis(unix_millis: u64) {
-    let now = super::now_millis();
+    let now = revbench::time::now_millis();
     if unix_millis > now {
         tokio::time::sleep(Duration::from_millis(unix_millis - now)).await;
-    }
-}
-
-/// Why a remote backend's checks did not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped(pub String);
-
-/// Opens the store at `$env_var` (or `default`) with `extra_query` appended to its URL (a
-/// test's own key prefix or table), or says why it was skipped.
-///
-/// When `$require_var=1`, an unset or unreachable store is an error instead of a skip; the
-/// caller (a test) panics with it.
-pub async fn store_from_env(
-    env_var: &str,
-    default: Option<&str>,
-    require_var: &str,
-    extra_query: &[(&str, &str)],
-) -> Result<SharedStore, Skipped> {
-    let required = std::env::var(require_var).is_ok_and(|v| v == "1");
-    let url = match (std::env::var(env_var).ok(), default) {
-        (Some(url), _) => url,
-        (None, Some(default)) => default.to_string(),
-        (None, None) if required => panic!("{require_var}=1 but {env_var} is not set"),
-        (None, None) => return Err(Skipped(format!("skipped: {env_var} not set"))),
-    };
-    let url = with_query(&url, extra_query);
-    match super::open(&url).await {
-        Ok(store) => Ok(store),
-        Err(e) if required => panic!("{require_var}=1 but the store failed to open: {e}"),
-        Err(e) => Err(Skipped(format!("skipped: {e} (set {require_var}=1 to fail instead)"))),
-    }
-}
-
-/// `url` with `pairs` appended to its query string (unchanged when it does not parse: `open`
-/// will then report it).
-fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if !pairs.is_empty() => {
-            parsed.query_pairs_mut().extend_pairs(pairs);
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Test parameters are appended to whatever query the URL already has.
-    #[test]
-    fn query_is_appended() {
-        assert_eq!(with_query("redis://h:1/0", &[("prefix", "t:")]), "redis://h:1/0?prefix=t%3A");
-        assert_eq!(with_query("redis://h:1/0?a=b", &[("c", "d")]), "redis://h:1/0?a=b&c=d");
-        assert_eq!(with_query("memory:", &[]), "memory:");
     }
 }

@@ -8,7 +8,7 @@ use thiserror::Error;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::server::StatsResponse;
+use crate::server::{Listening, StatsResponse};
 
 /// How long a replica may take to print its address and answer `/healthz`.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -43,9 +43,8 @@ pub struct Replica {
     child: Child,
     pub base_url: String,
     pub pid: u32,
-    /// The server's first line (`listening on … store=…`), which may carry more facts (e.g.
-    /// `prefilled=`, `fill_ms=` after `serve --prefill`).
-    pub listening_line: String,
+    /// What the server said when it started listening (its store, any prefill facts).
+    pub listening: Listening,
 }
 
 impl ReplicaSpec {
@@ -80,7 +79,7 @@ impl ReplicaSpec {
             cmd.arg("--fail-open");
         }
         if let Some(cpus) = &self.cpus {
-            crate::load::pinning::pin_command(&mut cmd, cpus.clone());
+            crate::harness::pinning::pin_command(&mut cmd, cpus.clone());
         }
         let mut child = cmd.spawn().map_err(|e| ReplicaError::Spawn {
             exe: self.exe.display().to_string(),
@@ -99,21 +98,15 @@ impl ReplicaSpec {
             .ok_or_else(|| {
                 not_ready("it exited before listening (see its error above)".to_string())
             })?;
-        let base_url = parse_listening_line(&line)
-            .ok_or_else(|| not_ready(format!("unexpected first line `{line}`")))?;
+        let listening: Listening = line.parse().map_err(|e| not_ready(format!("{e}")))?;
+        let base_url = listening.base_url();
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let pid = child.id().unwrap_or(0);
-        let replica = Replica { child, base_url, pid, listening_line: line };
+        let replica = Replica { child, base_url, pid, listening };
         replica.wait_healthy(http).await.map_err(not_ready)?;
         Ok(replica)
     }
-}
-
-/// `listening on http://127.0.0.1:PORT store=...` → `http://127.0.0.1:PORT`.
-pub fn parse_listening_line(line: &str) -> Option<String> {
-    let url = line.strip_prefix("listening on ")?.split_whitespace().next()?;
-    url.starts_with("http://").then(|| url.to_string())
 }
 
 impl Replica {
@@ -136,23 +129,14 @@ impl Replica {
         http.get(format!("{}/stats", self.base_url)).send().await.ok()?.json().await.ok()
     }
 
-    /// Peak resident set size so far (`VmHWM` from `/proc/PID/status`), Linux only.
+    /// Peak resident set size so far (`VmHWM`).
     pub fn peak_rss_bytes(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
-        let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
-        kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|kb| kb * 1024)
+        crate::process::peak_resident_bytes(self.pid)
     }
 
-    /// CPU time (user + system) the replica has used so far, from `/proc/PID/stat`.
+    /// CPU time (user + system) the replica has used so far.
     pub fn cpu_time(&self) -> Option<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let ticks: u64 =
-            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        // SAFETY: sysconf has no preconditions.
-        let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        (per_sec > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_sec as f64))
+        crate::process::cpu_time(self.pid)
     }
 
     /// SIGTERM (graceful shutdown), then SIGKILL if it has not exited in time.
@@ -167,38 +151,5 @@ impl Replica {
         if tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await.is_err() {
             let _ = self.child.kill().await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The address is read from the server's first line and nothing else is accepted.
-    #[test]
-    fn parses_listening_line() {
-        assert_eq!(
-            parse_listening_line("listening on http://127.0.0.1:4321 store=memory fail_open=false")
-                .as_deref(),
-            Some("http://127.0.0.1:4321")
-        );
-        assert_eq!(parse_listening_line("error: cannot reach redis"), None);
-        assert_eq!(parse_listening_line("listening on ftp://x"), None);
-    }
-
-    /// This process's own CPU time is readable the same way a replica's is.
-    #[test]
-    fn reads_cpu_time_of_a_process() {
-        let me = Replica {
-            child: tokio::runtime::Runtime::new()
-                .unwrap()
-                .block_on(async { Command::new("true").kill_on_drop(true).spawn().unwrap() }),
-            base_url: String::new(),
-            pid: std::process::id(),
-            listening_line: String::new(),
-        };
-        let spin = std::time::Instant::now();
-        while spin.elapsed() < Duration::from_millis(50) {}
-        assert!(me.cpu_time().unwrap() >= Duration::from_millis(20));
     }
 }

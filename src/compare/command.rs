@@ -1,0 +1,42 @@
+//! `revbench compare` at the CLI edge.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::results::RunResults;
+
+/// Output format of `revbench compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Md,
+    Json,
+}
+
+/// `revbench compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The baseline results.json (e.g. from the base branch).
+    pub baseline: PathBuf,
+    /// The current results.json (e.g. from the candidate branch, same runner).
+    pub current: PathBuf,
+    /// Largest tolerated worsening of a metric, e.g. 10%.
+    #[arg(long, default_value = "10%", value_parser = super::parse_threshold)]
+    pub max_regression: f64,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs `revbench compare`: exit 1 on a regression, 0 otherwise.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let baseline = RunResults::read(&args.baseline)?;
+    let current = RunResults::read(&args.current)?;
+    let comparison = super::compare(&baseline, &current, args.max_regression)?;
+    let text = match args.format {
+        Format::Text => comparison.text(),
+        Format::Md => comparison.markdown(),
+        Format::Json => comparison.json(),
+    };
+    print!("{text}");
+    Ok(if comparison.has_regression() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,12 @@
+//! What every measuring command (`run`, `growth`) shares: server replicas as processes, CPU
+//! placement, opening the stores to measure in namespaces of their own, and the output
+//! directory with its results file.
+
+pub mod output;
+pub mod pinning;
+pub mod probe;
+pub mod replica;
+
+pub use output::Output;
+pub use probe::{probe, Target};
+pub use replica::{Replica, ReplicaError, ReplicaSpec};

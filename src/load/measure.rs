@@ -1,0 +1,189 @@
+//! One measurement: one store under one scenario for one round — start the replicas, drive the
+//! load (cutting the store off if the scenario says so), read the servers' counters, stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::attack;
+use super::outage;
+use super::recorder::Recorder;
+use crate::harness::{Replica, ReplicaSpec, Target};
+use crate::process::own_cpu_time;
+use crate::results::{LatencySummary, RoundResult};
+use crate::scenario::Scenario;
+use crate::time::now_rfc3339;
+
+/// Where this measurement sits in the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    /// 1-based round.
+    pub round: usize,
+    /// 1-based position among all measurements of the run.
+    pub sequence: usize,
+}
+
+/// Measures `target` under `scenario` for `duration`.
+pub async fn measure(
+    http: &reqwest::Client,
+    target: &Target,
+    spec: &ReplicaSpec,
+    scenario: &Scenario,
+    duration: Duration,
+    at: Position,
+) -> anyhow::Result<RoundResult> {
+    target.handle().clear().await.context("cannot clear the store before measuring")?;
+    let started_at = now_rfc3339();
+    let recorder = Arc::new(Recorder::default());
+    // For an outage, the servers reach the store through a forwarder the run can cut.
+    let (spec, forwarder) = match scenario.outage {
+        Some(_) => {
+            let (url, forwarder) = outage::through_forwarder(&spec.store_url).await?;
+            (ReplicaSpec { store_url: url, ..spec.clone() }, Some(forwarder))
+        }
+        None => (spec.clone(), None),
+    };
+    let spec = &spec;
+    let mut replicas = start_replicas(http, spec, scenario.replicas).await?;
+    let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
+    let outage = scenario.outage.map(|o| outage::fit(o, duration));
+    let outage_task = forwarder
+        .zip(outage)
+        .map(|(forwarder, outage)| tokio::spawn(outage::run(forwarder, outage, recorder.clone())));
+    let client_cpu_before = own_cpu_time();
+    let server_cpu_before: Duration = replicas.iter().filter_map(Replica::cpu_time).sum();
+    let load = attack::drive(scenario, &urls, recorder.clone(), duration).await;
+    let client_cpu = own_cpu_time().saturating_sub(client_cpu_before);
+    let server_cpu = replicas
+        .iter()
+        .filter_map(Replica::cpu_time)
+        .sum::<Duration>()
+        .saturating_sub(server_cpu_before);
+    let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
+    let mut counters = collect_counters(http, &replicas, &recorder).await;
+    let elapsed = match load {
+        Ok(elapsed) => elapsed,
+        Err(e) => {
+            stop_all(replicas).await;
+            return Err(e);
+        }
+    };
+    if scenario.restart_then_replay {
+        stop_all(replicas).await;
+        replicas = start_replicas(http, spec, scenario.replicas).await?;
+        replay_copies(http, &replicas, &recorder).await;
+        peak_rss = peak_rss.max(replicas.iter().filter_map(Replica::peak_rss_bytes).max());
+        let after = collect_counters(http, &replicas, &recorder).await;
+        counters.store_errors += after.store_errors;
+        counters.fail_open_passes += after.fail_open_passes;
+        counters.entries = after.entries;
+        counters.bytes = after.bytes;
+    }
+    if let Some(task) = outage_task {
+        // Dropping the task drops the forwarder (after the counters were read through it).
+        task.abort();
+    }
+    stop_all(replicas).await;
+    let done = recorder.finish();
+    let latency =
+        done.all.clone().unwrap_or_else(|| LatencySummary::from_histogram(&done.all_histogram));
+    Ok(RoundResult {
+        round: at.round,
+        sequence: at.sequence,
+        started_at,
+        elapsed_secs: elapsed.as_secs_f64(),
+        requests: done.requests,
+        requests_per_sec: done.requests as f64 / elapsed.as_secs_f64().max(1e-9),
+        latency,
+        latency_by_request: done.latency,
+        corrected_latency: done.all_corrected,
+        statuses: done.statuses,
+        errors: done.errors,
+        replays_attempted: done.replays_attempted,
+        replays_accepted: done.replays_accepted,
+        leak_rate: (done.replays_attempted > 0)
+            .then(|| done.replays_accepted as f64 / done.replays_attempted as f64),
+        store_errors: counters.store_errors,
+        fail_open_passes: counters.fail_open_passes,
+        store_entries: counters.entries,
+        store_bytes: counters.bytes,
+        server_peak_rss_bytes: peak_rss,
+        client_cpu_us_per_request: per_request(client_cpu, done.requests),
+        server_cpu_us_per_request: per_request(server_cpu, done.requests),
+        outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
+    })
+}
+
+fn per_request(cpu: Duration, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| cpu.as_secs_f64() * 1e6 / requests as f64)
+}
+
+async fn start_replicas(
+    http: &reqwest::Client,
+    spec: &ReplicaSpec,
+    count: usize,
+) -> anyhow::Result<Vec<Replica>> {
+    let mut replicas = Vec::with_capacity(count);
+    for _ in 0..count {
+        match spec.start(http).await {
+            Ok(replica) => replicas.push(replica),
+            Err(e) => {
+                stop_all(replicas).await;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(replicas)
+}
+
+async fn stop_all(replicas: Vec<Replica>) {
+    futures_util::future::join_all(replicas.into_iter().map(Replica::stop)).await;
+}
+
+/// Replays every kept copy once, spread over the (restarted) replicas.
+async fn replay_copies(http: &reqwest::Client, replicas: &[Replica], recorder: &Recorder) {
+    for (i, copy) in recorder.take_copies().into_iter().enumerate() {
+        let url = format!("{}/api/me", replicas[i % replicas.len()].base_url);
+        let phase = recorder.phase();
+        match http.get(url).bearer_auth(copy).send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                recorder.status(phase, "replay_after_restart", status);
+                recorder.replay(phase, status == 200);
+            }
+            Err(_) => recorder.error("replay_after_restart", "other"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    store_errors: u64,
+    fail_open_passes: u64,
+    entries: Option<u64>,
+    bytes: Option<u64>,
+}
+
+/// Sums the replicas' `/stats` counters. A replica that cannot answer is recorded as the
+/// error `"stats unavailable"`, so its zero counts are never mistaken for measured ones.
+async fn collect_counters(
+    http: &reqwest::Client,
+    replicas: &[Replica],
+    recorder: &Recorder,
+) -> Counters {
+    let mut counters = Counters::default();
+    for (i, replica) in replicas.iter().enumerate() {
+        let Some(stats) = replica.stats(http).await else {
+            recorder.error("stats", "unavailable");
+            continue;
+        };
+        counters.store_errors += stats.counters.store_errors;
+        counters.fail_open_passes += stats.counters.fail_open_passes;
+        if i == 0 {
+            counters.entries = stats.stats.entries;
+            counters.bytes = stats.stats.bytes;
+        }
+    }
+    counters
+}

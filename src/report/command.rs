@@ -1,0 +1,34 @@
+//! `revbench report` at the CLI edge.
+
+use std::path::PathBuf;
+
+use crate::results::RunResults;
+
+/// `revbench report`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// A results.json written by `revbench run`.
+    pub results: PathBuf,
+
+    /// Output directory (default: the results file's directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Where criterion's estimates are, for the microbenchmark table.
+    #[arg(long, default_value = super::CRITERION_DIR)]
+    pub criterion_dir: PathBuf,
+}
+
+/// Runs `revbench report` with these arguments.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let results = RunResults::read(&args.results)?;
+    let out = args.out.unwrap_or_else(|| {
+        args.results.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+    });
+    let written = super::write(&results, &out, Some(&args.criterion_dir))?;
+    for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "md" || e == "html")) {
+        println!("wrote {}", path.display());
+    }
+    println!("wrote {} charts in {}", written.len() - 2, out.join("charts").display());
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Measurement namespaces: every measurement works in a namespace revbench creates for it, and
+//! removes only that. A namespace the user's URL names is a *parent*, never used as given:
+//! a Redis prefix gets revbench's own prefix appended, a PostgreSQL table is replaced by a
+//! fresh one beside it, a MongoDB database by a fresh one (authenticating where the URL said).
+
+use super::{Jti, Namespacing, Scheme, StoreError};
+
+/// `url` pointed at a fresh namespace `revbench…<label>…<random tag>` for the stores that share
+/// a server; in-process URLs come back unchanged. `label` is lowercase letters and `_`.
+pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
+    let scheme = Scheme::of(url)?;
+    if scheme.namespacing == Namespacing::InProcess {
+        return Ok(url.to_string());
+    }
+    let tag = &Jti::random().to_string()[..10];
+    let mut parsed = url::Url::parse(url)
+        .map_err(|e| StoreError::BadUrl { url: url.to_string(), reason: e.to_string() })?;
+    let given =
+        |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    match scheme.namespacing {
+        Namespacing::KeyPrefix => {
+            let prefix = format!("{}revbench:{label}:{tag}:", given("prefix").unwrap_or_default());
+            set_param(&mut parsed, "prefix", &prefix);
+        }
+        Namespacing::Table => set_param(&mut parsed, "table", &format!("revbench_{label}_{tag}")),
+        Namespacing::Database => {
+            // The driver authenticates against the URL's database unless told otherwise:
+            // keep that when the database is replaced.
+            let database = parsed.path().trim_start_matches('/').to_string();
+            if !database.is_empty() && given("authSource").is_none() {
+                parsed.query_pairs_mut().append_pair("authSource", &database);
+            }
+            parsed.set_path(&format!("/revbench_{label}_{tag}"));
+        }
+        Namespacing::InProcess => unreachable!("returned above"),
+    }
+    Ok(parsed.to_string())
+}
+
+/// Sets query parameter `name` to `value`, replacing any value it had.
+fn set_param(url: &mut url::Url, name: &str, value: &str) {
+    let kept: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| k != name).map(|(k, v)| (k.into(), v.into())).collect();
+    url.query_pairs_mut().clear().extend_pairs(kept).append_pair(name, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param(url: &str, name: &str) -> Option<String> {
+        url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into())
+    }
+
+    /// Shared backends get a fresh namespace each time; in-process URLs are left alone.
+    #[test]
+    fn fresh_namespaces() {
+        let redis = namespaced("redis://127.0.0.1:6379/0", "bench").unwrap();
+        assert!(param(&redis, "prefix").unwrap().starts_with("revbench:bench:"), "{redis}");
+        assert_ne!(namespaced("redis://127.0.0.1:6379/0", "bench").unwrap(), redis);
+        let pg = namespaced("postgres://u@h:5432/db?pool=2", "run").unwrap();
+        assert!(param(&pg, "table").unwrap().starts_with("revbench_run_"), "{pg}");
+        assert_eq!(param(&pg, "pool").as_deref(), Some("2"));
+        let mongo = namespaced("mongodb://h:27017", "growth").unwrap();
+        assert!(mongo.contains("/revbench_growth_") && param(&mongo, "authSource").is_none());
+        assert_eq!(namespaced("naive:", "bench").unwrap(), "naive:");
+        assert!(namespaced("memcached://x", "bench").is_err());
+    }
+
+    /// A namespace the user named is a parent: the prefix is extended, the table and database
+    /// are replaced (the database stays the authentication source), and only one of each
+    /// parameter is left.
+    #[test]
+    fn user_namespaces_are_parents() {
+        let redis = namespaced("redis://h/7?prefix=mine%3A", "footprint").unwrap();
+        let prefix = param(&redis, "prefix").unwrap();
+        assert!(prefix.starts_with("mine:revbench:footprint:") && prefix.len() > 30, "{prefix}");
+        assert_eq!(redis.matches("prefix=").count(), 1, "{redis}");
+        let pg = namespaced("postgres://u@h/db?table=keepme", "footprint").unwrap();
+        assert!(!pg.contains("keepme") && pg.matches("table=").count() == 1, "{pg}");
+        let mongo = namespaced("mongodb://u:p@h/admin_db", "run").unwrap();
+        assert_eq!(param(&mongo, "authSource").as_deref(), Some("admin_db"));
+        assert!(!mongo.contains("/admin_db?"), "{mongo}");
+        let given = namespaced("mongodb://u:p@h/app?authSource=admin", "run").unwrap();
+        assert_eq!(given.matches("authSource").count(), 1, "{given}");
+    }
+}

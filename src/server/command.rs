@@ -1,0 +1,127 @@
+//! `revbench serve`: open the store, bind, print [`Listening`], serve until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use super::listening::{Listening, PrefillFacts};
+use super::{AppState, ServerConfig};
+use crate::revocation::{self, SharedStore};
+use crate::time::{now_secs, parse_duration};
+use crate::token::{SigningAlgorithm, TokenKeys};
+
+/// How long entries put in by `serve --prefill` live: longer than any growth run.
+pub const PREFILL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// `revbench serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Revocation store URL.
+    #[arg(long, default_value = "memory:", long_help = store_help())]
+    pub store: String,
+
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Lifetime of issued tokens, e.g. 15m, 30s.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Let requests through when the store cannot answer (each one is counted in /stats).
+    #[arg(long)]
+    pub fail_open: bool,
+
+    /// Signature algorithm; HS256 reads its secret from REVBENCH_JWT_SECRET (32+ bytes).
+    #[arg(long, value_enum, default_value_t = SigningAlgorithm::Hs256)]
+    pub algorithm: SigningAlgorithm,
+
+    /// Mark the token cookie `Secure` (for a server behind HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+
+    /// Add this delay before every revocation check (proves the harness sees a known
+    /// slowdown), e.g. 2ms.
+    #[arg(long, value_parser = parse_duration)]
+    pub inject_latency: Option<Duration>,
+
+    /// Fill the store with this many live entries before listening (used by `revbench growth`).
+    #[arg(long, hide = true)]
+    pub prefill: Option<u64>,
+}
+
+fn store_help() -> String {
+    format!("Revocation store URL: {}", revocation::scheme_examples())
+}
+
+/// Runs the server the arguments describe until a shutdown signal arrives.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let keys = TokenKeys::for_algorithm(args.algorithm)?;
+    let mut store = revocation::open(&args.store).await?;
+    let prefill = match args.prefill {
+        Some(count) => Some(prefill(&store, count).await?),
+        None => None,
+    };
+    if let Some(delay) = args.inject_latency {
+        store = std::sync::Arc::new(revocation::DelayedStore::new(store, delay));
+    }
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}; pick another --addr", args.addr))?;
+    let config = ServerConfig {
+        token_ttl: args.token_ttl,
+        fail_open: args.fail_open,
+        secure_cookies: args.secure_cookies,
+    };
+    let listening = Listening {
+        addr: listener.local_addr()?,
+        store: store.name().to_string(),
+        fail_open: config.fail_open,
+        prefill,
+    };
+    println!("{listening}");
+    let state = AppState::new(store, keys, config);
+    super::run(listener, state, shutdown_signal()).await.context("server failed")
+}
+
+/// `--prefill N`: fills the store before listening (in-process stores can be filled from
+/// nowhere else); the facts go on the listening line, which is how `revbench growth` learns
+/// the fill's time and memory.
+async fn prefill(store: &SharedStore, count: u64) -> anyhow::Result<PrefillFacts> {
+    let rss = || crate::process::resident_bytes(std::process::id());
+    let rss_before_fill = rss();
+    let expires_at = now_secs() + PREFILL_LIFETIME.as_secs();
+    let took = revocation::fill(store, revocation::random_entries(count, expires_at))
+        .await
+        .context("--prefill failed")?;
+    Ok(PrefillFacts {
+        entries: count,
+        fill_ms: took.as_millis() as u64,
+        rss_before_fill,
+        rss_after_fill: rss(),
+    })
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,111 @@
+//! The one decision "run against this backend, skip, or fail": a test that needs Redis,
+//! PostgreSQL or MongoDB asks [`require_or_skip`]. Outside CI an unreachable backend skips the
+//! test with the reason printed; with `REVBENCH_REQUIRE_<NAME>=1` (CI sets it) it fails.
+
+use revbench::revocation::ScratchStore;
+
+/// A store server that runs outside the test process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Redis,
+    Postgres,
+    Mongo,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Redis => "redis",
+            Backend::Postgres => "postgres",
+            Backend::Mongo => "mongodb",
+        }
+    }
+
+    /// The variable holding its URL.
+    pub fn url_var(self) -> &'static str {
+        match self {
+            Backend::Redis => "REDIS_URL",
+            Backend::Postgres => "POSTGRES_URL",
+            Backend::Mongo => "MONGODB_URL",
+        }
+    }
+
+    /// The variable that makes an unreachable backend a failure.
+    pub fn require_var(self) -> &'static str {
+        match self {
+            Backend::Redis => "REVBENCH_REQUIRE_REDIS",
+            Backend::Postgres => "REVBENCH_REQUIRE_POSTGRES",
+            Backend::Mongo => "REVBENCH_REQUIRE_MONGODB",
+        }
+    }
+
+    /// Where it runs on every developer and CI machine; MongoDB has no such place.
+    fn default_url(self) -> Option<&'static str> {
+        match self {
+            Backend::Redis => Some("redis://127.0.0.1:6379"),
+            Backend::Postgres => Some("postgres://postgres@127.0.0.1:5432/postgres"),
+            Backend::Mongo => None,
+        }
+    }
+
+    /// Whether this run must not skip it.
+    pub fn required(self) -> bool {
+        std::env::var(self.require_var()).is_ok_and(|v| v == "1")
+    }
+
+    /// Its configured URL, if any.
+    pub fn url(self) -> Option<String> {
+        std::env::var(self.url_var()).ok().or(self.default_url().map(str::to_string))
+    }
+
+    /// Skips (prints why, returns `None`) or, when required, fails with `reason`.
+    pub fn skip<T>(self, reason: &str) -> Option<T> {
+        if self.required() {
+            panic!("{}=1 but {}: {reason}", self.require_var(), self.name());
+        }
+        println!(
+            "{}: skipped: {reason} (set {}=1 to fail instead)",
+            self.name(),
+            self.require_var()
+        );
+        None
+    }
+}
+
+/// The backend's URL if it answers (a scratch namespace opened and removed); otherwise skip
+/// or fail as [`Backend::skip`] says.
+pub async fn require_or_skip(backend: Backend) -> Option<String> {
+    let scratch = scratch_or_skip(backend, "probe").await?;
+    let url = backend.url().expect("scratch_or_skip had a URL");
+    scratch
+        .remove()
+        .await
+        .unwrap_or_else(|e| panic!("{}: cannot remove a probe: {e}", backend.name()));
+    Some(url)
+}
+
+/// The backend opened in a fresh namespace of the test's own (remove it at the end), or skip
+/// or fail as [`Backend::skip`] says.
+pub async fn scratch_or_skip(backend: Backend, label: &str) -> Option<ScratchStore> {
+    let Some(url) = backend.url() else {
+        return backend.skip(&format!("{} is not set", backend.url_var()));
+    };
+    match ScratchStore::open(&url, label).await {
+        Ok(scratch) => Some(scratch),
+        Err(e) => backend.skip(&e.to_string()),
+    }
+}
+
+/// The address the server a store URL names listens on.
+pub fn server_addr(url: &str) -> std::net::SocketAddr {
+    let parsed = url::Url::parse(url).unwrap();
+    revbench::load::forwarder::backend_addr(&parsed).unwrap()
+}
+
+/// `url` pointed at `addr` (a forwarder on loopback) instead of its server.
+pub fn via(url: &str, addr: std::net::SocketAddr) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_ip_host(addr.ip()).unwrap();
+    parsed.set_port(Some(addr.port())).unwrap();
+    parsed.to_string()
+}
