@@ -75,6 +75,16 @@ mod tests {
         assert_eq!(field("a: 1", "b"), None);
     }
 
+    /// The recorded commit is 12 hex digits, with `-dirty` when the tree had changes not
+    /// committed (build.rs), or `unknown` outside a git checkout.
+    #[test]
+    fn commit_says_whether_the_tree_was_modified() {
+        let commit = Environment::capture().git_commit;
+        let hash = commit.strip_suffix("-dirty").unwrap_or(&commit);
+        let is_hash = hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit());
+        assert!(is_hash || commit == "unknown", "{commit}");
+    }
+
     /// The captured environment names this build.
     #[test]
     fn capture_names_this_build() {
