@@ -214,7 +214,7 @@ impl Checker {
         let mut current = self.token.lock().await;
         let margin = REFRESH_MARGIN.min(self.spec.token_ttl / 4).as_millis() as u64;
         if let Some((token, exp)) = current.as_ref() {
-            if crate::time::now_millis() + margin < exp * 1000 {
+            if crate::time::now_millis() + margin < exp.saturating_mul(1000) {
                 return Some(token.clone());
             }
         }

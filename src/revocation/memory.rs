@@ -13,7 +13,8 @@ use moka::future::Cache;
 use moka::Expiry;
 
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    stored_exp_millis, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore,
+    StoreError, StoreStats,
 };
 use crate::time::now_millis;
 use crate::time::UnixSeconds;
@@ -28,7 +29,7 @@ impl Expiry<u128, UnixSeconds> for AtTokenExpiry {
         exp: &UnixSeconds,
         _at: Instant,
     ) -> Option<Duration> {
-        Some(Duration::from_millis((exp * 1000).saturating_sub(now_millis())))
+        Some(Duration::from_millis(stored_exp_millis(*exp).saturating_sub(now_millis())))
     }
 }
 

@@ -83,7 +83,7 @@ fn backend_error(e: mongodb::error::Error) -> StoreError {
 }
 
 fn as_date(unix_seconds: UnixSeconds) -> DateTime {
-    DateTime::from_millis((unix_seconds as i64).saturating_mul(1000))
+    DateTime::from_millis(super::stored_exp_millis(unix_seconds) as i64)
 }
 
 /// Reads a numeric field that MongoDB may return as i32, i64 or f64.

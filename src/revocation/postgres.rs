@@ -24,7 +24,8 @@ use tokio_postgres::{Client, NoTls, Statement};
 
 use super::url_params::StoreUrl;
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
+    StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -244,8 +245,9 @@ async fn timed<T>(
         .map_err(|e| StoreError::backend(BACKEND, e))
 }
 
+/// `exp` as a timestamp, saturated into PostgreSQL's and `SystemTime`'s range.
 fn as_time(unix_seconds: UnixSeconds) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(unix_seconds)
+    UNIX_EPOCH + Duration::from_secs(stored_exp(unix_seconds))
 }
 
 /// Deletes expired rows every `cleanup_interval` until the store is dropped.

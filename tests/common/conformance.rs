@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use revbench::revocation::{Capabilities, Jti, SharedStore, StoreError};
+use revbench::revocation::{Capabilities, Jti, SharedStore, StoreError, MAX_STORED_EXP};
 use revbench::time::{now_secs, UnixSeconds};
 
 /// Revokes run concurrently by [`concurrent_revokes_lose_nothing`].
@@ -19,7 +19,7 @@ pub const EXPIRY_SECS: u64 = 2;
 pub async fn run_all(store: SharedStore) {
     let caps = store.capabilities();
     let name = store.name();
-    let checks: [(&str, std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>); 5] = [
+    let checks: [(&str, std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>); 6] = [
         ("revoke_then_revoked", Box::pin(revoke_then_revoked(store.clone(), caps))),
         ("unknown_is_not_revoked", Box::pin(unknown_is_not_revoked(store.clone()))),
         ("revoke_is_idempotent", Box::pin(revoke_is_idempotent(store.clone(), caps))),
@@ -28,6 +28,7 @@ pub async fn run_all(store: SharedStore) {
             Box::pin(concurrent_revokes_lose_nothing(store.clone(), caps)),
         ),
         ("expiry_is_exact", Box::pin(expiry_is_exact(store.clone(), caps))),
+        ("any_exp_is_kept_or_past", Box::pin(any_exp_is_kept_or_past(store.clone(), caps))),
     ];
     for (check, future) in checks {
         let result: Result<(), StoreError> = future.await;
@@ -111,6 +112,38 @@ pub async fn expiry_is_exact(store: SharedStore, caps: Capabilities) -> Result<(
     sleep_until_millis(exp * 1000 + 100).await;
     let expected_after = caps.remembers && !caps.expires;
     assert_eq!(store.is_revoked(jti).await?, expected_after, "{}: just after exp", store.name());
+    Ok(())
+}
+
+/// Random `exp` values [`any_exp_is_kept_or_past`] tries beside the edge values.
+pub const EXP_SAMPLE: usize = 48;
+
+/// Every `u64` is a valid `exp`: edge values and a seeded sample over the whole range are
+/// revoked without error or panic, and each then reads as revoked when it is in the future
+/// and as not revoked when it is past (the second around now is not judged).
+pub async fn any_exp_is_kept_or_past(
+    store: SharedStore,
+    caps: Capabilities,
+) -> Result<(), StoreError> {
+    let now = now_secs();
+    let mut exps = vec![0, 1, now - 10, now + 3600, u32::MAX as u64, u32::MAX as u64 + 1];
+    exps.extend([i64::MAX as u64 / 1000, i64::MAX as u64 / 1000 + 1, i64::MAX as u64]);
+    exps.extend([i64::MAX as u64 + 1, MAX_STORED_EXP, MAX_STORED_EXP + 1, u64::MAX - 1, u64::MAX]);
+    exps.extend(revbench::revocation::expiry::sample_u64(0x00e1_7e57, EXP_SAMPLE));
+    for exp in exps {
+        let jti = Jti::random();
+        store.revoke(jti, exp).await?;
+        let revoked = store.is_revoked(jti).await?;
+        let now = now_secs();
+        let expected = if exp > now + 1 {
+            caps.remembers
+        } else if exp < now {
+            caps.remembers && !caps.expires
+        } else {
+            continue;
+        };
+        assert_eq!(revoked, expected, "{}: exp {exp} (now {now})", store.name());
+    }
     Ok(())
 }
 
