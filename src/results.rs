@@ -290,7 +290,7 @@ pub enum ReadError {
 impl StoreRecord {
     /// A store that answered.
     pub fn measured(name: &str, url: &str, server_version: Option<String>) -> Self {
-        let (name, url) = (name.to_string(), url.to_string());
+        let (name, url) = (name.to_string(), crate::redact::redact(url));
         Self { name, url, status: StoreStatus::Measured, reason: None, server_version }
     }
 
@@ -299,7 +299,7 @@ impl StoreRecord {
         let name = crate::revocation::Scheme::of(url)
             .map(|s| s.name.to_string())
             .unwrap_or_else(|_| url.split(':').next().unwrap_or(url).to_string());
-        let url = url.to_string();
+        let url = crate::redact::redact(url);
         Self { name, url, status: StoreStatus::Skipped, reason: Some(reason), server_version: None }
     }
 }

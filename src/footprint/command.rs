@@ -35,9 +35,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         entries: args.entries,
         token_ttl: args.token_ttl,
     };
-    let measured = measure(&request)
-        .await
-        .with_context(|| format!("measuring the footprint of {}", args.store))?;
+    let measured = measure(&request).await.with_context(|| {
+        format!("measuring the footprint of {}", crate::redact::redact(&args.store))
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&measured)?);
     } else {

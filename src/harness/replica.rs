@@ -34,7 +34,7 @@ pub struct ReplicaSpec {
 pub enum ReplicaError {
     #[error("cannot start `{exe} serve`: {reason}")]
     Spawn { exe: String, reason: String },
-    #[error("replica for {store} did not come up: {reason}")]
+    #[error("replica for {} did not come up: {reason}", crate::redact::redact(.store))]
     NotReady { store: String, reason: String },
 }
 
@@ -63,7 +63,9 @@ impl ReplicaSpec {
     ) -> Result<Replica, ReplicaError> {
         let mut cmd = Command::new(&self.exe);
         cmd.arg("serve")
-            .args(["--store", &self.store_url, "--addr", "127.0.0.1:0"])
+            // Through the environment: arguments are visible to every local user (`ps`).
+            .env(crate::server::command::STORE_ENV, &self.store_url)
+            .args(["--addr", "127.0.0.1:0"])
             .arg("--token-ttl")
             .arg(format!("{}s", self.token_ttl.as_secs().max(1)))
             .env(crate::token::SECRET_ENV, &self.jwt_secret)

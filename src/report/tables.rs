@@ -119,6 +119,8 @@ pub fn environment(results: &RunResults) -> Table {
             (_, Some(version), _) => format!("{version} at {}", store.url),
             _ => format!("in-process ({})", store.url),
         };
+        // Results written before redaction existed may hold a password.
+        let value = crate::redact::redact(&value);
         rows.push(vec![format!("store {}", store.name), value]);
     }
     Table { headers: vec!["".into(), "".into()], rows }

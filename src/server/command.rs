@@ -18,8 +18,9 @@ pub const PREFILL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// `revbench serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Revocation store URL.
-    #[arg(long, default_value = "memory:", long_help = store_help())]
+    /// Revocation store URL (also read from REVBENCH_STORE, which keeps a password out of the
+    /// process list).
+    #[arg(long, env = STORE_ENV, hide_env_values = true, default_value = "memory:", long_help = store_help())]
     pub store: String,
 
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
@@ -52,6 +53,10 @@ pub struct Args {
     pub prefill: Option<u64>,
 }
 
+/// Environment variable `--store` is read from when not given: `revbench run` and `growth`
+/// pass store URLs to their servers this way, so a password never shows in the process list.
+pub const STORE_ENV: &str = "REVBENCH_STORE";
+
 fn store_help() -> String {
     format!("Revocation store URL: {}", revocation::scheme_examples())
 }
@@ -74,6 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         token_ttl: args.token_ttl,
         fail_open: args.fail_open,
         secure_cookies: args.secure_cookies,
+        ..ServerConfig::default()
     };
     let listening = Listening {
         addr: listener.local_addr()?,
