@@ -45,23 +45,33 @@ pub fn token_from_headers(headers: &HeaderMap) -> Result<&str, TokenError> {
 impl AppState {
     /// Verifies the request's token and checks the store. Fails closed on a store error
     /// unless the server runs with `fail_open`.
+    ///
+    /// `exp` is judged twice: before the check (an expired token costs no store call) and
+    /// again once the store has answered. Stores forget an entry at `exp`, so a token that
+    /// was alive at verification but died while the check was under way (up to the store's
+    /// timeout for a network store) may have been forgotten already: judged at an instant
+    /// after the store looked, `exp` then refuses it, and no revoked token outlives its entry.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
         let token = token_from_headers(headers)?;
         let (claims, jti) = self.keys.verify(token, now_secs())?;
         self.counters.check();
-        match self.store.is_revoked(jti).await {
+        let answer = self.store.is_revoked(jti).await;
+        if claims.exp <= now_secs() {
+            return Err(TokenError::Expired.into());
+        }
+        match answer {
             Ok(false) => Ok(Authenticated { claims, jti }),
             Ok(true) => {
                 self.counters.revoked_hit();
                 Err(ApiError::unauthorized("token has been revoked"))
             }
             Err(err) => {
-                self.counters.store_error();
+                let refusal = self.store_failed("check", &err);
                 if self.config.fail_open {
                     self.counters.fail_open_pass();
                     Ok(Authenticated { claims, jti })
                 } else {
-                    Err(ApiError::store_unavailable(&err))
+                    Err(refusal)
                 }
             }
         }
@@ -79,6 +89,40 @@ mod tests {
             map.append(name.clone(), HeaderValue::from_str(value).unwrap());
         }
         map
+    }
+
+    /// A revoked token whose `exp` passes while its check is under way is refused: the store
+    /// forgot it at `exp`, but `exp` is judged again after the store answered.
+    #[tokio::test]
+    async fn exp_passing_during_the_check_is_refused() {
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        use crate::revocation::{DelayedStore, MemoryStore, SharedStore};
+        use crate::server::{AppState, ServerConfig};
+        use crate::time::now_millis;
+        use crate::token::{Claims, TokenKeys};
+
+        let keys = TokenKeys::hs256(&[9u8; 32]).unwrap();
+        let inner: SharedStore = Arc::new(MemoryStore::new());
+        // The check lands 1.2 s after verification, past an `exp` at most 1 s away.
+        let store: SharedStore =
+            Arc::new(DelayedStore::new(inner.clone(), Duration::from_millis(1200)));
+        let state = AppState::new(store, keys.clone(), ServerConfig::default());
+        // The next whole second at least 300 ms away, so verification surely passes.
+        let exp = (now_millis() + 300).div_ceil(1000);
+        let claims =
+            Claims { sub: "eve".into(), jti: Jti::random().to_string(), iat: exp - 10, exp };
+        let jti: Jti = claims.jti.parse().unwrap();
+        inner.revoke(jti, exp).await.unwrap();
+        let token = keys.sign(&claims);
+        let headers = headers(&[(header::AUTHORIZATION, &format!("Bearer {token}"))]);
+
+        let refused = state.authenticate(&headers).await.unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::UNAUTHORIZED, "{}", refused.message);
+        assert_eq!(refused.message, TokenError::Expired.to_string());
+        // The store had forgotten it: without the second look the replay would have passed.
+        assert!(!inner.is_revoked(jti).await.unwrap(), "the store still held the entry");
     }
 
     /// Bearer wins over the cookie; the cookie is found among others.

@@ -12,6 +12,7 @@ pub struct Counters {
     revoked_hits: AtomicU64,
     store_errors: AtomicU64,
     fail_open_passes: AtomicU64,
+    invalid_revoke_tokens: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -25,6 +26,9 @@ pub struct CountersSnapshot {
     pub store_errors: u64,
     /// Requests let through without an answer from the store (`--fail-open` only).
     pub fail_open_passes: u64,
+    /// Tokens sent to `/revoke` that did not verify (answered 200, logged a few a second).
+    #[serde(default)]
+    pub invalid_revoke_tokens: u64,
 }
 
 impl Counters {
@@ -44,12 +48,17 @@ impl Counters {
         self.fail_open_passes.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn invalid_revoke_token(&self) {
+        self.invalid_revoke_tokens.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> CountersSnapshot {
         CountersSnapshot {
             checks: self.checks.load(Ordering::Relaxed),
             revoked_hits: self.revoked_hits.load(Ordering::Relaxed),
             store_errors: self.store_errors.load(Ordering::Relaxed),
             fail_open_passes: self.fail_open_passes.load(Ordering::Relaxed),
+            invalid_revoke_tokens: self.invalid_revoke_tokens.load(Ordering::Relaxed),
         }
     }
 }

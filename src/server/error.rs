@@ -4,8 +4,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::revocation::StoreError;
 use crate::token::TokenError;
+
+/// The whole body of a 503 for a store failure.
+pub const STORE_UNAVAILABLE: &str = "revocation store unavailable";
 
 /// An error a handler returns; its status and message become the response.
 #[derive(Debug)]
@@ -27,9 +29,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
-    /// The store could not answer: 503, so the caller retries instead of being let in.
-    pub fn store_unavailable(err: &StoreError) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, format!("revocation store unavailable: {err}"))
+    /// The store could not answer: 503, so the caller retries instead of being let in. The
+    /// body names no detail (the backend's message may describe its address or its data);
+    /// [`AppState::store_failed`](super::AppState::store_failed) logs it.
+    pub fn store_unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, STORE_UNAVAILABLE)
     }
 }
 

@@ -97,10 +97,11 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = state.authenticate(&headers).await?;
-    state.store.revoke(caller.jti, caller.claims.exp).await.map_err(|e| {
-        state.counters.store_error();
-        ApiError::store_unavailable(&e)
-    })?;
+    state
+        .store
+        .revoke(caller.jti, caller.claims.exp)
+        .await
+        .map_err(|e| state.store_failed("logout", &e))?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie(&state, "", 0));
     Ok(response)
@@ -118,13 +119,14 @@ pub async fn revoke(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::bad_request("form field `token` is required"))?;
     let Ok((claims, jti)) = state.keys.verify(&token, now_secs()) else {
-        eprintln!("revoke: ignored an invalid token (fingerprint {})", fingerprint(&token));
+        // Any client can send these: counted, and logged a few a second at most.
+        state.counters.invalid_revoke_token();
+        state.logs.invalid_revoke_tokens.log(|| {
+            format!("revoke: ignored an invalid token (fingerprint {})", fingerprint(&token))
+        });
         return Ok(StatusCode::OK);
     };
-    state.store.revoke(jti, claims.exp).await.map_err(|e| {
-        state.counters.store_error();
-        ApiError::store_unavailable(&e)
-    })?;
+    state.store.revoke(jti, claims.exp).await.map_err(|e| state.store_failed("revoke", &e))?;
     Ok(StatusCode::OK)
 }
 
@@ -133,15 +135,18 @@ pub async fn healthz(State(state): State<SharedState>) -> Response {
         Ok(()) => {
             Json(serde_json::json!({ "status": "ok", "store": state.store.name() })).into_response()
         }
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({
-                "status": "unavailable",
-                "store": state.store.name(),
-                "error": e.to_string(),
-            })),
-        )
-            .into_response(),
+        Err(e) => {
+            state.logs.store_errors.log(|| format!("healthz: {e}"));
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({
+                    "status": "unavailable",
+                    "store": state.store.name(),
+                    "error": super::error::STORE_UNAVAILABLE,
+                })),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -10,7 +10,10 @@
 //! | `GET /stats` | the store's stats and the server's counters |
 //!
 //! A store error on the protected call gives 503 (fail closed) unless the server was started
-//! with `fail_open`, in which case the request passes and is counted.
+//! with `fail_open`, in which case the request passes and is counted. A 5xx body never says
+//! more than what failed (`revocation store unavailable`); the details go to the log, at most
+//! a few lines a second ([`log_limit`]). Connections are limited in number and in the time a
+//! request head may take ([`listener`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +33,9 @@ mod counters;
 mod error;
 mod handlers;
 mod limits;
+mod listener;
 pub mod listening;
+pub mod log_limit;
 
 pub use auth::{token_from_headers, COOKIE_NAME};
 pub use counters::{Counters, CountersSnapshot};
@@ -51,11 +56,44 @@ pub struct ServerConfig {
     pub fail_open: bool,
     /// Add `Secure` to the cookie (for servers behind HTTPS).
     pub secure_cookies: bool,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// How long a client may take to send a request head (and an idle kept-alive
+    /// connection may wait for its next one) before it is closed.
+    pub header_read_timeout: Duration,
 }
+
+/// Connections served at once unless configured: well above the load scenarios' users, and
+/// below the usual 1,024 open files a process may have.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 900;
+/// Header-read timeout unless configured: long for a real client on loopback or a LAN,
+/// short enough that slow clients cannot hold every slot for long.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { token_ttl: Duration::from_secs(15 * 60), fail_open: false, secure_cookies: false }
+        Self {
+            token_ttl: Duration::from_secs(15 * 60),
+            fail_open: false,
+            secure_cookies: false,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
+/// Lines any client can cause, rate-limited (see [`log_limit`]).
+pub struct ServerLogs {
+    pub invalid_revoke_tokens: log_limit::RateLimitedLog,
+    pub store_errors: log_limit::RateLimitedLog,
+}
+
+impl Default for ServerLogs {
+    fn default() -> Self {
+        Self {
+            invalid_revoke_tokens: log_limit::RateLimitedLog::new("revoke: invalid tokens", 5),
+            store_errors: log_limit::RateLimitedLog::new("store errors", 5),
+        }
     }
 }
 
@@ -65,6 +103,7 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub config: ServerConfig,
     pub counters: Counters,
+    pub logs: ServerLogs,
 }
 
 /// The cheap-to-clone handle handlers receive.
@@ -72,7 +111,21 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     pub fn new(store: SharedStore, keys: TokenKeys, config: ServerConfig) -> SharedState {
-        Arc::new(Self { store, keys, config, counters: Counters::default() })
+        Arc::new(Self {
+            store,
+            keys,
+            config,
+            counters: Counters::default(),
+            logs: ServerLogs::default(),
+        })
+    }
+
+    /// A store call failed: counts it, logs the details (rate-limited) and returns the 503
+    /// the client gets, which names no detail.
+    pub fn store_failed(&self, operation: &str, err: &crate::revocation::StoreError) -> ApiError {
+        self.counters.store_error();
+        self.logs.store_errors.log(|| format!("{operation}: {err}"));
+        ApiError::store_unavailable()
     }
 }
 
@@ -92,10 +145,12 @@ pub fn router(state: SharedState) -> Router {
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish.
+/// Connections are limited as `state.config` says ([`listener`]).
 pub async fn run(
     listener: TcpListener,
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let config = state.config.clone();
+    listener::serve(listener, router(state), &config, shutdown).await
 }
