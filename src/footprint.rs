@@ -19,6 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::interrupt::Interrupt;
 use crate::revocation::{self, Jti, ScratchStore, StoreError};
 use crate::time::{now_secs, UnixSeconds};
 
@@ -47,7 +48,7 @@ pub enum Method {
 pub struct Footprint {
     /// Store name (`hashmap`, `redis`, …).
     pub store: String,
-    /// The URL measured, with its private namespace.
+    /// The URL measured, with its private namespace (password redacted).
     pub store_url: String,
     /// Ids revoked.
     pub entries: u64,
@@ -76,6 +77,10 @@ pub enum FootprintError {
     NoBytes(String),
     #[error("--entries must be at least 1")]
     NoEntries,
+    #[error("interrupted; the footprint's namespace was removed")]
+    Interrupted,
+    #[error("cannot listen for Ctrl-C: {0}")]
+    Signals(String),
 }
 
 /// Fills a private store with `entries` ids and measures the bytes they take.
@@ -84,7 +89,11 @@ pub async fn measure(request: &FootprintRequest) -> Result<Footprint, FootprintE
         return Err(FootprintError::NoEntries);
     }
     let scratch = ScratchStore::open(&request.store_url, "footprint").await?;
-    let result = measure_in(&scratch, request).await;
+    let mut interrupt = Interrupt::listen().map_err(|e| FootprintError::Signals(e.to_string()))?;
+    let result = tokio::select! {
+        result = measure_in(&scratch, request) => result,
+        () = interrupt.recv() => Err(FootprintError::Interrupted),
+    };
     let removed = scratch.remove().await;
     let footprint = result?;
     removed?;
@@ -106,7 +115,7 @@ async fn measure_in(
     let stats = store.stats().await?;
     Ok(Footprint {
         store: store.name().to_string(),
-        store_url: scratch.url.clone(),
+        store_url: crate::redact::redact(&scratch.url),
         entries: request.entries,
         method,
         bytes_before,
@@ -121,7 +130,9 @@ async fn measure_in(
 /// The `i`-th of `n` expiry times, spread evenly over `[now + ttl/2, now + ttl)`.
 fn spread_exp(now: UnixSeconds, ttl: u64, i: u64, n: u64) -> UnixSeconds {
     let half = ttl / 2;
-    now + ttl - half + (half * i) / n
+    // In u128: `half * i` overflows u64 for long lifetimes; the result is below `ttl`.
+    let step = (u128::from(half) * u128::from(i) / u128::from(n.max(1))) as u64;
+    now.saturating_add(ttl - half).saturating_add(step)
 }
 
 async fn bytes_now(scratch: &ScratchStore, method: Method) -> Result<u64, FootprintError> {

@@ -17,7 +17,8 @@
 //! - [`results`]: the versioned results schema every exporter reads.
 //! - [`report`], [`compare`]: Markdown/HTML/charts, and verdicts between runs for CI.
 //! - Vocabulary at the bottom of the graph: [`time`], [`jti`], [`units`], [`process`],
-//!   [`scenario`], [`environment`].
+//!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
+//!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting).
 //!
 //! `cli` holds the command enum; each command's arguments sit beside its handler
 //! (`<module>::command`).
@@ -28,9 +29,11 @@ pub mod environment;
 pub mod experiment;
 pub mod footprint;
 pub mod harness;
+pub mod interrupt;
 pub mod jti;
 pub mod load;
 pub mod process;
+pub mod redact;
 pub mod report;
 pub mod results;
 pub mod revocation;

@@ -3,7 +3,9 @@
 //! Verification pins the algorithm the server was configured with, so a token whose header
 //! says `alg: none` or any other algorithm is refused before its signature is looked at. `exp`
 //! and `jti` are required; a token is valid while `now < exp` (no leeway), which is the same
-//! instant at which a store may forget its revocation — so no revoked token outlives its entry.
+//! instant at which a store may forget its revocation. The server judges `exp` again after the
+//! store answered (`AppState::authenticate`), so no revoked token outlives its entry even when
+//! the check straddles `exp`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
@@ -153,7 +155,8 @@ impl TokenKeys {
             sub: sub.to_string(),
             jti: Jti::random().to_string(),
             iat: now,
-            exp: now + ttl_secs,
+            // Saturates: a ttl too long for the clock means "never", not a panic.
+            exp: now.saturating_add(ttl_secs),
         };
         (self.sign(&claims), claims)
     }

@@ -1,6 +1,7 @@
 //! `revbench growth`: how each store grows, shrinks and slows as tokens expire.
 //!
-//! For each store, one after another: clear its namespace, optionally prefill it, start a
+//! For each store, one after another, in a namespace of growth's own (removed at the end or on
+//! Ctrl-C; only it is counted): clear its namespace, optionally prefill it, start a
 //! `revbench serve` process on it, drive logouts and checks at steady rates, and every sample
 //! interval record the store's entries and bytes, the server's RSS and the check latency over
 //! the interval, beside the expected steady state `prefill + logout_rate × token_ttl`.
@@ -17,6 +18,7 @@ use super::summary::summarise;
 use super::traffic::{Tallies, Traffic, TrafficSpec};
 use crate::harness::output::{http_client, shared_secret};
 use crate::harness::{probe, Output, Replica, ReplicaSpec, Target};
+use crate::interrupt::Interrupt;
 use crate::results::growth::{
     GrowthConfig, GrowthResults, GrowthSample, GrowthSeries, PrefillReport, GROWTH_KIND,
 };
@@ -34,6 +36,10 @@ pub const DEFAULT_CHECK_RATE: f64 = 200.0;
 /// How long the server may take to fill itself per million prefilled entries (on top of the
 /// normal start-up time) before it counts as not coming up.
 const FILL_TIME_PER_MILLION: Duration = Duration::from_secs(60);
+
+/// How long a killed server gets to stop writing before an interrupted growth removes its
+/// namespaces.
+const INTERRUPT_GRACE: Duration = Duration::from_millis(300);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -80,8 +86,13 @@ impl GrowthOptions {
 
 /// Runs every store in turn, each in a namespace of its own that is removed afterwards, and
 /// returns the results (also in `out_dir/results.json`).
+///
+/// Only each store's own namespace is counted; a store that cannot count its own entries is
+/// refused before anything is measured. On Ctrl-C the namespaces are removed before exiting.
 pub async fn run(options: GrowthOptions) -> anyhow::Result<GrowthResults> {
     options.validate()?;
+    // Before any load starts, so the signal reaches us (see `Interrupt`).
+    let mut interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
     let output = Output::create(&options.out_dir)?;
     let (targets, stores) = probe(&options.stores, "growth").await;
     let mut results = GrowthResults {
@@ -103,32 +114,63 @@ pub async fn run(options: GrowthOptions) -> anyhow::Result<GrowthResults> {
     for skipped in results.stores.iter().filter(|s| s.reason.is_some()) {
         eprintln!("skipped {}: {}", skipped.url, skipped.reason.as_deref().unwrap_or(""));
     }
-    let http = http_client()?;
-    let mut failure = None;
-    for target in targets {
-        if failure.is_none() {
-            match measure(&options, &http, &target)
-                .await
-                .with_context(|| format!("growth of {}", target.name))
-            {
-                Ok(series) => {
-                    results.series.push(series);
-                    output.write(|path| results.write(path))?;
-                }
-                Err(e) => failure = Some(e),
-            }
+    let measured = tokio::select! {
+        measured = measure_all(&options, &output, &targets, &mut results) => measured,
+        () = interrupt.recv() => {
+            // The measurement was dropped, killing its server; let it die before cleaning.
+            tokio::time::sleep(INTERRUPT_GRACE).await;
+            Err(anyhow::anyhow!("interrupted; results so far are in {}", output.results.display()))
         }
+    };
+    for target in targets {
         let name = target.name.clone();
         if let Err(e) = target.remove().await {
             eprintln!("warning: could not remove growth's namespace in {name}: {e}");
         }
     }
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    measured?;
     results.header.finish();
     output.write(|path| results.write(path))?;
     Ok(results)
+}
+
+/// Checks every store can count its own entries, then measures them one after another.
+async fn measure_all(
+    options: &GrowthOptions,
+    output: &Output,
+    targets: &[Target],
+    results: &mut GrowthResults,
+) -> anyhow::Result<()> {
+    for target in targets {
+        ensure_counts_own_entries(target).await?;
+    }
+    let http = http_client()?;
+    for target in targets {
+        let series = measure(options, &http, target)
+            .await
+            .with_context(|| format!("growth of {}", target.name))?;
+        results.series.push(series);
+        output.write(|path| results.write(path))?;
+    }
+    Ok(())
+}
+
+/// Growth's curves are its own entries only: a store that cannot count them (no count, or the
+/// count fails, e.g. a Redis user without `SCAN`) is refused with the reason.
+async fn ensure_counts_own_entries(target: &Target) -> anyhow::Result<()> {
+    let name = &target.name;
+    match target.handle().stats().await {
+        Ok(stats) if stats.entries.is_some() => Ok(()),
+        Ok(_) => anyhow::bail!(
+            "{name} cannot count its entries, so its growth cannot be measured; leave it out of \
+             --stores"
+        ),
+        Err(e) => anyhow::bail!(
+            "growth counts only its own entries, and {name} cannot count them: {e}; grant the \
+             user SCAN (Redis) or SELECT (PostgreSQL) on its namespace, or leave the store out \
+             of --stores"
+        ),
+    }
 }
 
 /// One store's series.
@@ -184,9 +226,10 @@ async fn start_filled(
         return Ok((replica, Some(report)));
     }
     // Shared stores: fill the backend directly, alive for the whole run and a minute more.
-    let lifetime = options.duration + options.token_ttl + Duration::from_secs(60);
+    let lifetime =
+        options.duration.saturating_add(options.token_ttl).saturating_add(Duration::from_secs(60));
     let before = handle.stats().await.ok().and_then(|s| s.bytes);
-    let entries = revocation::random_entries(n, now_secs() + lifetime.as_secs());
+    let entries = revocation::random_entries(n, now_secs().saturating_add(lifetime.as_secs()));
     let fill_time = revocation::fill(handle, entries).await.context("cannot prefill the store")?;
     let after = handle.stats().await.ok().and_then(|s| s.bytes);
     let report = PrefillReport {
@@ -225,8 +268,7 @@ async fn drive(
     if let Some(entries) = samples[0].entries.filter(|e| *e > options.prefill) {
         notes.push(format!(
             "the store held {entries} entries before the load, {} more than the prefill: \
-             its count includes keys that are not this run's (for Redis, give growth a \
-             database of its own: redis://host:port/N)",
+             something else writes into growth's own namespace",
             entries - options.prefill
         ));
     }
@@ -271,7 +313,7 @@ async fn drive(
     let logouts = tallies.logouts.load(std::sync::atomic::Ordering::Relaxed);
     Ok(GrowthSeries {
         store: store_name,
-        url: url.to_string(),
+        url: crate::redact::redact(url),
         prefill,
         samples,
         summary,

@@ -57,6 +57,11 @@ pub async fn drive(
 }
 
 /// Goose's configuration, built in code (it never reads the process arguments).
+/// Stops the attack under way (on Ctrl-C: its thread outlives the measurement it served).
+pub fn stop() {
+    goose::trigger_killswitch("revbench was interrupted");
+}
+
 fn configuration(
     scenario: &Scenario,
     replicas: &[String],

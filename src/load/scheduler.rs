@@ -11,6 +11,7 @@ use super::progress::Progress;
 use crate::harness::output::{http_client, shared_secret};
 use crate::harness::pinning;
 use crate::harness::{probe, Output, ReplicaSpec, Target};
+use crate::interrupt::Interrupt;
 use crate::results::{
     Measurement, NotApplicable, ResultsHeader, RoundResult, RunConfig, RunResults, StoreStatus,
 };
@@ -22,6 +23,10 @@ pub const QUICK_DURATION: Duration = Duration::from_secs(1);
 pub const QUICK_ROUNDS: usize = 2;
 /// Rounds by default.
 pub const DEFAULT_ROUNDS: usize = 3;
+
+/// How long killed replicas get to stop writing before an interrupted run removes its
+/// namespaces.
+const INTERRUPT_GRACE: Duration = Duration::from_millis(300);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -59,8 +64,11 @@ pub fn default_stores() -> Vec<String> {
 }
 
 /// Runs everything and returns the results (also written to `out_dir/results.json`). Every
-/// store is measured in a namespace of its own, removed at the end.
+/// store is measured in a namespace of its own, removed at the end, on failure and on Ctrl-C
+/// (SIGINT) or SIGTERM: a run leaves no key, table or database behind.
 pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
+    // Before any load starts, so the signal reaches us and not goose (see `Interrupt`).
+    let mut interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
     let output = Output::create(&options.out_dir)?;
     let placement = place_processes(options.pin)?;
     let (targets, stores) = probe(&options.stores, "run").await;
@@ -77,7 +85,16 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
         measurements: Vec::new(),
         not_applicable: Vec::new(),
     };
-    let measured = measure_all(&options, &output, &placement, &targets, &mut results).await;
+    let measured = tokio::select! {
+        measured = measure_all(&options, &output, &placement, &targets, &mut results) => measured,
+        () = interrupt.recv() => {
+            // The measurement was dropped, killing its replicas; stop the load and let them
+            // die before cleaning.
+            super::attack::stop();
+            tokio::time::sleep(INTERRUPT_GRACE).await;
+            Err(anyhow::anyhow!("interrupted; results so far are in {}", output.results.display()))
+        }
+    };
     for target in targets {
         let name = target.name.clone();
         if let Err(e) = target.remove().await {

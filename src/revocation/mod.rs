@@ -12,9 +12,11 @@ use thiserror::Error;
 
 use futures_util::future::BoxFuture;
 
+use crate::redact::redact;
 use crate::time::UnixSeconds;
 
 mod delayed;
+pub mod expiry;
 mod fill;
 mod hashmap;
 mod memory;
@@ -28,6 +30,7 @@ mod scratch;
 mod url_params;
 
 pub use delayed::{precise_sleep, DelayedStore};
+pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries, FILL_BATCH};
 pub use hashmap::HashMapStore;
 pub use memory::MemoryStore;
@@ -61,19 +64,21 @@ pub struct Capabilities {
     pub shared: bool,
 }
 
-/// Everything that can go wrong talking to a store.
+/// Everything that can go wrong talking to a store. Its messages never show a password: every
+/// URL and driver message in them goes through [`redact`].
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
     #[error(
-        "unknown store URL `{0}`: use one of {examples}",
+        "unknown store URL `{}`: use one of {examples}",
+        redact(.0),
         examples = scheme_examples()
     )]
     UnknownScheme(String),
-    #[error("bad store URL `{url}`: {reason}")]
+    #[error("bad store URL `{}`: {}", redact(.url), redact(.reason))]
     BadUrl { url: String, reason: String },
-    #[error("cannot reach {backend} at {url}: {reason}; {fix}")]
+    #[error("cannot reach {backend} at {}: {}; {fix}", redact(.url), redact(.reason))]
     Unreachable { backend: &'static str, url: String, reason: String, fix: &'static str },
-    #[error("{backend} error: {message}")]
+    #[error("{backend} error: {}", redact(.message))]
     Backend { backend: &'static str, message: String },
 }
 

@@ -24,17 +24,39 @@ pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
         }
         Namespacing::Table => set_param(&mut parsed, "table", &format!("revbench_{label}_{tag}")),
         Namespacing::Database => {
-            // The driver authenticates against the URL's database unless told otherwise:
-            // keep that when the database is replaced.
-            let database = parsed.path().trim_start_matches('/').to_string();
-            if !database.is_empty() && given("authSource").is_none() {
-                parsed.query_pairs_mut().append_pair("authSource", &database);
+            // Credentials are checked against a database the URL implies (below) unless
+            // `authSource` names one: pin it before the path changes, or the fresh database
+            // would become the authentication source.
+            if given("authSource").is_none() {
+                if let Some(source) = implied_auth_source(&parsed) {
+                    parsed.query_pairs_mut().append_pair("authSource", &source);
+                }
             }
             parsed.set_path(&format!("/revbench_{label}_{tag}"));
         }
         Namespacing::InProcess => unreachable!("returned above"),
     }
     Ok(parsed.to_string())
+}
+
+/// The database a MongoDB driver authenticates against when the URL has credentials but no
+/// `authSource` (the driver specifications' rule): `$external` for the external mechanisms,
+/// else the URL's database, else `admin` (`$external` for PLAIN). `None` without credentials.
+fn implied_auth_source(url: &url::Url) -> Option<String> {
+    let mechanism = url
+        .query_pairs()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authMechanism"))
+        .map(|(_, v)| v.to_ascii_uppercase());
+    if url.username().is_empty() && mechanism.is_none() {
+        return None;
+    }
+    let database = url.path().trim_start_matches('/');
+    let database = (!database.is_empty()).then(|| database.to_string());
+    Some(match mechanism.as_deref() {
+        Some("MONGODB-X509" | "MONGODB-OIDC" | "MONGODB-AWS" | "GSSAPI") => "$external".into(),
+        Some("PLAIN") => database.unwrap_or_else(|| "$external".into()),
+        _ => database.unwrap_or_else(|| "admin".into()),
+    })
 }
 
 /// Sets query parameter `name` to `value`, replacing any value it had.
@@ -83,5 +105,12 @@ mod tests {
         assert!(!mongo.contains("/admin_db?"), "{mongo}");
         let given = namespaced("mongodb://u:p@h/app?authSource=admin", "run").unwrap();
         assert_eq!(given.matches("authSource").count(), 1, "{given}");
+        // Without a database the driver authenticates against `admin`: still so afterwards.
+        let admin = namespaced("mongodb://u:p@h", "run").unwrap();
+        assert_eq!(param(&admin, "authSource").as_deref(), Some("admin"), "{admin}");
+        let x509 = namespaced("mongodb://u@h/app?authMechanism=MONGODB-X509", "run").unwrap();
+        assert_eq!(param(&x509, "authSource").as_deref(), Some("$external"), "{x509}");
+        let anonymous = namespaced("mongodb://h/app", "run").unwrap();
+        assert_eq!(param(&anonymous, "authSource"), None, "{anonymous}");
     }
 }

@@ -2,9 +2,9 @@
 //! checked with `EXISTS`: one round trip per request. Redis drops the key at `exp` (lazily on
 //! access, and by its active expire cycle in the background).
 //!
-//! `stats()` reports `DBSIZE` of the selected database (every key in it, not only this
-//! prefix: give measurements a database of their own) and `used_memory` from `INFO memory`
-//! (the whole server).
+//! `stats()` reports the keys under this store's prefix (counted with `SCAN MATCH`, so other
+//! keys in the database are never counted) and `used_memory` from `INFO memory` (the whole
+//! server).
 
 use std::time::Duration;
 
@@ -16,7 +16,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::url_params::StoreUrl;
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
+    StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -29,6 +30,8 @@ const FIX: &str = "start Redis (`docker compose up -d redis` or `redis-server`) 
 /// How long a check may wait for Redis before it counts as a store error.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Keys a `SCAN` step looks at: each step is one short command on Redis's single thread, so
+/// a count or clear never blocks checks for long (see `count_keys` for its measured cost).
 const SCAN_BATCH: usize = 1000;
 
 /// A Redis-backed revocation list over one reconnecting, multiplexed connection.
@@ -84,6 +87,26 @@ impl RedisStore {
         self.conn.clone()
     }
 
+    /// Keys under this store's prefix: `SCAN MATCH prefix*` over the selected database.
+    ///
+    /// It walks every key of the database (Redis has no per-prefix count), in steps of
+    /// [`SCAN_BATCH`] keys. SCAN may return a key twice while Redis shrinks its table, so the
+    /// count can be briefly high by a few keys; it never counts another prefix's keys.
+    pub async fn count_keys(&self) -> Result<u64, StoreError> {
+        let pattern = format!("{}*", self.prefix);
+        let (mut cursor, mut count) = (0u64, 0u64);
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
+            let (next, keys): (u64, Vec<redis::Value>) = self.query(&scan).await?;
+            count += keys.len() as u64;
+            if next == 0 {
+                return Ok(count);
+            }
+            cursor = next;
+        }
+    }
+
     /// The key for `jti`.
     pub fn key(&self, jti: Jti) -> String {
         format!("{}{jti}", self.prefix)
@@ -119,7 +142,7 @@ impl RevocationStore for RedisStore {
 
     async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(expires_at);
+        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(stored_exp(expires_at));
         self.query::<()>(&cmd).await
     }
 
@@ -133,7 +156,8 @@ impl RevocationStore for RedisStore {
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         for &(jti, expires_at) in entries {
-            pipe.cmd("SET").arg(self.key(jti)).arg("").arg("EXAT").arg(expires_at).ignore();
+            let exp = stored_exp(expires_at);
+            pipe.cmd("SET").arg(self.key(jti)).arg("").arg("EXAT").arg(exp).ignore();
         }
         pipe.query_async::<()>(&mut self.conn.clone())
             .await
@@ -141,7 +165,7 @@ impl RevocationStore for RedisStore {
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {
-        let entries: u64 = self.query(&redis::cmd("DBSIZE")).await?;
+        let entries = self.count_keys().await?;
         let mut info = redis::cmd("INFO");
         info.arg("memory");
         let info: String = self.query(&info).await?;
