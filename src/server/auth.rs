@@ -105,9 +105,9 @@ mod tests {
 
         let keys = TokenKeys::hs256(&[9u8; 32]).unwrap();
         let inner: SharedStore = Arc::new(MemoryStore::new());
-        // The check lands 1.2 s after verification, past an `exp` at most 1 s away.
+        // The check lands 1.5 s after verification, past an `exp` at most 1.3 s away.
         let store: SharedStore =
-            Arc::new(DelayedStore::new(inner.clone(), Duration::from_millis(1200)));
+            Arc::new(DelayedStore::new(inner.clone(), Duration::from_millis(1500)));
         let state = AppState::new(store, keys.clone(), ServerConfig::default());
         // The next whole second at least 300 ms away, so verification surely passes.
         let exp = (now_millis() + 300).div_ceil(1000);
