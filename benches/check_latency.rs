@@ -18,6 +18,10 @@
 //! when they answer, each in a key prefix, table or database of its own that is removed at the
 //! end; otherwise the skipped groups are printed with the reason. At the end the 1M ratios to
 //! `reference/hashset` measured in this run are printed.
+//!
+//! A `mongodb://` server that is not MongoDB itself (a wire-compatible server such as
+//! `nx-27017`) is benchmarked as `mongo-wire-compatible`, so no id, saved estimate or report
+//! built from them presents its latency as MongoDB's; the server is printed before and after.
 
 use std::collections::HashSet;
 use std::hint::black_box;
@@ -46,7 +50,7 @@ const EXP_FROM_SECS: u64 = 3_600;
 
 /// One store under measurement.
 struct Subject {
-    name: &'static str,
+    name: String,
     scratch: ScratchStore,
     max_size: usize,
     filled: usize,
@@ -73,8 +77,9 @@ fn main() {
         .without_plots()
         .configure_from_args();
 
-    let (mut subjects, skipped) = rt.block_on(open_subjects());
+    let (mut subjects, skipped, servers) = rt.block_on(open_subjects());
     print_skipped(&skipped);
+    print_servers(&servers);
 
     let now = now_secs();
     let mut rng = rand::rng();
@@ -107,11 +112,13 @@ fn main() {
     }
     criterion.final_summary();
     print_skipped(&skipped);
+    print_servers(&servers);
     print_ratios(started);
 }
 
-/// Every store that answers, and for the others the groups skipped and why.
-async fn open_subjects() -> (Vec<Subject>, Vec<String>) {
+/// Every store that answers, the others' groups skipped and why, and which server answered
+/// for each remote store.
+async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
     let env_or = |var: &str, default: &str| std::env::var(var).unwrap_or(default.to_string());
     let in_process = SCHEMES.iter().filter(|s| s.in_process());
     let mut candidates: Vec<(&'static str, Option<String>, usize)> =
@@ -125,7 +132,7 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>) {
         ),
         ("mongo", std::env::var("MONGODB_URL").ok(), MONGO_MAX_SIZE),
     ]);
-    let (mut subjects, mut skipped) = (Vec::new(), Vec::new());
+    let (mut subjects, mut skipped, mut servers) = (Vec::new(), Vec::new(), Vec::new());
     for (name, url, max_size) in candidates {
         let groups = format!("is_revoked/{name}/*, request/{name}");
         let Some(url) = url else {
@@ -133,11 +140,29 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>) {
             continue;
         };
         match ScratchStore::open(&url, "bench").await {
-            Ok(scratch) => subjects.push(Subject { name, scratch, max_size, filled: 0 }),
+            Ok(scratch) => {
+                let caveat = scratch.store.server_caveat().await;
+                // A stand-in's figures get ids of their own, never `mongo`'s.
+                let name = match &caveat {
+                    Some(_) => format!("{name}-wire-compatible"),
+                    None => name.to_string(),
+                };
+                if let Some(version) = scratch.store.server_version().await {
+                    let caveat = caveat.map(|c| format!(": {c}")).unwrap_or_default();
+                    servers.push(format!("{name}: served by {version}{caveat}"));
+                }
+                subjects.push(Subject { name, scratch, max_size, filled: 0 });
+            }
             Err(e) => skipped.push(format!("{groups}: {e}")),
         }
     }
-    (subjects, skipped)
+    (subjects, skipped, servers)
+}
+
+fn print_servers(servers: &[String]) {
+    for line in servers {
+        eprintln!("{line}");
+    }
 }
 
 fn print_skipped(skipped: &[String]) {
@@ -239,7 +264,7 @@ fn bench_requests(c: &mut Criterion, rt: &Runtime, subjects: &[Subject]) {
             || Request::get("/api/me").header(header::AUTHORIZATION, &bearer).body(Body::empty());
         let status = rt.block_on(router.clone().oneshot(request().unwrap())).unwrap().status();
         assert_eq!(status, StatusCode::OK, "{}: GET /api/me", subject.name);
-        group.bench_function(subject.name, |b| {
+        group.bench_function(&subject.name, |b| {
             b.to_async(rt).iter(|| {
                 let (router, request) = (router.clone(), request().unwrap());
                 async move { black_box(router.oneshot(request).await.unwrap().status()) }

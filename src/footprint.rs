@@ -9,7 +9,7 @@
 //! | in-process (`naive:`, `memory:`, `hashmap:`, `none:`) | this process's resident memory (`/proc/self/statm`), after `malloc_trim` so freed pages are not counted |
 //! | `redis://` | `used_memory` from `INFO memory` (the whole server: keep other clients quiet) |
 //! | `postgres://` | `pg_total_relation_size` of the table (heap + indexes + TOAST) |
-//! | `mongodb://` | collection `size + totalIndexSize` |
+//! | `mongodb://` | on-disk `storageSize + totalIndexSize` from `$collStats` `storageStats` (compressed; the uncompressed `size` is not counted) |
 //!
 //! Entries expire between half a token lifetime and one lifetime from now, as after a steady
 //! stream of logouts, so none expires during a measurement that takes under half `token_ttl`.
@@ -62,6 +62,9 @@ pub struct Footprint {
     pub store_bytes: Option<u64>,
     /// How long the fill took.
     pub fill_secs: f64,
+    /// The server that answered, with its caveat if it stands in for another product.
+    #[serde(default)]
+    pub server: Option<String>,
 }
 
 /// Why a footprint could not be measured.
@@ -124,6 +127,16 @@ async fn measure_in(
         store_entries: stats.entries,
         store_bytes: stats.bytes,
         fill_secs,
+        server: server_label(store).await,
+    })
+}
+
+/// "MongoDB 7.0.14", or the stand-in's name and what its figures must not be taken for.
+async fn server_label(store: &crate::revocation::SharedStore) -> Option<String> {
+    let version = store.server_version().await?;
+    Some(match store.server_caveat().await {
+        Some(caveat) => format!("{version} — {caveat}"),
+        None => version,
     })
 }
 
@@ -159,8 +172,9 @@ impl Footprint {
             Method::ProcessRss => "process resident memory delta",
             Method::StoreReported => "bytes reported by the store, delta",
         };
+        let server = self.server.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
         format!(
-            "{}: {} entries, {:.1} bytes/entry ({method}: {} -> {} bytes; filled in {:.1} s)",
+            "{}: {} entries, {:.1} bytes/entry ({method}: {} -> {} bytes; filled in {:.1} s){server}",
             self.store,
             self.entries,
             self.bytes_per_entry,

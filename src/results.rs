@@ -121,8 +121,13 @@ pub struct StoreRecord {
     pub url: String,
     pub status: StoreStatus,
     pub reason: Option<String>,
-    /// The backend server's version (`INFO server`, `SHOW server_version`, `buildInfo`).
+    /// The backend server's version (`INFO server`, `SHOW server_version`, `buildInfo`), or
+    /// the name of the wire-compatible server that answered instead.
     pub server_version: Option<String>,
+    /// Set when that server is a stand-in for the product the store is named after: what its
+    /// figures must not be taken for ("wire-compatible server — not MongoDB's performance").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_caveat: Option<String>,
 }
 
 /// One store under one scenario.
@@ -288,10 +293,16 @@ pub enum ReadError {
 }
 
 impl StoreRecord {
-    /// A store that answered.
-    pub fn measured(name: &str, url: &str, server_version: Option<String>) -> Self {
+    /// A store that answered, with the server behind it and its caveat if any.
+    pub fn measured(
+        name: &str,
+        url: &str,
+        server_version: Option<String>,
+        server_caveat: Option<String>,
+    ) -> Self {
         let (name, url) = (name.to_string(), crate::redact::redact(url));
-        Self { name, url, status: StoreStatus::Measured, reason: None, server_version }
+        let status = StoreStatus::Measured;
+        Self { name, url, status, reason: None, server_version, server_caveat }
     }
 
     /// A store that could not be measured, named by its URL's scheme where it has one.
@@ -300,7 +311,8 @@ impl StoreRecord {
             .map(|s| s.name.to_string())
             .unwrap_or_else(|_| url.split(':').next().unwrap_or(url).to_string());
         let url = crate::redact::redact(url);
-        Self { name, url, status: StoreStatus::Skipped, reason: Some(reason), server_version: None }
+        let (status, reason) = (StoreStatus::Skipped, Some(reason));
+        Self { name, url, status, reason, server_version: None, server_caveat: None }
     }
 }
 

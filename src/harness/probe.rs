@@ -36,7 +36,8 @@ pub async fn probe(urls: &[String], label: &str) -> (Vec<Target>, Vec<StoreRecor
             Ok(scratch) => {
                 let name = scratch.store.name().to_string();
                 let version = scratch.store.server_version().await;
-                records.push(StoreRecord::measured(&name, &scratch.url, version));
+                let caveat = scratch.store.server_caveat().await;
+                records.push(StoreRecord::measured(&name, &scratch.url, version, caveat));
                 targets.push(Target { name, url: scratch.url.clone(), scratch });
             }
             Err(e) => records.push(StoreRecord::skipped(url, e.to_string())),

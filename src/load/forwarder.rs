@@ -90,6 +90,25 @@ impl Drop for Forwarder {
     }
 }
 
+/// The store URL pointed at `addr` (a forwarder); `None` if it has no host to replace.
+/// MongoDB URLs also get `directConnection=true`: otherwise the driver connects to the members
+/// the server announces (`hello.hosts`), around the forwarder, and cutting it would not cut
+/// the store off.
+pub fn route_through(url: &url::Url, addr: SocketAddr) -> Option<url::Url> {
+    let mut routed = url.clone();
+    routed.set_ip_host(addr.ip()).ok()?;
+    routed.set_port(Some(addr.port())).ok()?;
+    if routed.scheme() == "mongodb" {
+        let kept: Vec<(String, String)> = routed
+            .query_pairs()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("directConnection"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        routed.query_pairs_mut().clear().extend_pairs(kept).append_pair("directConnection", "true");
+    }
+    Some(routed)
+}
+
 /// Resolves a store URL's host and port (default ports per scheme).
 pub fn backend_addr(url: &url::Url) -> Option<SocketAddr> {
     let port = url.port().or(match url.scheme() {
@@ -135,6 +154,19 @@ mod tests {
         assert!(ping(forwarder.addr).await.is_err());
         forwarder.restore().await.unwrap();
         assert_eq!(&ping(forwarder.addr).await.unwrap(), b"ping");
+    }
+
+    /// A MongoDB URL routed through a forwarder connects directly, to the forwarder only.
+    #[test]
+    fn mongodb_routes_directly_through_the_forwarder() {
+        let addr: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let url =
+            url::Url::parse("mongodb://db.internal:27017/run?directConnection=false&w=1").unwrap();
+        let routed = route_through(&url, addr).unwrap();
+        assert_eq!(routed.as_str(), "mongodb://127.0.0.1:4000/run?w=1&directConnection=true");
+        let url = url::Url::parse("redis://127.0.0.1:6379/0").unwrap();
+        assert_eq!(route_through(&url, addr).unwrap().as_str(), "redis://127.0.0.1:4000/0");
+        assert!(route_through(&url::Url::parse("memory:").unwrap(), addr).is_none());
     }
 
     /// Default ports are filled in per scheme.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::forwarder::{backend_addr, Forwarder};
+use super::forwarder::{backend_addr, route_through, Forwarder};
 use super::recorder::{OutageLog, Recorder};
 use crate::results::OutageResult;
 use crate::scenario::Outage;
@@ -22,14 +22,12 @@ pub fn fit(outage: Outage, duration: Duration) -> Outage {
 
 /// Starts a forwarder to the store's address and returns the URL that goes through it.
 pub async fn through_forwarder(url: &str) -> anyhow::Result<(String, Forwarder)> {
-    let mut parsed = url::Url::parse(url).context("store URL")?;
+    let parsed = url::Url::parse(url).context("store URL")?;
     let target = backend_addr(&parsed).context("cannot resolve the store's address")?;
     let forwarder = Forwarder::start(target).await.context("cannot start the outage forwarder")?;
-    parsed
-        .set_ip_host(forwarder.addr.ip())
-        .and_then(|()| parsed.set_port(Some(forwarder.addr.port())))
-        .map_err(|()| anyhow::anyhow!("cannot point the store URL at the forwarder"))?;
-    Ok((parsed.to_string(), forwarder))
+    let routed = route_through(&parsed, forwarder.addr)
+        .context("cannot point the store URL at the forwarder")?;
+    Ok((routed.to_string(), forwarder))
 }
 
 /// Cuts the store off at `outage.after` and restores it `outage.length` later.

@@ -20,11 +20,15 @@ pub fn table(results: &RunResults) -> String {
             .server_peak_rss_bytes
             .map(|b| format!("{:.1}", b.median / (1024.0 * 1024.0)))
             .unwrap_or("-".into());
+        // A store served by a wire-compatible stand-in is starred and explained below.
+        let stand_in =
+            results.stores.iter().any(|s| s.name == m.store && s.server_caveat.is_some());
+        let store = if stand_in { format!("{}*", m.store) } else { m.store.clone() };
         let _ = writeln!(
             out,
             "{:<14} {:<9} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>8} {:>9}",
             m.scenario,
-            m.store,
+            store,
             median.requests_per_sec.median,
             median.p50_us.median / 1000.0,
             median.p99_us.median / 1000.0,
@@ -32,6 +36,11 @@ pub fn table(results: &RunResults) -> String {
             leak,
             rss
         );
+    }
+    for store in results.stores.iter().filter(|s| s.status == StoreStatus::Measured) {
+        if let (Some(server), Some(caveat)) = (&store.server_version, &store.server_caveat) {
+            let _ = writeln!(out, "{}*: served by {server}: {caveat}", store.name);
+        }
     }
     for skipped in results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         let _ =

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::colors;
 use super::criterion::MicroResult;
+use super::narrative::shown_name;
 use super::plot::{Bar, BarChart, Chart, LineChart, Series, XLabels};
-use crate::results::{Measurement, RoundResult, RunResults};
+use crate::results::{Measurement, RoundResult, RunResults, StoreRecord};
 
 /// A chart and the file stem it is saved under (`charts/<stem>.svg|png`).
 pub struct NamedChart {
@@ -25,11 +26,11 @@ pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
         }
         charts.push(NamedChart {
             stem: format!("latency-{}", scenario.name),
-            chart: spectrum(&scenario.name, &measurements),
+            chart: spectrum(&scenario.name, &measurements, &results.stores),
         });
         charts.push(NamedChart {
             stem: format!("throughput-{}", scenario.name),
-            chart: throughput(&scenario.name, &measurements),
+            chart: throughput(&scenario.name, &measurements, &results.stores),
         });
     }
     if let Some(chart) = check_latency_vs_size(micro) {
@@ -45,7 +46,7 @@ pub fn representative(m: &Measurement) -> Option<&RoundResult> {
     rounds.get(rounds.len() / 2).copied()
 }
 
-fn spectrum(scenario: &str, measurements: &[&Measurement]) -> Chart {
+fn spectrum(scenario: &str, measurements: &[&Measurement], stores: &[StoreRecord]) -> Chart {
     let series = measurements
         .iter()
         .filter_map(|m| {
@@ -57,7 +58,7 @@ fn spectrum(scenario: &str, measurements: &[&Measurement]) -> Chart {
                 .filter(|(p, _)| *p < 100.0)
                 .map(|(p, us)| (1.0 / (1.0 - p / 100.0), *us as f64 / 1000.0))
                 .collect();
-            Some(Series { name: m.store.clone(), color: colors::of(&m.store), points })
+            Some(Series { name: shown_name(&m.store, stores), color: colors::of(&m.store), points })
         })
         .collect();
     Chart::Line(LineChart {
@@ -70,13 +71,13 @@ fn spectrum(scenario: &str, measurements: &[&Measurement]) -> Chart {
     })
 }
 
-fn throughput(scenario: &str, measurements: &[&Measurement]) -> Chart {
+fn throughput(scenario: &str, measurements: &[&Measurement], stores: &[StoreRecord]) -> Chart {
     let bars = measurements
         .iter()
         .filter_map(|m| {
             let rps = m.median.as_ref()?.requests_per_sec;
             Some(Bar {
-                name: m.store.clone(),
+                name: shown_name(&m.store, stores),
                 color: colors::of(&m.store),
                 value: rps.median,
                 min: rps.min,

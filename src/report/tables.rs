@@ -5,7 +5,7 @@ use super::charts::micro_point;
 use super::criterion::MicroResult;
 use super::narrative;
 use super::plot::group_thousands;
-use crate::results::{Measurement, RunResults, Spread, StoreStatus};
+use crate::results::{Measurement, RunResults, Spread, StoreRecord, StoreStatus};
 
 /// A table: header cells and rows of cells.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,7 @@ pub struct ScenarioSection {
 }
 
 /// Per store: the outage's length, what was answered while the store was down, recovery.
-fn outage_table(measurements: &[&Measurement]) -> Option<Table> {
+fn outage_table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Table> {
     let rows: Vec<Vec<String>> = measurements
         .iter()
         .flat_map(|m| m.rounds.iter().map(move |r| (m, r)))
@@ -33,7 +33,7 @@ fn outage_table(measurements: &[&Measurement]) -> Option<Table> {
             let o = r.outage.as_ref()?;
             let count = |key: &str| o.statuses_during.get(key).copied().unwrap_or(0).to_string();
             Some(vec![
-                m.store.clone(),
+                narrative::shown_name(&m.store, stores),
                 r.round.to_string(),
                 format!("{:.1}", o.down_secs),
                 count("me 503"),
@@ -116,7 +116,10 @@ pub fn environment(results: &RunResults) -> Table {
             (StoreStatus::Skipped, _, reason) => {
                 format!("skipped: {}", reason.as_deref().unwrap_or(""))
             }
-            (_, Some(version), _) => format!("{version} at {}", store.url),
+            (_, Some(version), _) => match &store.server_caveat {
+                Some(caveat) => format!("{version} at {} — {caveat}", store.url),
+                None => format!("{version} at {}", store.url),
+            },
             _ => format!("in-process ({})", store.url),
         };
         // Results written before redaction existed may hold a password.
@@ -182,7 +185,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                         "–".into()
                     };
                     Some(vec![
-                        m.store.clone(),
+                        narrative::shown_name(&m.store, &results.stores),
                         spread(&median.requests_per_sec, |v| format!("{v:.0}")),
                         ms(median.p50_us.median),
                         ms(median.p99_us.median),
@@ -198,8 +201,8 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                 name: scenario.name.clone(),
                 description: scenario.description.clone(),
                 table: Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows },
-                outage: outage_table(&measurements),
-                meaning: narrative::paragraph(&measurements, scenario.replicas),
+                outage: outage_table(&measurements, &results.stores),
+                meaning: narrative::paragraph(&measurements, scenario.replicas, &results.stores),
             })
         })
         .collect()

@@ -80,6 +80,10 @@ impl RevocationStore for DelayedStore {
         self.inner.server_version().await
     }
 
+    async fn server_caveat(&self) -> Option<String> {
+        self.inner.server_caveat().await
+    }
+
     async fn clear(&self) -> Result<(), StoreError> {
         self.inner.clear().await
     }

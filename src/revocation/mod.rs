@@ -21,6 +21,7 @@ mod fill;
 mod hashmap;
 mod memory;
 mod mongo;
+pub mod mongo_server;
 mod naive;
 mod namespace;
 mod none;
@@ -34,7 +35,8 @@ pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries, FILL_BATCH};
 pub use hashmap::HashMapStore;
 pub use memory::MemoryStore;
-pub use mongo::MongoStore;
+pub use mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEOUT};
+pub use mongo_server::MongoServer;
 pub use naive::NaiveStore;
 pub use namespace::namespaced;
 pub use none::NoneStore;
@@ -135,6 +137,12 @@ pub trait RevocationStore: Send + Sync + 'static {
 
     /// The backend server's version, for the run's environment block (`None` in-process).
     async fn server_version(&self) -> Option<String> {
+        None
+    }
+
+    /// Set when the server that answered is not the product the store is named after (a
+    /// wire-compatible stand-in): what its figures must not be taken for. Shown beside them.
+    async fn server_caveat(&self) -> Option<String> {
         None
     }
 
