@@ -3,9 +3,9 @@
 //! Alone in its own test binary on purpose: in-process footprints read this process's
 //! resident memory, which other tests' allocations would disturb.
 
-use std::time::Duration;
-
 mod common;
+
+use std::time::Duration;
 
 use common::backend::{require_or_skip, Backend};
 use revbench::footprint::{measure, FootprintRequest, Method};
@@ -36,4 +36,20 @@ async fn redis_footprint_cleans_up() {
     keys.arg(format!("{}*", store.prefix()));
     let left: Vec<String> = keys.query_async(&mut store.connection()).await.unwrap();
     assert!(left.is_empty(), "{} keys left under {}", left.len(), store.prefix());
+}
+
+/// A MongoDB footprint (the server at `MONGODB_URL`) fills by bulk upserts, reports on-disk
+/// bytes, names the server that answered, and drops the database it created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_footprint_drops_its_database() {
+    let Some(url) = require_or_skip(Backend::Mongo).await else { return };
+    let footprint = measure(&request(&url, 5_000)).await.unwrap();
+    println!("{}", footprint.summary());
+    assert_eq!(footprint.method, Method::StoreReported);
+    assert_eq!(footprint.store_entries, Some(5_000), "{footprint:?}");
+    assert!(footprint.server.is_some(), "{footprint:?}");
+    let name = common::mongo::database_of(&footprint.store_url);
+    assert!(name.starts_with("revbench_footprint_"), "{name}");
+    let left = common::mongo::database_names(&url).await;
+    assert!(!left.contains(&name), "{name} left behind: {left:?}");
 }

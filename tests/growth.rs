@@ -1,10 +1,10 @@
 //! `revbench growth` end to end with short runs: a real `revbench serve` process per store,
 //! real logouts, real Redis and PostgreSQL. TTL 3 s, 8 s runs, 150 logouts/s.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
-
-mod common;
 
 use common::backend::{require_or_skip, Backend};
 use revbench::experiment::growth::{run, GrowthOptions};
@@ -102,4 +102,19 @@ async fn postgres_follows_its_cleanup_interval() {
     let ceiling = 1.25 * series.achieved_logout_rate_per_sec * (TTL_SECS + 1) as f64;
     let max = series.summary.max_entries_after_ttl.unwrap() as f64;
     assert!(max <= ceiling, "{max} rows above {ceiling:.0}");
+}
+
+/// `mongodb://` (the server at `MONGODB_URL`) in growth's own database: every logout is
+/// stored, the entries reported cover at least the live tokens (expired documents may stay
+/// until the TTL monitor's next pass, about every 60 s on MongoDB), and checks are measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_keeps_every_live_revocation() {
+    let Some(url) = require_or_skip(Backend::Mongo).await else { return };
+    let series = one_series(&url).await;
+    assert_eq!(series.logout_errors, 0, "{series:?}");
+    let live = series.achieved_logout_rate_per_sec * (TTL_SECS - 1) as f64;
+    let least = series.summary.min_entries_after_ttl.expect("samples past the first TTL");
+    assert!(least as f64 >= 0.9 * live, "{least} entries, {live:.0} live: {:?}", series.samples);
+    assert!(series.summary.check_p99_us.is_some(), "checks were measured");
+    println!("mongodb growth: {:?}", series.summary);
 }

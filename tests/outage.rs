@@ -1,6 +1,6 @@
 //! Store outages under load: a `redis-server` of the test's own is killed with SIGKILL and
 //! started again while requests with live and revoked tokens keep arriving, and PostgreSQL is
-//! cut off through a TCP forwarder (the shared server is never stopped). Fail closed: no 200
+//! cut off through a TCP forwarder, as is MongoDB (the shared servers are never stopped). Fail closed: no 200
 //! while the store is down, no revoked token ever accepted, recovery without a server restart
 //! within 5 s. Fail open: requests pass and each pass is counted.
 
@@ -253,6 +253,14 @@ async fn cut_off_under_load(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_off_under_load_fails_closed_and_recovers() {
     cut_off_under_load(Backend::Postgres).await;
+}
+
+/// MongoDB cut off under load through a forwarder (`directConnection=true`, so the driver
+/// cannot reach the server around it): 503 while unreachable, no revoked token accepted,
+/// recovery within 5 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_cut_off_under_load_fails_closed_and_recovers() {
+    cut_off_under_load(Backend::Mongo).await;
 }
 
 async fn stats(server: &TestServer) -> StatsResponse {

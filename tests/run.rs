@@ -1,9 +1,9 @@
 //! `revbench run` end to end with short runs: real server processes, real load, real stores.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
-
-mod common;
 
 use common::backend::{require_or_skip, Backend};
 use revbench::load::scheduler::{run, RunOptions};
@@ -139,5 +139,51 @@ async fn store_outage_fails_closed_and_recovers() {
         assert!(recovery < 5000.0, "{}: recovered after {recovery} ms", m.store);
         println!("{}: {during:?}, recovered after {recovery:.0} ms", m.store);
     }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// `revbench run` measures the server at `MONGODB_URL` and says what it is: a real mongod is
+/// "MongoDB x.y"; anything else is named as itself with the wire-compatible caveat in the
+/// results, the terminal summary and the report, whose narrative names the server beside its
+/// latency. Either way no replay leaks on one server, and a store cut off mid-run (through
+/// the forwarder, `directConnection=true`) gives 503s, no 200, and recovery within 5 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_is_measured_and_labelled_for_what_it_is() {
+    let Some(url) = require_or_skip(Backend::Mongo).await else { return };
+    let scenarios = vec![scenario("logout-replay", 2), scenario("store-outage", 2)];
+    let mut options = options(scenarios, vec![url], 1);
+    options.duration = Some(Duration::from_secs(4));
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+
+    let status = &results.stores[0];
+    assert_eq!(status.status, StoreStatus::Measured, "{status:?}");
+    let server = status.server_version.clone().expect("the server is named");
+    if server.starts_with("MongoDB ") {
+        assert_eq!(status.server_caveat, None, "{status:?}");
+    } else {
+        let caveat = status.server_caveat.as_deref();
+        assert_eq!(caveat, Some(revbench::revocation::mongo_server::WIRE_COMPATIBLE));
+        let summary = revbench::load::summary::table(&results);
+        assert!(summary.contains("mongodb*") && summary.contains(&server), "{summary}");
+        let report = revbench::report::build(&results, &[]).unwrap();
+        let markdown = revbench::report::markdown(&report);
+        assert!(markdown.contains(&format!("{server} at ")), "{markdown}");
+        assert!(markdown.contains(&format!("mongodb (served by {server}, a ")), "{markdown}");
+        assert!(!markdown.contains("| mongodb |"), "unmarked mongodb row: {markdown}");
+    }
+    println!("mongodb measured, served by {server} ({:?})", status.server_caveat);
+
+    let (attempted, accepted) = leak(&results, "mongodb", "logout-replay");
+    assert!(attempted > 0 && accepted == 0, "mongodb one server: {accepted}/{attempted}");
+    let m = results.measurements.iter().find(|m| m.scenario == "store-outage").unwrap();
+    let outage = m.rounds[0].outage.as_ref().expect("an outage was recorded");
+    let during = &outage.statuses_during;
+    assert_eq!(during.get("me 200"), None, "{during:?}");
+    assert!(during.get("me 503").copied().unwrap_or(0) > 0, "{during:?}");
+    assert_eq!(outage.replays_accepted_during, 0);
+    let recovery = outage.recovery_ms.expect("recovered");
+    assert!(recovery < 5000.0, "recovered after {recovery} ms");
+    println!("mongodb outage: {during:?}, recovered after {recovery:.0} ms");
     let _ = std::fs::remove_dir_all(out);
 }

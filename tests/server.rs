@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::backend::{require_or_skip, server_addr, via, Backend};
+use common::backend::{require_or_skip, scratch_or_skip, server_addr, via, Backend};
 use common::{client, login, me, Forwarder, TestServer};
 use revbench::revocation::{open, ScratchStore, SharedStore};
 use revbench::server::{ServerConfig, StatsResponse};
@@ -240,4 +240,59 @@ async fn graceful_shutdown_returns_ok() {
     let health = client().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     tokio::time::timeout(Duration::from_secs(5), server.shutdown()).await.unwrap().unwrap();
+}
+
+/// MongoDB (or the wire-compatible server at `MONGODB_URL`) refuses the copied token after
+/// logout, like every other revocation store.
+#[tokio::test]
+async fn mongo_refuses_replay_after_logout() {
+    let Some(db) = scratch_or_skip(Backend::Mongo, "server_replay").await else { return };
+    assert_eq!(replay_status(db.store.clone()).await, 401, "mongodb");
+    db.remove().await.unwrap();
+}
+
+/// A MongoDB server that stops answering (blackholed: connections stay open, no byte comes
+/// back) gives a store error within the operation bound, so the server answers 503 — never
+/// 200 for a revoked token — and recovers by itself when the server answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blackholed_mongo_fails_closed_within_the_bound() {
+    use revbench::revocation::{Jti, MongoStore, RevocationStore};
+    let Some(db) = scratch_or_skip(Backend::Mongo, "blackhole").await else { return };
+    let proxy = common::stall::StallingProxy::start(server_addr(&db.url)).await;
+    let store = std::sync::Arc::new(MongoStore::connect(&via(&db.url, proxy.addr)).await.unwrap());
+    let server = TestServer::start(store.clone()).await;
+    let client = client();
+    let live = login(&client, &server, "grace").await;
+    let revoked = login(&client, &server, "grace").await;
+    let logout = client.post(server.url("/logout")).bearer_auth(&revoked).send().await.unwrap();
+    assert_eq!(logout.status(), 204);
+
+    proxy.stall();
+    let bound = revbench::revocation::MONGO_OPERATION_TIMEOUT;
+    let started = tokio::time::Instant::now();
+    let err = store.is_revoked(Jti::random()).await.expect_err("a silent server is an error");
+    let took = started.elapsed();
+    println!("blackholed check: store error after {took:?} (bound {bound:?}): {err}");
+    assert!(took >= bound && took < bound + Duration::from_millis(500), "{took:?}");
+    for token in [&revoked, &live] {
+        let started = tokio::time::Instant::now();
+        let (status, body) = me(&client, &server, token).await;
+        println!("blackholed GET /api/me: {status} after {:?}", started.elapsed());
+        assert_eq!(status, 503, "{body}");
+        assert!(started.elapsed() < bound + Duration::from_millis(500));
+    }
+
+    proxy.resume();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = me(&client, &server, &live).await.0;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "only 503 while recovering");
+        assert!(tokio::time::Instant::now() < deadline, "no recovery within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(me(&client, &server, &revoked).await.0, 401, "revocation survived the stall");
+    db.remove().await.unwrap();
 }

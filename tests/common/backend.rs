@@ -102,10 +102,9 @@ pub fn server_addr(url: &str) -> std::net::SocketAddr {
     revbench::load::forwarder::backend_addr(&parsed).unwrap()
 }
 
-/// `url` pointed at `addr` (a forwarder on loopback) instead of its server.
+/// `url` pointed at `addr` (a forwarder on loopback) instead of its server; MongoDB URLs with
+/// `directConnection=true`, so the driver cannot go around the forwarder.
 pub fn via(url: &str, addr: std::net::SocketAddr) -> String {
-    let mut parsed = url::Url::parse(url).unwrap();
-    parsed.set_ip_host(addr.ip()).unwrap();
-    parsed.set_port(Some(addr.port())).unwrap();
-    parsed.to_string()
+    let parsed = url::Url::parse(url).unwrap();
+    revbench::load::forwarder::route_through(&parsed, addr).unwrap().to_string()
 }

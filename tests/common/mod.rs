@@ -1,14 +1,17 @@
 //! Helpers shared by the end-to-end tests: a server on `127.0.0.1:0`, a TCP forwarder that
 //! can cut a real backend off, a `redis-server` of the test's own that can be killed
 //! ([`redis_server`]), closed-loop load with every request recorded ([`load`]), the one
-//! "skip or require this backend" decision ([`backend`]) and the store conformance suite
-//! ([`conformance`]).
+//! "skip or require this backend" decision ([`backend`]), the store conformance suite
+//! ([`conformance`]), MongoDB specifics ([`mongo`]) and a proxy that goes silent like a
+//! blackholed server ([`stall`]).
 #![allow(dead_code)]
 
 pub mod backend;
 pub mod conformance;
 pub mod load;
+pub mod mongo;
 pub mod redis_server;
+pub mod stall;
 
 use std::time::Duration;
 
