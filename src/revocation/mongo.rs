@@ -112,11 +112,6 @@ impl MongoStore {
         &self.server
     }
 
-    /// The database in use.
-    pub fn database_name(&self) -> &str {
-        self.database.name()
-    }
-
     /// Drops the whole database: for namespaces revbench created itself, never a user's.
     async fn drop_database(&self) -> Result<(), StoreError> {
         bounded(MAINTENANCE_TIMEOUT, "dropDatabase", self.database.drop()).await
@@ -124,7 +119,7 @@ impl MongoStore {
 
     /// On-disk bytes of the collection and its indexes (see the module docs).
     async fn on_disk_bytes(&self) -> Result<Option<u64>, StoreError> {
-        let per_shard = bounded(MAINTENANCE_TIMEOUT, "$collStats", async {
+        let per_shard = tokio::time::timeout(MAINTENANCE_TIMEOUT, async {
             let mut cursor =
                 self.collection.aggregate([doc! { "$collStats": { "storageStats": {} } }]).await?;
             let mut sizes = Vec::new();
@@ -134,10 +129,12 @@ impl MongoStore {
             }
             Ok::<_, mongodb::error::Error>(sizes)
         })
-        .await;
+        .await
+        .map_err(|_| no_answer("$collStats", MAINTENANCE_TIMEOUT))?;
         match per_shard {
             // A sharded collection answers one document per shard.
             Ok(sizes) if !sizes.is_empty() => Ok(sizes.into_iter().sum()),
+            // The server refused the stage (or answered nothing): ask the old command.
             _ => {
                 let command = self.database.run_command(doc! { "collStats": COLLECTION });
                 Ok(on_disk(&bounded(MAINTENANCE_TIMEOUT, "collStats", command).await?))
@@ -183,11 +180,12 @@ async fn bounded<T>(
         Ok(result) => result.map_err(backend_error),
         // Dropping the operation mid-command makes the driver close that connection rather
         // than reuse it, so a late reply cannot be read by the next operation.
-        Err(_) => Err(StoreError::backend(
-            BACKEND,
-            format!("{what} got no answer within {} ms", limit.as_millis()),
-        )),
+        Err(_) => Err(no_answer(what, limit)),
     }
+}
+
+fn no_answer(what: &str, limit: Duration) -> StoreError {
+    StoreError::backend(BACKEND, format!("{what} got no answer within {} ms", limit.as_millis()))
 }
 
 fn backend_error(e: mongodb::error::Error) -> StoreError {
