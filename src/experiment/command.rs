@@ -141,6 +141,13 @@ pub fn table(results: &GrowthResults) -> String {
         for note in &series.notes {
             let _ = writeln!(out, "          note: {note}");
         }
+        // A wire-compatible stand-in's figures are not the named product's: say so here too.
+        let record = results.stores.iter().find(|r| r.name == series.store);
+        if let Some((server, caveat)) =
+            record.and_then(|r| Some((r.server_version.as_ref()?, r.server_caveat.as_ref()?)))
+        {
+            let _ = writeln!(out, "          served by {server}: {caveat}");
+        }
     }
     for skipped in results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         let _ =
