@@ -16,6 +16,9 @@ use crate::time::now_rfc3339;
 use crate::units::Micros;
 
 pub mod growth;
+mod replay;
+
+pub use replay::ReplayWindow;
 
 /// Bumped on every incompatible change to these structs.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -183,6 +186,9 @@ pub struct RoundResult {
     /// Set for scenarios that cut the store off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage: Option<OutageResult>,
+    /// How long copied tokens kept working after logout (scenarios that replay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_window: Option<ReplayWindow>,
 }
 
 /// Medians across rounds; min and max show the spread.
@@ -197,6 +203,12 @@ pub struct RoundMedian {
     pub corrected_p99_us: Option<Spread>,
     pub leak_rate: Option<Spread>,
     pub server_peak_rss_bytes: Option<Spread>,
+    /// Replay window p99 (µs) over the rounds where it was measured and finite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_window_p99_us: Option<Spread>,
+    /// Share of probed copies never refused, over the rounds that probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_never_refused: Option<Spread>,
 }
 
 /// The median of a metric over rounds, and its min and max.
@@ -274,6 +286,12 @@ impl Measurement {
             corrected_p99_us: spread(&|r| r.corrected_latency.as_ref().map(|l| l.p99_us as f64)),
             leak_rate: spread(&|r| r.leak_rate),
             server_peak_rss_bytes: spread(&|r| r.server_peak_rss_bytes.map(|b| b as f64)),
+            replay_window_p99_us: spread(&|r| {
+                r.replay_window.as_ref().and_then(|w| w.p99_us).map(|us| us as f64)
+            }),
+            replay_never_refused: spread(&|r| {
+                r.replay_window.as_ref().and_then(ReplayWindow::never_refused_fraction)
+            }),
         });
     }
 }

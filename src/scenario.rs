@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The scenarios shipped in `scenarios/`, compiled in so `--scenario NAME` works anywhere.
-pub const BUILTIN: [(&str, &str); 7] = [
+pub const BUILTIN: [(&str, &str); 8] = [
     ("steady", include_str!("../scenarios/steady.toml")),
     ("logout-replay", include_str!("../scenarios/logout-replay.toml")),
     ("replicas", include_str!("../scenarios/replicas.toml")),
@@ -30,6 +30,7 @@ pub const BUILTIN: [(&str, &str); 7] = [
     ("check-only", include_str!("../scenarios/check-only.toml")),
     ("constant-rate", include_str!("../scenarios/constant-rate.toml")),
     ("store-outage", include_str!("../scenarios/store-outage.toml")),
+    ("outage-replicas", include_str!("../scenarios/outage-replicas.toml")),
 ];
 
 /// Scenarios `revbench run` measures when none is named.

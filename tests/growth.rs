@@ -28,6 +28,7 @@ fn options(store: &str) -> GrowthOptions {
         duration: Duration::from_secs(8),
         sample_interval: Duration::from_millis(500),
         prefill: 0,
+        logout_users: None,
         out_dir,
         server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
         progress: false,

@@ -49,6 +49,11 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub prefill: u64,
 
+    /// Logouts cycle through this many users (default: all one user). A per-user cut-off
+    /// (cutoff:, cutoff+redis://) holds one entry per user.
+    #[arg(long)]
+    pub users: Option<u64>,
+
     /// Output directory (default reports/growth-<UTC timestamp>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -71,6 +76,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         duration: args.duration,
         sample_interval: args.sample,
         prefill: args.prefill,
+        logout_users: args.users,
         out_dir: out_dir.clone(),
         server_exe: std::env::current_exe().context("cannot find the revbench executable")?,
         progress: !args.quiet,

@@ -51,6 +51,8 @@ pub struct GrowthOptions {
     pub duration: Duration,
     pub sample_interval: Duration,
     pub prefill: u64,
+    /// Users the logouts cycle through (`--users`); `None`: one user.
+    pub logout_users: Option<u64>,
     pub out_dir: PathBuf,
     /// The `revbench` executable that serves.
     pub server_exe: PathBuf,
@@ -106,6 +108,7 @@ pub async fn run(options: GrowthOptions) -> anyhow::Result<GrowthResults> {
             sample_interval_secs: options.sample_interval.as_secs_f64(),
             prefill_entries: options.prefill,
             expected_entries: options.expected_entries(),
+            logout_users: options.logout_users,
         },
         stores,
         series: Vec::new(),
@@ -278,6 +281,7 @@ async fn drive(
         logout_rate_per_sec: options.logout_rate_per_sec,
         check_rate_per_sec: options.check_rate_per_sec,
         token_ttl: options.token_ttl,
+        logout_users: options.logout_users,
     };
     sampler.load_started = Instant::now();
     let traffic = Traffic::start(traffic_spec, http.clone(), tallies.clone());

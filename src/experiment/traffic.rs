@@ -96,6 +96,9 @@ pub struct TrafficSpec {
     pub logout_rate_per_sec: f64,
     pub check_rate_per_sec: f64,
     pub token_ttl: Duration,
+    /// Users the logouts cycle through (`growth-0` … `growth-{n-1}`); `None`: all one user,
+    /// `growth`. A per-user cut-off keeps one entry per user, so this is its entry count.
+    pub logout_users: Option<u64>,
 }
 
 /// The running load; [`Traffic::stop`] ends it and waits for requests in flight.
@@ -109,8 +112,14 @@ impl Traffic {
         let stop = Arc::new(AtomicBool::new(false));
         let logouts = {
             let (spec, http, tallies) = (spec.clone(), http.clone(), tallies.clone());
+            let mut count = 0u64;
             paced(spec.logout_rate_per_sec, stop.clone(), move || {
-                logout_one(spec.clone(), http.clone(), tallies.clone())
+                let user = match spec.logout_users {
+                    Some(users) => format!("growth-{}", count % users.max(1)),
+                    None => "growth".to_string(),
+                };
+                count += 1;
+                logout_one(spec.clone(), http.clone(), tallies.clone(), user)
             })
         };
         let checker = Arc::new(Checker::new(spec.clone(), http, tallies));
@@ -159,8 +168,8 @@ where
 }
 
 /// Logs in, then logs that token out; counts it by `exp` once the server acknowledged it.
-async fn logout_one(spec: TrafficSpec, http: reqwest::Client, tallies: Arc<Tallies>) {
-    let token = match login(&http, &spec.base_url).await {
+async fn logout_one(spec: TrafficSpec, http: reqwest::Client, tallies: Arc<Tallies>, user: String) {
+    let token = match login(&http, &spec.base_url, &user).await {
         Some(token) => token,
         None => {
             tallies.logout_errors.fetch_add(1, Ordering::Relaxed);
@@ -180,10 +189,10 @@ async fn logout_one(spec: TrafficSpec, http: reqwest::Client, tallies: Arc<Talli
     }
 }
 
-async fn login(http: &reqwest::Client, base_url: &str) -> Option<String> {
+async fn login(http: &reqwest::Client, base_url: &str, user: &str) -> Option<String> {
     let response = http
         .post(format!("{base_url}/login"))
-        .json(&serde_json::json!({ "username": "growth" }))
+        .json(&serde_json::json!({ "username": user }))
         .send()
         .await
         .ok()?;
@@ -218,7 +227,8 @@ impl Checker {
                 return Some(token.clone());
             }
         }
-        let token = login(&self.http, &self.spec.base_url).await?;
+        // A user of its own, never logged out, so a per-user cut-off never refuses it.
+        let token = login(&self.http, &self.spec.base_url, "growth-checker").await?;
         let (claims, _) = self.spec.keys.verify(&token, now_secs()).ok()?;
         *current = Some((token.clone(), claims.exp));
         Some(token)

@@ -9,10 +9,11 @@ use anyhow::Context;
 use super::attack;
 use super::outage;
 use super::recorder::Recorder;
+use super::replay_window::{self, PROBES, PROBE_LIMIT};
 use crate::harness::{Replica, ReplicaSpec, Target};
 use crate::process::own_cpu_time;
-use crate::results::{LatencySummary, RoundResult};
-use crate::scenario::Scenario;
+use crate::results::{LatencySummary, ReplayWindow, RoundResult};
+use crate::scenario::{Outage, Scenario};
 use crate::time::now_rfc3339;
 
 /// Where this measurement sits in the run.
@@ -48,6 +49,11 @@ pub async fn measure(
     let mut replicas = start_replicas(http, spec, scenario.replicas).await?;
     let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
     let outage = scenario.outage.map(|o| outage::fit(o, duration));
+    // Replay-window probes run under the load (or during the outage), as a real replay would.
+    let probe_task = (scenario.replays() && !scenario.restart_then_replay).then(|| {
+        let (http, urls) = (http.clone(), urls.clone());
+        tokio::spawn(async move { probe_under_load(&http, &urls, outage, duration).await })
+    });
     let outage_task = forwarder
         .zip(outage)
         .map(|(forwarder, outage)| tokio::spawn(outage::run(forwarder, outage, recorder.clone())));
@@ -61,6 +67,10 @@ pub async fn measure(
         .sum::<Duration>()
         .saturating_sub(server_cpu_before);
     let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
+    let mut replay_window = match probe_task {
+        Some(task) => task.await.ok(),
+        None => None,
+    };
     let mut counters = collect_counters(http, &replicas, &recorder).await;
     let elapsed = match load {
         Ok(elapsed) => elapsed,
@@ -70,9 +80,11 @@ pub async fn measure(
         }
     };
     if scenario.restart_then_replay {
+        let copies = copies_for_restart(http, &urls).await;
         stop_all(replicas).await;
         replicas = start_replicas(http, spec, scenario.replicas).await?;
         replay_copies(http, &replicas, &recorder).await;
+        replay_window = Some(probe_after_restart(http, &replicas, copies).await);
         peak_rss = peak_rss.max(replicas.iter().filter_map(Replica::peak_rss_bytes).max());
         let after = collect_counters(http, &replicas, &recorder).await;
         counters.store_errors += after.store_errors;
@@ -112,7 +124,67 @@ pub async fn measure(
         client_cpu_us_per_request: per_request(client_cpu, done.requests),
         server_cpu_us_per_request: per_request(server_cpu, done.requests),
         outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
+        replay_window,
     })
+}
+
+/// How long after the cut the outage probes start (the forwarder has closed every socket by
+/// then, and the servers have had time to notice).
+const OUTAGE_PROBE_DELAY: Duration = Duration::from_millis(200);
+
+/// How long outage probes keep replaying after the store is back: catching up takes a
+/// reconnect and a reload, seconds on a loaded machine.
+const AFTER_OUTAGE_LIMIT: Duration = Duration::from_secs(3);
+
+/// Replay-window probes: a third into the load, or just after the store was cut off (then each
+/// replays until the store has been back for [`AFTER_OUTAGE_LIMIT`]).
+async fn probe_under_load(
+    http: &reqwest::Client,
+    urls: &[String],
+    outage: Option<Outage>,
+    duration: Duration,
+) -> ReplayWindow {
+    let (delay, limit) = match outage {
+        Some(o) => (
+            o.after + OUTAGE_PROBE_DELAY,
+            o.length.saturating_sub(OUTAGE_PROBE_DELAY) + AFTER_OUTAGE_LIMIT,
+        ),
+        None => (duration / 3, PROBE_LIMIT),
+    };
+    tokio::time::sleep(delay).await;
+    replay_window::probe_all(http, urls, limit).await
+}
+
+/// [`PROBES`] logged-out copies, made before a restart.
+async fn copies_for_restart(
+    http: &reqwest::Client,
+    urls: &[String],
+) -> Vec<replay_window::RevokedCopy> {
+    let mut copies = Vec::with_capacity(PROBES);
+    for i in 0..PROBES {
+        let base = &urls[i % urls.len()];
+        let user = replay_window::probe_user(i);
+        copies.extend(replay_window::logged_out_copy(http, base, &user).await);
+    }
+    copies
+}
+
+/// Replays the copies on the restarted replicas; each window counts from the first replay
+/// after the restart (the restart's own downtime is not a window anyone could replay in).
+async fn probe_after_restart(
+    http: &reqwest::Client,
+    replicas: &[Replica],
+    copies: Vec<replay_window::RevokedCopy>,
+) -> ReplayWindow {
+    let failed = PROBES - copies.len();
+    let started = tokio::time::Instant::now();
+    let probes = copies.iter().enumerate().map(|(i, copy)| {
+        let base = &replicas[i % replicas.len()].base_url;
+        replay_window::replay_until_refused(http, base, copy, Some(started), PROBE_LIMIT)
+    });
+    let mut outcomes = futures_util::future::join_all(probes).await;
+    outcomes.extend(std::iter::repeat_n(replay_window::ProbeOutcome::LogoutFailed, failed));
+    replay_window::summarize(&outcomes, PROBE_LIMIT)
 }
 
 fn per_request(cpu: Duration, requests: u64) -> Option<f64> {

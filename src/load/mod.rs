@@ -12,6 +12,7 @@ pub mod measure;
 pub mod outage;
 pub mod progress;
 pub mod recorder;
+pub mod replay_window;
 pub mod scheduler;
 pub mod steps;
 pub mod summary;

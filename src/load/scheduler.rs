@@ -47,16 +47,20 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
-/// The stores measured when none are named: every in-process one, and Redis, PostgreSQL and
-/// MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their standard local ports
-/// (skipped, with the reason, when they do not answer).
+/// The stores measured when none are named: every in-process one, and Redis (as a deny-list,
+/// as `hybrid+redis`: local checks kept in sync through it, and as `cutoff+redis`: per-user
+/// cut-offs), PostgreSQL and MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their
+/// standard local ports (skipped, with the reason, when they do not answer).
 pub fn default_stores() -> Vec<String> {
     let env_or =
         |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.to_string());
     let in_process = crate::revocation::SCHEMES.iter().filter(|s| s.in_process());
     let mut stores: Vec<String> = in_process.map(|s| s.example.to_string()).collect();
+    let redis = env_or("REDIS_URL", "redis://127.0.0.1:6379");
     stores.extend([
-        env_or("REDIS_URL", "redis://127.0.0.1:6379"),
+        format!("hybrid+{redis}"),
+        format!("cutoff+{redis}"),
+        redis,
         env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         env_or("MONGODB_URL", "mongodb://127.0.0.1:27017"),
     ]);

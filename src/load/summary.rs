@@ -2,15 +2,23 @@
 
 use std::fmt::Write;
 
-use crate::results::{RunResults, StoreStatus};
+use crate::results::{RoundMedian, RunResults, StoreStatus};
 
 /// A plain-text table of the medians across rounds.
 pub fn table(results: &RunResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{:<14} {:<9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9}",
-        "scenario", "store", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "leak", "peak MiB"
+        "\n{:<15} {:<12} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>14}",
+        "scenario",
+        "store",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "leak",
+        "peak MiB",
+        "replay p99 ms"
     );
     for m in &results.measurements {
         let Some(median) = &m.median else { continue };
@@ -26,7 +34,7 @@ pub fn table(results: &RunResults) -> String {
         let store = if stand_in { format!("{}*", m.store) } else { m.store.clone() };
         let _ = writeln!(
             out,
-            "{:<14} {:<9} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>8} {:>9}",
+            "{:<15} {:<12} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>8} {:>9} {:>14}",
             m.scenario,
             store,
             median.requests_per_sec.median,
@@ -34,7 +42,8 @@ pub fn table(results: &RunResults) -> String {
             median.p99_us.median / 1000.0,
             median.p999_us.median / 1000.0,
             leak,
-            rss
+            rss,
+            replay_p99(median)
         );
     }
     for store in results.stores.iter().filter(|s| s.status == StoreStatus::Measured) {
@@ -47,4 +56,14 @@ pub fn table(results: &RunResults) -> String {
             writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
     }
     out
+}
+
+/// The replay window's p99 (median over rounds): `never` when at least 1% of the probed
+/// copies were never refused (so the p99 falls on one), `-` when it was not probed.
+pub fn replay_p99(median: &RoundMedian) -> String {
+    match (median.replay_never_refused, median.replay_window_p99_us) {
+        (Some(never), _) if never.median >= 0.01 => "never".to_string(),
+        (_, Some(p99)) => format!("{:.3}", p99.median / 1000.0),
+        _ => "-".to_string(),
+    }
 }

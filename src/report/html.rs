@@ -85,6 +85,12 @@ impl Exporter for Html {
                 out.push_str("<p>While the store was cut off:</p>\n");
                 out.push_str(&table(outage, true));
             }
+            if let Some(window) = &section.replay_window {
+                out.push_str(
+                    "<p>Replay window: a copy logged out, then replayed until refused:</p>\n",
+                );
+                out.push_str(&table(window, true));
+            }
             let _ = writeln!(
                 out,
                 "<p class=\"meaning\"><strong>What this means.</strong> {}</p>",

@@ -47,6 +47,12 @@ impl Exporter for Markdown {
                 out.push_str("\nWhile the store was cut off:\n\n");
                 out.push_str(&table(outage));
             }
+            if let Some(window) = &section.replay_window {
+                out.push_str(
+                    "\nReplay window: a copy logged out, then replayed until refused:\n\n",
+                );
+                out.push_str(&table(window));
+            }
             let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);
             for chart in
                 report.charts.iter().filter(|c| c.stem.ends_with(&format!("-{}", section.name)))

@@ -16,6 +16,7 @@ mod html;
 mod markdown;
 mod narrative;
 pub mod plot;
+mod replay;
 mod tables;
 
 pub use tables::format_ns;

@@ -21,6 +21,8 @@ pub struct ScenarioSection {
     pub table: Table,
     /// What each store did while it was cut off (outage scenarios only).
     pub outage: Option<Table>,
+    /// How long copied tokens kept working after logout (scenarios that replay).
+    pub replay_window: Option<Table>,
     pub meaning: String,
 }
 
@@ -202,6 +204,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                 description: scenario.description.clone(),
                 table: Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows },
                 outage: outage_table(&measurements, &results.stores),
+                replay_window: super::replay::table(&measurements),
                 meaning: narrative::paragraph(&measurements, scenario.replicas, &results.stores),
             })
         })

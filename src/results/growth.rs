@@ -45,6 +45,9 @@ pub struct GrowthConfig {
     /// The steady state a store that forgets at `exp` should settle at:
     /// `prefill + logout_rate × token_ttl`.
     pub expected_entries: f64,
+    /// Users the logouts cycled through (`--users`); absent: one user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_users: Option<u64>,
 }
 
 /// One store's time series.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats};
+use super::{Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats, TokenFacts};
 use crate::time::UnixSeconds;
 
 /// Delays `is_revoked` by `delay`, then asks the wrapped store.
@@ -66,6 +66,19 @@ impl RevocationStore for DelayedStore {
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
         precise_sleep(self.delay).await;
         self.inner.is_revoked(jti).await
+    }
+
+    async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
+        precise_sleep(self.delay).await;
+        self.inner.is_refused(token).await
+    }
+
+    async fn log_out(&self, token: TokenFacts<'_>) -> Result<(), StoreError> {
+        self.inner.log_out(token).await
+    }
+
+    async fn issue_at(&self, sub: &str, now: UnixSeconds) -> Result<UnixSeconds, StoreError> {
+        self.inner.issue_at(sub, now).await
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {

@@ -90,6 +90,12 @@ impl HashMapStore {
         Self { shared, sweeper: sweeper.thread().clone() }
     }
 
+    /// Marks `jti` revoked until `expires_at`, synchronously (the trait's `revoke` is this,
+    /// boxed): for stores that wrap this table, such as `hybrid+redis:`.
+    pub fn insert(&self, jti: Jti, expires_at: UnixSeconds) {
+        self.shared.insert(words(jti), clamp(expires_at));
+    }
+
     /// Physically removes every entry whose bucket has fully passed by `now`; returns how many.
     pub fn sweep(&self, now: UnixSeconds) -> usize {
         self.shared.sweep(clamp(now))

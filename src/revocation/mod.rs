@@ -15,10 +15,13 @@ use futures_util::future::BoxFuture;
 use crate::redact::redact;
 use crate::time::UnixSeconds;
 
+mod cutoff;
+mod cutoff_redis;
 mod delayed;
 pub mod expiry;
 mod fill;
 mod hashmap;
+mod hybrid;
 mod memory;
 mod mongo;
 pub mod mongo_server;
@@ -30,10 +33,13 @@ mod redis;
 mod scratch;
 mod url_params;
 
+pub use cutoff::{Cutoff, CutoffStore};
+pub use cutoff_redis::CutoffRedisStore;
 pub use delayed::{precise_sleep, DelayedStore};
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries, FILL_BATCH};
 pub use hashmap::HashMapStore;
+pub use hybrid::HybridStore;
 pub use memory::MemoryStore;
 pub use mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEOUT};
 pub use mongo_server::MongoServer;
@@ -90,6 +96,16 @@ impl StoreError {
     }
 }
 
+/// What the per-request check knows of a verified token: enough for a deny-list (`jti`) and
+/// for a per-user cut-off (`sub`, `iat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenFacts<'a> {
+    pub jti: Jti,
+    pub sub: &'a str,
+    pub iat: UnixSeconds,
+    pub exp: UnixSeconds,
+}
+
 /// A list of revoked token ids.
 ///
 /// # Contract
@@ -125,6 +141,26 @@ pub trait RevocationStore: Send + Sync + 'static {
             self.revoke(jti, expires_at).await?;
         }
         Ok(())
+    }
+
+    /// The server's per-request check of a verified token. Deny-lists ask [`is_revoked`] for
+    /// its jti (this default); a per-user cut-off looks up its `sub` instead.
+    ///
+    /// [`is_revoked`]: RevocationStore::is_revoked
+    async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
+        self.is_revoked(token.jti).await
+    }
+
+    /// The server's logout of a verified token. Deny-lists revoke its jti until its `exp`
+    /// (this default); a per-user cut-off refuses every token of the user issued so far.
+    async fn log_out(&self, token: TokenFacts<'_>) -> Result<(), StoreError> {
+        self.revoke(token.jti, token.exp).await
+    }
+
+    /// The `iat` to give a token issued to `sub` at `now`: `now` (this default, no I/O); a
+    /// per-user cut-off never issues a token its own cut-off would refuse.
+    async fn issue_at(&self, _sub: &str, now: UnixSeconds) -> Result<UnixSeconds, StoreError> {
+        Ok(now)
     }
 
     /// Physical entries and bytes as the backend reports them.
@@ -198,6 +234,10 @@ pub static SCHEMES: &[&Scheme] = &[
     &redis::SCHEME,
     &mongo::SCHEME,
     &postgres::SCHEME,
+    // Strategies beyond a per-request deny-list lookup (after the stores, so colours stay).
+    &hybrid::SCHEME,
+    &cutoff::SCHEME,
+    &cutoff_redis::SCHEME,
 ];
 
 impl Scheme {

@@ -3,7 +3,7 @@
 use axum::http::{header, HeaderMap};
 
 use super::{ApiError, AppState};
-use crate::revocation::Jti;
+use crate::revocation::{Jti, TokenFacts};
 use crate::time::now_secs;
 use crate::token::{Claims, TokenError};
 
@@ -55,7 +55,8 @@ impl AppState {
         let token = token_from_headers(headers)?;
         let (claims, jti) = self.keys.verify(token, now_secs())?;
         self.counters.check();
-        let answer = self.store.is_revoked(jti).await;
+        let facts = TokenFacts { jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
+        let answer = self.store.is_refused(facts).await;
         if claims.exp <= now_secs() {
             return Err(TokenError::Expired.into());
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::COOKIE_NAME;
 use super::{ApiError, CountersSnapshot, SharedState};
-use crate::revocation::{Capabilities, StoreStats};
+use crate::revocation::{Capabilities, StoreStats, TokenFacts};
 use crate::time::now_secs;
 use crate::token::fingerprint;
 
@@ -73,7 +73,13 @@ pub async fn login(
         )));
     }
     let ttl = state.config.token_ttl.as_secs().max(1);
-    let (token, _) = state.keys.issue(username, now_secs(), ttl);
+    // A per-user cut-off may stamp a later `iat` so its own cut-off does not refuse the token.
+    let iat = state
+        .store
+        .issue_at(username, now_secs())
+        .await
+        .map_err(|e| state.store_failed("login", &e))?;
+    let (token, _) = state.keys.issue(username, iat, ttl);
     let body = LoginResponse {
         access_token: token.clone(),
         token_type: "Bearer".to_string(),
@@ -97,11 +103,9 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = state.authenticate(&headers).await?;
-    state
-        .store
-        .revoke(caller.jti, caller.claims.exp)
-        .await
-        .map_err(|e| state.store_failed("logout", &e))?;
+    let claims = &caller.claims;
+    let facts = TokenFacts { jti: caller.jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
+    state.store.log_out(facts).await.map_err(|e| state.store_failed("logout", &e))?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie(&state, "", 0));
     Ok(response)
@@ -126,7 +130,8 @@ pub async fn revoke(
         });
         return Ok(StatusCode::OK);
     };
-    state.store.revoke(jti, claims.exp).await.map_err(|e| state.store_failed("revoke", &e))?;
+    let facts = TokenFacts { jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
+    state.store.log_out(facts).await.map_err(|e| state.store_failed("revoke", &e))?;
     Ok(StatusCode::OK)
 }
 

@@ -1,0 +1,125 @@
+//! The replay window measured by short `revbench run`s with real server processes: how long a
+//! copied token keeps working after logout, by store and topology.
+//!
+//! Redis-backed stores run in a key prefix of the run's own, removed at the end.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::backend::{require_or_skip, Backend};
+use revbench::load::scheduler::{run, RunOptions};
+use revbench::results::{ReplayWindow, RunResults};
+use revbench::scenario::Scenario;
+
+fn options(scenarios: &[&str], stores: Vec<String>) -> RunOptions {
+    let scenarios = scenarios
+        .iter()
+        .map(|name| {
+            let mut scenario = Scenario::load(name).unwrap();
+            scenario.users = 2;
+            scenario
+        })
+        .collect();
+    RunOptions {
+        scenarios,
+        stores,
+        rounds: 1,
+        duration: Some(Duration::from_secs(1)),
+        out_dir: std::env::temp_dir()
+            .join(format!("revbench-replay-test-{}", revbench::revocation::Jti::random())),
+        quick: true,
+        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
+        inject_latency: None,
+        pin: false,
+        progress: false,
+    }
+}
+
+fn window<'a>(results: &'a RunResults, store: &str, scenario: &str) -> &'a ReplayWindow {
+    let m = results
+        .measurements
+        .iter()
+        .find(|m| m.store == store && m.scenario == scenario)
+        .unwrap_or_else(|| panic!("no measurement for {store} under {scenario}"));
+    m.rounds[0].replay_window.as_ref().unwrap_or_else(|| panic!("{store} {scenario}: no window"))
+}
+
+/// In-process stores on three replicas and after a restart: copies are never refused. Redis:
+/// refused at the first replay everywhere. The synced local check: refused within
+/// milliseconds on three replicas and at once after a restart (it loads before it is ready).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_by_store_and_topology() {
+    let mut stores = vec!["hashmap:".to_string()];
+    let redis = require_or_skip(Backend::Redis).await;
+    if let Some(redis) = &redis {
+        stores.push(redis.clone());
+        stores.push(format!("hybrid+{redis}"));
+    }
+    let options = options(&["logout-replay", "replicas", "restart"], stores);
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+
+    let one_server = window(&results, "hashmap", "logout-replay");
+    assert_eq!((one_server.never_refused, one_server.max_us), (0, Some(0)), "{one_server:?}");
+    for scenario in ["replicas", "restart"] {
+        let w = window(&results, "hashmap", scenario);
+        assert!(w.probes > 0 && w.logouts_failed == 0, "hashmap {scenario}: {w:?}");
+        assert_eq!(w.never_refused, w.probes, "hashmap {scenario}: {w:?}");
+        assert_eq!(w.p50_us, None, "hashmap {scenario}: {w:?}");
+    }
+    if redis.is_some() {
+        for scenario in ["logout-replay", "replicas", "restart"] {
+            let w = window(&results, "redis", scenario);
+            assert_eq!((w.never_refused, w.logouts_failed), (0, 0), "redis {scenario}: {w:?}");
+            assert_eq!(w.max_us, Some(0), "redis {scenario}: refused at the first replay {w:?}");
+            let w = window(&results, "hybrid", scenario);
+            assert_eq!((w.never_refused, w.logouts_failed), (0, 0), "hybrid {scenario}: {w:?}");
+            let max = w.max_us.unwrap();
+            assert!(max < 50_000, "hybrid {scenario}: window max {max} µs");
+            println!("hybrid {scenario}: {w:?}");
+        }
+        assert_eq!(window(&results, "hybrid", "restart").max_us, Some(0));
+        let m =
+            results.measurements.iter().find(|m| m.store == "hybrid" && m.scenario == "replicas");
+        let leak = m.unwrap().rounds[0].leak_rate.unwrap();
+        assert!(leak <= 0.01, "hybrid on three replicas leaked {:.2}% of replays", leak * 100.0);
+    }
+    let written = RunResults::read(&out.join("results.json")).unwrap();
+    let windows = |r: &RunResults| -> Vec<_> {
+        r.measurements.iter().map(|m| m.rounds[0].replay_window.clone()).collect()
+    };
+    assert_eq!(windows(&written), windows(&results), "the windows survive the file");
+    for m in &results.measurements {
+        println!("{} {}: leaked {:?}", m.store, m.scenario, m.rounds[0].leak_rate);
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// While Redis is cut off from three replicas, the synced local check keeps answering and a
+/// copy logged out on one replica keeps working on the next until Redis returns (late, not
+/// lost); Redis itself refuses the logout and every check (fail closed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_on_replicas_makes_the_synced_check_late() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let mut options = options(&["outage-replicas"], vec![redis.clone(), format!("hybrid+{redis}")]);
+    options.duration = Some(Duration::from_secs(4));
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+
+    let hybrid = results.measurements.iter().find(|m| m.store == "hybrid").unwrap();
+    let outage = hybrid.rounds[0].outage.as_ref().unwrap();
+    assert!(outage.statuses_during.get("me 200").copied().unwrap_or(0) > 0, "{outage:?}");
+    assert_eq!(outage.statuses_during.get("me 503"), None, "{outage:?}");
+    let w = window(&results, "hybrid", "outage-replicas");
+    assert_eq!((w.logouts_failed, w.never_refused), (0, 0), "{w:?}");
+    // Probes start 0.2 s into a 1.33 s outage: late by most of what is left of it.
+    let p50 = w.p50_us.unwrap();
+    assert!((500_000..3_000_000).contains(&p50), "hybrid window p50 {p50} µs");
+
+    let w = window(&results, "redis", "outage-replicas");
+    assert_eq!(w.logouts_failed, w.probes, "redis refuses logouts while down: {w:?}");
+    println!("hybrid during outage: {:?}", window(&results, "hybrid", "outage-replicas"));
+    let _ = std::fs::remove_dir_all(out);
+}
