@@ -73,6 +73,16 @@ impl Exporter for Html {
              across rounds, with min–max where rounds differ.</p>\n<h2>Environment</h2>\n"
         );
         out.push_str(&table_with_class(&report.environment, false, "env"));
+        if let Some(decision) = &report.decision {
+            out.push_str(
+                "<h2>Decision view</h2>\n<p>Per topology and strategy: the latency each adds to \
+                 every request against <code>none:</code> in the same scenario, and what it buys \
+                 — how long a copied token kept working after logout (replay window p99; \
+                 <em>never</em>: until its <code>exp</code>) and the share of replays \
+                 accepted.</p>\n",
+            );
+            out.push_str(&table(decision, false));
+        }
         for section in &report.scenarios {
             let _ = write!(
                 out,

@@ -7,6 +7,12 @@ use super::{Exporter, Report};
 
 pub struct Markdown;
 
+/// What the decision view shows, before its table.
+const DECISION_INTRO: &str = "\n## Decision view\n\nPer topology and strategy: the latency each \
+    adds to every request against `none:` in the same scenario, and what it buys — how long a \
+    copied token kept working after logout (replay window p99; `never`: until its `exp`) and \
+    the share of replays accepted.\n\n";
+
 /// Where the microbenchmark numbers come from: not from this load run.
 pub const MICRO_SOURCE: &str =
     "From criterion's saved estimates (`target/criterion`, written by the last \
@@ -40,6 +46,10 @@ impl Exporter for Markdown {
         );
         out.push_str("## Environment\n\n");
         out.push_str(&table(&report.environment));
+        if let Some(decision) = &report.decision {
+            out.push_str(DECISION_INTRO);
+            out.push_str(&table(decision));
+        }
         for section in &report.scenarios {
             let _ = write!(out, "\n## Scenario `{}`\n\n{}\n\n", section.name, section.description);
             out.push_str(&table(&section.table));

@@ -11,6 +11,7 @@ mod charts;
 mod colors;
 pub mod command;
 pub mod criterion;
+mod decision;
 pub mod growth;
 mod html;
 mod markdown;
@@ -33,6 +34,8 @@ pub struct RenderedChart {
 /// Everything an exporter formats.
 pub struct Report {
     pub environment: tables::Table,
+    /// Per topology and strategy: cost against `none:` and the replay window.
+    pub decision: Option<tables::Table>,
     pub scenarios: Vec<tables::ScenarioSection>,
     pub micro: Option<tables::Table>,
     pub charts: Vec<RenderedChart>,
@@ -63,6 +66,7 @@ pub fn build(results: &RunResults, micro: &[criterion::MicroResult]) -> anyhow::
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Report {
         environment: tables::environment(results),
+        decision: decision::table(results),
         scenarios: tables::scenarios(results),
         micro: tables::microbenchmarks(micro),
         charts,
