@@ -3,8 +3,9 @@
 //! <keep_until>`, read with one `GET` per request (the same round trip as the `redis://`
 //! deny-list, keyed by user instead of token).
 //!
-//! Logout overwrites the user's key: cut-offs only move forward in time, so the newest is the
-//! strongest. `stats()` is `DBSIZE` and `used_memory`, as for `redis://`.
+//! Logout raises the user's key atomically (a script keeps the later of the stored and the new
+//! cut-off: a logout of an old token must not lower one that a newer token's logout set).
+//! `stats()` is `DBSIZE` and `used_memory`, as for `redis://`.
 
 use async_trait::async_trait;
 
@@ -21,6 +22,11 @@ use crate::time::{now_secs, UnixSeconds};
 /// Key prefix used when the URL sets none.
 pub const DEFAULT_PREFIX: &str = "revbench:cutoff:";
 const BACKEND: &str = "cutoff-redis";
+
+/// Sets the user's cut-off to `ARGV[1]` (expiring at `ARGV[2]`) unless it is already later.
+const RAISE: &str = "local current = tonumber(redis.call('GET', KEYS[1]) or '0') \
+    if tonumber(ARGV[1]) > current then \
+    redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2]) end";
 
 /// The `cutoff+redis://` line of [`super::SCHEMES`].
 pub(super) static SCHEME: Scheme = Scheme {
@@ -93,10 +99,12 @@ impl RevocationStore for CutoffRedisStore {
 
     async fn log_out(&self, token: TokenFacts<'_>) -> Result<(), StoreError> {
         let cutoff = Cutoff::at_logout(&token, now_secs());
-        redis::cmd("SET")
+        // EVAL rather than redis::Script: the crate's `script` feature would add a SHA-1 crate.
+        redis::cmd("EVAL")
+            .arg(RAISE)
+            .arg(1)
             .arg(self.key(token.sub))
             .arg(cutoff.not_before)
-            .arg("EXAT")
             .arg(cutoff.keep_until)
             .query_async::<()>(&mut self.redis.connection())
             .await
