@@ -37,6 +37,13 @@ async fn redis_store() {
     shared_backend(Backend::Redis, 1).await;
 }
 
+/// `redis-cluster://` honours the contract on a 3-master cluster (`REDIS_CLUSTER_URL`, or a
+/// local one the test starts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cluster_store() {
+    shared_backend(Backend::RedisCluster, 1).await;
+}
+
 /// `postgres://` honours the contract, and counts the 1,000 concurrent revocations.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store() {

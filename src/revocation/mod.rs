@@ -30,6 +30,7 @@ mod namespace;
 mod none;
 mod postgres;
 mod redis;
+mod redis_cluster;
 mod scratch;
 mod url_params;
 
@@ -48,6 +49,7 @@ pub use namespace::namespaced;
 pub use none::NoneStore;
 pub use postgres::PostgresStore;
 pub use redis::RedisStore;
+pub use redis_cluster::RedisClusterStore;
 pub use scratch::ScratchStore;
 
 pub use crate::jti::Jti;
@@ -232,6 +234,7 @@ pub static SCHEMES: &[&Scheme] = &[
     &memory::SCHEME,
     &hashmap::SCHEME,
     &redis::SCHEME,
+    &redis_cluster::SCHEME,
     &mongo::SCHEME,
     &postgres::SCHEME,
     // Strategies beyond a per-request deny-list lookup (after the stores, so colours stay).

@@ -13,8 +13,7 @@ pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
         return Ok(url.to_string());
     }
     let tag = &Jti::random().to_string()[..10];
-    let mut parsed = url::Url::parse(url)
-        .map_err(|e| StoreError::BadUrl { url: url.to_string(), reason: e.to_string() })?;
+    let (mut parsed, nodes) = parse_lenient(url)?;
     let given =
         |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     match scheme.namespacing {
@@ -36,7 +35,34 @@ pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
         }
         Namespacing::InProcess => unreachable!("returned above"),
     }
-    Ok(parsed.to_string())
+    Ok(match nodes {
+        Some(nodes) => parsed.to_string().replacen(PLACEHOLDER_HOST, &nodes, 1),
+        None => parsed.to_string(),
+    })
+}
+
+/// Stands in for an authority the `url` crate cannot parse while the query is edited.
+const PLACEHOLDER_HOST: &str = "nodes.revbench.invalid";
+
+/// `url` parsed; a list of nodes (`redis-cluster://h:1,h:2/…`), which the `url` crate refuses,
+/// is swapped for a placeholder host and returned to be put back.
+fn parse_lenient(url: &str) -> Result<(url::Url, Option<String>), StoreError> {
+    let bad = |e: url::ParseError| StoreError::BadUrl {
+        url: super::redis_cluster::redact(url),
+        reason: e.to_string(),
+    };
+    let error = match url::Url::parse(url) {
+        Ok(parsed) => return Ok((parsed, None)),
+        Err(e) => e,
+    };
+    let Some((scheme, rest)) = url.split_once("://") else { return Err(bad(error)) };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (nodes, tail) = rest.split_at(end);
+    if !nodes.contains(',') {
+        return Err(bad(error));
+    }
+    let parsed = url::Url::parse(&format!("{scheme}://{PLACEHOLDER_HOST}{tail}")).map_err(bad)?;
+    Ok((parsed, Some(nodes.to_string())))
 }
 
 /// The database a MongoDB driver authenticates against when the URL has credentials but no
@@ -87,6 +113,20 @@ mod tests {
         assert!(mongo.contains("/revbench_growth_") && param(&mongo, "authSource").is_none());
         assert_eq!(namespaced("naive:", "bench").unwrap(), "naive:");
         assert!(namespaced("memcached://x", "bench").is_err());
+    }
+
+    /// A Redis Cluster URL (a list of nodes the `url` crate cannot parse) gets a prefix too,
+    /// its nodes and credentials kept as written.
+    #[test]
+    fn cluster_urls_get_a_prefix() {
+        let url = "redis-cluster://u:p@127.0.0.1:1,127.0.0.1:2/?prefix=mine%3A";
+        let cluster = namespaced(url, "run").unwrap();
+        assert!(cluster.starts_with("redis-cluster://u:p@127.0.0.1:1,127.0.0.1:2/?"), "{cluster}");
+        let query = cluster.split_once('?').unwrap().1;
+        let prefix = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "prefix");
+        assert!(prefix.unwrap().1.starts_with("mine:revbench:run:"), "{cluster}");
+        let bare = namespaced("redis-cluster://127.0.0.1:1,127.0.0.1:2", "run").unwrap();
+        assert!(bare.starts_with("redis-cluster://127.0.0.1:1,127.0.0.1:2/?prefix="), "{bare}");
     }
 
     /// A namespace the user named is a parent: the prefix is extended, the table and database

@@ -8,6 +8,8 @@ use revbench::revocation::ScratchStore;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Redis,
+    /// A 3-master Redis Cluster: `REDIS_CLUSTER_URL`, or one `scripts/redis-cluster.sh` starts.
+    RedisCluster,
     Postgres,
     Mongo,
 }
@@ -16,6 +18,7 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Redis => "redis",
+            Backend::RedisCluster => "redis-cluster",
             Backend::Postgres => "postgres",
             Backend::Mongo => "mongodb",
         }
@@ -25,6 +28,7 @@ impl Backend {
     pub fn url_var(self) -> &'static str {
         match self {
             Backend::Redis => "REDIS_URL",
+            Backend::RedisCluster => "REDIS_CLUSTER_URL",
             Backend::Postgres => "POSTGRES_URL",
             Backend::Mongo => "MONGODB_URL",
         }
@@ -34,6 +38,7 @@ impl Backend {
     pub fn require_var(self) -> &'static str {
         match self {
             Backend::Redis => "REVBENCH_REQUIRE_REDIS",
+            Backend::RedisCluster => "REVBENCH_REQUIRE_REDIS_CLUSTER",
             Backend::Postgres => "REVBENCH_REQUIRE_POSTGRES",
             Backend::Mongo => "REVBENCH_REQUIRE_MONGODB",
         }
@@ -44,7 +49,7 @@ impl Backend {
         match self {
             Backend::Redis => Some("redis://127.0.0.1:6379"),
             Backend::Postgres => Some("postgres://postgres@127.0.0.1:5432/postgres"),
-            Backend::Mongo => None,
+            Backend::RedisCluster | Backend::Mongo => None,
         }
     }
 
@@ -55,7 +60,12 @@ impl Backend {
 
     /// Its configured URL, if any.
     pub fn url(self) -> Option<String> {
-        std::env::var(self.url_var()).ok().or(self.default_url().map(str::to_string))
+        let from_env = std::env::var(self.url_var()).ok();
+        match self {
+            // No standard address: a local cluster is started (or found running) instead.
+            Backend::RedisCluster => from_env.or_else(|| super::redis_cluster::start_local().ok()),
+            _ => from_env.or(self.default_url().map(str::to_string)),
+        }
     }
 
     /// Skips (prints why, returns `None`) or, when required, fails with `reason`.

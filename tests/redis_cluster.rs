@@ -1,0 +1,107 @@
+//! What the `redis-cluster://` store adds to the shared contract: bulk writes split per
+//! master, statistics summed over the masters, a clear that reaches every master, and errors
+//! that name the fix. Runs against `REDIS_CLUSTER_URL` or a local cluster the test starts.
+
+mod common;
+
+use revbench::revocation::{open, Jti, SharedStore};
+use revbench::time::now_secs;
+
+const BULK: usize = 3000;
+
+/// A store on the test cluster in a key prefix of its own: (store, cluster URL, prefix).
+async fn cluster_store(label: &str) -> Option<(SharedStore, String, String)> {
+    let url = match common::redis_cluster::url() {
+        Ok(url) => url,
+        Err(reason) => {
+            println!("skipped: {reason}");
+            return None;
+        }
+    };
+    let tag = &Jti::random().to_string()[..10];
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let prefix = format!("revbench_test_{label}_{tag}:");
+    let store = open(&format!("{url}{separator}prefix={prefix}")).await.unwrap();
+    Some((store, url, prefix))
+}
+
+/// Keys of each master of the cluster whose prefix is `prefix`, counted on that node alone.
+async fn keys_per_master(seed_url: &str, prefix: &str) -> Vec<usize> {
+    let seed = seed_url.trim_start_matches("redis-cluster://").split([',', '/']).next().unwrap();
+    let client = redis::Client::open(format!("redis://{seed}")).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let nodes: String = redis::cmd("CLUSTER").arg("NODES").query_async(&mut conn).await.unwrap();
+    let mut counts = Vec::new();
+    for line in nodes.lines().filter(|l| l.contains("master")) {
+        let address = line.split_whitespace().nth(1).unwrap().split('@').next().unwrap();
+        let client = redis::Client::open(format!("redis://{address}")).unwrap();
+        let mut node = client.get_multiplexed_async_connection().await.unwrap();
+        let (mut cursor, mut count) = (0u64, 0);
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{prefix}*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut node)
+                .await
+                .unwrap();
+            count += keys.len();
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        counts.push(count);
+    }
+    counts
+}
+
+/// `revoke_many` lands every id on the master that owns its slot (spread over all three),
+/// every id then reads as revoked, and `clear` removes them from every master.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_writes_are_split_per_master() {
+    let Some((store, seed, prefix)) = cluster_store("bulk").await else { return };
+    let exp = now_secs() + 120;
+    let entries: Vec<(Jti, u64)> = (0..BULK).map(|_| (Jti::random(), exp)).collect();
+    store.revoke_many(&entries).await.unwrap();
+    for &(jti, _) in entries.iter().step_by(7) {
+        assert!(store.is_revoked(jti).await.unwrap(), "{jti} not revoked after revoke_many");
+    }
+    let counts = keys_per_master(&seed, &prefix).await;
+    assert_eq!(counts.len(), 3, "masters: {counts:?}");
+    assert_eq!(counts.iter().sum::<usize>(), BULK, "{counts:?}");
+    assert!(counts.iter().all(|&c| c > BULK / 5), "keys not spread over masters: {counts:?}");
+    store.clear().await.unwrap();
+    assert_eq!(keys_per_master(&seed, &prefix).await, vec![0, 0, 0]);
+}
+
+/// `stats` sums over the masters: the entry count is the keys of all three (at least the
+/// ones written here), and bytes are at least three servers' worth of `used_memory`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_sum_over_the_masters() {
+    let Some((store, seed, prefix)) = cluster_store("stats").await else { return };
+    let exp = now_secs() + 120;
+    let entries: Vec<(Jti, u64)> = (0..300).map(|_| (Jti::random(), exp)).collect();
+    store.revoke_many(&entries).await.unwrap();
+    let stats = store.stats().await.unwrap();
+    let per_master = keys_per_master(&seed, &prefix).await;
+    assert!(stats.entries.unwrap() >= 300, "{stats:?}");
+    // An empty Redis 7 uses about 0.9 MB; three of them are well above 1.5 MB.
+    assert!(stats.bytes.unwrap() > 1_500_000, "{stats:?} over {per_master:?}");
+    let version = store.server_version().await.unwrap();
+    assert!(version.contains("cluster of 3 masters"), "{version}");
+    store.clear().await.unwrap();
+}
+
+/// A cluster that does not answer is one line naming the fix; the password never shows.
+#[tokio::test]
+async fn unreachable_cluster_names_the_fix() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("redis-cluster://bob:hunter2@127.0.0.1:{port}/");
+    let message = open(&url).await.err().unwrap().to_string();
+    assert!(message.contains("scripts/redis-cluster.sh start"), "{message}");
+    assert!(message.contains("bob:****@"), "{message}");
+    assert!(!message.contains("hunter2") && !message.contains('\n'), "{message}");
+}
