@@ -14,7 +14,8 @@
 //! than hitting one hot cache line.
 //!
 //! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`), PostgreSQL (`POSTGRES_URL`, default
-//! `postgres://postgres@127.0.0.1:5432/postgres`) and MongoDB (`MONGODB_URL`, no default) run
+//! `postgres://postgres@127.0.0.1:5432/postgres`), Redis Cluster (`REDIS_CLUSTER_URL`, no
+//! default; `scripts/redis-cluster.sh start` prints one) and MongoDB (`MONGODB_URL`, no default) run
 //! when they answer, each in a key prefix, table or database of its own that is removed at the
 //! end; otherwise the skipped groups are printed with the reason. At the end the 1M ratios to
 //! `reference/hashset` measured in this run are printed.
@@ -130,13 +131,15 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
             Some(env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")),
             usize::MAX,
         ),
+        ("redis-cluster", std::env::var("REDIS_CLUSTER_URL").ok(), usize::MAX),
         ("mongo", std::env::var("MONGODB_URL").ok(), MONGO_MAX_SIZE),
     ]);
     let (mut subjects, mut skipped, mut servers) = (Vec::new(), Vec::new(), Vec::new());
     for (name, url, max_size) in candidates {
         let groups = format!("is_revoked/{name}/*, request/{name}");
         let Some(url) = url else {
-            skipped.push(format!("{groups}: MONGODB_URL is not set"));
+            let var = if name == "mongo" { "MONGODB_URL" } else { "REDIS_CLUSTER_URL" };
+            skipped.push(format!("{groups}: {var} is not set"));
             continue;
         };
         match ScratchStore::open(&url, "bench").await {

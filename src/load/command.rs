@@ -60,7 +60,7 @@ fn stores_help() -> String {
     format!(
         "Comma-separated store URLs, of the forms {}. Default: every in-process store, plus \
          Redis, PostgreSQL and MongoDB at REDIS_URL / POSTGRES_URL / MONGODB_URL or their \
-         standard local ports. Each is measured in a namespace of its own (a key prefix, table \
+         standard local ports, and Redis Cluster at REDIS_CLUSTER_URL when it is set. Each is measured in a namespace of its own (a key prefix, table \
          or database revbench creates and removes), never in one the URL names.",
         crate::revocation::scheme_examples()
     )

@@ -51,6 +51,8 @@ pub struct RunOptions {
 /// as `hybrid+redis`: local checks kept in sync through it, and as `cutoff+redis`: per-user
 /// cut-offs), PostgreSQL and MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their
 /// standard local ports (skipped, with the reason, when they do not answer).
+/// Redis Cluster too when `REDIS_CLUSTER_URL` is set (it has no standard address), next to
+/// single-node Redis.
 pub fn default_stores() -> Vec<String> {
     let env_or =
         |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.to_string());
@@ -64,6 +66,8 @@ pub fn default_stores() -> Vec<String> {
         env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         env_or("MONGODB_URL", "mongodb://127.0.0.1:27017"),
     ]);
+    let redis = stores.len() - 2;
+    stores.splice(redis..redis, std::env::var("REDIS_CLUSTER_URL").ok());
     stores
 }
 

@@ -49,7 +49,7 @@ pub use namespace::namespaced;
 pub use none::NoneStore;
 pub use postgres::PostgresStore;
 pub use redis::RedisStore;
-pub use redis_cluster::RedisClusterStore;
+pub use redis_cluster::{with_default_prefix, RedisClusterStore};
 pub use scratch::ScratchStore;
 
 pub use crate::jti::Jti;
@@ -234,13 +234,13 @@ pub static SCHEMES: &[&Scheme] = &[
     &memory::SCHEME,
     &hashmap::SCHEME,
     &redis::SCHEME,
-    &redis_cluster::SCHEME,
     &mongo::SCHEME,
     &postgres::SCHEME,
     // Strategies beyond a per-request deny-list lookup (after the stores, so colours stay).
     &hybrid::SCHEME,
     &cutoff::SCHEME,
     &cutoff_redis::SCHEME,
+    &redis_cluster::SCHEME,
 ];
 
 impl Scheme {
