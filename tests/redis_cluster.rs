@@ -105,3 +105,37 @@ async fn unreachable_cluster_names_the_fix() {
     assert!(message.contains("bob:****@"), "{message}");
     assert!(!message.contains("hunter2") && !message.contains('\n'), "{message}");
 }
+
+/// In a `revbench run`, three replicas sharing the cluster accept no replayed token, and the
+/// servers count no store error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_the_cluster_leak_nothing() {
+    let url = match common::redis_cluster::url() {
+        Ok(url) => url,
+        Err(reason) => return println!("skipped: {reason}"),
+    };
+    let mut scenario = revbench::load::scenario::Scenario::load("replicas").unwrap();
+    scenario.users = 3;
+    let out_dir = std::env::temp_dir().join(format!("revbench-cluster-run-{}", Jti::random()));
+    let options = revbench::load::run::RunOptions {
+        scenarios: vec![scenario],
+        stores: vec![url],
+        rounds: 1,
+        duration: Some(std::time::Duration::from_secs(1)),
+        out_dir: out_dir.clone(),
+        quick: true,
+        server_exe: env!("CARGO_BIN_EXE_revbench").into(),
+        inject_latency: None,
+        pin: false,
+        progress: false,
+    };
+    let results = revbench::load::run::run(options).await.unwrap();
+    let status = &results.stores[0];
+    assert_eq!((status.name.as_str(), status.status.as_str()), ("redis-cluster", "measured"));
+    assert!(status.url.contains("prefix=revbench%3Arun%3A"), "{}", status.url);
+    let round = &results.measurements[0].rounds[0];
+    assert!(round.replays_attempted > 0, "no replay attempted: {round:?}");
+    assert_eq!(round.replays_accepted, 0, "replays accepted across replicas");
+    assert_eq!(round.store_errors, 0);
+    let _ = std::fs::remove_dir_all(out_dir);
+}
