@@ -32,6 +32,7 @@ mod postgres;
 mod redis;
 mod redis_cluster;
 mod scratch;
+mod tls;
 mod url_params;
 
 pub use cutoff::{Cutoff, CutoffStore};
@@ -251,7 +252,7 @@ impl Scheme {
             .iter()
             .copied()
             .find(|s| s.url_schemes.contains(&scheme))
-            .ok_or_else(|| StoreError::UnknownScheme(url.to_string()))
+            .ok_or_else(|| StoreError::UnknownScheme(url_params::redact(url)))
     }
 
     /// The scheme whose short name is `name` (as in results files).

@@ -12,6 +12,10 @@
 //! - `unlogged=true` makes the table UNLOGGED: writes skip the WAL (faster) and PostgreSQL
 //!   empties the table after a crash — every revocation is lost then.
 //!
+//! - `sslmode=require` (or `verify-ca` / `verify-full`, which mean the same here) connects over
+//!   TLS and always verifies the server's certificate and name, against `ca_file=PATH` or the
+//!   system's roots (see [`super::tls`]).
+//!
 //! `stats()` reports `count(*)` of the table and `pg_total_relation_size` (table + indexes).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +25,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use tokio_postgres::{Client, NoTls, Statement};
+
+use super::tls::PostgresTls;
 
 use super::url_params::StoreUrl;
 use super::{
@@ -40,6 +46,7 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 const BACKEND: &str = "postgres";
 const FIX: &str = "start PostgreSQL or pass another --store URL \
                    (e.g. postgres://postgres@127.0.0.1:5432/postgres)";
+const TLS_FIX: &str = "pass ca_file=PATH naming the CA that signed the server's certificate";
 
 /// One connection and its prepared statements.
 struct Conn {
@@ -52,6 +59,8 @@ struct Conn {
 #[derive(Debug, Clone)]
 struct Settings {
     driver_url: String,
+    /// Set with `sslmode=require`: every connection is TLS, verified.
+    tls: Option<PostgresTls>,
     pool: usize,
     table: String,
     unlogged: bool,
@@ -74,15 +83,15 @@ impl PostgresStore {
         let settings = Settings::parse(url)?;
         let unreachable = |reason: String| StoreError::Unreachable {
             backend: BACKEND,
-            url: url.to_string(),
+            url: super::url_params::redact(url),
+            fix: if super::tls::is_certificate_error(&reason) { TLS_FIX } else { FIX },
             reason,
-            fix: FIX,
         };
-        let first = connect_raw(&settings.driver_url).await.map_err(&unreachable)?;
+        let first = connect_raw(&settings).await.map_err(&unreachable)?;
         create_schema(&first, &settings).await?;
         let mut slots = vec![RwLock::new(Arc::new(prepare(first, &settings.table).await?))];
         for _ in 1..settings.pool {
-            let client = connect_raw(&settings.driver_url).await.map_err(&unreachable)?;
+            let client = connect_raw(&settings).await.map_err(&unreachable)?;
             slots.push(RwLock::new(Arc::new(prepare(client, &settings.table).await?)));
         }
         let store = Arc::new(Self {
@@ -112,7 +121,7 @@ impl PostgresStore {
         if !current.client.is_closed() {
             return Ok(current);
         }
-        let client = connect_raw(&self.settings.driver_url)
+        let client = connect_raw(&self.settings)
             .await
             .map_err(|e| StoreError::backend(BACKEND, format!("reconnect failed: {e}")))?;
         let fresh = Arc::new(prepare(client, &self.settings.table).await?);
@@ -168,6 +177,23 @@ impl Settings {
         let pool = parsed.take_parsed::<usize>("pool", "a whole number")?.unwrap_or(DEFAULT_POOL);
         let unlogged = parsed.take_parsed::<bool>("unlogged", "true or false")?.unwrap_or(false);
         let table = parsed.take("table").unwrap_or_else(|| DEFAULT_TABLE.to_string());
+        let ca_file = parsed.take("ca_file");
+        let tls = match (parsed.take("sslmode").as_deref(), ca_file) {
+            (Some("require" | "verify-ca" | "verify-full"), ca_file) => {
+                let config =
+                    super::tls::client_config(ca_file.as_deref().map(std::path::Path::new))
+                        .map_err(|e| parsed.bad(e))?;
+                Some(PostgresTls(config))
+            }
+            (None | Some("disable" | "prefer"), Some(_)) => {
+                return Err(parsed.bad("ca_file needs sslmode=require".to_string()));
+            }
+            (None | Some("disable" | "prefer"), None) => None,
+            (Some(other), _) => {
+                return Err(parsed
+                    .bad(format!("parameter `sslmode={other}`: use disable, prefer or require")));
+            }
+        };
         let cleanup_interval = match parsed.take("cleanup_interval") {
             None => DEFAULT_CLEANUP,
             Some(raw) => humantime::parse_duration(&raw).map_err(|e| {
@@ -189,8 +215,13 @@ impl Settings {
         if cleanup_interval.is_zero() {
             return Err(parsed.bad("parameter `cleanup_interval` must be above zero".to_string()));
         }
+        let mut driver_url = parsed.for_driver().clone();
+        if tls.is_some() {
+            driver_url.query_pairs_mut().append_pair("sslmode", "require");
+        }
         Ok(Self {
-            driver_url: parsed.for_driver().to_string(),
+            driver_url: driver_url.to_string(),
+            tls,
             pool,
             table,
             unlogged,
@@ -199,16 +230,37 @@ impl Settings {
     }
 }
 
-async fn connect_raw(url: &str) -> Result<Client, String> {
-    let (client, connection) =
-        tokio::time::timeout(CONNECT_TIMEOUT, tokio_postgres::connect(url, NoTls))
-            .await
-            .map_err(|_| "timed out".to_string())?
-            .map_err(|e| e.to_string())?;
+async fn connect_raw(settings: &Settings) -> Result<Client, String> {
+    let url = &settings.driver_url;
     // The connection future drives the socket; it ends when the client is dropped or the
-    // server goes away, after which `client.is_closed()` is true.
-    tokio::spawn(connection);
+    // server goes away, after which `client.is_closed()` is true. Its type depends on TLS.
+    let client = match &settings.tls {
+        None => {
+            let (client, connection) = timed_connect(tokio_postgres::connect(url, NoTls)).await?;
+            tokio::spawn(connection);
+            client
+        }
+        Some(tls) => {
+            let connecting = tokio_postgres::connect(url, tls.clone());
+            let (client, connection) = timed_connect(connecting).await?;
+            tokio::spawn(connection);
+            client
+        }
+    };
     Ok(client)
+}
+
+async fn timed_connect<T>(
+    connecting: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, String> {
+    tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+        .await
+        .map_err(|_| "timed out".to_string())?
+        // `{:#}`-style: the driver's message and its cause (rustls' reason for a bad peer).
+        .map_err(|e| match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        })
 }
 
 async fn create_schema(client: &Client, settings: &Settings) -> Result<(), StoreError> {

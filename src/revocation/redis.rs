@@ -1,4 +1,5 @@
-//! `redis://host:port/db?prefix=P` — one key per revoked jti, `SET P<jti> "" EXAT <exp>`,
+//! `redis://host:port/db?prefix=P` (or `rediss://user:password@host:port/db?ca_file=PATH` over
+//! TLS, the certificate checked against `ca_file` or the system's roots) — one key per revoked jti, `SET P<jti> "" EXAT <exp>`,
 //! checked with `EXISTS`: one round trip per request. Redis drops the key at `exp` (lazily on
 //! access, and by its active expire cycle in the background).
 //!
@@ -27,6 +28,7 @@ pub const DEFAULT_PREFIX: &str = "revbench:revoked:";
 const BACKEND: &str = "redis";
 const FIX: &str = "start Redis (`docker compose up -d redis` or `redis-server`) or pass another \
                    --store URL";
+const TLS_FIX: &str = "pass ca_file=PATH naming the CA that signed the server's certificate";
 /// How long a check may wait for Redis before it counts as a store error.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -51,8 +53,27 @@ impl RedisStore {
         if prefix.contains(['*', '?', '[', ']', '\\']) {
             return Err(parsed.bad(format!("prefix `{prefix}` must not contain glob characters")));
         }
-        let client = redis::Client::open(parsed.for_driver().as_str())
-            .map_err(|e| parsed.bad(e.to_string()))?;
+        let ca_file = parsed.take("ca_file");
+        let tls = parsed.for_driver().scheme() == "rediss";
+        let client = match (&ca_file, tls) {
+            (Some(_), false) => {
+                return Err(parsed.bad("ca_file needs TLS: use rediss://".to_string()));
+            }
+            (Some(path), true) => {
+                super::tls::install_default_provider();
+                let pem = super::tls::read_ca_pem(path.as_ref()).map_err(|e| parsed.bad(e))?;
+                let certificates =
+                    redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+                redis::Client::build_with_tls(parsed.for_driver().as_str(), certificates)
+            }
+            (None, tls) => {
+                if tls {
+                    super::tls::install_default_provider();
+                }
+                redis::Client::open(parsed.for_driver().as_str())
+            }
+        }
+        .map_err(|e| parsed.bad(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -62,8 +83,8 @@ impl RedisStore {
         let unreachable = |reason: String| StoreError::Unreachable {
             backend: BACKEND,
             url: parsed.original().to_string(),
+            fix: if tls && super::tls::is_certificate_error(&reason) { TLS_FIX } else { FIX },
             reason,
-            fix: FIX,
         };
         let conn = tokio::time::timeout(
             CONNECT_TIMEOUT * 3,
@@ -120,7 +141,7 @@ impl RedisStore {
 /// The `redis://host:port/db` line of [`super::SCHEMES`].
 pub(super) static SCHEME: Scheme = Scheme {
     name: BACKEND,
-    url_schemes: &["redis"],
+    url_schemes: &["redis", "rediss"],
     example: "redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
     open,

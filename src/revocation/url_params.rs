@@ -13,8 +13,8 @@ pub(crate) struct StoreUrl {
 impl StoreUrl {
     pub(crate) fn parse(original: &str) -> Result<Self, StoreError> {
         let url = Url::parse(original)
-            .map_err(|e| StoreError::BadUrl { url: original.to_string(), reason: e.to_string() })?;
-        Ok(Self { url, original: original.to_string() })
+            .map_err(|e| StoreError::BadUrl { url: redact(original), reason: e.to_string() })?;
+        Ok(Self { url, original: redact(original) })
     }
 
     /// Removes `name` from the query and returns its value.
@@ -60,7 +60,7 @@ impl StoreUrl {
         StoreError::BadUrl { url: self.original.clone(), reason }
     }
 
-    /// The URL the user gave, for error messages.
+    /// The URL the user gave, password replaced by `****`, for error messages.
     pub(crate) fn original(&self) -> &str {
         &self.original
     }
@@ -68,6 +68,18 @@ impl StoreUrl {
     /// The URL without revbench's parameters, for the driver.
     pub(crate) fn for_driver(&self) -> &Url {
         &self.url
+    }
+}
+
+/// `url` with any password replaced by `****`, for messages (works on URLs the `url` crate
+/// cannot parse, such as a `redis-cluster://` list of nodes).
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_string() };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{}", &rest[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -87,5 +99,21 @@ mod tests {
         let err = url.take_parsed::<usize>("pool", "a whole number").unwrap_err();
         assert!(err.to_string().contains("pool=x"), "{err}");
         assert_eq!(url.for_driver().as_str(), "postgres://u@h/db");
+    }
+
+    /// Passwords never reach a message; the driver still gets them.
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("redis-cluster://bob:hunter2@h:1,h:2/?prefix=x"),
+            "redis-cluster://bob:****@h:1,h:2/?prefix=x"
+        );
+        assert_eq!(redact("redis://h:1/0?a=b@c"), "redis://h:1/0?a=b@c");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        let mut url = StoreUrl::parse("rediss://u:hunter2@h:1/0?pool=x").unwrap();
+        assert_eq!(url.original(), "rediss://u:****@h:1/0?pool=x");
+        assert!(!url.bad("x".into()).to_string().contains("hunter2"));
+        assert_eq!(url.for_driver().password(), Some("hunter2"));
+        let _ = url.take("pool");
     }
 }

@@ -1,0 +1,60 @@
+//! A Redis and a PostgreSQL that require TLS and a password, certificates generated on first
+//! use by `scripts/tls-servers.sh` (reused by later calls while they answer).
+
+use std::collections::HashMap;
+use std::process::Command;
+
+/// Where the TLS servers are and which CA files to try.
+pub struct TlsServers {
+    /// `rediss://revbench:PASSWORD@127.0.0.1:PORT/0`
+    pub redis_url: String,
+    /// `postgres://revbench:PASSWORD@127.0.0.1:PORT/postgres?sslmode=require`
+    pub postgres_url: String,
+    /// The CA that signed both servers' certificates.
+    pub ca_file: String,
+    /// A CA that signed nothing here.
+    pub wrong_ca_file: String,
+}
+
+impl TlsServers {
+    /// Starts them (or finds them running), or says why not. With `REVBENCH_REQUIRE_TLS=1`
+    /// (CI) failing to start is a failure, not a skip.
+    pub fn get() -> Result<Self, String> {
+        let found = start();
+        if let Err(reason) = &found {
+            if std::env::var("REVBENCH_REQUIRE_TLS").is_ok_and(|v| v == "1") {
+                panic!("REVBENCH_REQUIRE_TLS=1 but {reason}");
+            }
+        }
+        found
+    }
+
+    /// The password both servers require (for checking it is never printed).
+    pub fn password(&self) -> String {
+        let url = url::Url::parse(&self.redis_url).unwrap();
+        url.password().unwrap().to_string()
+    }
+}
+
+fn start() -> Result<TlsServers, String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/tls-servers.sh");
+    let output = Command::new("bash")
+        .args([script, "start"])
+        .output()
+        .map_err(|e| format!("cannot run {script}: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("{script} start failed: {}", stderr.trim()));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let values: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
+    let get = |key: &str| {
+        values.get(key).map(|v| v.to_string()).ok_or(format!("{script} printed no {key}"))
+    };
+    Ok(TlsServers {
+        redis_url: get("redis_url")?,
+        postgres_url: get("postgres_url")?,
+        ca_file: get("ca_file")?,
+        wrong_ca_file: get("wrong_ca_file")?,
+    })
+}
