@@ -126,7 +126,7 @@ mod tests {
         let prefix = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "prefix");
         assert!(prefix.unwrap().1.starts_with("mine:revbench:run:"), "{cluster}");
         let bare = namespaced("redis-cluster://127.0.0.1:1,127.0.0.1:2", "run").unwrap();
-        assert!(bare.starts_with("redis-cluster://127.0.0.1:1,127.0.0.1:2/?prefix="), "{bare}");
+        assert!(bare.starts_with("redis-cluster://127.0.0.1:1,127.0.0.1:2?prefix="), "{bare}");
     }
 
     /// A namespace the user named is a parent: the prefix is extended, the table and database
