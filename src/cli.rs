@@ -23,6 +23,9 @@ pub enum Command {
     Report(crate::report::command::Args),
     /// Compare two results files; exit 1 on a regression beyond threshold and noise.
     Compare(crate::compare::command::Args),
+    /// Merge the results files of load generators that ran side by side into one (exact
+    /// percentiles from their histograms).
+    Merge(crate::results::command::Args),
     /// Fill a store with revoked ids and print the memory it takes per entry.
     Footprint(crate::footprint::command::Args),
     /// Watch each store grow and shrink as tokens expire, and write results.json.
@@ -37,6 +40,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => crate::load::command::run(args).await.map(done),
         Command::Report(args) => crate::report::command::run(args).map(done),
         Command::Compare(args) => crate::compare::command::run(args),
+        Command::Merge(args) => crate::results::command::run(args).map(done),
         Command::Footprint(args) => crate::footprint::command::run(args).await.map(done),
         Command::Growth(args) => crate::experiment::command::run(args).await.map(done),
     }

@@ -15,7 +15,10 @@ use crate::scenario::Scenario;
 use crate::time::now_rfc3339;
 use crate::units::Micros;
 
+pub mod command;
 pub mod growth;
+pub mod histogram;
+pub mod merge;
 mod replay;
 
 pub use replay::ReplayWindow;
@@ -246,6 +249,10 @@ pub struct LatencySummary {
     pub max_us: Micros,
     /// `(percentile, µs)` pairs at [`SPECTRUM_PERCENTILES`].
     pub spectrum: Vec<(f64, Micros)>,
+    /// The whole histogram (hdrhistogram V2 + DEFLATE, base64), so files from several load
+    /// generators merge exactly (`revbench merge`); absent in files from older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 impl LatencySummary {
@@ -262,6 +269,7 @@ impl LatencySummary {
                 .iter()
                 .map(|p| (*p, h.value_at_quantile(p / 100.0)))
                 .collect(),
+            histogram: histogram::encode(h).ok(),
         }
     }
 }
