@@ -1,11 +1,12 @@
 //! `revbench run` at the CLI edge: its arguments, turned into [`RunOptions`]; the summary.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
 use super::scheduler::{self, RunOptions, DEFAULT_ROUNDS, QUICK_DURATION, QUICK_ROUNDS};
+use super::segment::Segment;
 use super::summary;
 use crate::harness::Output;
 use crate::scenario::{Scenario, DEFAULT_SCENARIOS};
@@ -54,14 +55,46 @@ pub struct Args {
     /// Do not write report.md, report.html and charts at the end.
     #[arg(long)]
     pub no_report: bool,
+
+    /// Run only generator K's share (0-based) of N generators' load: its share of every
+    /// scenario's users and rate. Merge the N results files with `revbench merge`.
+    #[arg(long, value_name = "K/N")]
+    pub segment: Option<Segment>,
+
+    /// Start at this UTC time (RFC 3339, e.g. 2026-11-29T01:00:00Z), so several generators
+    /// begin together.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<SystemTime>,
+}
+
+/// The longest `--start-at` wait accepted (a typo in the date should not hang a job for days).
+const MAX_START_WAIT: Duration = Duration::from_secs(3600);
+
+fn parse_start_at(text: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339(text)
+        .map_err(|e| format!("`{text}`: {e}; use RFC 3339 UTC, e.g. 2026-11-29T01:00:00Z"))
+}
+
+/// Sleeps until `start_at` (at most [`MAX_START_WAIT`] ahead; a time already past starts now).
+async fn wait_until(start_at: SystemTime) -> anyhow::Result<()> {
+    let Ok(wait) = start_at.duration_since(SystemTime::now()) else { return Ok(()) };
+    anyhow::ensure!(
+        wait <= MAX_START_WAIT,
+        "--start-at is {} s away, more than {} s; check the date",
+        wait.as_secs(),
+        MAX_START_WAIT.as_secs()
+    );
+    tokio::time::sleep(wait).await;
+    Ok(())
 }
 
 fn stores_help() -> String {
     format!(
         "Comma-separated store URLs, of the forms {}. Default: every in-process store, plus \
          Redis, PostgreSQL and MongoDB at REDIS_URL / POSTGRES_URL / MONGODB_URL or their \
-         standard local ports, and Redis Cluster at REDIS_CLUSTER_URL when it is set. Each is measured in a namespace of its own (a key prefix, table \
-         or database revbench creates and removes), never in one the URL names.",
+         standard local ports, and Redis Cluster at REDIS_CLUSTER_URL when it is set. Each is \
+         measured in a namespace of its own (a key prefix, table or database revbench creates \
+         and removes), never in one the URL names.",
         crate::revocation::scheme_examples()
     )
 }
@@ -69,7 +102,11 @@ fn stores_help() -> String {
 /// Runs `revbench run` with these arguments.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let no_report = args.no_report;
+    let start_at = args.start_at;
     let options = options(args)?;
+    if let Some(start_at) = start_at {
+        wait_until(start_at).await?;
+    }
     let out_dir = options.out_dir.clone();
     let results = scheduler::run(options).await?;
     print!("{}", summary::table(&results));
@@ -89,7 +126,12 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
     } else {
         args.scenarios
     };
-    let scenarios = names.iter().map(|n| Scenario::load(n)).collect::<Result<Vec<_>, _>>()?;
+    let mut scenarios = names.iter().map(|n| Scenario::load(n)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(segment) = args.segment {
+        for scenario in &mut scenarios {
+            segment.apply(scenario).map_err(|e| anyhow::anyhow!("--segment {segment}: {e}"))?;
+        }
+    }
     let rounds = args.rounds.unwrap_or(if args.quick { QUICK_ROUNDS } else { DEFAULT_ROUNDS });
     anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
     Ok(RunOptions {

@@ -14,5 +14,6 @@ pub mod progress;
 pub mod recorder;
 pub mod replay_window;
 pub mod scheduler;
+pub mod segment;
 pub mod steps;
 pub mod summary;
