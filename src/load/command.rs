@@ -99,6 +99,25 @@ fn stores_help() -> String {
     )
 }
 
+/// `--stores` splits at commas, and so does a `redis-cluster://h:1,h:2/` list of nodes: the
+/// pieces that follow a cluster URL and name no store are its nodes, put back.
+fn rejoin_cluster_nodes(pieces: Vec<String>) -> Vec<String> {
+    let mut stores: Vec<String> = Vec::new();
+    for piece in pieces {
+        match stores.last_mut() {
+            Some(last)
+                if last.starts_with("redis-cluster://")
+                    && crate::revocation::Scheme::of(&piece).is_err() =>
+            {
+                last.push(',');
+                last.push_str(&piece);
+            }
+            _ => stores.push(piece),
+        }
+    }
+    stores
+}
+
 /// Runs `revbench run` with these arguments.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let no_report = args.no_report;
@@ -136,7 +155,11 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
     anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
     Ok(RunOptions {
         scenarios,
-        stores: if args.stores.is_empty() { scheduler::default_stores() } else { args.stores },
+        stores: if args.stores.is_empty() {
+            scheduler::default_stores()
+        } else {
+            rejoin_cluster_nodes(args.stores)
+        },
         rounds,
         duration: args.duration.or(args.quick.then_some(QUICK_DURATION)),
         out_dir: Output::choose(args.out, ""),
@@ -146,4 +169,22 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
         pin: args.pin,
         progress: !args.no_progress,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cluster's node list survives `--stores` splitting at commas; other URLs stay apart.
+    #[test]
+    fn cluster_nodes_are_rejoined() {
+        let pieces = "redis://h:1/0,redis-cluster://a:1,b:2,c:3/?prefix=x,memory:,none:"
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            rejoin_cluster_nodes(pieces),
+            ["redis://h:1/0", "redis-cluster://a:1,b:2,c:3/?prefix=x", "memory:", "none:"]
+        );
+    }
 }
