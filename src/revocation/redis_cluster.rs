@@ -26,7 +26,8 @@ use redis::{FromRedisValue, Value};
 use super::redis::{info_field, DEFAULT_PREFIX};
 use super::url_params::redact;
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
+    StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -205,7 +206,12 @@ impl RedisClusterStore {
     ) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         for &(jti, expires_at) in entries {
-            pipe.cmd("SET").arg(self.key(jti)).arg("").arg("EXAT").arg(expires_at).ignore();
+            pipe.cmd("SET")
+                .arg(self.key(jti))
+                .arg("")
+                .arg("EXAT")
+                .arg(stored_exp(expires_at))
+                .ignore();
         }
         let routing = SingleNodeRoutingInfo::SpecificNode(route);
         match self.conn.clone().route_pipeline(pipe, 0, entries.len(), routing).await {
@@ -314,7 +320,7 @@ impl RevocationStore for RedisClusterStore {
 
     async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(expires_at);
+        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(stored_exp(expires_at));
         self.query::<()>(&cmd).await
     }
 
