@@ -104,6 +104,11 @@ mod tests {
                 "mongodb://u:****@h1,h2/db?authMechanismProperties=****#f",
             ),
             ("redis://u:pa:ss@h", "redis://u:****@h"),
+            (
+                "redis-cluster://bob:hunter2@h:1,h:2/?prefix=x",
+                "redis-cluster://bob:****@h:1,h:2/?prefix=x",
+            ),
+            ("redis://h:1/0?a=b@c", "redis://h:1/0?a=b@c"),
             ("memory:", "memory:"),
             ("no url here: just text", "no url here: just text"),
         ];

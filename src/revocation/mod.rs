@@ -252,7 +252,7 @@ impl Scheme {
             .iter()
             .copied()
             .find(|s| s.url_schemes.contains(&scheme))
-            .ok_or_else(|| StoreError::UnknownScheme(url_params::redact(url)))
+            .ok_or_else(|| StoreError::UnknownScheme(crate::redact::redact(url)))
     }
 
     /// The scheme whose short name is `name` (as in results files).

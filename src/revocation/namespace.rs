@@ -48,7 +48,7 @@ const PLACEHOLDER_HOST: &str = "nodes.revbench.invalid";
 /// is swapped for a placeholder host and returned to be put back.
 fn parse_lenient(url: &str) -> Result<(url::Url, Option<String>), StoreError> {
     let bad = |e: url::ParseError| StoreError::BadUrl {
-        url: super::url_params::redact(url),
+        url: crate::redact::redact(url),
         reason: e.to_string(),
     };
     let error = match url::Url::parse(url) {

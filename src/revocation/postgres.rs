@@ -83,7 +83,7 @@ impl PostgresStore {
         let settings = Settings::parse(url)?;
         let unreachable = |reason: String| StoreError::Unreachable {
             backend: BACKEND,
-            url: super::url_params::redact(url),
+            url: crate::redact::redact(url),
             fix: if super::tls::is_certificate_error(&reason) { TLS_FIX } else { FIX },
             reason,
         };

@@ -5,9 +5,9 @@
 //!
 //! Any reachable node is enough to start; the others are found from the cluster itself.
 //! `revoke_many` reads the slot map once per batch and sends one pipeline per master.
-//! `stats()` sums `DBSIZE` and `used_memory` over the masters (every key of their database 0,
-//! not only this prefix: give measurements a cluster of their own). Redis Cluster has only
-//! database 0, so the URL path must be empty, `/` or `/0`.
+//! `stats()` counts the keys under this store's prefix on every master (`SCAN MATCH`, as the
+//! single-node store does) and sums the masters' `used_memory` (the whole servers). Redis
+//! Cluster has only database 0, so the URL path must be empty, `/` or `/0`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,11 +24,11 @@ use redis::cluster_routing::{
 use redis::{FromRedisValue, Value};
 
 use super::redis::{info_field, DEFAULT_PREFIX};
-use super::url_params::redact;
 use super::{
     stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
     StoreStats,
 };
+use crate::redact::redact;
 use crate::time::UnixSeconds;
 
 const BACKEND: &str = "redis-cluster";
@@ -198,6 +198,18 @@ impl RedisClusterStore {
             .ok_or_else(|| StoreError::backend(BACKEND, "unexpected CLUSTER SLOTS reply"))
     }
 
+    /// One `SCAN cursor MATCH prefix* COUNT …` step on one master: the next cursor (0 at the
+    /// end) and the keys of this store it found.
+    async fn scan_step(
+        &self,
+        routing: &RoutingInfo,
+        cursor: u64,
+    ) -> Result<(u64, Vec<String>), StoreError> {
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cursor).arg("MATCH").arg(format!("{}*", self.prefix)).arg("COUNT").arg(SCAN_BATCH);
+        self.route(scan, routing.clone()).await
+    }
+
     /// One pipeline of `SET … EXAT` to the master at `route`.
     async fn revoke_on(
         &self,
@@ -350,12 +362,21 @@ impl RevocationStore for RedisClusterStore {
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {
-        // DBSIZE is routed to every master and summed by the client.
-        let entries: u64 = self.query(&redis::cmd("DBSIZE")).await?;
-        let mut bytes = 0;
+        // Keys under this store's prefix, like the single-node store (never another's keys);
+        // bytes are the masters' whole used_memory.
+        let (mut entries, mut bytes) = (0, 0);
         for master in self.masters().await? {
             let routing =
                 RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(master.route()));
+            let mut cursor = 0;
+            loop {
+                let (next, keys) = self.scan_step(&routing, cursor).await?;
+                entries += keys.len() as u64;
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
             let info: String =
                 self.route(redis::cmd("INFO").arg("memory").clone(), routing).await?;
             bytes += info_field(&info, "used_memory").unwrap_or(0);
@@ -380,15 +401,12 @@ impl RevocationStore for RedisClusterStore {
 
     /// Deletes every key under this store's prefix on every master (SCAN each, UNLINK).
     async fn clear(&self) -> Result<(), StoreError> {
-        let pattern = format!("{}*", self.prefix);
         for master in self.masters().await? {
             let routing =
                 RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(master.route()));
             let mut cursor: u64 = 0;
             loop {
-                let mut scan = redis::cmd("SCAN");
-                scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
-                let (next, keys): (u64, Vec<String>) = self.route(scan, routing.clone()).await?;
+                let (next, keys) = self.scan_step(&routing, cursor).await?;
                 if !keys.is_empty() {
                     // UNLINK of several keys is split by slot by the client.
                     let mut unlink = redis::cmd("UNLINK");
