@@ -21,11 +21,15 @@ pub enum Command {
     Run(crate::load::command::Args),
     /// Write report.md, report.html and charts from a results.json.
     Report(crate::report::command::Args),
-    /// Compare two results files; exit 1 on a regression beyond threshold and noise.
+    /// Compare two results files; exit 1 when a metric is worse beyond the threshold (whole
+    /// 95% interval) or correctness got worse.
+    #[command(after_long_help = crate::compare::RULE)]
     Compare(crate::compare::command::Args),
     /// Merge the results files of load generators that ran side by side into one (exact
     /// percentiles from their histograms).
     Merge(crate::results::command::Args),
+    /// Print a results file as Bencher Metric Format or github-action-benchmark JSON.
+    Export(crate::export::Args),
     /// Fill a store with revoked ids and print the memory it takes per entry.
     Footprint(crate::footprint::command::Args),
     /// Watch each store grow and shrink as tokens expire, and write results.json.
@@ -41,6 +45,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => crate::report::command::run(args).map(done),
         Command::Compare(args) => crate::compare::command::run(args),
         Command::Merge(args) => crate::results::command::run(args).map(done),
+        Command::Export(args) => crate::export::run(args).map(done),
         Command::Footprint(args) => crate::footprint::command::run(args).await.map(done),
         Command::Growth(args) => crate::experiment::command::run(args).await.map(done),
     }

@@ -1,17 +1,33 @@
-//! `revbench compare`: baseline vs current, noise-aware, with an exit code for CI.
+//! `revbench compare`: baseline vs current, honest about noise, with an exit code for CI.
 //!
-//! A metric counts as a regression only when it got worse by more than the threshold **and**
-//! beyond the noise band the rounds show: the current run's best round is worse than the
-//! baseline's worst round (the min–max ranges do not overlap). Gates use ratios, never
-//! absolute numbers from another machine.
-
-use std::collections::BTreeSet;
-use std::fmt::Write;
+//! Latency and throughput are called worse or better only when the whole 95% interval of the
+//! change lies beyond the threshold ([`RULE`]); correctness fails a comparison whatever the
+//! latency says ([`correctness`]). Gates use ratios, never absolute numbers from another
+//! machine.
 
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::results::{Measurement, RunResults, Spread};
+use crate::results::{Measurement, RoundResult, RunResults, Spread};
+use crate::stats::{self, Estimate};
+
+pub mod correctness;
+mod format;
+
+pub use correctness::{Problem, ProblemKind};
+
+/// The default `--max-regression` (fraction).
+pub const DEFAULT_THRESHOLD: f64 = 0.10;
+
+/// The rule, as `--help`, the output and `docs/ci.md` state it.
+pub const RULE: &str = "A metric is called worse (or better) only when the whole 95% interval \
+of its change lies beyond the threshold; otherwise it is \"no measurable change\". Paired runs \
+(both files from one `revbench run --baseline-binary`): the median of the per-pair ratios, with \
+the exact sign-test interval. Separate runs: the Hodges-Lehmann ratio of the rounds, with the \
+exact Mann-Whitney interval. With few pairs or rounds the widest interval (min-max) is used and \
+its real coverage is shown. Correctness fails the comparison whatever the latency: a store \
+measured in the baseline but skipped or failing in the current run, a higher leak rate, more \
+store errors or more unexpected answers.";
 
 pub mod command;
 
@@ -23,18 +39,56 @@ pub enum Better {
     Lower,
 }
 
-/// The metrics compared, each read from a measurement's medians.
-const METRICS: [(&str, Better); 3] =
-    [("requests_per_sec", Better::Higher), ("p50_us", Better::Lower), ("p99_us", Better::Lower)];
+/// A metric compared, read from each round.
+struct Metric {
+    name: &'static str,
+    better: Better,
+    read: fn(&RoundResult) -> Option<f64>,
+}
 
-fn metric(m: &Measurement, name: &str) -> Option<Spread> {
-    let median = m.median.as_ref()?;
-    Some(match name {
-        "requests_per_sec" => median.requests_per_sec,
-        "p50_us" => median.p50_us,
-        "p99_us" => median.p99_us,
-        _ => return None,
-    })
+const METRICS: [Metric; 5] = [
+    Metric { name: "requests_per_sec", better: Better::Higher, read: |r| Some(r.requests_per_sec) },
+    Metric { name: "p50_us", better: Better::Lower, read: |r| Some(r.latency.p50_us as f64) },
+    Metric { name: "p99_us", better: Better::Lower, read: |r| Some(r.latency.p99_us as f64) },
+    Metric {
+        name: "corrected_p50_us",
+        better: Better::Lower,
+        read: |r| r.corrected_latency.as_ref().map(|l| l.p50_us as f64),
+    },
+    Metric {
+        name: "corrected_p99_us",
+        better: Better::Lower,
+        read: |r| r.corrected_latency.as_ref().map(|l| l.p99_us as f64),
+    },
+];
+
+/// What a metric did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Worse,
+    Better,
+    NoMeasurableChange,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Worse => "worse",
+            Verdict::Better => "better",
+            Verdict::NoMeasurableChange => "no measurable change",
+        }
+    }
+}
+
+/// How the two sides were set against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Method {
+    /// Rounds measured back to back, matched by pair number.
+    Paired { pairs: usize },
+    /// Every baseline round against every current round.
+    Unpaired { baseline_rounds: usize, current_rounds: usize },
 }
 
 /// One metric of one store under one scenario.
@@ -44,23 +98,26 @@ pub struct Change {
     pub scenario: String,
     pub metric: String,
     pub better: Better,
+    /// The rounds' median, min and max on each side.
     pub baseline: Spread,
     pub current: Spread,
-    /// current median / baseline median.
-    pub ratio: f64,
-    /// How much worse, as a fraction (0.25 = 25% worse); negative when better.
-    pub worse_by: f64,
-    /// The min–max ranges of the rounds do not overlap.
-    pub beyond_noise: bool,
-    pub regression: bool,
+    pub method: Method,
+    /// current / baseline, with its interval.
+    pub ratio: Estimate,
+    /// current − baseline in the metric's unit, with its interval.
+    pub shift: Estimate,
+    pub verdict: Verdict,
 }
 
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub max_regression: f64,
+    pub rule: &'static str,
     pub changes: Vec<Change>,
-    /// Stores measured in only one of the two runs.
+    /// Correctness failures: each one fails the comparison.
+    pub problems: Vec<Problem>,
+    /// Stores measured only in the current run (nothing to compare them with).
     pub unmatched_stores: Vec<String>,
 }
 
@@ -72,12 +129,20 @@ pub enum CompareError {
          run both with the same --scenario list"
     )]
     DifferentScenarios { baseline: String, current: String },
-    #[error("no store was measured in both runs; run both with the same --stores")]
+    #[error("no store was measured in the baseline; re-run it with stores that answer")]
     NoCommonStore,
 }
 
-fn scenario_names(r: &RunResults) -> BTreeSet<String> {
+fn scenario_names(r: &RunResults) -> std::collections::BTreeSet<String> {
     r.config.scenarios.iter().map(|s| s.name.clone()).collect()
+}
+
+/// Both files are the two sides of one paired run.
+fn paired(baseline: &RunResults, current: &RunResults) -> bool {
+    match (&baseline.config.paired, &current.config.paired) {
+        (Some(b), Some(c)) => b.run_id == c.run_id,
+        _ => false,
+    }
 }
 
 /// Compares `current` against `baseline`; `max_regression` is a fraction (0.10 = 10%).
@@ -88,181 +153,133 @@ pub fn compare(
 ) -> Result<Comparison, CompareError> {
     let (b, c) = (scenario_names(baseline), scenario_names(current));
     if b != c {
-        let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+        let join = |s: &std::collections::BTreeSet<String>| {
+            s.iter().cloned().collect::<Vec<_>>().join(", ")
+        };
         return Err(CompareError::DifferentScenarios { baseline: join(&b), current: join(&c) });
     }
-    let mut changes = Vec::new();
-    let mut matched = BTreeSet::new();
-    let mut unmatched = BTreeSet::new();
-    for base in &baseline.measurements {
-        let Some(cur) = current
-            .measurements
-            .iter()
-            .find(|m| m.store == base.store && m.scenario == base.scenario)
-        else {
-            unmatched.insert(base.store.clone());
-            continue;
-        };
-        matched.insert(base.store.clone());
-        for (name, better) in METRICS {
-            let (Some(bs), Some(cs)) = (metric(base, name), metric(cur, name)) else { continue };
-            changes.push(change(&base.store, &base.scenario, name, better, bs, cs, max_regression));
-        }
-    }
-    for m in &current.measurements {
-        if !matched.contains(&m.store) {
-            unmatched.insert(m.store.clone());
-        }
-    }
-    if matched.is_empty() {
+    if baseline.measurements.iter().all(|m| m.rounds.is_empty()) {
         return Err(CompareError::NoCommonStore);
     }
-    unmatched.retain(|s| !matched.contains(s));
-    Ok(Comparison { max_regression, changes, unmatched_stores: unmatched.into_iter().collect() })
+    let pair_rounds = paired(baseline, current);
+    let mut changes = Vec::new();
+    for base in &baseline.measurements {
+        let Some(cur) = find(current, &base.store, &base.scenario) else { continue };
+        for metric in &METRICS {
+            changes.extend(change(base, cur, metric, pair_rounds, max_regression));
+        }
+    }
+    let mut unmatched: Vec<String> = current
+        .measurements
+        .iter()
+        .filter(|m| !baseline.measurements.iter().any(|b| b.store == m.store))
+        .map(|m| m.store.clone())
+        .collect();
+    unmatched.dedup();
+    Ok(Comparison {
+        max_regression,
+        rule: RULE,
+        changes,
+        problems: correctness::problems(baseline, current),
+        unmatched_stores: unmatched,
+    })
 }
 
+fn find<'a>(results: &'a RunResults, store: &str, scenario: &str) -> Option<&'a Measurement> {
+    results.measurements.iter().find(|m| m.store == store && m.scenario == scenario)
+}
+
+/// The change of one metric; `None` when either side lacks it.
 fn change(
-    store: &str,
-    scenario: &str,
-    metric: &str,
-    better: Better,
-    baseline: Spread,
-    current: Spread,
+    base: &Measurement,
+    cur: &Measurement,
+    metric: &Metric,
+    pair_rounds: bool,
     max_regression: f64,
-) -> Change {
-    let ratio = if baseline.median > 0.0 { current.median / baseline.median } else { 1.0 };
-    let (worse_by, beyond_noise) = match better {
-        Better::Lower => (ratio - 1.0, current.min > baseline.max),
-        Better::Higher => {
-            let worse = if current.median > 0.0 {
-                baseline.median / current.median - 1.0
-            } else {
-                f64::INFINITY
-            };
-            (worse, current.max < baseline.min)
-        }
+) -> Option<Change> {
+    let values = |m: &Measurement| m.rounds.iter().filter_map(metric.read).collect::<Vec<f64>>();
+    let (b, c) = (values(base), values(cur));
+    let (baseline, current) = (Spread::of(b.iter().copied())?, Spread::of(c.iter().copied())?);
+    let pairs: Vec<(f64, f64)> = if pair_rounds {
+        base.rounds
+            .iter()
+            .filter_map(|br| {
+                let cr = cur.rounds.iter().find(|cr| cr.pair.is_some() && cr.pair == br.pair)?;
+                Some(((metric.read)(br)?, (metric.read)(cr)?))
+            })
+            .collect()
+    } else {
+        Vec::new()
     };
-    Change {
-        store: store.to_string(),
-        scenario: scenario.to_string(),
-        metric: metric.to_string(),
-        better,
+    let (method, ratio, shift) = if pairs.is_empty() {
+        (
+            Method::Unpaired { baseline_rounds: b.len(), current_rounds: c.len() },
+            stats::ratio_interval(&b, &c)?,
+            stats::shift_interval(&b, &c)?,
+        )
+    } else {
+        (
+            Method::Paired { pairs: pairs.len() },
+            stats::paired_ratio_interval(&pairs)?,
+            stats::paired_shift_interval(&pairs)?,
+        )
+    };
+    Some(Change {
+        store: base.store.clone(),
+        scenario: base.scenario.clone(),
+        metric: metric.name.to_string(),
+        better: metric.better,
         baseline,
         current,
+        method,
         ratio,
-        worse_by,
-        beyond_noise,
-        regression: worse_by > max_regression && beyond_noise,
+        shift,
+        verdict: verdict(metric.better, &ratio, max_regression),
+    })
+}
+
+/// Worse when the whole interval of the cost (the ratio, inverted for throughput) lies above
+/// `1 + max_regression`; better when it lies below `1 / (1 + max_regression)`.
+fn verdict(better: Better, ratio: &Estimate, max_regression: f64) -> Verdict {
+    let (low, high) = match better {
+        Better::Lower => (ratio.low, ratio.high),
+        Better::Higher => (1.0 / ratio.high, 1.0 / ratio.low),
+    };
+    if low > 1.0 + max_regression {
+        Verdict::Worse
+    } else if high < 1.0 / (1.0 + max_regression) {
+        Verdict::Better
+    } else {
+        Verdict::NoMeasurableChange
+    }
+}
+
+impl Change {
+    /// How much worse as a fraction of the baseline (negative when better), from the ratio.
+    pub fn worse_by(&self) -> f64 {
+        match self.better {
+            Better::Lower => self.ratio.value - 1.0,
+            Better::Higher => 1.0 / self.ratio.value.max(1e-12) - 1.0,
+        }
     }
 }
 
 impl Comparison {
     pub fn regressions(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| c.regression)
+        self.changes.iter().filter(|c| c.verdict == Verdict::Worse)
+    }
+
+    pub fn improvements(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.verdict == Verdict::Better)
     }
 
     pub fn has_regression(&self) -> bool {
         self.regressions().next().is_some()
     }
 
-    fn verdict(&self, c: &Change) -> &'static str {
-        if c.regression {
-            "REGRESSION"
-        } else if c.worse_by > self.max_regression {
-            "worse, within noise"
-        } else if c.worse_by < -self.max_regression && c.beyond_noise {
-            "better"
-        } else {
-            "ok"
-        }
-    }
-
-    fn rows(&self) -> Vec<[String; 6]> {
-        let band = |s: &Spread| format!("{:.1} ({:.1}–{:.1})", s.median, s.min, s.max);
-        self.changes
-            .iter()
-            .map(|c| {
-                [
-                    format!("{} / {}", c.scenario, c.store),
-                    c.metric.clone(),
-                    band(&c.baseline),
-                    band(&c.current),
-                    format!("{:.3}×", c.ratio),
-                    self.verdict(c).to_string(),
-                ]
-            })
-            .collect()
-    }
-
-    fn headline(&self) -> String {
-        let regressions: Vec<String> = self
-            .regressions()
-            .map(|c| {
-                format!("{} {} / {} {:+.1}%", c.metric, c.scenario, c.store, c.worse_by * 100.0)
-            })
-            .collect();
-        if regressions.is_empty() {
-            format!(
-                "no regression beyond {:.0}% and the rounds' noise band",
-                self.max_regression * 100.0
-            )
-        } else {
-            format!("{} regression(s): {}", regressions.len(), regressions.join("; "))
-        }
-    }
-
-    /// Plain text for a terminal.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{:<32} {:<17} {:>28} {:>28} {:>9}  verdict",
-            "scenario / store", "metric", "baseline (min–max)", "current (min–max)", "ratio"
-        );
-        for r in self.rows() {
-            let _ = writeln!(
-                out,
-                "{:<32} {:<17} {:>28} {:>28} {:>9}  {}",
-                r[0], r[1], r[2], r[3], r[4], r[5]
-            );
-        }
-        for store in &self.unmatched_stores {
-            let _ = writeln!(out, "not compared: {store} (measured in only one run)");
-        }
-        let _ = writeln!(out, "{}", self.headline());
-        out
-    }
-
-    /// Markdown, ready to paste as a pull-request comment.
-    pub fn markdown(&self) -> String {
-        let mark = if self.has_regression() { "❌" } else { "✅" };
-        let mut out = format!("### revbench compare {mark}\n\n{}\n\n", self.headline());
-        out.push_str("| scenario / store | metric | baseline (min–max) | current (min–max) | ratio | verdict |\n");
-        out.push_str("|---|---|---|---|---|---|\n");
-        for r in self.rows() {
-            let verdict = if r[5] == "REGRESSION" { format!("**{}**", r[5]) } else { r[5].clone() };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                r[0], r[1], r[2], r[3], r[4], verdict
-            );
-        }
-        if !self.unmatched_stores.is_empty() {
-            let _ = write!(
-                out,
-                "\nNot compared (measured in only one run): {}\n",
-                self.unmatched_stores.join(", ")
-            );
-        }
-        out.push_str(
-            "\nLatency in µs. A regression is worse than the threshold *and* outside the rounds' \
-             min–max band.\n",
-        );
-        out
-    }
-
-    pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("comparison serializes")
+    /// Exit 1 in CI: a metric got worse, or something went wrong.
+    pub fn fails(&self) -> bool {
+        self.has_regression() || !self.problems.is_empty()
     }
 }
 
@@ -298,49 +315,20 @@ mod tests {
         assert!(parse_threshold("-5%").is_err());
     }
 
-    /// Regression needs both: beyond threshold and beyond noise; throughput is inverted.
+    fn estimate(low: f64, high: f64) -> Estimate {
+        Estimate { value: (low + high) / 2.0, low, high, confidence: 0.95 }
+    }
+
+    /// Worse or better only when the whole interval is beyond the threshold, either way;
+    /// throughput counts the other way round.
     #[test]
-    fn regression_needs_threshold_and_noise() {
-        let s = |median, min, max| Spread { median, min, max };
-        let slow = change(
-            "r",
-            "s",
-            "p50_us",
-            Better::Lower,
-            s(100.0, 95.0, 105.0),
-            s(200.0, 190.0, 210.0),
-            0.1,
-        );
-        assert!(slow.regression && slow.beyond_noise);
-        let noisy = change(
-            "r",
-            "s",
-            "p50_us",
-            Better::Lower,
-            s(100.0, 60.0, 140.0),
-            s(115.0, 80.0, 150.0),
-            0.1,
-        );
-        assert!(!noisy.regression && !noisy.beyond_noise);
-        let fewer = change(
-            "r",
-            "s",
-            "requests_per_sec",
-            Better::Higher,
-            s(1000.0, 990.0, 1010.0),
-            s(500.0, 490.0, 510.0),
-            0.1,
-        );
-        assert!(fewer.regression && (fewer.worse_by - 1.0).abs() < 1e-9);
-        let more = change(
-            "r",
-            "s",
-            "requests_per_sec",
-            Better::Higher,
-            s(1000.0, 990.0, 1010.0),
-            s(2000.0, 1990.0, 2010.0),
-            0.1,
-        );
-        assert!(!more.regression && more.worse_by < 0.0);
+    fn verdict_needs_the_whole_interval_beyond_the_threshold() {
+        let t = 0.10;
+        assert_eq!(verdict(Better::Lower, &estimate(1.15, 1.30), t), Verdict::Worse);
+        assert_eq!(verdict(Better::Lower, &estimate(1.05, 1.30), t), Verdict::NoMeasurableChange);
+        assert_eq!(verdict(Better::Lower, &estimate(0.70, 0.85), t), Verdict::Better);
+        assert_eq!(verdict(Better::Lower, &estimate(0.85, 1.02), t), Verdict::NoMeasurableChange);
+        assert_eq!(verdict(Better::Higher, &estimate(0.70, 0.85), t), Verdict::Worse);
+        assert_eq!(verdict(Better::Higher, &estimate(1.20, 1.40), t), Verdict::Better);
     }
 }

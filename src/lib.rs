@@ -15,10 +15,14 @@
 //! - [`experiment`]: `revbench growth` — time series as tokens expire.
 //! - [`footprint`]: `revbench footprint` — bytes per revoked entry.
 //! - [`results`]: the versioned results schema every exporter reads.
-//! - [`report`], [`compare`]: Markdown/HTML/charts, and verdicts between runs for CI.
+//! - [`report`], [`compare`]: Markdown/HTML/charts, and verdicts between runs for CI: 95%
+//!   intervals (paired or rounds vs rounds), correctness that fails whatever the latency.
+//! - [`export`]: `revbench export` — Bencher Metric Format, github-action-benchmark.
 //! - Vocabulary at the bottom of the graph: [`time`], [`jti`], [`units`], [`process`],
 //!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
-//!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting).
+//!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting),
+//!   [`stats`] (distribution-free intervals), [`precise_sleep`] (µs-precise sleeps on a
+//!   timerfd: injected delays, constant-rate pacing).
 //!
 //! `cli` holds the command enum; each command's arguments sit beside its handler
 //! (`<module>::command`).
@@ -27,11 +31,13 @@ pub mod cli;
 pub mod compare;
 pub mod environment;
 pub mod experiment;
+pub mod export;
 pub mod footprint;
 pub mod harness;
 pub mod interrupt;
 pub mod jti;
 pub mod load;
+pub mod precise_sleep;
 pub mod process;
 pub mod redact;
 pub mod report;
@@ -39,6 +45,7 @@ pub mod results;
 pub mod revocation;
 pub mod scenario;
 pub mod server;
+pub mod stats;
 pub mod time;
 pub mod token;
 pub mod units;

@@ -15,6 +15,7 @@ use crate::scenario::Scenario;
 use crate::time::now_rfc3339;
 use crate::units::Micros;
 
+pub mod answers;
 pub mod command;
 pub mod growth;
 pub mod histogram;
@@ -71,6 +72,33 @@ pub struct RunResults {
     /// Store × scenario pairs that cannot be measured (e.g. an outage of an in-process store).
     #[serde(default)]
     pub not_applicable: Vec<NotApplicable>,
+    /// Measurements that failed (e.g. the servers did not start); a paired run records them
+    /// and goes on, so `compare` can name a store that works in one build and not the other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<MeasurementFailure>,
+}
+
+/// A measurement that could not be made, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasurementFailure {
+    pub store: String,
+    pub scenario: String,
+    pub round: usize,
+    /// The pair it belonged to, in a paired run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<usize>,
+    pub error: String,
+}
+
+/// One side of a paired run (`revbench run --baseline-binary`): both sides' files carry the
+/// same `run_id`, and rounds with the same `pair` number were measured back to back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairedRun {
+    pub run_id: String,
+    /// `base` or `candidate`.
+    pub side: String,
+    /// The executable that served this side.
+    pub server_exe: String,
 }
 
 /// A store × scenario pair that was not measured, and why.
@@ -107,6 +135,12 @@ pub struct RunConfig {
     pub injected_latency_us: Option<u64>,
     /// Where the server and the load client ran (`--pin`), e.g. "server: cpu 1, client: cpu 0".
     pub placement: String,
+    /// Load applied before each measurement and not recorded (s); absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_secs: Option<f64>,
+    /// Set when this file is one side of a paired run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedRun>,
 }
 
 /// Whether a store was measured.
@@ -158,12 +192,22 @@ pub struct RoundResult {
     /// Requests that got a response.
     pub requests: u64,
     pub requests_per_sec: f64,
-    /// Latency of every request, from its actual send.
+    /// Latency of every request answered as expected (see [`answers::expected_status`]), from
+    /// its actual send. (Files written before `error_latency` existed mixed in every answer.)
     pub latency: LatencySummary,
+    /// Latency of answers with another status (401/503 where 200 was expected, a replay let
+    /// in, …): kept apart so a store that fails fast never looks faster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_latency: Option<LatencySummary>,
     /// Per request kind (`me`, `login`, `logout`, `replay`).
     pub latency_by_request: BTreeMap<String, LatencySummary>,
-    /// Constant-rate mode only: latency from each request's intended start.
+    /// Constant-rate mode only: latency from each request's intended start, without the load
+    /// client's own lateness (see `pacing_lateness`).
     pub corrected_latency: Option<LatencySummary>,
+    /// Constant-rate mode only: how late the client sent each request after it could have
+    /// (its timer and scheduling, not the server's fault), µs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing_lateness: Option<LatencySummary>,
     /// Responses by request kind and status, e.g. `"me 200": 1234`.
     pub statuses: BTreeMap<String, u64>,
     /// Requests without a response, by request kind and error kind.
@@ -192,6 +236,9 @@ pub struct RoundResult {
     /// How long copied tokens kept working after logout (scenarios that replay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay_window: Option<ReplayWindow>,
+    /// In a paired run: the pair this round belongs to (the other side has the same number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<usize>,
 }
 
 /// Medians across rounds; min and max show the spread.
@@ -204,6 +251,8 @@ pub struct RoundMedian {
     pub p999_us: Spread,
     pub max_us: Spread,
     pub corrected_p99_us: Option<Spread>,
+    #[serde(default)]
+    pub corrected_p50_us: Option<Spread>,
     pub leak_rate: Option<Spread>,
     pub server_peak_rss_bytes: Option<Spread>,
     /// Replay window p99 (µs) over the rounds where it was measured and finite.
@@ -292,6 +341,7 @@ impl Measurement {
             p999_us: spread(&|r| Some(r.latency.p999_us as f64)).expect("rounds exist"),
             max_us: spread(&|r| Some(r.latency.max_us as f64)).expect("rounds exist"),
             corrected_p99_us: spread(&|r| r.corrected_latency.as_ref().map(|l| l.p99_us as f64)),
+            corrected_p50_us: spread(&|r| r.corrected_latency.as_ref().map(|l| l.p50_us as f64)),
             leak_rate: spread(&|r| r.leak_rate),
             server_peak_rss_bytes: spread(&|r| r.server_peak_rss_bytes.map(|b| b as f64)),
             replay_window_p99_us: spread(&|r| {

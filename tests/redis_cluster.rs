@@ -128,6 +128,8 @@ async fn replicas_on_the_cluster_leak_nothing() {
         inject_latency: None,
         pin: false,
         progress: false,
+        warmup: std::time::Duration::ZERO,
+        baseline_exe: None,
     };
     let results = revbench::load::scheduler::run(options).await.unwrap();
     let status = &results.stores[0];

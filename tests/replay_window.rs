@@ -34,6 +34,8 @@ fn options(scenarios: &[&str], stores: Vec<String>) -> RunOptions {
         inject_latency: None,
         pin: false,
         progress: false,
+        warmup: Duration::ZERO,
+        baseline_exe: None,
     }
 }
 

@@ -30,6 +30,8 @@ fn options(scenarios: Vec<Scenario>, stores: Vec<String>, rounds: usize) -> RunO
         inject_latency: None,
         pin: false,
         progress: false,
+        warmup: Duration::ZERO,
+        baseline_exe: None,
     }
 }
 
@@ -75,8 +77,9 @@ async fn leak_rates_by_store_and_topology() {
     let _ = std::fs::remove_dir_all(out);
 }
 
-/// Rounds interleave stores (A, B, A, B), each measurement keeps every round and a median,
-/// and an unreachable store is listed as skipped with its reason.
+/// Rounds interleave stores, rotating the order each round (A, B, then B, A), each
+/// measurement keeps every round and a median, and an unreachable store is listed as skipped
+/// with its reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rounds_interleave_and_unreachable_stores_are_skipped() {
     let stores = vec!["none:".to_string(), "naive:".to_string(), "redis://127.0.0.1:1".to_string()];
@@ -93,7 +96,7 @@ async fn rounds_interleave_and_unreachable_stores_are_skipped() {
         all.sort();
         all
     };
-    assert_eq!(order, vec![(1, "none"), (2, "naive"), (3, "none"), (4, "naive")]);
+    assert_eq!(order, vec![(1, "none"), (2, "naive"), (3, "naive"), (4, "none")]);
     for m in &results.measurements {
         assert_eq!(m.rounds.len(), 2);
         let median = m.median.as_ref().unwrap();
@@ -185,5 +188,51 @@ async fn mongo_is_measured_and_labelled_for_what_it_is() {
     let recovery = outage.recovery_ms.expect("recovered");
     assert!(recovery < 5000.0, "recovered after {recovery} ms");
     println!("mongodb outage: {during:?}, recovered after {recovery:.0} ms");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// A paired run measures base and candidate servers back to back in ABBA order, after a
+/// warm-up that is not recorded; both files keep every pair. A candidate whose servers never
+/// start is recorded as failed, the run goes on, and `compare` fails naming the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paired_runs_alternate_and_record_failures() {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_revbench"));
+    let mut options = options(vec![scenario("check-only", 2)], vec!["none:".to_string()], 2);
+    options.baseline_exe = Some(exe.clone());
+    options.warmup = Duration::from_secs(1);
+    let out = options.out_dir.clone();
+    let both = revbench::load::scheduler::run_paired(options.clone()).await.unwrap();
+    let sequence = |r: &RunResults| -> Vec<(usize, Option<usize>)> {
+        r.measurements[0].rounds.iter().map(|round| (round.sequence, round.pair)).collect()
+    };
+    assert_eq!(sequence(&both.base), vec![(1, Some(1)), (4, Some(2))], "base: A, then B A");
+    assert_eq!(sequence(&both.candidate), vec![(2, Some(1)), (3, Some(2))]);
+    for round in
+        both.base.measurements[0].rounds.iter().chain(&both.candidate.measurements[0].rounds)
+    {
+        assert!(
+            round.elapsed_secs < 1.5,
+            "the 1 s warm-up is not measured: {}",
+            round.elapsed_secs
+        );
+        assert!(round.requests > 0);
+    }
+    let written = RunResults::read(&out.join("candidate.json")).unwrap();
+    assert_eq!(written.config.paired.as_ref().unwrap().side, "candidate");
+    let comparison = revbench::compare::compare(&both.base, &both.candidate, 0.1).unwrap();
+    assert!(comparison.problems.is_empty(), "{:?}", comparison.problems);
+    assert!(comparison
+        .changes
+        .iter()
+        .all(|c| c.method == revbench::compare::Method::Paired { pairs: 2 }));
+
+    options.server_exe = PathBuf::from("/nonexistent/revbench");
+    options.rounds = 1;
+    options.warmup = Duration::ZERO;
+    let broken = revbench::load::scheduler::run_paired(options).await.unwrap();
+    assert_eq!(broken.candidate.failures.len(), 1, "{:?}", broken.candidate.failures);
+    let comparison = revbench::compare::compare(&broken.base, &broken.candidate, 0.1).unwrap();
+    assert!(comparison.fails());
+    assert_eq!(comparison.problems[0].store, "none");
     let _ = std::fs::remove_dir_all(out);
 }

@@ -65,6 +65,21 @@ pub struct Args {
     /// begin together.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
     pub start_at: Option<SystemTime>,
+
+    /// Load applied before each measurement and not recorded (cold connections, caches).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// A paired run: serve every store with this (base) build's `revbench` and with this
+    /// build's, alternately in back-to-back pairs (ABBA), one pair per round; writes
+    /// base.json and candidate.json for `revbench compare`.
+    #[arg(long, value_name = "PATH")]
+    pub baseline_binary: Option<PathBuf>,
+
+    /// The `revbench` whose servers are measured (the candidate side of a paired run);
+    /// default: this executable. Any program that accepts `serve` as revbench does will do.
+    #[arg(long, value_name = "PATH")]
+    pub candidate_binary: Option<PathBuf>,
 }
 
 /// The longest `--start-at` wait accepted (a typo in the date should not hang a job for days).
@@ -127,6 +142,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         wait_until(start_at).await?;
     }
     let out_dir = options.out_dir.clone();
+    if options.baseline_exe.is_some() {
+        return paired(options, no_report).await;
+    }
     let results = scheduler::run(options).await?;
     print!("{}", summary::table(&results));
     println!("results: {}", out_dir.join("results.json").display());
@@ -135,6 +153,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         crate::report::write(&results, &out_dir, Some(criterion))?;
         println!("report: {}", out_dir.join("report.md").display());
         println!("        {}", out_dir.join("report.html").display());
+    }
+    Ok(())
+}
+
+/// A paired run: both sides' tables, then the comparison (exit status stays 0: the gate is
+/// `revbench compare`, which the summary names).
+async fn paired(options: RunOptions, no_report: bool) -> anyhow::Result<()> {
+    let out_dir = options.out_dir.clone();
+    let both = scheduler::run_paired(options).await?;
+    println!("\nbase ({}):", both.base.config.paired.as_ref().map_or("", |p| &p.server_exe));
+    print!("{}", summary::table(&both.base));
+    println!("\ncandidate:");
+    print!("{}", summary::table(&both.candidate));
+    let base = out_dir.join(scheduler::BASE_FILE);
+    let candidate = out_dir.join(scheduler::CANDIDATE_FILE);
+    match crate::compare::compare(&both.base, &both.candidate, crate::compare::DEFAULT_THRESHOLD) {
+        Ok(comparison) => print!("\n{}", comparison.text()),
+        Err(e) => println!("\ncannot compare the two sides: {e}"),
+    }
+    println!("results: {} and {}", base.display(), candidate.display());
+    println!("gate:    revbench compare {} {}", base.display(), candidate.display());
+    if !no_report {
+        let criterion = std::path::Path::new(crate::report::CRITERION_DIR);
+        crate::report::write(&both.candidate, &out_dir, Some(criterion))?;
+        println!("report (candidate): {}", out_dir.join("report.md").display());
     }
     Ok(())
 }
@@ -164,10 +207,15 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
         duration: args.duration.or(args.quick.then_some(QUICK_DURATION)),
         out_dir: Output::choose(args.out, ""),
         quick: args.quick,
-        server_exe: std::env::current_exe().context("cannot find the revbench executable")?,
+        server_exe: match args.candidate_binary {
+            Some(path) => path,
+            None => std::env::current_exe().context("cannot find the revbench executable")?,
+        },
         inject_latency: args.inject_latency,
         pin: args.pin,
         progress: !args.no_progress,
+        warmup: args.warmup,
+        baseline_exe: args.baseline_binary,
     })
 }
 

@@ -25,18 +25,29 @@ pub struct Position {
     pub sequence: usize,
 }
 
-/// Measures `target` under `scenario` for `duration`.
+/// How long to measure, after how much warm-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub duration: Duration,
+    /// Load applied first and not recorded.
+    pub warmup: Duration,
+}
+
+/// Measures `target` under `scenario` for `timing.duration`, after `timing.warmup` of the
+/// same load that is not recorded.
 pub async fn measure(
     http: &reqwest::Client,
     target: &Target,
     spec: &ReplicaSpec,
     scenario: &Scenario,
-    duration: Duration,
+    timing: Timing,
     at: Position,
 ) -> anyhow::Result<RoundResult> {
+    let Timing { duration, warmup } = timing;
     target.handle().clear().await.context("cannot clear the store before measuring")?;
     let started_at = now_rfc3339();
-    let recorder = Arc::new(Recorder::default());
+    let recorder =
+        Arc::new(if warmup.is_zero() { Recorder::default() } else { Recorder::warming_up() });
     // For an outage, the servers reach the store through a forwarder the run can cut.
     let (spec, forwarder) = match scenario.outage {
         Some(_) => {
@@ -54,18 +65,23 @@ pub async fn measure(
         let (http, urls) = (http.clone(), urls.clone());
         tokio::spawn(async move { probe_under_load(&http, &urls, outage, duration).await })
     });
-    let outage_task = forwarder
-        .zip(outage)
-        .map(|(forwarder, outage)| tokio::spawn(outage::run(forwarder, outage, recorder.clone())));
-    let client_cpu_before = own_cpu_time();
-    let server_cpu_before: Duration = replicas.iter().filter_map(Replica::cpu_time).sum();
-    let load = attack::drive(scenario, &urls, recorder.clone(), duration).await;
+    let outage_task = forwarder.zip(outage).map(|(forwarder, outage)| {
+        // The outage's timing counts from the end of the warm-up.
+        let shifted = Outage { after: outage.after + warmup, ..outage };
+        tokio::spawn(outage::run(forwarder, shifted, recorder.clone()))
+    });
+    let server_cpu_now = || replicas.iter().filter_map(Replica::cpu_time).sum::<Duration>();
+    // The load runs warm-up + duration; recording and the CPU readings start after the warm-up.
+    let warm_up = async {
+        tokio::time::sleep(warmup).await;
+        recorder.start_recording();
+        (own_cpu_time(), server_cpu_now())
+    };
+    let (load, (client_cpu_before, server_cpu_before)) =
+        tokio::join!(attack::drive(scenario, &urls, recorder.clone(), warmup + duration), warm_up);
+    let load = load.map(|elapsed| elapsed.saturating_sub(warmup));
     let client_cpu = own_cpu_time().saturating_sub(client_cpu_before);
-    let server_cpu = replicas
-        .iter()
-        .filter_map(Replica::cpu_time)
-        .sum::<Duration>()
-        .saturating_sub(server_cpu_before);
+    let server_cpu = server_cpu_now().saturating_sub(server_cpu_before);
     let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
     let mut replay_window = match probe_task {
         Some(task) => task.await.ok(),
@@ -125,6 +141,9 @@ pub async fn measure(
         server_cpu_us_per_request: per_request(server_cpu, done.requests),
         outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
         replay_window,
+        error_latency: done.all_unexpected,
+        pacing_lateness: done.pacing_lateness,
+        pair: None,
     })
 }
 

@@ -61,6 +61,19 @@ impl Progress {
         }
     }
 
+    /// One measurement failed (a paired run records it and goes on).
+    pub fn failed(&self, sequence: usize, store: &str, scenario: &str, error: &str) {
+        let line = format!("[{sequence}/{}] {store} {scenario} failed: {error}", self.total);
+        if !self.lines {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
     /// A pair that was passed over (not applicable).
     pub fn passed_over(&self) {
         self.bar.inc(1);

@@ -2,7 +2,7 @@
 //! errors by step, and the replay counts that give the leak rate.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,12 +23,19 @@ fn new_histogram() -> Histogram<Micros> {
         .expect("constant bounds are valid")
 }
 
-/// Which latency a sample is: from the actual send (`Service`) or from the intended start in
-/// constant-rate mode (`Response`, corrected for coordinated omission).
+/// Which histogram a sample goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
+    /// An expected answer, from its actual send.
     Service,
+    /// An answer with another status than expected (401/503 where 200 was expected, a leaked
+    /// replay, …), from its actual send: kept apart so failing fast never looks fast.
+    Unexpected,
+    /// Constant-rate mode: an expected answer from its intended start (corrected for
+    /// coordinated omission), without the client's own lateness.
     Corrected,
+    /// Constant-rate mode: how late the client sent a request after it could have.
+    PacingLateness,
 }
 
 /// Shared by every simulated user of one measurement.
@@ -37,7 +44,9 @@ pub struct Recorder {
     // std Mutexes: each critical section is one histogram record or map increment, never
     // held across an await; contention is small next to a request's cost.
     service: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
+    unexpected: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
     corrected: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
+    lateness: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
     // Keyed without allocating: this runs once per request on the load client's hot path.
     statuses: Mutex<BTreeMap<(&'static str, u16), u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
@@ -47,6 +56,8 @@ pub struct Recorder {
     /// [`PHASE_NORMAL`], [`PHASE_OUTAGE`] or [`PHASE_RECOVERING`].
     phase: AtomicU8,
     outage: Mutex<OutageLog>,
+    /// Set during the warm-up: nothing is recorded until [`Recorder::start_recording`].
+    warming_up: AtomicBool,
 }
 
 /// Where a measurement is relative to a store outage.
@@ -76,6 +87,11 @@ pub struct Recorded {
     pub all: Option<LatencySummary>,
     pub all_corrected: Option<LatencySummary>,
     pub all_histogram: Histogram<Micros>,
+    /// Every answer with an unexpected status, all request kinds together.
+    pub all_unexpected: Option<LatencySummary>,
+    /// Constant-rate mode: the client's own lateness, all request kinds together.
+    pub pacing_lateness: Option<LatencySummary>,
+    /// Requests answered, expected or not.
     pub requests: u64,
     pub statuses: BTreeMap<String, u64>,
     pub errors: BTreeMap<String, u64>,
@@ -86,12 +102,35 @@ pub struct Recorded {
 }
 
 impl Recorder {
+    /// A recorder that ignores everything until [`Recorder::start_recording`]: the warm-up
+    /// (cold connections, caches, allocator) is load, not measurement.
+    pub fn warming_up() -> Self {
+        let recorder = Self::default();
+        recorder.warming_up.store(true, Ordering::Relaxed);
+        recorder
+    }
+
+    /// Ends the warm-up: from now on everything counts.
+    pub fn start_recording(&self) {
+        self.warming_up.store(false, Ordering::Relaxed);
+    }
+
+    fn recording(&self) -> bool {
+        !self.warming_up.load(Ordering::Relaxed)
+    }
+
     /// Records one request of `request` (e.g. `me`, `login`) that took `elapsed`.
     pub fn latency(&self, clock: Clock, request: &'static str, elapsed: Duration) {
+        if !self.recording() {
+            return;
+        }
+        // Lateness can be 0 µs; the histogram's lowest value is 1.
         let micros = (elapsed.as_micros() as u64).clamp(1, MAX_TRACKABLE);
         let map = match clock {
             Clock::Service => &self.service,
+            Clock::Unexpected => &self.unexpected,
             Clock::Corrected => &self.corrected,
+            Clock::PacingLateness => &self.lateness,
         };
         let mut map = map.lock().expect("recorder lock");
         map.entry(request).or_insert_with(new_histogram).saturating_record(micros);
@@ -108,6 +147,9 @@ impl Recorder {
     /// waited out the outage and was answered after the store returned is not "during"), and
     /// when a `me` was first answered 200 after the store returned.
     pub fn status(&self, sent_in: Phase, request: &'static str, status: u16) {
+        if !self.recording() {
+            return;
+        }
         let now = self.phase.load(Ordering::Relaxed);
         if sent_in.0 == PHASE_OUTAGE && now == PHASE_OUTAGE {
             let mut outage = self.outage.lock().expect("recorder lock");
@@ -135,6 +177,9 @@ impl Recorder {
 
     /// Counts a request that got no response, by kind (`connect`, `timeout`, `other`).
     pub fn error(&self, request: &'static str, kind: &str) {
+        if !self.recording() {
+            return;
+        }
         *self
             .errors
             .lock()
@@ -146,6 +191,9 @@ impl Recorder {
     /// Counts one replay of a revoked token sent in `sent_in`; `accepted` means the server let
     /// it in (a leak).
     pub fn replay(&self, sent_in: Phase, accepted: bool) {
+        if !self.recording() {
+            return;
+        }
         self.replays_attempted.fetch_add(1, Ordering::Relaxed);
         if accepted {
             self.replays_accepted.fetch_add(1, Ordering::Relaxed);
@@ -182,6 +230,10 @@ impl Recorder {
         };
         let (latency, all_histogram) = summarise(&self.service);
         let (corrected, all_corrected) = summarise(&self.corrected);
+        let (_, all_unexpected) = summarise(&self.unexpected);
+        let (_, lateness) = summarise(&self.lateness);
+        let overall =
+            |h: &Histogram<Micros>| (!h.is_empty()).then(|| LatencySummary::from_histogram(h));
         Recorded {
             latency,
             corrected,
@@ -189,7 +241,9 @@ impl Recorder {
                 .then(|| LatencySummary::from_histogram(&all_histogram)),
             all_corrected: (!all_corrected.is_empty())
                 .then(|| LatencySummary::from_histogram(&all_corrected)),
-            requests: all_histogram.len(),
+            requests: all_histogram.len() + all_unexpected.len(),
+            all_unexpected: overall(&all_unexpected),
+            pacing_lateness: overall(&lateness),
             all_histogram,
             statuses: (self.statuses.lock().expect("recorder lock").iter())
                 .map(|((request, status), n)| (format!("{request} {status}"), *n))
@@ -207,7 +261,8 @@ impl Recorder {
 mod tests {
     use super::*;
 
-    /// Percentiles come from every recorded sample, per request and overall.
+    /// Percentiles come from every recorded sample, per request and overall; unexpected
+    /// answers are counted as requests but kept out of the expected answers' latency.
     #[test]
     fn summarises_per_request_and_overall() {
         let recorder = Recorder::default();
@@ -215,6 +270,7 @@ mod tests {
             recorder.latency(Clock::Service, "me", Duration::from_millis(ms));
         }
         recorder.latency(Clock::Service, "login", Duration::from_secs(1));
+        recorder.latency(Clock::Unexpected, "me", Duration::from_micros(30));
         let now = recorder.phase();
         recorder.status(now, "me", 200);
         recorder.status(now, "me", 200);
@@ -225,12 +281,33 @@ mod tests {
         assert_eq!(me.count, 100);
         assert!((me.p50_us as i64 - 50_000).abs() <= 50, "{me:?}");
         assert!((me.p99_us as i64 - 99_000).abs() <= 100, "{me:?}");
-        assert_eq!(done.requests, 101);
-        assert!(done.all.unwrap().max_us >= 999_000);
+        assert_eq!(done.requests, 102, "expected and unexpected answers both count");
+        let all = done.all.unwrap();
+        assert!(all.max_us >= 999_000 && all.count == 101, "{all:?}");
+        assert_eq!(done.all_unexpected.unwrap().p50_us, 30, "kept apart from the expected");
         assert_eq!(done.statuses["me 200"], 2);
         assert_eq!((done.replays_attempted, done.replays_accepted), (2, 1));
         assert!(done.all_corrected.is_none());
         assert!(done.outage.is_none());
+    }
+
+    /// Nothing from the warm-up counts; everything after it does.
+    #[test]
+    fn warm_up_is_not_recorded() {
+        let recorder = Recorder::warming_up();
+        let now = recorder.phase();
+        recorder.latency(Clock::Service, "me", Duration::from_millis(50));
+        recorder.status(now, "me", 200);
+        recorder.replay(now, true);
+        recorder.error("me", "timeout");
+        recorder.start_recording();
+        recorder.latency(Clock::Service, "me", Duration::from_millis(1));
+        recorder.status(now, "me", 200);
+        let done = recorder.finish();
+        assert_eq!((done.requests, done.replays_attempted), (1, 0));
+        assert_eq!(done.all.unwrap().max_us, 1000);
+        assert_eq!(done.statuses["me 200"], 1);
+        assert!(done.errors.is_empty());
     }
 
     /// Responses during an outage are counted apart; recovery is the first `me` 200 after it.

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::measure::{measure, Position};
+use super::measure::{measure, Position, Timing};
 use super::progress::Progress;
 use crate::harness::output::{http_client, shared_secret};
 use crate::harness::pinning;
 use crate::harness::{probe, Output, ReplicaSpec, Target};
 use crate::interrupt::Interrupt;
 use crate::results::{
-    Measurement, NotApplicable, ResultsHeader, RoundResult, RunConfig, RunResults, StoreStatus,
+    Measurement, MeasurementFailure, NotApplicable, PairedRun, ResultsHeader, RoundResult,
+    RunConfig, RunResults, StoreStatus,
 };
 use crate::scenario::Scenario;
 
@@ -45,6 +46,40 @@ pub struct RunOptions {
     pub pin: bool,
     /// Draw a progress bar (on a terminal) and per-measurement lines.
     pub progress: bool,
+    /// Load applied before each measurement and not recorded.
+    pub warmup: Duration,
+    /// A paired run: the base build's `revbench`, whose servers alternate with
+    /// [`RunOptions::server_exe`]'s (the candidate's) in back-to-back pairs.
+    pub baseline_exe: Option<PathBuf>,
+}
+
+/// The two sides of a paired run, each a results file of its own.
+#[derive(Debug, Clone)]
+pub struct PairedResults {
+    pub base: RunResults,
+    pub candidate: RunResults,
+}
+
+/// File names of a paired run's two sides, in the output directory.
+pub const BASE_FILE: &str = "base.json";
+pub const CANDIDATE_FILE: &str = "candidate.json";
+
+/// One side of a run: whose servers, and where its results go.
+struct Side {
+    exe: PathBuf,
+    results: RunResults,
+    output: Output,
+}
+
+impl Side {
+    fn write(&self) -> anyhow::Result<()> {
+        self.output.write(|path| self.results.write(path))
+    }
+
+    /// `base` or `candidate` in a paired run.
+    fn label(&self) -> Option<&str> {
+        self.results.config.paired.as_ref().map(|p| p.side.as_str())
+    }
 }
 
 /// The stores measured when none are named: every in-process one, and Redis (as a deny-list,
@@ -75,12 +110,30 @@ pub fn default_stores() -> Vec<String> {
 /// store is measured in a namespace of its own, removed at the end, on failure and on Ctrl-C
 /// (SIGINT) or SIGTERM: a run leaves no key, table or database behind.
 pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
+    let mut sides = run_sides(&options, None).await?;
+    Ok(sides.pop().expect("one side").results)
+}
+
+/// A paired run: every store and scenario measured with the base build's servers and with
+/// this build's, back to back, in ABBA order (base then candidate in odd rounds, candidate
+/// then base in even ones), by the same load client; `base.json` and `candidate.json` keep
+/// every pair. A measurement that fails on one side is recorded in that side's `failures` and
+/// the run goes on, so `compare` can name it.
+pub async fn run_paired(options: RunOptions) -> anyhow::Result<PairedResults> {
+    let baseline = options.baseline_exe.clone().context("a paired run needs --baseline-binary")?;
+    let mut sides = run_sides(&options, Some(baseline)).await?;
+    let candidate = sides.pop().expect("two sides").results;
+    let base = sides.pop().expect("two sides").results;
+    Ok(PairedResults { base, candidate })
+}
+
+async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::Result<Vec<Side>> {
     // Before any load starts, so the signal reaches us and not goose (see `Interrupt`).
     let mut interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
     let output = Output::create(&options.out_dir)?;
     let placement = place_processes(options.pin)?;
     let (targets, stores) = probe(&options.stores, "run").await;
-    let mut results = RunResults {
+    let results = RunResults {
         header: ResultsHeader::start(),
         config: RunConfig {
             scenarios: options.scenarios.clone(),
@@ -88,19 +141,43 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
             quick: options.quick,
             injected_latency_us: options.inject_latency.map(|d| d.as_micros() as u64),
             placement: placement.description.clone(),
+            warmup_secs: Some(options.warmup.as_secs_f64()),
+            paired: None,
         },
         stores,
         measurements: Vec::new(),
         not_applicable: Vec::new(),
+        failures: Vec::new(),
+    };
+    let run_id = crate::jti::Jti::random().to_string();
+    let side = |exe: &PathBuf, label: Option<&str>, file: Option<&str>| {
+        let mut results = results.clone();
+        results.config.paired = label.map(|side| PairedRun {
+            run_id: run_id.clone(),
+            side: side.to_string(),
+            server_exe: exe.display().to_string(),
+        });
+        let mut output = output.clone();
+        if let Some(file) = file {
+            output.results = output.dir.join(file);
+        }
+        Side { exe: exe.clone(), results, output }
+    };
+    let mut sides = match &baseline {
+        None => vec![side(&options.server_exe, None, None)],
+        Some(base) => vec![
+            side(base, Some("base"), Some(BASE_FILE)),
+            side(&options.server_exe, Some("candidate"), Some(CANDIDATE_FILE)),
+        ],
     };
     let measured = tokio::select! {
-        measured = measure_all(&options, &output, &placement, &targets, &mut results) => measured,
+        measured = measure_all(options, &placement, &targets, &mut sides) => measured,
         () = interrupt.recv() => {
             // The measurement was dropped, killing its replicas; stop the load and let them
             // die before cleaning.
             super::attack::stop();
             tokio::time::sleep(INTERRUPT_GRACE).await;
-            Err(anyhow::anyhow!("interrupted; results so far are in {}", output.results.display()))
+            Err(anyhow::anyhow!("interrupted; results so far are in {}", output.dir.display()))
         }
     };
     for target in targets {
@@ -110,69 +187,111 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunResults> {
         }
     }
     measured?;
-    results.header.finish();
-    output.write(|path| results.write(path))?;
-    Ok(results)
+    for side in &mut sides {
+        side.results.header.finish();
+        side.write()?;
+    }
+    Ok(sides)
 }
 
 /// Every round, store and scenario, interleaved: round 1 visits every store, then round 2 does
-/// again, so drift on the machine hits every store alike.
+/// again, so drift on the machine hits every store alike; the store order rotates each round
+/// so no store always goes first (or right after the same neighbour). In a paired run each
+/// store and scenario is measured on both sides back to back, the first side alternating.
 async fn measure_all(
     options: &RunOptions,
-    output: &Output,
     placement: &Placement,
     targets: &[Target],
-    results: &mut RunResults,
+    sides: &mut [Side],
 ) -> anyhow::Result<()> {
-    output.write(|path| results.write(path))?;
-    for skipped in results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
+    for side in sides.iter() {
+        side.write()?;
+    }
+    for skipped in sides[0].results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         eprintln!("skipped {}: {}", skipped.url, skipped.reason.as_deref().unwrap_or(""));
     }
     let http = http_client()?;
     let secret = shared_secret();
-    let total = options.rounds * targets.len() * options.scenarios.len();
+    let total = options.rounds * targets.len() * options.scenarios.len() * sides.len();
     let progress = Progress::start(
         options.progress,
         total,
         targets.len(),
         options.scenarios.len(),
         options.rounds,
-        mean_duration(options),
+        mean_duration(options) + options.warmup,
     );
+    let paired = sides.len() > 1;
     let mut sequence = 0;
     for round in 1..=options.rounds {
-        for target in targets {
+        for t in 0..targets.len() {
+            let target = &targets[(t + round - 1) % targets.len()];
             for scenario in &options.scenarios {
                 if scenario.outage.is_some() && !target.handle().capabilities().shared {
-                    results.not_applicable.push(NotApplicable {
-                        store: target.name.clone(),
-                        scenario: scenario.name.clone(),
-                        reason: "an in-process store cannot be cut off from its server".to_string(),
-                    });
-                    results.not_applicable.dedup();
-                    progress.passed_over();
+                    for side in sides.iter_mut() {
+                        side.results.not_applicable.push(NotApplicable {
+                            store: target.name.clone(),
+                            scenario: scenario.name.clone(),
+                            reason: "an in-process store cannot be cut off from its server"
+                                .to_string(),
+                        });
+                        side.results.not_applicable.dedup();
+                        progress.passed_over();
+                    }
                     continue;
                 }
-                sequence += 1;
-                progress.now_measuring(round, options.rounds, &target.name, &scenario.name);
-                let spec = ReplicaSpec {
-                    exe: options.server_exe.clone(),
-                    store_url: target.url.clone(),
-                    token_ttl: scenario.token_ttl,
-                    jwt_secret: secret.clone(),
-                    inject_latency: options.inject_latency,
-                    fail_open: false,
-                    cpus: placement.server_cpus.clone(),
-                };
-                let duration = options.duration.unwrap_or(scenario.duration);
-                let at = Position { round, sequence };
-                let result = measure(&http, target, &spec, scenario, duration, at)
-                    .await
-                    .with_context(|| format!("{} under {}", target.name, scenario.name))?;
-                progress.measured(sequence, &target.name, &scenario.name, &result);
-                record(results, &target.name, &scenario.name, result);
-                output.write(|path| results.write(path))?;
-                progress.advance();
+                // ABBA: which side goes first alternates, so order effects cancel.
+                let mut order: Vec<usize> = (0..sides.len()).collect();
+                if round % 2 == 0 {
+                    order.reverse();
+                }
+                for index in order {
+                    let side = &mut sides[index];
+                    sequence += 1;
+                    let shown = match side.label() {
+                        Some(label) => format!("{} ({label})", target.name),
+                        None => target.name.clone(),
+                    };
+                    progress.now_measuring(round, options.rounds, &shown, &scenario.name);
+                    let spec = ReplicaSpec {
+                        exe: side.exe.clone(),
+                        store_url: target.url.clone(),
+                        token_ttl: scenario.token_ttl,
+                        jwt_secret: secret.clone(),
+                        inject_latency: options.inject_latency,
+                        fail_open: false,
+                        cpus: placement.server_cpus.clone(),
+                    };
+                    let timing = Timing {
+                        duration: options.duration.unwrap_or(scenario.duration),
+                        warmup: options.warmup,
+                    };
+                    let at = Position { round, sequence };
+                    let measured = measure(&http, target, &spec, scenario, timing, at)
+                        .await
+                        .with_context(|| format!("{} under {}", target.name, scenario.name));
+                    match measured {
+                        Ok(mut result) => {
+                            result.pair = paired.then_some(round);
+                            progress.measured(sequence, &shown, &scenario.name, &result);
+                            record(&mut side.results, &target.name, &scenario.name, result);
+                        }
+                        Err(e) if paired => {
+                            let error = format!("{e:#}");
+                            progress.failed(sequence, &shown, &scenario.name, &error);
+                            side.results.failures.push(MeasurementFailure {
+                                store: target.name.clone(),
+                                scenario: scenario.name.clone(),
+                                round,
+                                pair: Some(round),
+                                error,
+                            });
+                        }
+                        Err(e) => return Err(e),
+                    }
+                    side.write()?;
+                    progress.advance();
+                }
             }
         }
     }

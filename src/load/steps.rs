@@ -56,6 +56,17 @@ struct Session {
     token: Option<String>,
     /// When this user's next request is due (constant-rate mode).
     next_due: Option<Instant>,
+    /// When this user's previous request finished (constant-rate mode): a request due before
+    /// that was held up by the server, not by the client.
+    last_done: Option<Instant>,
+}
+
+/// When a constant-rate request was due, and when the client was free to send it.
+#[derive(Clone, Copy)]
+struct Slot {
+    due: Instant,
+    /// `max(due, previous request's end)`: sending later than this is the client's own lateness.
+    ready: Instant,
 }
 
 /// A request kind, as named in the results.
@@ -86,11 +97,7 @@ impl Request {
 
     /// The status a correct server answers.
     fn expected(self) -> u16 {
-        match self {
-            Request::Login | Request::Me => 200,
-            Request::Logout => 204,
-            Request::Replay => 401,
-        }
+        crate::results::answers::expected_status(self.name()).expect("every request kind has one")
     }
 }
 
@@ -107,8 +114,9 @@ impl LoadContext {
         user.weighted_users_index % self.replicas.len()
     }
 
-    /// In constant-rate mode, waits for this user's next slot and returns when it was due.
-    async fn pace(&self, user: &mut GooseUser) -> Option<Instant> {
+    /// In constant-rate mode, waits for this user's next slot (µs-precise: tokio's own timer
+    /// would wake up to 1 ms late) and returns it.
+    async fn pace(&self, user: &mut GooseUser) -> Option<Slot> {
         let interval = self.per_user_interval?;
         let index = user.weighted_users_index;
         let session = session(user);
@@ -117,8 +125,9 @@ impl LoadContext {
             Instant::now() + interval.mul_f64((index % self.users) as f64 / self.users as f64)
         });
         session.next_due = Some(due + interval);
-        tokio::time::sleep_until(due).await;
-        Some(due)
+        let ready = session.last_done.map_or(due, |done| done.max(due));
+        crate::precise_sleep::sleep_until(due).await;
+        Some(Slot { due, ready })
     }
 
     /// Sends one request to `replica`, timing it (body included) and recording the outcome.
@@ -129,7 +138,7 @@ impl LoadContext {
         replica: usize,
         token: Option<&str>,
     ) -> Result<Option<Answer>, Box<TransactionError>> {
-        let due = self.pace(user).await;
+        let slot = self.pace(user).await;
         let url = self.replicas[replica].of(request).clone();
         let mut builder = user.client.request(request.method(), url);
         if let Some(token) = token {
@@ -155,13 +164,27 @@ impl LoadContext {
             Err(e) => Err(e),
         };
         let recorder = &self.recorder;
+        let done = Instant::now();
+        if let Some(slot) = slot {
+            session(user).last_done = Some(done);
+            // The client's own lateness is its own histogram and is taken out of the corrected
+            // latency, which keeps only the time the server held the request up: from when it
+            // was due to when it was sent because the previous answer came late, plus service.
+            let lateness = started.saturating_duration_since(slot.ready);
+            recorder.latency(Clock::PacingLateness, request.name(), lateness);
+            if matches!(&outcome, Ok(answer) if answer.status == request.expected()) {
+                let held_up = slot.ready - slot.due;
+                recorder.latency(Clock::Corrected, request.name(), held_up + (done - started));
+            }
+        }
         match outcome {
             Ok(answer) => {
-                let done = Instant::now();
-                recorder.latency(Clock::Service, request.name(), done - started);
-                if let Some(due) = due {
-                    recorder.latency(Clock::Corrected, request.name(), done - due);
-                }
+                let clock = if answer.status == request.expected() {
+                    Clock::Service
+                } else {
+                    Clock::Unexpected
+                };
+                recorder.latency(clock, request.name(), done - started);
                 recorder.status(phase, request.name(), answer.status);
                 Ok(Some(answer))
             }

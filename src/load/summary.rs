@@ -2,21 +2,24 @@
 
 use std::fmt::Write;
 
-use crate::results::{RoundMedian, RunResults, StoreStatus};
+use crate::results::{RoundMedian, RunResults, Spread, StoreStatus};
 
 /// A plain-text table of the medians across rounds.
 pub fn table(results: &RunResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{:<15} {:<12} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>14}",
+        "\n{:<15} {:<12} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
         "scenario",
         "store",
         "req/s",
         "p50 ms",
         "p99 ms",
         "p99.9 ms",
+        "corr p50 ms",
+        "corr p99 ms",
         "leak",
+        "error ans",
         "peak MiB",
         "replay p99 ms"
     );
@@ -32,16 +35,25 @@ pub fn table(results: &RunResults) -> String {
         let stand_in =
             results.stores.iter().any(|s| s.name == m.store && s.server_caveat.is_some());
         let store = if stand_in { format!("{}*", m.store) } else { m.store.clone() };
+        // Constant-rate scenarios: latency from each request's intended start.
+        let corrected = |s: Option<Spread>| {
+            s.map(|s| format!("{:.3}", s.median / 1000.0)).unwrap_or("-".into())
+        };
+        let error_answers: u64 =
+            m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
         let _ = writeln!(
             out,
-            "{:<15} {:<12} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>8} {:>9} {:>14}",
+            "{:<15} {:<12} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
             m.scenario,
             store,
             median.requests_per_sec.median,
             median.p50_us.median / 1000.0,
             median.p99_us.median / 1000.0,
             median.p999_us.median / 1000.0,
+            corrected(median.corrected_p50_us),
+            corrected(median.corrected_p99_us),
             leak,
+            error_answers,
             rss,
             replay_p99(median)
         );

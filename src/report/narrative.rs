@@ -1,6 +1,45 @@
 //! The generated "what this means" sentences: only what the numbers show.
 
 use crate::results::{Measurement, StoreRecord, StoreStatus};
+use crate::stats::{self, Estimate};
+
+/// A store's p50 against `none`'s in the same run: rounds vs rounds (Hodges–Lehmann ratio,
+/// Mann–Whitney interval), so a difference the rounds cannot tell from noise is not stated
+/// as a fact.
+pub struct VersusNone {
+    pub ratio: Estimate,
+    /// p50 difference, µs.
+    pub shift: Estimate,
+}
+
+impl VersusNone {
+    pub fn of(m: &Measurement, none: &Measurement) -> Option<Self> {
+        let p50 =
+            |m: &Measurement| m.rounds.iter().map(|r| r.latency.p50_us as f64).collect::<Vec<_>>();
+        let (base, store) = (p50(none), p50(m));
+        Some(Self {
+            ratio: stats::ratio_interval(&base, &store)?,
+            shift: stats::shift_interval(&base, &store)?,
+        })
+    }
+
+    /// The interval includes "no change".
+    pub fn measurable(&self) -> bool {
+        !self.ratio.contains(1.0)
+    }
+
+    /// `1.54× none, interval 1.48–1.61×` (with the interval's coverage when below 95%).
+    fn describe(&self) -> String {
+        let mut s = format!(
+            "{:.2}× none, interval {:.2}–{:.2}×",
+            self.ratio.value, self.ratio.low, self.ratio.high
+        );
+        if self.ratio.confidence < stats::CONFIDENCE - 1e-9 {
+            s.push_str(&format!(" at {:.0}%", self.ratio.confidence * 100.0));
+        }
+        s
+    }
+}
 
 /// Replays attempted and accepted over all rounds.
 pub fn replays(m: &Measurement) -> (u64, u64) {
@@ -11,29 +50,31 @@ pub fn replays(m: &Measurement) -> (u64, u64) {
 /// measured. A store served by a wire-compatible stand-in is named with it, so its latency is
 /// never read as the real product's.
 pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[StoreRecord]) -> String {
-    let none_p50 = measurements
-        .iter()
-        .find(|m| m.store == "none")
-        .and_then(|m| m.median.as_ref())
-        .map(|median| median.p50_us.median);
+    let none = measurements.iter().copied().find(|m| m.store == "none" && m.median.is_some());
     let mut sentences = Vec::new();
     for m in measurements {
         let Some(median) = &m.median else { continue };
         let mut parts = Vec::new();
-        match none_p50 {
-            Some(base) if m.store != "none" && base > 0.0 => {
-                let delta_ms = (median.p50_us.median - base) / 1000.0;
-                let ratio = median.p50_us.median / base;
+        match none.filter(|_| m.store != "none").and_then(|none| VersusNone::of(m, none)) {
+            Some(versus) if !versus.measurable() => parts.push(format!(
+                "shows no measurable difference from none at p50 ({})",
+                versus.describe()
+            )),
+            Some(versus) => {
+                let delta_ms = versus.shift.value / 1000.0;
                 if delta_ms >= 0.0 {
-                    parts.push(format!("adds {delta_ms:.2} ms at p50 ({ratio:.2}× none)"));
+                    parts.push(format!("adds {delta_ms:.2} ms at p50 ({})", versus.describe()));
                 } else {
                     parts.push(format!(
-                        "is {:.2} ms faster than none at p50 ({ratio:.2}× none)",
-                        -delta_ms
+                        "is {:.2} ms faster than none at p50 ({})",
+                        -delta_ms,
+                        versus.describe()
                     ));
                 }
             }
-            _ => parts.push(format!("answers in {:.2} ms at p50", median.p50_us.median / 1000.0)),
+            None => {
+                parts.push(format!("answers in {:.2} ms at p50", median.p50_us.median / 1000.0))
+            }
         }
         let (attempted, accepted) = replays(m);
         if attempted > 0 {

@@ -131,14 +131,34 @@ pub fn environment(results: &RunResults) -> Table {
     Table { headers: vec!["".into(), "".into()], rows }
 }
 
+/// The p50 ratio to `none`, marked when its interval includes "no change".
 fn ratio_to_none(m: &Measurement, none: Option<&Measurement>) -> String {
-    let (Some(median), Some(base)) = (&m.median, none.and_then(|n| n.median.as_ref())) else {
-        return "–".into();
-    };
-    if m.store == "none" || base.p50_us.median <= 0.0 {
+    let Some(none) = none else { return "–".into() };
+    if m.store == "none" {
         return "1.00×".into();
     }
-    format!("{:.2}×", median.p50_us.median / base.p50_us.median)
+    match narrative::VersusNone::of(m, none) {
+        Some(v) if v.measurable() => format!("{:.2}×", v.ratio.value),
+        Some(v) => format!("{:.2}× (no measurable difference)", v.ratio.value),
+        None => "–".into(),
+    }
+}
+
+/// Answers with another status than expected, over all rounds, with their median p50: they
+/// are kept out of the latency columns so failing fast never looks fast.
+fn error_answers(m: &Measurement) -> String {
+    let count: u64 =
+        m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
+    if count == 0 {
+        return "0".into();
+    }
+    let p50 = Spread::of(
+        m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.p50_us as f64),
+    );
+    match p50 {
+        Some(p50) => format!("{count} (p50 {} ms)", ms(p50.median)),
+        None => count.to_string(),
+    }
 }
 
 fn spread(s: &Spread, format: impl Fn(f64) -> String) -> String {
@@ -159,9 +179,12 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
         "p99.9 ms",
         "leak",
         "store errors",
+        "error answers",
         "peak RSS MiB",
         "p50 vs none",
     ];
+    // Constant-rate scenarios also show the corrected latency and the client's own lateness.
+    let paced = ["corrected p50 ms", "corrected p99 ms", "pacing lateness p99 ms"];
     results
         .config
         .scenarios
@@ -173,6 +196,8 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                 return None;
             }
             let none = measurements.iter().copied().find(|m| m.store == "none");
+            let is_paced =
+                measurements.iter().any(|m| m.rounds.iter().any(|r| r.corrected_latency.is_some()));
             let rows = measurements
                 .iter()
                 .filter_map(|m| {
@@ -186,7 +211,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                     } else {
                         "–".into()
                     };
-                    Some(vec![
+                    let mut row = vec![
                         narrative::shown_name(&m.store, &results.stores),
                         spread(&median.requests_per_sec, |v| format!("{v:.0}")),
                         ms(median.p50_us.median),
@@ -194,15 +219,35 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                         ms(median.p999_us.median),
                         leak,
                         m.rounds.iter().map(|r| r.store_errors).sum::<u64>().to_string(),
+                        error_answers(m),
                         median.server_peak_rss_bytes.map(|b| mib(b.median)).unwrap_or("–".into()),
                         ratio_to_none(m, none),
-                    ])
+                    ];
+                    if is_paced {
+                        let median_of =
+                            |f: &dyn Fn(&crate::results::RoundResult) -> Option<u64>| {
+                                Spread::of(m.rounds.iter().filter_map(f).map(|v| v as f64))
+                                    .map(|s| ms(s.median))
+                                    .unwrap_or("–".into())
+                            };
+                        row.push(median_of(&|r| r.corrected_latency.as_ref().map(|l| l.p50_us)));
+                        row.push(median_of(&|r| r.corrected_latency.as_ref().map(|l| l.p99_us)));
+                        row.push(median_of(&|r| r.pacing_lateness.as_ref().map(|l| l.p99_us)));
+                    }
+                    Some(row)
                 })
                 .collect();
             Some(ScenarioSection {
                 name: scenario.name.clone(),
                 description: scenario.description.clone(),
-                table: Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows },
+                table: Table {
+                    headers: headers
+                        .iter()
+                        .chain(paced.iter().filter(|_| is_paced))
+                        .map(|h| h.to_string())
+                        .collect(),
+                    rows,
+                },
                 outage: outage_table(&measurements, &results.stores),
                 replay_window: super::replay::table(&measurements),
                 meaning: narrative::paragraph(&measurements, scenario.replicas, &results.stores),

@@ -20,31 +20,6 @@ impl DelayedStore {
     }
 }
 
-/// How early the kernel sleep ends; the rest is spun. Measured on this project's VMs, a
-/// thread sleep overshoots by up to a few hundred µs.
-const SPIN_TAIL: Duration = Duration::from_micros(400);
-
-/// Waits `delay` precisely while using little CPU: a blocking-pool thread sleeps in the kernel
-/// until [`SPIN_TAIL`] before the deadline and spins the rest, while the async task waits for
-/// it. A tokio sleep would round up to the next millisecond tick (`sleep(2ms)` takes 2–3 ms),
-/// and spinning the whole delay on a server worker would burn its CPU — under concurrency that
-/// queues requests and shows up as far more than the injected delay.
-pub async fn precise_sleep(delay: Duration) {
-    let deadline = std::time::Instant::now() + delay;
-    let wait = move || {
-        if let Some(coarse) = delay.checked_sub(SPIN_TAIL) {
-            std::thread::sleep(coarse);
-        }
-        while std::time::Instant::now() < deadline {
-            std::hint::spin_loop();
-        }
-    };
-    if tokio::task::spawn_blocking(wait).await.is_err() {
-        // The blocking pool is shutting down; fall back to the coarse timer.
-        tokio::time::sleep(delay).await;
-    }
-}
-
 #[async_trait]
 impl RevocationStore for DelayedStore {
     fn name(&self) -> &'static str {
@@ -64,12 +39,14 @@ impl RevocationStore for DelayedStore {
     }
 
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
-        precise_sleep(self.delay).await;
+        // A wait, not CPU: a timerfd wakes the task on time (see crate::precise_sleep), so
+        // the delay does not take a core the load client and the servers share.
+        crate::precise_sleep::sleep(self.delay).await;
         self.inner.is_revoked(jti).await
     }
 
     async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
-        precise_sleep(self.delay).await;
+        crate::precise_sleep::sleep(self.delay).await;
         self.inner.is_refused(token).await
     }
 

@@ -37,7 +37,7 @@ mod url_params;
 
 pub use cutoff::{Cutoff, CutoffStore};
 pub use cutoff_redis::CutoffRedisStore;
-pub use delayed::{precise_sleep, DelayedStore};
+pub use delayed::DelayedStore;
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries, FILL_BATCH};
 pub use hashmap::HashMapStore;

@@ -1,0 +1,185 @@
+//! `revbench compare`'s outputs: text for a terminal, Markdown for a pull request or a
+//! GitHub job summary, JSON for tools.
+
+use std::fmt::Write;
+
+use super::{Change, Comparison, Method, Verdict};
+use crate::results::Spread;
+use crate::stats::{Estimate, CONFIDENCE};
+
+fn pct(ratio: f64) -> String {
+    format!("{:+.1}%", (ratio - 1.0) * 100.0)
+}
+
+/// `+12.3% [+8.1%, +15.0%]`, with the interval's coverage when it is below 95%.
+fn ratio_cell(e: &Estimate) -> String {
+    let mut s = format!("{} [{}, {}]", pct(e.value), pct(e.low), pct(e.high));
+    if e.confidence < CONFIDENCE - 1e-9 {
+        let _ = write!(s, " ({:.0}% interval)", e.confidence * 100.0);
+    }
+    s
+}
+
+/// `+98 µs [91, 105]` or `−1200 req/s [−1500, −900]`.
+fn shift_cell(metric: &str, e: &Estimate) -> String {
+    let unit = if metric.ends_with("_us") { "µs" } else { "req/s" };
+    format!("{:+.0} {unit} [{:+.0}, {:+.0}]", e.value, e.low, e.high)
+}
+
+fn band(s: &Spread) -> String {
+    format!("{:.0} ({:.0}–{:.0})", s.median, s.min, s.max)
+}
+
+fn method(m: &Method) -> String {
+    match m {
+        Method::Paired { pairs } => format!("{pairs} pairs"),
+        Method::Unpaired { baseline_rounds, current_rounds } => {
+            format!("{baseline_rounds} vs {current_rounds} rounds")
+        }
+    }
+}
+
+fn row(c: &Change) -> [String; 8] {
+    [
+        format!("{} / {}", c.scenario, c.store),
+        c.metric.clone(),
+        band(&c.baseline),
+        band(&c.current),
+        ratio_cell(&c.ratio),
+        shift_cell(&c.metric, &c.shift),
+        method(&c.method),
+        c.verdict.label().to_string(),
+    ]
+}
+
+fn named(c: &Change) -> String {
+    format!(
+        "{} {} / {} {} ({})",
+        c.metric,
+        c.scenario,
+        c.store,
+        ratio_cell(&c.ratio),
+        shift_cell(&c.metric, &c.shift)
+    )
+}
+
+impl Comparison {
+    /// One line per finding, worst first.
+    fn headline(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.problems.is_empty() {
+            let problems: Vec<String> = self.problems.iter().map(|p| p.to_string()).collect();
+            lines.push(format!("FAIL correctness: {}", problems.join("; ")));
+        }
+        let worse: Vec<String> = self.regressions().map(named).collect();
+        if !worse.is_empty() {
+            lines.push(format!("FAIL worse: {}", worse.join("; ")));
+        }
+        let better: Vec<String> = self.improvements().map(named).collect();
+        if !better.is_empty() {
+            lines.push(format!("better: {}", better.join("; ")));
+        }
+        if worse.is_empty() && better.is_empty() {
+            lines.push(format!(
+                "no measurable change beyond {:.0}% (whole 95% interval beyond the threshold)",
+                self.max_regression * 100.0
+            ));
+        }
+        lines
+    }
+
+    /// Plain text for a terminal.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let header = [
+            "scenario / store",
+            "metric",
+            "baseline (min–max)",
+            "current (min–max)",
+            "change [95% interval]",
+            "shift [95% interval]",
+            "compared",
+            "verdict",
+        ];
+        let line = |r: &[String]| {
+            format!(
+                "{:<30} {:<17} {:>22} {:>22}  {:<38} {:<30} {:<16} {}\n",
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+            )
+        };
+        out.push_str(&line(&header.map(str::to_string)));
+        for c in &self.changes {
+            out.push_str(&line(&row(c)));
+        }
+        for store in &self.unmatched_stores {
+            let _ = writeln!(out, "not compared: {store} (measured only in the current run)");
+        }
+        for l in self.headline() {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = writeln!(out, "rule: {}", self.rule);
+        out
+    }
+
+    /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the verdict first, the
+    /// metrics that changed in a table, the unchanged ones folded away.
+    pub fn markdown(&self) -> String {
+        let mark = if self.fails() { "❌" } else { "✅" };
+        let mut out = format!("### revbench compare {mark}\n\n");
+        for l in self.headline() {
+            let _ = writeln!(out, "- {l}");
+        }
+        out.push('\n');
+        let header = "| scenario / store | metric | baseline (min–max) | current (min–max) | \
+                      change [95% interval] | shift | compared | verdict |\n\
+                      |---|---|---|---|---|---|---|---|\n";
+        let table = |changes: Vec<&Change>| {
+            let mut t = header.to_string();
+            for c in changes {
+                let r = row(c);
+                let verdict = match c.verdict {
+                    Verdict::Worse => format!("**{}**", r[7]),
+                    _ => r[7].clone(),
+                };
+                let _ = writeln!(
+                    t,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], verdict
+                );
+            }
+            t
+        };
+        let (called, quiet): (Vec<&Change>, Vec<&Change>) =
+            self.changes.iter().partition(|c| c.verdict != Verdict::NoMeasurableChange);
+        if !called.is_empty() {
+            out.push_str(&table(called));
+            out.push('\n');
+        }
+        if !quiet.is_empty() {
+            let _ = write!(
+                out,
+                "<details><summary>{} metrics with no measurable change</summary>\n\n{}\n</details>\n\n",
+                quiet.len(),
+                table(quiet)
+            );
+        }
+        if !self.unmatched_stores.is_empty() {
+            let _ = writeln!(
+                out,
+                "Not compared (measured only in the current run): {}\n",
+                self.unmatched_stores.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Latency in µs. Threshold {:.0}%. {}",
+            self.max_regression * 100.0,
+            self.rule
+        );
+        out
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("comparison serializes")
+    }
+}

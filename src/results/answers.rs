@@ -1,0 +1,59 @@
+//! Which status a correct server answers to each request kind: what separates an expected
+//! answer's latency from an error's, and what `compare` counts as unexpected.
+
+/// The status a correct server answers to `request` (a request kind as named in results:
+/// `me`, `login`, `logout`, `replay`, `replay_after_restart`); `None` for unknown kinds.
+pub fn expected_status(request: &str) -> Option<u16> {
+    match request {
+        "login" | "me" => Some(200),
+        "logout" => Some(204),
+        "replay" | "replay_after_restart" => Some(401),
+        _ => None,
+    }
+}
+
+/// A replay let in: counted by the leak rate, so not again as an unexpected answer.
+pub fn is_leak(request: &str, status: u16) -> bool {
+    request.starts_with("replay") && status == 200
+}
+
+/// Splits a results key such as `"me 503"` into its request kind and status.
+pub fn split_status_key(key: &str) -> Option<(&str, u16)> {
+    let (request, status) = key.rsplit_once(' ')?;
+    Some((request, status.parse().ok()?))
+}
+
+/// Answers in `statuses` (keys like `"me 503"`) that are neither expected nor leaks.
+pub fn unexpected<'a>(statuses: impl IntoIterator<Item = (&'a String, &'a u64)>) -> u64 {
+    statuses
+        .into_iter()
+        .filter_map(|(key, n)| Some((split_status_key(key)?, *n)))
+        .filter(|((request, status), _)| {
+            expected_status(request).is_some_and(|e| e != *status) && !is_leak(request, *status)
+        })
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 503 to `me` is unexpected, a 401 to a replay is expected, a replay's 200 is a leak.
+    #[test]
+    fn counts_unexpected_answers() {
+        let statuses: std::collections::BTreeMap<String, u64> = [
+            ("me 200", 10),
+            ("me 503", 3),
+            ("replay 401", 5),
+            ("replay 200", 7),
+            ("logout 500", 1),
+            ("odd", 9),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(unexpected(&statuses), 4);
+        assert!(is_leak("replay_after_restart", 200));
+    }
+}

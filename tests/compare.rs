@@ -1,0 +1,186 @@
+//! `revbench compare`'s rules on results derived from the fixtures: intervals decide worse and
+//! better, pairs are used when both files come from one paired run, and correctness fails a
+//! comparison whatever the latency says.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use revbench::compare::{compare, Method, ProblemKind, Verdict};
+use revbench::results::{MeasurementFailure, PairedRun, RoundResult, RunResults};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn small() -> RunResults {
+    RunResults::read(&fixture("small-results.json")).unwrap()
+}
+
+fn rounds<'a>(r: &'a mut RunResults, store: &str) -> &'a mut Vec<RoundResult> {
+    &mut r.measurements.iter_mut().find(|m| m.store == store).unwrap().rounds
+}
+
+/// Runs the binary on two results files written to a temporary directory.
+fn run_compare(baseline: &RunResults, current: &RunResults, extra: &[&str]) -> (i32, String) {
+    let dir = std::env::temp_dir()
+        .join(format!("revbench-compare-test-{}", revbench::revocation::Jti::random()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (b, c) = (dir.join("base.json"), dir.join("current.json"));
+    baseline.write(&b).unwrap();
+    current.write(&c).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_revbench"))
+        .args(["compare", b.to_str().unwrap(), c.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// A store that stops revoking answers faster, and still fails: exit 1 naming the leak rate.
+#[test]
+fn a_faster_store_that_leaks_fails() {
+    let base = small();
+    let mut current = small();
+    for r in rounds(&mut current, "redis") {
+        r.replays_accepted = r.replays_attempted;
+        r.latency.p50_us /= 2;
+    }
+    let (code, out) = run_compare(&base, &current, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("leak rate logout-replay / redis: 0.0% (0/970 replays)"), "{out}");
+    assert!(out.contains("better: p50_us logout-replay / redis"), "{out}");
+}
+
+/// A store measured in the baseline but skipped in the candidate: exit 1 naming it and why.
+#[test]
+fn a_store_skipped_in_the_candidate_fails() {
+    let base = small();
+    let mut current = small();
+    current.measurements.retain(|m| m.store != "redis");
+    let redis = current.stores.iter_mut().find(|s| s.name == "redis").unwrap();
+    redis.status = revbench::results::StoreStatus::Skipped;
+    redis.reason = Some("cannot reach 127.0.0.1:1".into());
+    let (code, out) = run_compare(&base, &current, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("store missing redis: measured → skipped: cannot reach 127.0.0.1:1"));
+}
+
+/// A measurement that failed in the candidate (e.g. its servers never came up): exit 1.
+#[test]
+fn a_failed_measurement_fails() {
+    let base = small();
+    let mut current = small();
+    current.measurements.retain(|m| m.store != "redis");
+    current.failures.push(MeasurementFailure {
+        store: "redis".into(),
+        scenario: "logout-replay".into(),
+        round: 1,
+        pair: None,
+        error: "replica for redis did not come up".into(),
+    });
+    let c = compare(&base, &current, 0.1).unwrap();
+    assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+    assert_eq!(c.problems[0].kind, ProblemKind::MeasurementFailed);
+    assert!(c.fails());
+}
+
+/// 503s where the baseline had none, and store errors, fail whatever the latency.
+#[test]
+fn unexpected_answers_and_store_errors_fail() {
+    let base = small();
+    let mut current = small();
+    for r in rounds(&mut current, "redis") {
+        r.statuses.insert("me 503".into(), 40);
+        r.store_errors = 40;
+    }
+    let c = compare(&base, &current, 0.1).unwrap();
+    let kinds: Vec<ProblemKind> = c.problems.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, vec![ProblemKind::StoreErrors, ProblemKind::UnexpectedAnswers]);
+    assert!(!c.has_regression() && c.fails());
+}
+
+/// The same file against itself: no measurable change, no problem, exit 0.
+#[test]
+fn identical_runs_pass() {
+    let (code, out) = run_compare(&small(), &small(), &["--format", "md"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no measurable change beyond 10%"), "{out}");
+    assert!(out.contains("<details><summary>"), "unchanged metrics folded: {out}");
+}
+
+/// Twelve rounds per side whose drift is shared pairwise: compared as separate runs the
+/// +100 µs hides in the drift, compared as pairs it is found, named and sized.
+#[test]
+fn pairs_see_through_shared_drift() {
+    let drift = [0.0, 150.0, -80.0, 300.0, 40.0, -120.0, 220.0, 10.0, -60.0, 180.0, 90.0, -30.0];
+    let make = |side: &str, add: f64| {
+        let mut r = small();
+        r.measurements.retain(|m| m.store == "redis");
+        let template = r.measurements[0].rounds[0].clone();
+        let rounds = rounds(&mut r, "redis");
+        rounds.clear();
+        for (i, d) in drift.iter().enumerate() {
+            let mut round = template.clone();
+            round.round = i + 1;
+            round.pair = Some(i + 1);
+            round.latency.p50_us = (600.0 + d + add) as u64;
+            rounds.push(round);
+        }
+        r.measurements[0].update_median();
+        r.config.paired = Some(PairedRun {
+            run_id: "run-1".into(),
+            side: side.into(),
+            server_exe: "revbench".into(),
+        });
+        r
+    };
+    let (base, current) = (make("base", 0.0), make("candidate", 100.0));
+    let p50 = |c: &revbench::compare::Comparison| {
+        c.changes.iter().find(|c| c.metric == "p50_us").unwrap().clone()
+    };
+    let paired = p50(&compare(&base, &current, 0.1).unwrap());
+    assert_eq!(paired.method, Method::Paired { pairs: 12 });
+    assert_eq!(paired.verdict, Verdict::Worse);
+    assert!((paired.shift.value - 100.0).abs() < 1.0, "{:?}", paired.shift);
+    let mut separate = current.clone();
+    separate.config.paired.as_mut().unwrap().run_id = "another-run".into();
+    let unpaired = p50(&compare(&base, &separate, 0.1).unwrap());
+    assert!(matches!(unpaired.method, Method::Unpaired { .. }));
+    assert_eq!(unpaired.verdict, Verdict::NoMeasurableChange, "{unpaired:?}");
+}
+
+/// `--help` states the rule.
+#[test]
+fn help_states_the_rule() {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_revbench")).args(["compare", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("whole 95% interval"), "{help}");
+    assert!(help.contains("leak rate"), "{help}");
+}
+
+/// `export` writes Bencher Metric Format and github-action-benchmark entries from the medians.
+#[test]
+fn export_formats() {
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_revbench"))
+            .args(["export", fixture("small-results.json").to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let bmf = run("bmf");
+    let p50 = &bmf["logout-replay/redis"]["p50_us"];
+    assert_eq!((p50["value"].as_f64(), p50["lower_value"].as_f64()), (Some(600.0), Some(590.0)));
+    let smaller = run("github-action-benchmark");
+    let entries = smaller.as_array().unwrap();
+    assert!(entries.iter().any(|e| e["name"] == "logout-replay/redis p50_us" && e["unit"] == "µs"));
+    assert!(entries.iter().all(|e| e["name"].as_str().unwrap().ends_with("_us")
+        || e["name"].as_str().unwrap().ends_with("leak_rate")));
+    let bigger = run("github-action-benchmark-bigger");
+    assert!(bigger.as_array().unwrap().iter().all(|e| e["unit"] == "req/s"));
+}
