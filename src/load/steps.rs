@@ -56,9 +56,14 @@ struct Session {
     token: Option<String>,
     /// When this user's next request is due (constant-rate mode).
     next_due: Option<Instant>,
-    /// When this user's previous request finished (constant-rate mode): a request due before
-    /// that was held up by the server, not by the client.
+    /// When this user's previous request finished (constant-rate mode): sending later than
+    /// both that and the due time is the client's own lateness.
     last_done: Option<Instant>,
+    /// When the previous request would have finished had the client sent every request on
+    /// time: each request starts at `max(due, previous virtual end)` and takes its measured
+    /// service time. Corrected latency is measured on this timeline, so a slow server still
+    /// pushes later requests back (coordinated omission) but a late client does not.
+    virtual_done: Option<Instant>,
 }
 
 /// When a constant-rate request was due, and when the client was free to send it.
@@ -67,6 +72,8 @@ struct Slot {
     due: Instant,
     /// `max(due, previous request's end)`: sending later than this is the client's own lateness.
     ready: Instant,
+    /// `max(due, previous request's virtual end)`: when a punctual client would have sent it.
+    virtual_start: Instant,
 }
 
 /// A request kind, as named in the results.
@@ -126,8 +133,9 @@ impl LoadContext {
         });
         session.next_due = Some(due + interval);
         let ready = session.last_done.map_or(due, |done| done.max(due));
+        let virtual_start = session.virtual_done.map_or(due, |done| done.max(due));
         crate::precise_sleep::sleep_until(due).await;
-        Some(Slot { due, ready })
+        Some(Slot { due, ready, virtual_start })
     }
 
     /// Sends one request to `replica`, timing it (body included) and recording the outcome.
@@ -166,15 +174,16 @@ impl LoadContext {
         let recorder = &self.recorder;
         let done = Instant::now();
         if let Some(slot) = slot {
-            session(user).last_done = Some(done);
-            // The client's own lateness is its own histogram and is taken out of the corrected
-            // latency, which keeps only the time the server held the request up: from when it
-            // was due to when it was sent because the previous answer came late, plus service.
+            // The client's own lateness is its own histogram and stays out of the corrected
+            // latency, which is measured on the punctual client's timeline (see Session).
+            let virtual_done = slot.virtual_start + (done - started);
+            let session = session(user);
+            session.last_done = Some(done);
+            session.virtual_done = Some(virtual_done);
             let lateness = started.saturating_duration_since(slot.ready);
             recorder.latency(Clock::PacingLateness, request.name(), lateness);
             if matches!(&outcome, Ok(answer) if answer.status == request.expected()) {
-                let held_up = slot.ready - slot.due;
-                recorder.latency(Clock::Corrected, request.name(), held_up + (done - started));
+                recorder.latency(Clock::Corrected, request.name(), virtual_done - slot.due);
             }
         }
         match outcome {
