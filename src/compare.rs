@@ -16,6 +16,10 @@ mod format;
 
 pub use correctness::{Problem, ProblemKind};
 
+/// Below this coverage an interval says too little to call anything: 5 pairs (93.8%) or
+/// 3 rounds vs 3 rounds (90%) are the least that can be called.
+pub const MIN_CONFIDENCE: f64 = 0.899;
+
 /// The default `--max-regression` (fraction).
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
@@ -25,7 +29,7 @@ of its change lies beyond the threshold; otherwise it is \"no measurable change\
 (both files from one `revbench run --baseline-binary`): the median of the per-pair ratios, with \
 the exact sign-test interval. Separate runs: the Hodges-Lehmann ratio of the rounds, with the \
 exact Mann-Whitney interval. With few pairs or rounds the widest interval (min-max) is used and \
-its real coverage is shown. Correctness fails the comparison whatever the latency: a store \
+its real coverage is shown; below 90% (fewer than 5 pairs, or than 3 rounds a side) nothing is called. Correctness fails the comparison whatever the latency: a store \
 measured in the baseline but skipped or failing in the current run, a higher leak rate, more \
 store errors or more unexpected answers.";
 
@@ -238,9 +242,13 @@ fn change(
     })
 }
 
-/// Worse when the whole interval of the cost (the ratio, inverted for throughput) lies above
+/// Nothing is called from an interval below [`MIN_CONFIDENCE`]. Otherwise worse when the
+/// whole interval of the cost (the ratio, inverted for throughput) lies above
 /// `1 + max_regression`; better when it lies below `1 / (1 + max_regression)`.
 fn verdict(better: Better, ratio: &Estimate, max_regression: f64) -> Verdict {
+    if ratio.confidence < MIN_CONFIDENCE {
+        return Verdict::NoMeasurableChange;
+    }
     let (low, high) = match better {
         Better::Lower => (ratio.low, ratio.high),
         Better::Higher => (1.0 / ratio.high, 1.0 / ratio.low),
@@ -330,5 +338,7 @@ mod tests {
         assert_eq!(verdict(Better::Lower, &estimate(0.85, 1.02), t), Verdict::NoMeasurableChange);
         assert_eq!(verdict(Better::Higher, &estimate(0.70, 0.85), t), Verdict::Worse);
         assert_eq!(verdict(Better::Higher, &estimate(1.20, 1.40), t), Verdict::Better);
+        let too_few = Estimate { confidence: 0.5, ..estimate(1.5, 2.0) };
+        assert_eq!(verdict(Better::Lower, &too_few, t), Verdict::NoMeasurableChange);
     }
 }

@@ -75,11 +75,30 @@ fn compare_unchanged_exits_0() {
     assert!(out.contains("no measurable change"), "{out}");
 }
 
-/// p50 twice as slow with tight rounds → 1, naming the metric.
+/// p50 twice as slow with tight rounds → 1, naming the metric (three rounds a side: two are
+/// too few to call anything).
 #[test]
 fn compare_twice_as_slow_exits_1() {
     let (code, out, _) =
         compare("small-results.json", "small-results-redis-2x-slower.json", &["--format", "md"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("too few pairs or rounds"), "{out}");
+    let dir =
+        std::env::temp_dir().join(format!("revbench-3rounds-{}", revbench::jti::Jti::random()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["small-results.json", "small-results-redis-2x-slower.json"] {
+        let mut r = RunResults::read(&fixture(name)).unwrap();
+        for m in &mut r.measurements {
+            let mut third = m.rounds[1].clone();
+            third.round = 3;
+            m.rounds.push(third);
+        }
+        r.write(&dir.join(name)).unwrap();
+    }
+    let (b, c) = (dir.join("small-results.json"), dir.join("small-results-redis-2x-slower.json"));
+    let (code, out, _) =
+        revbench(&["compare", b.to_str().unwrap(), c.to_str().unwrap(), "--format", "md"]);
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL worse: p50_us logout-replay / redis +100.0%"), "{out}");
     assert!(out.contains("**worse**"), "{out}");

@@ -39,6 +39,15 @@ fn method(m: &Method) -> String {
     }
 }
 
+/// The verdict, saying why nothing was called when the interval is too wide to.
+fn verdict(c: &Change) -> String {
+    if c.verdict == Verdict::NoMeasurableChange && c.ratio.confidence < super::MIN_CONFIDENCE {
+        format!("{} (too few pairs or rounds)", c.verdict.label())
+    } else {
+        c.verdict.label().to_string()
+    }
+}
+
 fn row(c: &Change) -> [String; 8] {
     [
         format!("{} / {}", c.scenario, c.store),
@@ -48,7 +57,7 @@ fn row(c: &Change) -> [String; 8] {
         ratio_cell(&c.ratio),
         shift_cell(&c.metric, &c.shift),
         method(&c.method),
-        c.verdict.label().to_string(),
+        verdict(c),
     ]
 }
 
