@@ -57,10 +57,15 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Store errors and unexpected answers fail only when their rate at least doubles (and the
-/// 95% intervals do not overlap), or appear where the baseline had none: an outage scenario
-/// has some on both sides, in numbers that follow its timing.
+/// Store errors and unexpected answers fail only when their rate at least doubles and the 95%
+/// intervals do not overlap: an outage scenario has some on both sides, in numbers that follow
+/// its timing, and a loaded machine times out a request now and then (measured: 1 store error
+/// in 21,339 requests where the baseline had 0 of 32,858 — not a finding).
 const RATE_FACTOR: f64 = 2.0;
+
+/// A replay let in where the baseline let none in always fails: a store that revokes lets no
+/// copy through, so one leak is a bug, not noise.
+const LEAK_FACTOR: f64 = 1.0;
 
 /// Counts (events, trials) over a measurement's rounds, e.g. (replays accepted, attempted).
 type Counter = fn(&Measurement) -> (u64, u64);
@@ -103,7 +108,7 @@ pub fn problems(baseline: &RunResults, current: &RunResults) -> Vec<Problem> {
             continue;
         };
         let checks: [(ProblemKind, Counter, f64, &str); 3] = [
-            (ProblemKind::LeakRate, leaks, 1.0, "replays"),
+            (ProblemKind::LeakRate, leaks, LEAK_FACTOR, "replays"),
             (ProblemKind::StoreErrors, store_errors, RATE_FACTOR, "requests"),
             (ProblemKind::UnexpectedAnswers, unexpected_answers, RATE_FACTOR, "requests"),
         ];
@@ -170,13 +175,13 @@ fn unexpected_answers(m: &Measurement) -> (u64, u64) {
     })
 }
 
-/// `current` is worse: it has some where the baseline had none, or its rate is `factor` times
-/// the baseline's or more with the two 95% (Wilson) intervals apart.
+/// `current` is worse: for leaks, any where the baseline had none; otherwise its rate is
+/// `factor` times the baseline's or more with the two 95% (Wilson) intervals apart.
 fn got_worse(baseline: (u64, u64), current: (u64, u64), factor: f64) -> bool {
     if current.0 == 0 || baseline.1 == 0 || current.1 == 0 {
         return false;
     }
-    if baseline.0 == 0 {
+    if baseline.0 == 0 && factor == LEAK_FACTOR {
         return true;
     }
     let (Some(b), Some(c)) = (
@@ -192,11 +197,13 @@ fn got_worse(baseline: (u64, u64), current: (u64, u64), factor: f64) -> bool {
 mod tests {
     use super::*;
 
-    /// Any count where there was none is worse; otherwise the rate must rise beyond both
+    /// A leak where there was none is worse; otherwise the rate must rise beyond both
     /// intervals (and by the factor).
     #[test]
     fn worse_rates() {
-        assert!(got_worse((0, 1000), (1, 1000), 2.0));
+        assert!(got_worse((0, 1000), (1, 1000), LEAK_FACTOR), "one leak where none was");
+        assert!(!got_worse((0, 32_858), (1, 21_339), RATE_FACTOR), "one timeout is noise");
+        assert!(got_worse((0, 32_858), (40, 21_339), RATE_FACTOR));
         assert!(!got_worse((0, 1000), (0, 1000), 2.0));
         assert!(!got_worse((100, 10_000), (110, 10_000), 2.0), "noise");
         assert!(got_worse((100, 10_000), (300, 10_000), 2.0));
