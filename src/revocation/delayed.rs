@@ -87,8 +87,10 @@ impl RevocationStore for DelayedStore {
 mod tests {
     use super::*;
 
-    /// The check takes at least the injected delay, not grossly more (precision under load is
-    /// checked end to end in tests/injected_latency.rs), and still answers correctly.
+    /// The check waits about the injected delay, not grossly more (precision under load is
+    /// checked end to end in tests/injected_latency.rs), and still answers correctly. A single
+    /// sleep may end early by the learnt median wake-up lateness (at most 2 ms, see
+    /// crate::precise_sleep), so the lower bound is the delay minus that.
     #[tokio::test]
     async fn adds_the_delay_precisely() {
         let store = DelayedStore::new(
@@ -100,6 +102,6 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(store.is_revoked(jti).await.unwrap());
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(3) && took < Duration::from_millis(8), "{took:?}");
+        assert!(took >= Duration::from_millis(1) && took < Duration::from_millis(8), "{took:?}");
     }
 }
