@@ -87,7 +87,8 @@ impl RevocationStore for DelayedStore {
 mod tests {
     use super::*;
 
-    /// The check waits about the injected delay, not grossly more (precision under load is
+    /// The check waits about the injected delay, not grossly more (< 30 ms: other tests run
+    /// beside it; precision under load is
     /// checked end to end in tests/injected_latency.rs), and still answers correctly. A single
     /// sleep may end early by the learnt median wake-up lateness (at most 2 ms, see
     /// crate::precise_sleep), so the lower bound is the delay minus that.
@@ -102,6 +103,6 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(store.is_revoked(jti).await.unwrap());
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(1) && took < Duration::from_millis(8), "{took:?}");
+        assert!(took >= Duration::from_millis(1) && took < Duration::from_millis(30), "{took:?}");
     }
 }
