@@ -15,6 +15,8 @@ use thiserror::Error;
 use crate::jti::Jti;
 use crate::time::UnixSeconds;
 
+mod hs256;
+
 /// Environment variable holding the HS256 secret; without it a random one is made per process.
 pub const SECRET_ENV: &str = "REVBENCH_JWT_SECRET";
 
@@ -80,6 +82,8 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// HS256 only: the tokens we issue, checked without jsonwebtoken's general decode.
+    fast_path: Option<hs256::Hs256FastPath>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -95,11 +99,17 @@ impl TokenKeys {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(KeyError::SecretTooShort(secret.len()));
         }
-        Ok(Self::new(
+        let mut keys = Self::new(
             Algorithm::HS256,
             EncodingKey::from_secret(secret),
             DecodingKey::from_secret(secret),
-        ))
+        );
+        // The header segment exactly as `sign` writes it.
+        let probe = Claims { sub: String::new(), jti: String::new(), iat: 0, exp: 0 };
+        let signed = keys.sign(&probe);
+        let header = signed.split('.').next().expect("a signed token has a header segment");
+        keys.fast_path = Some(hs256::Hs256FastPath::new(secret, header));
+        Ok(keys)
     }
 
     /// HS256 with the secret from [`SECRET_ENV`], or a random 32-byte secret when it is unset.
@@ -141,7 +151,7 @@ impl TokenKeys {
         // done in `verify` against the caller's clock so one `now` decides everything.
         validation.validate_exp = false;
         validation.required_spec_claims = ["exp".to_string()].into_iter().collect();
-        Self { algorithm, encoding, decoding, validation }
+        Self { algorithm, encoding, decoding, validation, fast_path: None }
     }
 
     /// The pinned algorithm.
@@ -168,19 +178,40 @@ impl TokenKeys {
     }
 
     /// Verifies signature, algorithm, `exp` (against `now`) and the shape of `jti`.
+    ///
+    /// An HS256 token of exactly the shape we issue takes a fast path; every other input, and
+    /// every refusal, goes through [`verify_full`](Self::verify_full), so the answer is the
+    /// same for every input (the tests and the fuzz target compare the two).
     pub fn verify(&self, token: &str, now: UnixSeconds) -> Result<(Claims, Jti), TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        match self.fast_path.as_ref().and_then(|fast| fast.verify(token)) {
+            Some(claims) => check_claims(claims, now),
+            None => self.verify_full(token, now),
+        }
+    }
+
+    /// [`verify`](Self::verify) through jsonwebtoken's general decode only: the reference the
+    /// fast path is held to.
+    pub fn verify_full(&self, token: &str, now: UnixSeconds) -> Result<(Claims, Jti), TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        // `exp` is the first instant the token is dead, which is also when stores drop it.
-        if data.claims.exp <= now {
-            return Err(TokenError::Expired);
-        }
-        let jti = data.claims.jti.parse().map_err(|_| TokenError::BadJti)?;
-        Ok((data.claims, jti))
+        check_claims(data.claims, now)
     }
+}
+
+/// The checks after the signature: `exp` against `now`, the shape of `jti`.
+fn check_claims(claims: Claims, now: UnixSeconds) -> Result<(Claims, Jti), TokenError> {
+    // `exp` is the first instant the token is dead, which is also when stores drop it.
+    if claims.exp <= now {
+        return Err(TokenError::Expired);
+    }
+    let jti = claims.jti.parse().map_err(|_| TokenError::BadJti)?;
+    Ok((claims, jti))
 }
 
 /// A short, non-reversible tag for a token, safe to log (never log the token itself).

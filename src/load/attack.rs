@@ -7,8 +7,9 @@ use goose::config::GooseConfiguration;
 use goose::goose::Scenario as GooseScenario;
 use goose::GooseAttack;
 
+use super::http1::Target;
 use super::recorder::Recorder;
-use super::steps::{transaction, Endpoints, LoadContext};
+use super::steps::{transaction, LoadContext};
 use crate::scenario::Scenario;
 
 /// Runs `scenario` against `replicas` for `duration` (whole seconds, at least 1) and returns
@@ -21,10 +22,10 @@ pub async fn drive(
 ) -> anyhow::Result<Duration> {
     let per_user_interval =
         scenario.rate.map(|rate| Duration::from_secs_f64(scenario.users as f64 / rate));
-    let endpoints = replicas.iter().map(|base| Endpoints::new(base)).collect::<Result<_, _>>()?;
+    let targets = replicas.iter().map(|base| Target::new(base)).collect::<Result<_, _>>()?;
     let ctx = Arc::new(LoadContext {
         recorder,
-        replicas: endpoints,
+        replicas: targets,
         per_user_interval,
         users: scenario.users,
     });

@@ -8,6 +8,7 @@
 pub mod attack;
 pub mod command;
 pub mod forwarder;
+pub mod http1;
 pub mod measure;
 pub mod outage;
 pub mod progress;

@@ -4,50 +4,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use goose::goose::{GooseRequest, GooseUser, Transaction, TransactionError};
+use goose::goose::{GooseUser, Transaction, TransactionError};
 use goose::prelude::TransactionResult;
+use hyper::body::Bytes;
+use hyper::Method;
 use tokio::time::Instant;
 
+use super::http1::{Connections, Outgoing, Target};
 use super::recorder::{Clock, Phase, Recorder};
 use crate::scenario::StepKind;
 
 /// What every user of one measurement shares.
 pub struct LoadContext {
     pub recorder: Arc<Recorder>,
-    /// Each replica's endpoints, parsed once: parsing a URL per request was a measurable
+    /// Each replica's address, parsed once: parsing a URL per request was a measurable
     /// share of the load client's CPU.
-    pub replicas: Vec<Endpoints>,
+    pub replicas: Vec<Target>,
     /// Constant-arrival-rate mode: each user's requests are this far apart.
     pub per_user_interval: Option<Duration>,
     /// Number of users (spreads the users' first intended starts over one interval).
     pub users: usize,
-}
-
-/// One replica's URLs.
-pub struct Endpoints {
-    login: reqwest::Url,
-    me: reqwest::Url,
-    logout: reqwest::Url,
-}
-
-impl Endpoints {
-    /// The endpoints under `base` (e.g. `http://127.0.0.1:4321`).
-    pub fn new(base: &str) -> Result<Self, url::ParseError> {
-        let base = reqwest::Url::parse(base)?;
-        Ok(Self {
-            login: base.join("/login")?,
-            me: base.join("/api/me")?,
-            logout: base.join("/logout")?,
-        })
-    }
-
-    fn of(&self, request: Request) -> &reqwest::Url {
-        match request {
-            Request::Login => &self.login,
-            Request::Me | Request::Replay => &self.me,
-            Request::Logout => &self.logout,
-        }
-    }
 }
 
 /// Per-user state kept in goose's session data.
@@ -64,6 +40,8 @@ struct Session {
     /// service time. Corrected latency is measured on this timeline, so a slow server still
     /// pushes later requests back (coordinated omission) but a late client does not.
     virtual_done: Option<Instant>,
+    /// This user's keep-alive connections, one per replica.
+    connections: Connections,
 }
 
 /// When a constant-rate request was due, and when the client was free to send it.
@@ -95,10 +73,10 @@ impl Request {
         }
     }
 
-    fn method(self) -> reqwest::Method {
+    fn method(self) -> Method {
         match self {
-            Request::Me | Request::Replay => reqwest::Method::GET,
-            Request::Login | Request::Logout => reqwest::Method::POST,
+            Request::Me | Request::Replay => Method::GET,
+            Request::Login | Request::Logout => Method::POST,
         }
     }
 
@@ -106,12 +84,20 @@ impl Request {
     fn expected(self) -> u16 {
         crate::results::answers::expected_status(self.name()).expect("every request kind has one")
     }
+
+    fn path(self) -> &'static str {
+        match self {
+            Request::Login => "/login",
+            Request::Me | Request::Replay => "/api/me",
+            Request::Logout => "/logout",
+        }
+    }
 }
 
 /// A response: its status and body.
 struct Answer {
     status: u16,
-    body: Vec<u8>,
+    body: Bytes,
     /// The outage phase when the request was sent.
     phase: Phase,
 }
@@ -147,32 +133,20 @@ impl LoadContext {
         token: Option<&str>,
     ) -> Result<Option<Answer>, Box<TransactionError>> {
         let slot = self.pace(user).await;
-        let url = self.replicas[replica].of(request).clone();
-        let mut builder = user.client.request(request.method(), url);
-        if let Some(token) = token {
-            builder = builder.bearer_auth(token);
-        }
-        if let Request::Login = request {
-            let name = format!("user-{}", user.weighted_users_index);
-            builder = builder.json(&serde_json::json!({ "username": name }));
-        }
-        let goose_request = GooseRequest::builder()
-            .name(request.name())
-            .set_request_builder(builder)
-            .expect_status_code(request.expected())
-            .build();
+        let json = matches!(request, Request::Login).then(|| {
+            serde_json::json!({ "username": format!("user-{}", user.weighted_users_index) })
+                .to_string()
+        });
+        let outgoing =
+            Outgoing { method: request.method(), path: request.path(), bearer: token, json };
+        // Taken out of the session for the exchange (the session is borrowed from `user`).
+        let mut connections = std::mem::take(&mut session(user).connections);
         let phase = self.recorder.phase();
         let started = Instant::now();
-        let response = user.request(goose_request).await?.response;
-        let outcome = match response {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                response.bytes().await.map(|body| Answer { status, body: body.to_vec(), phase })
-            }
-            Err(e) => Err(e),
-        };
-        let recorder = &self.recorder;
+        let outcome = connections.send(replica, &self.replicas[replica], outgoing).await;
         let done = Instant::now();
+        session(user).connections = connections;
+        let recorder = &self.recorder;
         if let Some(slot) = slot {
             // The client's own lateness is its own histogram and stays out of the corrected
             // latency, which is measured on the punctual client's timeline (see Session).
@@ -182,30 +156,20 @@ impl LoadContext {
             session.virtual_done = Some(virtual_done);
             let lateness = started.saturating_duration_since(slot.ready);
             recorder.latency(Clock::PacingLateness, request.name(), lateness);
-            if matches!(&outcome, Ok(answer) if answer.status == request.expected()) {
+            if matches!(&outcome, Ok((status, _)) if *status == request.expected()) {
                 recorder.latency(Clock::Corrected, request.name(), virtual_done - slot.due);
             }
         }
         match outcome {
-            Ok(answer) => {
-                let clock = if answer.status == request.expected() {
-                    Clock::Service
-                } else {
-                    Clock::Unexpected
-                };
+            Ok((status, body)) => {
+                let clock =
+                    if status == request.expected() { Clock::Service } else { Clock::Unexpected };
                 recorder.latency(clock, request.name(), done - started);
-                recorder.status(phase, request.name(), answer.status);
-                Ok(Some(answer))
+                recorder.status(phase, request.name(), status);
+                Ok(Some(Answer { status, body, phase }))
             }
             Err(e) => {
-                let kind = if e.is_timeout() {
-                    "timeout"
-                } else if e.is_connect() {
-                    "connect"
-                } else {
-                    "other"
-                };
-                recorder.error(request.name(), kind);
+                recorder.error(request.name(), e.kind());
                 Ok(None)
             }
         }

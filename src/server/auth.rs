@@ -1,8 +1,10 @@
 //! The per-request check: find the token, verify it, ask the store.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, SharedState};
 use crate::revocation::{Jti, TokenFacts};
 use crate::time::now_secs;
 use crate::token::{Claims, TokenError};
@@ -76,6 +78,19 @@ impl AppState {
                 }
             }
         }
+    }
+}
+
+/// Handlers take the caller as an argument: the check reads the request's own headers (the
+/// `HeaderMap` extractor would copy them all first, on every request).
+impl FromRequestParts<SharedState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        state.authenticate(&parts.headers).await
     }
 }
 

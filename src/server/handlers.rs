@@ -2,12 +2,12 @@
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use super::auth::COOKIE_NAME;
+use super::auth::{Authenticated, COOKIE_NAME};
 use super::{ApiError, CountersSnapshot, SharedState};
 use crate::revocation::{Capabilities, StoreStats, TokenFacts};
 use crate::time::now_secs;
@@ -90,19 +90,14 @@ pub async fn login(
     Ok(response)
 }
 
-pub async fn me(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-) -> Result<Json<MeResponse>, ApiError> {
-    let caller = state.authenticate(&headers).await?;
-    Ok(Json(MeResponse { sub: caller.claims.sub, jti: caller.claims.jti }))
+pub async fn me(caller: Authenticated) -> Json<MeResponse> {
+    Json(MeResponse { sub: caller.claims.sub, jti: caller.claims.jti })
 }
 
 pub async fn logout(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    caller: Authenticated,
 ) -> Result<Response, ApiError> {
-    let caller = state.authenticate(&headers).await?;
     let claims = &caller.claims;
     let facts = TokenFacts { jti: caller.jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
     state.store.log_out(facts).await.map_err(|e| state.store_failed("logout", &e))?;

@@ -7,11 +7,17 @@
 //! megabyte of headers. Below that, [`limit_header_bytes`] refuses heads over
 //! [`MAX_HEADER_BYTES`] with a JSON `431`, so a client gets a readable reason for all but the
 //! grossest requests. Bodies are limited by axum's `DefaultBodyLimit` (see `MAX_BODY_BYTES`).
+//!
+//! The check is a plain tower layer rather than `axum::middleware::from_fn`, which boxes a
+//! future and clones the inner service on every request: measurable on the protected call.
+
+use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{ready, Either, Ready};
+use tower::{Layer, Service};
 
 use super::ApiError;
 
@@ -24,16 +30,46 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 const _: () = assert!(crate::token::MAX_TOKEN_BYTES < MAX_HEADER_BYTES);
 
 /// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`] with a JSON 431.
-pub async fn limit_header_bytes(request: Request, next: Next) -> Response {
-    let bytes = header_bytes(request.headers());
-    if bytes > MAX_HEADER_BYTES {
-        return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            format!("request headers are {bytes} bytes; the limit is {MAX_HEADER_BYTES}"),
-        )
-        .into_response();
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeaderLimitLayer;
+
+impl<S> Layer<S> for HeaderLimitLayer {
+    type Service = HeaderLimit<S>;
+
+    fn layer(&self, inner: S) -> HeaderLimit<S> {
+        HeaderLimit { inner }
     }
-    next.run(request).await
+}
+
+/// The service [`HeaderLimitLayer`] wraps around the routes.
+#[derive(Debug, Clone)]
+pub struct HeaderLimit<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for HeaderLimit<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Either<Ready<Result<Response, S::Error>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let bytes = header_bytes(request.headers());
+        if bytes > MAX_HEADER_BYTES {
+            let refusal = ApiError::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                format!("request headers are {bytes} bytes; the limit is {MAX_HEADER_BYTES}"),
+            );
+            return Either::Left(ready(Ok(refusal.into_response())));
+        }
+        Either::Right(self.inner.call(request))
+    }
 }
 
 /// Bytes of header names and values, counting `": "` and CRLF as they travel on the wire.

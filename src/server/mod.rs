@@ -132,15 +132,16 @@ impl AppState {
 /// The router with every route, usable without a socket (`tower::ServiceExt::oneshot`).
 pub fn router(state: SharedState) -> Router {
     Router::new()
-        .route("/login", post(handlers::login))
+        // The body limit only where a body is read: as a router-wide layer it would allocate
+        // an extensions map on every request, the protected call included.
+        .route("/login", post(handlers::login).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/logout", post(handlers::logout))
-        .route("/revoke", post(handlers::revoke))
+        .route("/revoke", post(handlers::revoke).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/api/me", get(handlers::me))
         .route("/healthz", get(handlers::healthz))
         .route("/stats", get(handlers::stats))
         .fallback(handlers::not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(limits::limit_header_bytes))
+        .layer(limits::HeaderLimitLayer)
         .with_state(state)
 }
 

@@ -1,0 +1,190 @@
+//! The load client's HTTP: each simulated user keeps one keep-alive HTTP/1.1 connection per
+//! replica, driven through hyper's connection-level client inside the user's own task.
+//!
+//! Goose still schedules the users, their ramp-up and their transactions; only the request
+//! itself bypasses goose's reqwest client, whose pool lookup, per-request header map and URL
+//! handling, spawned connection task and per-request timer made the client spend more CPU per
+//! request than the server it measured (see the README's overhead table). Here the user's
+//! task polls its connection and its exchange together, so a request is written and its
+//! answer read without a hop through another task; the timeout is one timer per user,
+//! pushed forward at each request (tokio extends a later deadline without touching its wheel).
+
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{handshake, Connection, SendRequest};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio::time::{sleep_until, Instant, Sleep};
+
+/// A whole exchange (connect, request, body) that takes longer is counted as a timeout.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where one replica listens.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `host:port`, to connect to.
+    addr: String,
+    /// The same, as the `Host` header.
+    host: HeaderValue,
+}
+
+impl Target {
+    /// The target of a base URL such as `http://127.0.0.1:4321`.
+    pub fn new(base: &str) -> Result<Self, url::ParseError> {
+        let url = url::Url::parse(base)?;
+        let host = url.host_str().ok_or(url::ParseError::EmptyHost)?;
+        let port = url.port_or_known_default().ok_or(url::ParseError::InvalidPort)?;
+        let addr = format!("{host}:{port}");
+        let host =
+            HeaderValue::from_str(&addr).map_err(|_| url::ParseError::InvalidDomainCharacter)?;
+        Ok(Self { addr, host })
+    }
+}
+
+/// Why a request got no response, named as in the results (`connect`, `timeout`, `other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpError {
+    Connect,
+    Timeout,
+    Other,
+}
+
+impl HttpError {
+    pub fn kind(self) -> &'static str {
+        match self {
+            HttpError::Connect => "connect",
+            HttpError::Timeout => "timeout",
+            HttpError::Other => "other",
+        }
+    }
+}
+
+/// One request: method, path, and the optional bearer token and JSON body.
+pub struct Outgoing<'a> {
+    pub method: Method,
+    pub path: &'static str,
+    pub bearer: Option<&'a str>,
+    pub json: Option<String>,
+}
+
+type Driver = Connection<TokioIo<TcpStream>, Full<Bytes>>;
+
+/// A keep-alive connection: the handle requests are sent on, and the connection's I/O, which
+/// the user's task polls while it waits for an answer.
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    driver: Pin<Box<Driver>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_replica: Vec<Option<Conn>>,
+    /// The timeout of the exchange in progress, reused from one request to the next.
+    watchdog: Option<Pin<Box<Sleep>>>,
+}
+
+/// One user's connections, one per replica, opened on first use and again after a failure.
+#[derive(Default)]
+pub struct Connections {
+    // Goose keeps session data behind `Sync`; the mutex provides it and is never locked:
+    // the user's task reaches it through `get_mut`.
+    inner: Mutex<Inner>,
+}
+
+/// A cloned user (goose clones its template users) opens connections of its own.
+impl Clone for Connections {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl Connections {
+    /// Sends `outgoing` to `target` (replica `replica`) and reads the whole answer.
+    pub async fn send(
+        &mut self,
+        replica: usize,
+        target: &Target,
+        outgoing: Outgoing<'_>,
+    ) -> Result<(u16, Bytes), HttpError> {
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if inner.by_replica.len() <= replica {
+            inner.by_replica.resize_with(replica + 1, || None);
+        }
+        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        let watchdog = inner.watchdog.get_or_insert_with(|| Box::pin(sleep_until(deadline)));
+        watchdog.as_mut().reset(deadline);
+        let slot = &mut inner.by_replica[replica];
+        let outcome = tokio::select! {
+            biased;
+            outcome = exchange(slot, target, outgoing) => outcome,
+            () = watchdog.as_mut() => Err(HttpError::Timeout),
+        };
+        if outcome.is_err() {
+            // A connection that failed once is not trusted again: the next request reconnects.
+            *slot = None;
+        }
+        outcome
+    }
+}
+
+async fn exchange(
+    slot: &mut Option<Conn>,
+    target: &Target,
+    outgoing: Outgoing<'_>,
+) -> Result<(u16, Bytes), HttpError> {
+    if slot.as_ref().is_none_or(|conn| conn.sender.is_closed()) {
+        *slot = Some(connect(target).await?);
+    }
+    let Conn { sender, driver } = slot.as_mut().expect("connected above");
+    let request = request(target, outgoing)?;
+    let answer = async {
+        sender.ready().await.map_err(|_| HttpError::Other)?;
+        let response = sender.send_request(request).await.map_err(|_| HttpError::Other)?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.map_err(|_| HttpError::Other)?;
+        Ok((status, body.to_bytes()))
+    };
+    tokio::pin!(answer);
+    tokio::select! {
+        biased;
+        outcome = &mut answer => outcome,
+        // The connection ended (closed or failed) first; an answer it completed on the way
+        // out is still taken.
+        _ = driver.as_mut() => answer.now_or_never().unwrap_or(Err(HttpError::Other)),
+    }
+}
+
+fn request(target: &Target, outgoing: Outgoing<'_>) -> Result<Request<Full<Bytes>>, HttpError> {
+    let mut request = Request::builder().method(outgoing.method).uri(outgoing.path);
+    let headers = request.headers_mut().ok_or(HttpError::Other)?;
+    headers.insert(HOST, target.host.clone());
+    if let Some(token) = outgoing.bearer {
+        let value =
+            HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| HttpError::Other)?;
+        headers.insert(AUTHORIZATION, value);
+    }
+    let body = match outgoing.json {
+        Some(json) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Full::new(Bytes::from(json))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    request.body(body).map_err(|_| HttpError::Other)
+}
+
+/// Opens a keep-alive connection.
+async fn connect(target: &Target) -> Result<Conn, HttpError> {
+    let stream = TcpStream::connect(&target.addr).await.map_err(|_| HttpError::Connect)?;
+    // As wrk and reqwest do: a request is one small write, never held back by Nagle.
+    stream.set_nodelay(true).map_err(|_| HttpError::Connect)?;
+    let (sender, driver) = handshake(TokioIo::new(stream)).await.map_err(|_| HttpError::Connect)?;
+    Ok(Conn { sender, driver: Box::pin(driver) })
+}
