@@ -88,6 +88,9 @@ struct Inner {
     by_replica: Vec<Option<Conn>>,
     /// The timeout of the exchange in progress, reused from one request to the next.
     watchdog: Option<Pin<Box<Sleep>>>,
+    /// The last `Authorization` value built, and its token: a user sends the same token
+    /// until it logs in again.
+    bearer: Option<(String, HeaderValue)>,
 }
 
 /// One user's connections, one per replica, opened on first use and again after a failure.
@@ -120,10 +123,11 @@ impl Connections {
         let deadline = Instant::now() + REQUEST_TIMEOUT;
         let watchdog = inner.watchdog.get_or_insert_with(|| Box::pin(sleep_until(deadline)));
         watchdog.as_mut().reset(deadline);
+        let request = request(target, outgoing, &mut inner.bearer)?;
         let slot = &mut inner.by_replica[replica];
         let outcome = tokio::select! {
             biased;
-            outcome = exchange(slot, target, outgoing) => outcome,
+            outcome = exchange(slot, target, request) => outcome,
             () = watchdog.as_mut() => Err(HttpError::Timeout),
         };
         if outcome.is_err() {
@@ -137,13 +141,12 @@ impl Connections {
 async fn exchange(
     slot: &mut Option<Conn>,
     target: &Target,
-    outgoing: Outgoing<'_>,
+    request: Request<Full<Bytes>>,
 ) -> Result<(u16, Bytes), HttpError> {
     if slot.as_ref().is_none_or(|conn| conn.sender.is_closed()) {
         *slot = Some(connect(target).await?);
     }
     let Conn { sender, driver } = slot.as_mut().expect("connected above");
-    let request = request(target, outgoing)?;
     let answer = async {
         sender.ready().await.map_err(|_| HttpError::Other)?;
         let response = sender.send_request(request).await.map_err(|_| HttpError::Other)?;
@@ -161,13 +164,24 @@ async fn exchange(
     }
 }
 
-fn request(target: &Target, outgoing: Outgoing<'_>) -> Result<Request<Full<Bytes>>, HttpError> {
+fn request(
+    target: &Target,
+    outgoing: Outgoing<'_>,
+    last_bearer: &mut Option<(String, HeaderValue)>,
+) -> Result<Request<Full<Bytes>>, HttpError> {
     let mut request = Request::builder().method(outgoing.method).uri(outgoing.path);
     let headers = request.headers_mut().ok_or(HttpError::Other)?;
     headers.insert(HOST, target.host.clone());
     if let Some(token) = outgoing.bearer {
-        let value =
-            HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| HttpError::Other)?;
+        let value = match last_bearer {
+            Some((last, value)) if last == token => value.clone(),
+            _ => {
+                let value = HeaderValue::try_from(format!("Bearer {token}"))
+                    .map_err(|_| HttpError::Other)?;
+                *last_bearer = Some((token.to_string(), value.clone()));
+                value
+            }
+        };
         headers.insert(AUTHORIZATION, value);
     }
     let body = match outgoing.json {

@@ -1,15 +1,15 @@
 //! `redis://host:port/db?prefix=P` (or `rediss://user:password@host:port/db?ca_file=PATH` over
-//! TLS, the certificate checked against `ca_file` or the system's roots) — one key per revoked jti, `SET P<jti> "" EXAT <exp>`,
-//! checked with `EXISTS`: one round trip per request. Redis drops the key at `exp` (lazily on
+//! TLS, the certificate checked against `ca_file` or the system's roots) — one key per revoked
+//! jti, `SET P<jti> "" EXAT <exp>`, checked with one `EXISTS` per request; the checks of
+//! concurrent requests share a pipeline (one round trip per batch, see `batch.rs`). Redis drops the key at `exp` (lazily on
 //! access, and by its active expire cycle in the background).
 //!
 //! `stats()` reports the keys under this store's prefix (counted with `SCAN MATCH`, so other
 //! keys in the database are never counted) and `used_memory` from `INFO memory` (the whole
 //! server).
 
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -21,6 +21,8 @@ use super::{
     StoreStats,
 };
 use crate::time::UnixSeconds;
+
+mod batch;
 
 /// Key prefix used when the URL sets none.
 pub const DEFAULT_PREFIX: &str = "revbench:revoked:";
@@ -43,6 +45,8 @@ pub struct RedisStore {
     // background after a failure; cloning it is cheap (an Arc).
     conn: ConnectionManager,
     prefix: String,
+    /// Concurrent checks share a pipeline (see `batch.rs`).
+    checks: Arc<batch::CheckBatcher>,
 }
 
 impl RedisStore {
@@ -93,7 +97,8 @@ impl RedisStore {
         .await
         .map_err(|_| unreachable("timed out".to_string()))?
         .map_err(|e| unreachable(e.to_string()))?;
-        let store = Self { conn, prefix };
+        let checks = batch::CheckBatcher::new(conn.clone(), prefix.clone());
+        let store = Self { conn, prefix, checks };
         store.health().await.map_err(|e| unreachable(e.to_string()))?;
         Ok(store)
     }
@@ -167,10 +172,9 @@ impl RevocationStore for RedisStore {
         self.query::<()>(&cmd).await
     }
 
+    /// One `EXISTS` per check, sent in a pipeline with the checks of concurrent requests.
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
-        let mut cmd = redis::cmd("EXISTS");
-        cmd.arg(self.key(jti));
-        Ok(self.query::<u64>(&cmd).await? > 0)
+        self.checks.is_revoked(jti).await
     }
 
     /// One pipeline of `SET … EXAT` for the whole chunk: one round trip instead of one per id.

@@ -27,6 +27,10 @@ pub async fn run_all(store: SharedStore) {
             "concurrent_revokes_lose_nothing",
             Box::pin(concurrent_revokes_lose_nothing(store.clone(), caps)),
         ),
+        (
+            "concurrent_checks_get_their_own_answers",
+            Box::pin(concurrent_checks_get_their_own_answers(store.clone(), caps)),
+        ),
         ("expiry_is_exact", Box::pin(expiry_is_exact(store.clone(), caps))),
         ("any_exp_is_kept_or_past", Box::pin(any_exp_is_kept_or_past(store.clone(), caps))),
     ];
@@ -99,6 +103,38 @@ pub async fn concurrent_revokes_lose_nothing(
     }
     let expected = if caps.remembers { CONCURRENT_REVOKES } else { 0 };
     assert_eq!(seen, expected, "{}: revokes visible after the race", store.name());
+    Ok(())
+}
+
+/// Checks of revoked and unknown ids racing on many tasks each get their own id's answer (a
+/// store that batches concurrent checks must not mix up the replies).
+pub async fn concurrent_checks_get_their_own_answers(
+    store: SharedStore,
+    caps: Capabilities,
+) -> Result<(), StoreError> {
+    let revoked: Vec<(Jti, UnixSeconds)> = (0..64).map(|_| (Jti::random(), later(60))).collect();
+    store.revoke_many(&revoked).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..8 {
+        for (i, &(jti, _)) in revoked.iter().enumerate() {
+            let store = store.clone();
+            // Alternate revoked and unknown ids, in a different order each round.
+            let (probe, expected) =
+                if (i + round) % 2 == 0 { (jti, caps.remembers) } else { (Jti::random(), false) };
+            tasks.spawn(
+                async move { Ok::<_, StoreError>((store.is_revoked(probe).await?, expected)) },
+            );
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (answer, expected) = joined.expect("check task panicked")?;
+        assert_eq!(
+            answer,
+            expected,
+            "{}: a concurrent check got another id's answer",
+            store.name()
+        );
+    }
     Ok(())
 }
 
