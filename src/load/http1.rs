@@ -5,12 +5,15 @@
 //! itself bypasses goose's reqwest client, whose pool lookup, per-request header map and URL
 //! handling, spawned connection task and per-request timer made the client spend more CPU per
 //! request than the server it measured (see the README's overhead table). Here the user's
-//! task polls its connection and its exchange together, so a request is written and its
-//! answer read without a hop through another task; the timeout is one timer per user,
+//! task polls its connection and its exchange together (see [`poll_together`]), so a request
+//! is written and its answer read without a hop through another task or the run queue; the timeout is one timer per user,
 //! pushed forward at each request (tokio extends a later deadline without touching its wheel).
 
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -155,12 +158,58 @@ async fn exchange(
         Ok((status, body.to_bytes()))
     };
     tokio::pin!(answer);
-    tokio::select! {
-        biased;
-        outcome = &mut answer => outcome,
-        // The connection ended (closed or failed) first; an answer it completed on the way
-        // out is still taken.
-        _ = driver.as_mut() => answer.now_or_never().unwrap_or(Err(HttpError::Other)),
+    poll_fn(|cx| poll_together(cx, answer.as_mut(), driver.as_mut())).await
+}
+
+/// Most rounds of [`poll_together`] in one poll of the user's task.
+const MAX_ROUNDS: usize = 16;
+
+/// Polls the exchange and the connection in turn while either wakes the other, so a request
+/// is written, and an answer's head and body are read, within one poll of the user's task.
+/// Polled once each, every hand-over between them (request queued, head parsed, body wanted,
+/// body read) costs a trip to the back of the run queue behind every other user, and that
+/// waiting showed up in the measured latency (wrk reads a whole answer in one callback).
+fn poll_together<T>(
+    cx: &mut Context<'_>,
+    mut answer: Pin<&mut impl Future<Output = Result<T, HttpError>>>,
+    mut driver: Pin<&mut Driver>,
+) -> Poll<Result<T, HttpError>> {
+    let tracking = Arc::new(Tracking { woken: AtomicBool::new(false), task: cx.waker().clone() });
+    let waker = Waker::from(tracking.clone());
+    let mut inner = Context::from_waker(&waker);
+    for _ in 0..MAX_ROUNDS {
+        tracking.woken.store(false, Ordering::SeqCst);
+        if let Poll::Ready(outcome) = answer.as_mut().poll(&mut inner) {
+            return Poll::Ready(outcome);
+        }
+        if driver.as_mut().poll(&mut inner).is_ready() {
+            // The connection ended (closed or failed); an answer it completed on the way out
+            // is still taken.
+            return Poll::Ready(answer.now_or_never().unwrap_or(Err(HttpError::Other)));
+        }
+        if !tracking.woken.load(Ordering::SeqCst) {
+            // Waiting on the network: the socket wakes the task.
+            return Poll::Pending;
+        }
+    }
+    Poll::Pending
+}
+
+/// The task's waker, noting whether anything woke it during [`poll_together`] (every wake is
+/// still passed on, so none is lost).
+struct Tracking {
+    woken: AtomicBool,
+    task: Waker,
+}
+
+impl Wake for Tracking {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.task.wake_by_ref();
     }
 }
 
