@@ -40,7 +40,7 @@ start() {
   "$@" >"$log" 2>&1 &
   servers+=($!)
   echo $! >"$work/$name.pid"
-  for _ in $(seq 50); do grep -q '^listening on' "$log" && break; sleep 0.1; done
+  for _ in $(seq 50); do grep -qs '^listening on' "$log" && break; sleep 0.1; done
   sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$log" >"$work/$name.url"
   [ -s "$work/$name.url" ] || { cat "$log" >&2; echo "server $name did not start: $*" >&2; exit 1; }
 }
