@@ -19,7 +19,7 @@ pub const EXPIRY_SECS: u64 = 2;
 pub async fn run_all(store: SharedStore) {
     let caps = store.capabilities();
     let name = store.name();
-    let checks: [(&str, std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>); 6] = [
+    let checks: [(&str, std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>); 7] = [
         ("revoke_then_revoked", Box::pin(revoke_then_revoked(store.clone(), caps))),
         ("unknown_is_not_revoked", Box::pin(unknown_is_not_revoked(store.clone()))),
         ("revoke_is_idempotent", Box::pin(revoke_is_idempotent(store.clone(), caps))),
