@@ -50,20 +50,16 @@ impl Progress {
 
     /// One measurement finished.
     pub fn measured(&self, sequence: usize, store: &str, scenario: &str, r: &RoundResult) {
-        let line = line(sequence, self.total, store, scenario, r);
-        if !self.lines {
-            return;
-        }
-        if self.bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.bar.println(line);
-        }
+        self.print(line(sequence, self.total, store, scenario, r));
     }
 
     /// One measurement failed (a paired run records it and goes on).
     pub fn failed(&self, sequence: usize, store: &str, scenario: &str, error: &str) {
-        let line = format!("[{sequence}/{}] {store} {scenario} failed: {error}", self.total);
+        self.print(format!("[{sequence}/{}] {store} {scenario} failed: {error}", self.total));
+    }
+
+    /// A line above the bar (or on stderr without one), when lines were asked for.
+    fn print(&self, line: String) {
         if !self.lines {
             return;
         }

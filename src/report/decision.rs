@@ -86,7 +86,7 @@ pub fn table(results: &RunResults) -> Option<Table> {
         for m in &of_scenario {
             rows.push(vec![
                 topology(scenario),
-                m.store.clone(),
+                super::narrative::shown_name(&m.store, &results.stores),
                 added(m, none, p50),
                 added(m, none, p99),
                 replay_p99(m),

@@ -1,7 +1,7 @@
 //! The replay-window table of a scenario: how long copied tokens kept working after logout.
 
 use super::tables::Table;
-use crate::results::Measurement;
+use crate::results::{Measurement, StoreRecord};
 
 /// `never` for a copy never refused within the probe, else milliseconds.
 pub fn window_ms(us: Option<u64>) -> String {
@@ -16,7 +16,7 @@ fn median_window(mut values: Vec<Option<u64>>) -> Option<u64> {
 
 /// Per store: probes over all rounds, how many were never refused, and the window's p50, p99
 /// (medians over rounds) and max (over rounds). `None` when no round probed.
-pub fn table(measurements: &[&Measurement]) -> Option<Table> {
+pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Table> {
     let rows: Vec<Vec<String>> = measurements
         .iter()
         .filter_map(|m| {
@@ -32,7 +32,7 @@ pub fn table(measurements: &[&Measurement]) -> Option<Table> {
             };
             let max = windows.iter().map(|w| w.max_us).max_by_key(|v| v.unwrap_or(u64::MAX));
             Some(vec![
-                m.store.clone(),
+                super::narrative::shown_name(&m.store, stores),
                 never_cell,
                 window_ms(median_window(windows.iter().map(|w| w.p50_us).collect())),
                 window_ms(median_window(windows.iter().map(|w| w.p99_us).collect())),

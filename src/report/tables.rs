@@ -249,7 +249,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                     rows,
                 },
                 outage: outage_table(&measurements, &results.stores),
-                replay_window: super::replay::table(&measurements),
+                replay_window: super::replay::table(&measurements, &results.stores),
                 meaning: narrative::paragraph(&measurements, scenario.replicas, &results.stores),
             })
         })

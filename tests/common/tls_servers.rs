@@ -20,6 +20,10 @@ impl TlsServers {
     /// Starts them (or finds them running), or says why not. With `REVBENCH_REQUIRE_TLS=1`
     /// (CI) failing to start is a failure, not a skip.
     pub fn get() -> Result<Self, String> {
+        // The tests of one binary run in parallel: one start at a time, or two would race to
+        // make the same certificates and data directory.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         let found = start();
         if let Err(reason) = &found {
             if std::env::var("REVBENCH_REQUIRE_TLS").is_ok_and(|v| v == "1") {
