@@ -8,8 +8,8 @@ edges=$(
     from=${path%.rs}; from=${from%/}
     [ "$from" = main ] || [ "$from" = lib ] && continue
     files=$(ls -d "$from.rs" "$from" 2>/dev/null || true)
-    grep -rhoE 'crate::[a-z_]+' $files | sort -u | sed 's/crate:://' |
-      while read -r to; do [ "$to" != "$from" ] && echo "$to $from"; done
+    { grep -rhoE 'crate::[a-z_]+' $files || true; } | sort -u | sed 's/crate:://' |
+      while read -r to; do if [ "$to" != "$from" ]; then echo "$to $from"; fi; done
   done | sort -u
 )
 echo "$edges" | awk '{ deps[$2] = deps[$2] " " $1 } END { for (m in deps) print m " ->" deps[m] }' | sort

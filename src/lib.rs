@@ -7,7 +7,8 @@
 //! # Components
 //!
 //! - [`revocation`]: the store contract ([`revocation::RevocationStore`]), the scheme table
-//!   ([`revocation::SCHEMES`]: one line per store), namespaces, bulk fills, the conformance suite.
+//!   ([`revocation::SCHEMES`]: one line per store), namespaces, bulk fills; every store passes
+//!   the one conformance suite in `tests/common/conformance.rs`.
 //! - [`token`]: claims, issue and verify with a pinned algorithm.
 //! - [`server`]: the axum reference server and `revbench serve`.
 //! - [`harness`]: what measuring commands share: replica processes, probing stores, output.
