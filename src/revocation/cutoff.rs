@@ -51,8 +51,9 @@ impl Cutoff {
     /// token's own `iat` (which [`RevocationStore::issue_at`] may have put ahead of the clock
     /// when the user logged in again right after an earlier logout).
     pub fn at_logout(token: &TokenFacts<'_>, now: UnixSeconds) -> Self {
-        let not_before = now.max(token.iat) + 1;
-        Self { not_before, keep_until: not_before + token.exp.saturating_sub(token.iat) }
+        let not_before = now.max(token.iat).saturating_add(1);
+        let keep_until = not_before.saturating_add(token.exp.saturating_sub(token.iat));
+        Self { not_before, keep_until }
     }
 
     /// Whether it refuses `token` at `now`.

@@ -105,7 +105,7 @@ impl RevocationStore for CutoffRedisStore {
             .arg(1)
             .arg(self.key(token.sub))
             .arg(cutoff.not_before)
-            .arg(cutoff.keep_until)
+            .arg(super::expiry::stored_exp(cutoff.keep_until))
             .query_async::<()>(&mut self.redis.connection())
             .await
             .map_err(|e| StoreError::backend(BACKEND, e))

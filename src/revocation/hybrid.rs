@@ -50,6 +50,7 @@ use tokio::sync::watch;
 use super::url_params::StoreUrl;
 use futures_util::future::BoxFuture;
 
+use super::expiry::stored_exp;
 use super::{
     Capabilities, HashMapStore, Jti, Namespacing, RedisStore, RevocationStore, Scheme, SharedStore,
     StoreError, StoreStats,
@@ -188,7 +189,7 @@ impl HybridStore {
         self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).insert(nonce, acked);
         let mut pipe = redis::pipe();
         pipe.atomic();
-        pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(exp).ignore();
+        pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
         pipe.cmd("PUBLISH").arg(&self.channel).arg(format!("{jti}:{exp}:{nonce}"));
         let published: Result<(u64,), _> = pipe.query_async(&mut self.redis.connection()).await;
         if let Ok((receivers,)) = published {
@@ -216,7 +217,7 @@ async fn write_and_publish(
     let mut pipe = redis::pipe();
     pipe.atomic();
     for &(jti, exp) in entries {
-        pipe.cmd("SET").arg(redis.key(jti)).arg(exp).arg("EXAT").arg(exp).ignore();
+        pipe.cmd("SET").arg(redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
         pipe.cmd("PUBLISH").arg(channel).arg(format!("{jti}:{exp}")).ignore();
     }
     pipe.query_async::<()>(&mut redis.connection())
