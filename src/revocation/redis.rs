@@ -135,7 +135,7 @@ impl RedisStore {
 
     /// The key for `jti`.
     pub fn key(&self, jti: Jti) -> String {
-        format!("{}{jti}", self.prefix)
+        jti_key(&self.prefix, jti)
     }
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
@@ -237,6 +237,11 @@ pub(crate) fn info_field(info: &str, name: &str) -> Option<u64> {
         .filter_map(|line| line.split_once(':'))
         .find(|(key, _)| *key == name)
         .and_then(|(_, value)| value.trim().parse().ok())
+}
+
+/// The key of `jti` under `prefix`: one form for every Redis-backed store and the batcher.
+pub(crate) fn jti_key(prefix: &str, jti: Jti) -> String {
+    format!("{prefix}{jti}")
 }
 
 #[cfg(test)]

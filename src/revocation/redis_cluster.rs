@@ -169,7 +169,7 @@ impl RedisClusterStore {
 
     /// The key for `jti`.
     pub fn key(&self, jti: Jti) -> String {
-        format!("{}{jti}", self.prefix)
+        super::redis::jti_key(&self.prefix, jti)
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {

@@ -53,7 +53,7 @@ impl CheckBatcher {
             std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
         let mut pipe = redis::pipe();
         for (jti, _) in &batch {
-            pipe.cmd("EXISTS").arg(format!("{}{jti}", self.prefix));
+            pipe.cmd("EXISTS").arg(super::jti_key(&self.prefix, *jti));
         }
         let counts = pipe.query_async::<Vec<u64>>(&mut self.conn.clone()).await;
         match counts {
