@@ -2,9 +2,7 @@
 //! code 2 and an `error:` line that names the problem and the fix — never a panic, never a
 //! hang. (`compare` on mismatched or other-version files is covered in `tests/report.rs`.)
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
 /// What a finished `revbench` process left behind.
 struct Exit {
@@ -20,27 +18,8 @@ impl Exit {
 
 /// Runs `revbench` with `args` (and extra environment), killing it after 20 s.
 fn revbench(args: &[&str], env: &[(&str, &str)]) -> Exit {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_revbench"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("revbench {args:?} still running after 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    Exit { code: status.code(), stderr }
+    let (code, stderr) = common::process::revbench_exit(args, env);
+    Exit { code, stderr }
 }
 
 /// Asserts exit 2, one `error:` line mentioning every `needles`, and no panic.

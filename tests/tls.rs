@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::conformance::run_all;
 use common::tls_servers::TlsServers;
 use revbench::revocation::{open, Jti};
@@ -78,24 +75,5 @@ fn a_wrong_ca_is_one_line_and_exit_2() {
 
 /// Runs `revbench serve --store URL` and returns its exit code and stderr (it must exit).
 fn serve(url: &str) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_revbench"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--store", url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("revbench serve still running after 20 s with a wrong CA");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    (status.code(), stderr)
+    common::process::revbench_exit(&["serve", "--addr", "127.0.0.1:0", "--store", url], &[])
 }

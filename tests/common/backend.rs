@@ -82,6 +82,14 @@ impl Backend {
     }
 }
 
+/// The one place a missing backend becomes a failure: panics with `reason` when
+/// `require_var=1` (CI sets it), and returns otherwise so the caller can skip.
+pub fn fail_if_required(require_var: &str, what: &str, reason: &str) {
+    if std::env::var(require_var).is_ok_and(|v| v == "1") {
+        panic!("{require_var}=1 but {what}: {reason}");
+    }
+}
+
 /// The backend's URL if it answers (a scratch namespace opened and removed); otherwise skip
 /// or fail as [`Backend::skip`] says.
 pub async fn require_or_skip(backend: Backend) -> Option<String> {

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod conformance;
 pub mod load;
 pub mod mongo;
+pub mod process;
 pub mod redis_cluster;
 pub mod redis_server;
 pub mod stall;

@@ -2,7 +2,6 @@
 //! use by `scripts/tls-servers.sh` (reused by later calls while they answer).
 
 use std::collections::HashMap;
-use std::process::Command;
 
 /// Where the TLS servers are and which CA files to try.
 pub struct TlsServers {
@@ -26,9 +25,7 @@ impl TlsServers {
         let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         let found = start();
         if let Err(reason) = &found {
-            if std::env::var("REVBENCH_REQUIRE_TLS").is_ok_and(|v| v == "1") {
-                panic!("REVBENCH_REQUIRE_TLS=1 but {reason}");
-            }
+            super::backend::fail_if_required("REVBENCH_REQUIRE_TLS", "the TLS servers", reason);
         }
         found
     }
@@ -41,16 +38,8 @@ impl TlsServers {
 }
 
 fn start() -> Result<TlsServers, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/tls-servers.sh");
-    let output = Command::new("bash")
-        .args([script, "start"])
-        .output()
-        .map_err(|e| format!("cannot run {script}: {e}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("{script} start failed: {}", stderr.trim()));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let script = "scripts/tls-servers.sh";
+    let stdout = super::process::start_script("tls-servers.sh")?;
     let values: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
     let get = |key: &str| {
         values.get(key).map(|v| v.to_string()).ok_or(format!("{script} printed no {key}"))
