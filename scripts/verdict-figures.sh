@@ -5,7 +5,10 @@
 #   scripts/verdict-figures.sh [REPEATS] [OUT]
 #
 # Needs a release build (cargo build --release) and Redis at REDIS_URL (default db 9, a
-# database of its own). Every run is bounded: 3 stores × 1 scenario × ROUNDS pairs × ~2.6 s.
+# database of its own). The settings are docs/ci.md's: the single-user (latency) and
+# logout-replay (correctness) scenarios, 6 ABBA pairs of 1 s after 1 s of warm-up. Every run is
+# bounded: 2 stores × 2 scenarios × 6 pairs × 2 sides × ~2.6 s ≈ 2 min. The known-slower
+# candidates are measured on single-user only (the low-load scenario whose p50 shift is read).
 set -euo pipefail
 
 REPEATS=${1:-10}
@@ -13,8 +16,10 @@ OUT=${2:-/tmp/revbench-verdict-figures}
 BIN=${REVBENCH:-target/release/revbench}
 REDIS=${REDIS_URL:-redis://127.0.0.1:6379/9}
 ROUNDS=${ROUNDS:-6}
-SETTINGS=(--scenario logout-replay --stores "none:,memory:,$REDIS" --rounds "$ROUNDS"
-  --duration 1s --warmup 1s --no-report --no-progress)
+TIMING=(--rounds "$ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
+SETTINGS=(--scenario single-user --scenario logout-replay --stores "none:,$REDIS" "${TIMING[@]}")
+SLOWER=(--scenario single-user --stores "none:,$REDIS" "${TIMING[@]}")
+BROKEN=(--scenario logout-replay --stores "memory:,$REDIS" "${TIMING[@]}")
 BIN=$(realpath "$BIN")
 mkdir -p "$OUT"
 
@@ -30,18 +35,41 @@ wrapper broken-memory "args=(); for a in \"\$@\"; do [ \"\$a\" = memory: ] && a=
 # Its Redis is unreachable (port 1).
 wrapper no-redis "args=(); for a in \"\$@\"; do args+=(\"\${a/:6379/:1}\"); done; exec $BIN \"\${args[@]}\""
 
-paired() { # label, candidate binary, repeats
+paired() { # label, candidate binary, repeats, settings…
   local label=$1 candidate=$2 n=$3 fails=0
+  shift 3
   for i in $(seq 1 "$n"); do
     local dir="$OUT/$label-$i"
-    "$BIN" run "${SETTINGS[@]}" --baseline-binary "$BIN" --candidate-binary "$candidate" \
+    echo "$label $i: load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$BIN" run "$@" --baseline-binary "$BIN" --candidate-binary "$candidate" \
       --out "$dir" > "$dir.log" 2>&1 || { echo "$label $i: run failed, see $dir.log"; continue; }
     local code=0
     "$BIN" compare "$dir/base.json" "$dir/candidate.json" > "$dir.compare" || code=$?
+    "$BIN" compare "$dir/base.json" "$dir/candidate.json" --format json > "$dir.compare.json" || true
     [ "$code" = 1 ] && fails=$((fails + 1))
-    echo "$label $i: exit $code; $(grep -E '^(FAIL|better|no measurable)' "$dir.compare" | tr '\n' ' ')"
+    echo "$label $i: exit $code; $(grep -E '^(FAIL|better|no measurable)|p50_us' "$dir.compare" | tr '\n' ' ')"
   done
   echo "== $label: exit 1 in $fails of $n"
+  closest "$OUT/$label-"*.compare.json
+}
+
+# The smallest threshold at which these comparisons would have called a metric worse: how far
+# the worse end of any interval reached (for an A/A run, the false-alarm margin of a threshold).
+closest() {
+  python3 - "$@" <<'PY'
+import json, sys
+worst = None
+for path in sys.argv[1:]:
+    for c in json.load(open(path))["changes"]:
+        r = c["ratio"]
+        reach = r["low"] - 1 if c["better"] == "lower" else 1 - r["high"]
+        if worst is None or reach > worst[0]:
+            worst = (reach, c["scenario"], c["store"], c["metric"], r["low"], r["high"])
+if worst:
+    print("   closest to an alarm: %s / %s %s interval [%.3f, %.3f]: any threshold below %.1f%% "
+          "would have called it worse" % (worst[1], worst[2], worst[3], worst[4], worst[5],
+                                          max(worst[0], 0) * 100))
+PY
 }
 
 sequential() { # repeats: n runs one after another, compare each with the next
@@ -53,23 +81,29 @@ sequential() { # repeats: n runs one after another, compare each with the next
     local code=0
     "$BIN" compare "$OUT/seq-$((i - 1))/results.json" "$OUT/seq-$i/results.json" \
       > "$OUT/seq-$i.compare" || code=$?
+    "$BIN" compare "$OUT/seq-$((i - 1))/results.json" "$OUT/seq-$i/results.json" \
+      --format json > "$OUT/seq-$i.compare.json" || true
     [ "$code" = 1 ] && fails=$((fails + 1))
     echo "sequential $((i - 1))→$i: exit $code; $(grep -E '^(FAIL|no measurable)' "$OUT/seq-$i.compare" | tr '\n' ' ')"
   done
   echo "== sequential A/A: exit 1 in $fails of $((n - 1))"
+  closest "$OUT/seq-"*.compare.json
 }
 
+aa() { paired aa "$BIN" "$REPEATS" "${SETTINGS[@]}"; }
+slower() {
+  paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}"
+  paired slower-1ms "$OUT/slower-1ms" "$REPEATS" "${SLOWER[@]}"
+}
+broken() {
+  paired broken-memory "$OUT/broken-memory" 1 "${BROKEN[@]}"
+  paired no-redis "$OUT/no-redis" 1 "${BROKEN[@]}"
+}
 case ${FIGURE:-all} in
-  aa) paired aa "$BIN" "$REPEATS" ;;
+  aa) aa ;;
   sequential) sequential "$((REPEATS + 1))" ;;
-  slower) paired slower-100us "$OUT/slower-100us" "$REPEATS"; paired slower-1ms "$OUT/slower-1ms" "$REPEATS" ;;
-  broken) paired broken-memory "$OUT/broken-memory" 1; paired no-redis "$OUT/no-redis" 1 ;;
-  all)
-    paired aa "$BIN" "$REPEATS"
-    sequential "$((REPEATS + 1))"
-    paired slower-100us "$OUT/slower-100us" "$REPEATS"
-    paired slower-1ms "$OUT/slower-1ms" "$REPEATS"
-    paired broken-memory "$OUT/broken-memory" 1
-    paired no-redis "$OUT/no-redis" 1
-    ;;
+  slower) slower ;;
+  broken) broken ;;
+  all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
+  *) echo "FIGURE must be aa, sequential, slower, broken or all" >&2; exit 2 ;;
 esac

@@ -22,12 +22,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The scenarios shipped in `scenarios/`, compiled in so `--scenario NAME` works anywhere.
-pub const BUILTIN: [(&str, &str); 8] = [
+pub const BUILTIN: [(&str, &str); 9] = [
     ("steady", include_str!("../scenarios/steady.toml")),
     ("logout-replay", include_str!("../scenarios/logout-replay.toml")),
     ("replicas", include_str!("../scenarios/replicas.toml")),
     ("restart", include_str!("../scenarios/restart.toml")),
     ("check-only", include_str!("../scenarios/check-only.toml")),
+    ("single-user", include_str!("../scenarios/single-user.toml")),
     ("constant-rate", include_str!("../scenarios/constant-rate.toml")),
     ("store-outage", include_str!("../scenarios/store-outage.toml")),
     ("outage-replicas", include_str!("../scenarios/outage-replicas.toml")),

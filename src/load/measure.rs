@@ -60,10 +60,11 @@ pub async fn measure(
     let mut replicas = start_replicas(http, spec, scenario.replicas).await?;
     let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
     let outage = scenario.outage.map(|o| outage::fit(o, duration));
-    // Replay-window probes run under the load (or during the outage), as a real replay would.
+    // Replay-window probes run under the recorded load (or during the outage), as a real
+    // replay would: their timing, like the outage's, counts from the end of the warm-up.
     let probe_task = (scenario.replays() && !scenario.restart_then_replay).then(|| {
         let (http, urls) = (http.clone(), urls.clone());
-        tokio::spawn(async move { probe_under_load(&http, &urls, outage, duration).await })
+        tokio::spawn(async move { probe_under_load(&http, &urls, outage, timing).await })
     });
     let outage_task = forwarder.zip(outage).map(|(forwarder, outage)| {
         // The outage's timing counts from the end of the warm-up.
@@ -155,14 +156,16 @@ const OUTAGE_PROBE_DELAY: Duration = Duration::from_millis(200);
 /// reconnect and a reload, seconds on a loaded machine.
 const AFTER_OUTAGE_LIMIT: Duration = Duration::from_secs(3);
 
-/// Replay-window probes: a third into the load, or just after the store was cut off (then each
-/// replays until the store has been back for [`AFTER_OUTAGE_LIMIT`]).
+/// Replay-window probes: a third into the recorded load, or just after the store was cut off
+/// (then each replays until the store has been back for [`AFTER_OUTAGE_LIMIT`]). Never during
+/// the warm-up: `timing.warmup` comes first.
 async fn probe_under_load(
     http: &reqwest::Client,
     urls: &[String],
     outage: Option<Outage>,
-    duration: Duration,
+    timing: Timing,
 ) -> ReplayWindow {
+    let Timing { duration, warmup } = timing;
     let (delay, limit) = match outage {
         Some(o) => (
             o.after + OUTAGE_PROBE_DELAY,
@@ -170,7 +173,7 @@ async fn probe_under_load(
         ),
         None => (duration / 3, PROBE_LIMIT),
     };
-    tokio::time::sleep(delay).await;
+    tokio::time::sleep(warmup + delay).await;
     replay_window::probe_all(http, urls, limit).await
 }
 
