@@ -27,8 +27,8 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
-    TokenFacts,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
@@ -134,6 +134,13 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "cutoff:",
     namespacing: Namespacing::InProcess,
     open,
+    profile: Profile {
+        summary:
+            "per-user cut-off in process: logout refuses every token of the user issued so far",
+        needs: profile::IN_PROCESS,
+        when_down: profile::NO_STORE_TO_LOSE,
+        unit: EntryUnit::LoggedOutUser,
+    },
 };
 
 fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -14,8 +14,8 @@ use super::url_params::StoreUrl;
 use futures_util::future::BoxFuture;
 
 use super::{
-    Capabilities, Jti, Namespacing, RedisStore, RevocationStore, Scheme, SharedStore, StoreError,
-    StoreStats, TokenFacts,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RedisStore, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
@@ -35,6 +35,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "cutoff+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
     open,
+    profile: Profile {
+        summary: "per-user cut-off in Redis: one `GET` by user per request",
+        needs: "Redis",
+        when_down: profile::FAILS_CLOSED,
+        unit: EntryUnit::LoggedOutUser,
+    },
 };
 
 fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

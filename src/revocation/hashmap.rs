@@ -27,7 +27,8 @@ use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::HashTable;
 
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -249,6 +250,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "hashmap:",
     namespacing: Namespacing::InProcess,
     open,
+    profile: Profile {
+        summary: "in-process map id → `exp`, swept by time buckets",
+        needs: profile::IN_PROCESS,
+        when_down: profile::NO_STORE_TO_LOSE,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

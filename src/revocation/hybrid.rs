@@ -52,8 +52,8 @@ use futures_util::future::BoxFuture;
 
 use super::expiry::stored_exp;
 use super::{
-    Capabilities, HashMapStore, Jti, Namespacing, RedisStore, RevocationStore, Scheme, SharedStore,
-    StoreError, StoreStats,
+    Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -82,6 +82,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "hybrid+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
     open,
+    profile: Profile {
+        summary: "in-process check on every replica; revocations written to Redis and pushed to every replica (pub/sub)",
+        needs: "Redis (pub/sub and keys)",
+        when_down: "keeps answering from the local table (no 503); revocations made on other replicas are late until Redis returns",
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

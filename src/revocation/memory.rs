@@ -13,8 +13,8 @@ use moka::future::Cache;
 use moka::Expiry;
 
 use super::{
-    stored_exp_millis, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore,
-    StoreError, StoreStats,
+    profile, stored_exp_millis, Capabilities, EntryUnit, Jti, Namespacing, Profile,
+    RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
 };
 use crate::time::now_millis;
 use crate::time::UnixSeconds;
@@ -57,6 +57,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "memory:",
     namespacing: Namespacing::InProcess,
     open,
+    profile: Profile {
+        summary: "in-process cache of revoked ids (moka), entries leave at `exp`",
+        needs: profile::IN_PROCESS,
+        when_down: profile::NO_STORE_TO_LOSE,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -29,6 +29,7 @@ mod naive;
 mod namespace;
 mod none;
 mod postgres;
+pub mod profile;
 mod redis;
 mod redis_cluster;
 mod scratch;
@@ -49,6 +50,7 @@ pub use naive::NaiveStore;
 pub use namespace::namespaced;
 pub use none::NoneStore;
 pub use postgres::PostgresStore;
+pub use profile::{EntryUnit, Profile};
 pub use redis::RedisStore;
 pub use redis_cluster::{with_default_prefix, RedisClusterStore};
 pub use scratch::ScratchStore;
@@ -226,6 +228,9 @@ pub struct Scheme {
     pub example: &'static str,
     pub namespacing: Namespacing,
     pub open: Opener,
+    /// What the strategy is, needs and does when its store is down, for the report's
+    /// decision view (descriptions only; every number there is measured).
+    pub profile: Profile,
 }
 
 /// Every store revbench knows. **Adding a store: its own file, plus one line here.**

@@ -34,7 +34,8 @@ use mongodb::{Client, Collection, Database, IndexModel};
 
 use super::mongo_server::MongoServer;
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
 };
 use crate::time::now_millis;
 use crate::time::UnixSeconds;
@@ -230,6 +231,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "mongodb://host:port/db",
     namespacing: Namespacing::Database,
     open,
+    profile: Profile {
+        summary: "deny-list in MongoDB: one query by `_id` per request, TTL index",
+        needs: "MongoDB",
+        when_down: profile::FAILS_CLOSED,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -35,6 +36,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "naive:",
     namespacing: Namespacing::InProcess,
     open,
+    profile: Profile {
+        summary: "in-process set of revoked ids, never forgets",
+        needs: profile::IN_PROCESS,
+        when_down: profile::NO_STORE_TO_LOSE,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
 use super::{
-    Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -22,6 +23,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "none:",
     namespacing: Namespacing::InProcess,
     open,
+    profile: Profile {
+        summary: "logout only expires the cookie; nothing is checked",
+        needs: profile::IN_PROCESS,
+        when_down: "nothing to lose: it never refuses a copy",
+        unit: EntryUnit::Nothing,
+    },
 };
 
 fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -30,8 +30,8 @@ use super::tls::PostgresTls;
 
 use super::url_params::StoreUrl;
 use super::{
-    stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
-    StoreStats,
+    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -324,6 +324,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "postgres://user@host:port/db",
     namespacing: Namespacing::Table,
     open,
+    profile: Profile {
+        summary: "deny-list in PostgreSQL: one indexed point query per request",
+        needs: "PostgreSQL",
+        when_down: profile::FAILS_CLOSED,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -17,8 +17,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::url_params::StoreUrl;
 use super::{
-    stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
-    StoreStats,
+    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -150,6 +150,12 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
     open,
+    profile: Profile {
+        summary: "deny-list in Redis: one `EXISTS` per request, keys expire at `exp`",
+        needs: "Redis",
+        when_down: profile::FAILS_CLOSED,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {

@@ -25,8 +25,8 @@ use redis::{FromRedisValue, Value};
 
 use super::redis::{info_field, DEFAULT_PREFIX};
 use super::{
-    stored_exp, Capabilities, Jti, Namespacing, RevocationStore, Scheme, SharedStore, StoreError,
-    StoreStats,
+    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats,
 };
 use crate::redact::redact;
 use crate::time::UnixSeconds;
@@ -314,6 +314,13 @@ pub(super) static SCHEME: Scheme = Scheme {
     example: "redis-cluster://host:port,host:port/",
     namespacing: Namespacing::KeyPrefix,
     open,
+    profile: Profile {
+        summary:
+            "the Redis deny-list on a Redis Cluster: one `EXISTS` per request on the key's master",
+        needs: "Redis Cluster",
+        when_down: profile::FAILS_CLOSED,
+        unit: EntryUnit::RevokedToken,
+    },
 };
 
 fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
