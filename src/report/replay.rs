@@ -46,8 +46,8 @@ pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Ta
             ])
         })
         .collect();
-    (!rows.is_empty()).then(|| Table {
-        headers: [
+    Table::of(
+        &[
             "store",
             "never refused",
             "window p50 ms",
@@ -55,12 +55,9 @@ pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Ta
             "window max ms",
             "logouts refused",
             "replayed",
-        ]
-        .iter()
-        .map(|h| h.to_string())
-        .collect(),
+        ],
         rows,
-    })
+    )
 }
 
 #[cfg(test)]

@@ -14,6 +14,14 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Table {
+    /// A table with these headers, or `None` when there is no row to show.
+    pub fn of(headers: &[&str], rows: Vec<Vec<String>>) -> Option<Self> {
+        let headers = headers.iter().map(|h| h.to_string()).collect();
+        (!rows.is_empty()).then_some(Table { headers, rows })
+    }
+}
+
 /// One scenario's section.
 pub struct ScenarioSection {
     pub name: String,
@@ -45,8 +53,8 @@ fn outage_table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option
             ])
         })
         .collect();
-    (!rows.is_empty()).then(|| Table {
-        headers: [
+    Table::of(
+        &[
             "store",
             "round",
             "down s",
@@ -54,12 +62,9 @@ fn outage_table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option
             "me 200 while down",
             "replays accepted while down",
             "recovery ms",
-        ]
-        .iter()
-        .map(|h| h.to_string())
-        .collect(),
+        ],
         rows,
-    })
+    )
 }
 
 fn mib(bytes: f64) -> String {
@@ -281,15 +286,7 @@ pub fn microbenchmarks(micro: &[MicroResult]) -> Option<Table> {
             vec![m.id.clone(), size, format_ns(m.median_ns), ratio]
         })
         .collect();
-    (!rows.is_empty()).then(|| Table {
-        headers: vec![
-            "benchmark".into(),
-            "entries".into(),
-            "median".into(),
-            "vs HashSet floor".into(),
-        ],
-        rows,
-    })
+    Table::of(&["benchmark", "entries", "median", "vs HashSet floor"], rows)
 }
 
 /// `812 ns`, `1.52 µs`, `48.1 µs`, `1.20 ms`.
