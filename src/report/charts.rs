@@ -1,40 +1,63 @@
 //! Which charts a report has, built from the results: a latency percentile spectrum and a
-//! throughput chart per scenario, and check latency against store size from criterion.
+//! throughput chart per scenario, cost vs protection per topology, and check latency against
+//! store size from criterion.
 
 use std::collections::BTreeMap;
 
-use super::colors;
 use super::criterion::MicroResult;
 use super::narrative::shown_name;
 use super::plot::{Bar, BarChart, Chart, LineChart, Series, XLabels};
+use super::{colors, cost_chart, decision};
 use crate::results::{Measurement, RoundResult, RunResults, StoreRecord};
 
 /// A chart and the file stem it is saved under (`charts/<stem>.svg|png`).
 pub struct NamedChart {
     pub stem: String,
+    pub place: Place,
     pub chart: Chart,
+}
+
+/// The section of the report a chart belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// The decision view (cost vs protection, one per topology).
+    Decision,
+    /// The section of the scenario with this name.
+    Scenario(String),
+    /// The microbenchmarks.
+    Micro,
 }
 
 /// Every chart the results support.
 pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
     let mut charts = Vec::new();
+    for topology in decision::topologies(results) {
+        if let Some(chart) = cost_chart::chart(&topology) {
+            let stem = cost_chart::stem(&topology.scenario.name);
+            charts.push(NamedChart { stem, place: Place::Decision, chart });
+        }
+    }
     for scenario in &results.config.scenarios {
         let measurements: Vec<&Measurement> =
             results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
         if measurements.is_empty() {
             continue;
         }
+        let place = Place::Scenario(scenario.name.clone());
         charts.push(NamedChart {
             stem: format!("latency-{}", scenario.name),
+            place: place.clone(),
             chart: spectrum(&scenario.name, &measurements, &results.stores),
         });
         charts.push(NamedChart {
             stem: format!("throughput-{}", scenario.name),
+            place,
             chart: throughput(&scenario.name, &measurements, &results.stores),
         });
     }
     if let Some(chart) = check_latency_vs_size(micro) {
-        charts.push(NamedChart { stem: "check-latency-vs-size".to_string(), chart });
+        let stem = "check-latency-vs-size".to_string();
+        charts.push(NamedChart { stem, place: Place::Micro, chart });
     }
     charts
 }

@@ -1,10 +1,51 @@
 //! The decision view: per topology and strategy, what it costs against `none:` and what it
-//! buys (the replay window, the leak rate), from the run's numbers only.
+//! buys (the replay window, the leak rate), from the run's numbers only; and per strategy
+//! what it is, what one entry costs in memory, what it needs and what it does when its store
+//! is down (descriptions from each scheme's [`Profile`](crate::revocation::Profile)).
 
+use super::memory;
+use super::narrative::{self, shown_name};
 use super::replay::window_ms;
 use super::tables::Table;
-use crate::results::{Measurement, RunResults};
+use crate::results::{Measurement, RunResults, StoreStatus};
+use crate::revocation::{EntryUnit, Scheme};
 use crate::scenario::Scenario;
+
+/// What a strategy's replay probes showed in one topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protection {
+    /// Every probed copy was refused at its first replay.
+    AtOnce,
+    /// Every probed copy was refused, the last one after this long (µs).
+    Within(u64),
+    /// Copies still accepted when the probe stopped.
+    Leaks { never: u64, probed: u64 },
+    /// No probe got a revoked copy (every logout failed).
+    NotProbed,
+}
+
+/// One strategy in one topology.
+pub struct Row<'a> {
+    pub measurement: &'a Measurement,
+    /// As tables and charts show it (stand-ins marked).
+    pub name: String,
+    /// p50 and p99 (medians over rounds) minus `none:`'s in the same scenario, ms.
+    pub added_p50_ms: Option<f64>,
+    pub added_p99_ms: Option<f64>,
+    /// The replay window's p99, the worst round's (µs); `None`: it fell on a copy never
+    /// refused.
+    pub window_p99_us: Option<u64>,
+    pub protection: Protection,
+}
+
+/// The strategies measured in one topology (one scenario that probed replay windows).
+pub struct Topology<'a> {
+    pub name: String,
+    pub scenario: &'a Scenario,
+    /// `none:` in the same scenario, when it was measured.
+    pub none: Option<&'a Measurement>,
+    pub rows: Vec<Row<'a>>,
+}
 
 /// The topology a scenario measures, as the decision view names it.
 fn topology(scenario: &Scenario) -> String {
@@ -23,28 +64,6 @@ fn topology(scenario: &Scenario) -> String {
     }
 }
 
-/// What a strategy needs to run, from its name.
-fn needs(store: &str) -> &'static str {
-    match store {
-        "redis" | "hybrid" | "cutoff-redis" => "Redis",
-        "postgres" => "PostgreSQL",
-        "mongodb" => "MongoDB",
-        _ => "nothing (in-process)",
-    }
-}
-
-/// `+0.123` ms (or `-0.010`) against `none:`'s median in the same scenario.
-fn added(
-    m: &Measurement,
-    none: Option<&Measurement>,
-    pick: fn(&Measurement) -> Option<f64>,
-) -> String {
-    match (pick(m), none.and_then(pick)) {
-        (Some(value), Some(base)) => format!("{:+.3}", (value - base) / 1000.0),
-        _ => "–".into(),
-    }
-}
-
 fn p50(m: &Measurement) -> Option<f64> {
     m.median.as_ref().map(|median| median.p50_us.median)
 }
@@ -53,63 +72,151 @@ fn p99(m: &Measurement) -> Option<f64> {
     m.median.as_ref().map(|median| median.p99_us.median)
 }
 
-/// The replay window's p99 over the rounds: the worst round's, `never` if a round's p99 fell
-/// on a copy never refused.
-fn replay_p99(m: &Measurement) -> String {
+/// `pick(m) − pick(none)` in ms.
+fn added(
+    m: &Measurement,
+    none: Option<&Measurement>,
+    pick: fn(&Measurement) -> Option<f64>,
+) -> Option<f64> {
+    Some((pick(m)? - none.and_then(pick)?) / 1000.0)
+}
+
+/// The worst round's window p99 and what the probes showed; `None` without a probed round.
+fn window(m: &Measurement) -> Option<(Option<u64>, Protection)> {
     let windows: Vec<_> = m.rounds.iter().filter_map(|r| r.replay_window.as_ref()).collect();
     if windows.is_empty() {
-        return "–".into();
+        return None;
     }
-    let worst = windows.iter().map(|w| w.p99_us).max_by_key(|v| v.unwrap_or(u64::MAX));
-    window_ms(worst.flatten())
+    let p99 = windows.iter().map(|w| w.p99_us).max_by_key(|v| v.unwrap_or(u64::MAX)).flatten();
+    let probed: u64 = windows.iter().map(|w| w.probes - w.logouts_failed).sum();
+    let never: u64 = windows.iter().map(|w| w.never_refused).sum();
+    let max = windows.iter().filter_map(|w| w.max_us).max().unwrap_or(0);
+    let protection = match (probed, never, max) {
+        (0, _, _) => Protection::NotProbed,
+        (_, 0, 0) => Protection::AtOnce,
+        (_, 0, max) => Protection::Within(max),
+        (probed, never, _) => Protection::Leaks { never, probed },
+    };
+    Some((p99, protection))
+}
+
+/// Every scenario that measured a replay window, with its strategies in run order.
+pub fn topologies(results: &RunResults) -> Vec<Topology<'_>> {
+    let mut out = Vec::new();
+    for scenario in &results.config.scenarios {
+        let of_scenario: Vec<&Measurement> =
+            results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
+        let none = of_scenario.iter().copied().find(|m| m.store == "none");
+        let rows: Vec<Row> = of_scenario
+            .iter()
+            .filter_map(|m| {
+                let (window_p99_us, protection) = window(m)?;
+                Some(Row {
+                    measurement: m,
+                    name: shown_name(&m.store, &results.stores),
+                    added_p50_ms: added(m, none, p50),
+                    added_p99_ms: added(m, none, p99),
+                    window_p99_us,
+                    protection,
+                })
+            })
+            .collect();
+        if !rows.is_empty() {
+            out.push(Topology { name: topology(scenario), scenario, none, rows });
+        }
+    }
+    out
+}
+
+fn signed_ms(ms: Option<f64>) -> String {
+    ms.map(|ms| format!("{ms:+.3}")).unwrap_or_else(|| "–".into())
 }
 
 fn leak(m: &Measurement) -> String {
-    let (attempted, accepted) = super::narrative::replays(m);
+    let (attempted, accepted) = narrative::replays(m);
     if attempted == 0 {
         return "–".into();
     }
     format!("{:.1}%", 100.0 * accepted as f64 / attempted as f64)
 }
 
-/// One row per scenario that measured a replay window and per store; `None` for runs without
-/// replay windows (files written before they were measured).
-pub fn table(results: &RunResults) -> Option<Table> {
-    let mut rows = Vec::new();
-    for scenario in &results.config.scenarios {
-        let of_scenario: Vec<&Measurement> =
-            results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
-        if !of_scenario.iter().any(|m| m.rounds.iter().any(|r| r.replay_window.is_some())) {
-            continue;
-        }
-        let none = of_scenario.iter().copied().find(|m| m.store == "none");
-        for m in &of_scenario {
-            rows.push(vec![
-                topology(scenario),
-                super::narrative::shown_name(&m.store, &results.stores),
-                added(m, none, p50),
-                added(m, none, p99),
-                replay_p99(m),
-                leak(m),
-                needs(&m.store).to_string(),
-            ]);
-        }
-    }
-    (!rows.is_empty()).then(|| Table {
-        headers: [
+/// One row per topology and strategy; `None` for runs without replay windows (files written
+/// before they were measured).
+pub fn table(topologies: &[Topology]) -> Option<Table> {
+    let rows = topologies
+        .iter()
+        .flat_map(|t| {
+            t.rows.iter().map(|row| {
+                vec![
+                    t.name.clone(),
+                    row.name.clone(),
+                    signed_ms(row.added_p50_ms),
+                    signed_ms(row.added_p99_ms),
+                    window_ms(row.window_p99_us),
+                    leak(row.measurement),
+                ]
+            })
+        })
+        .collect();
+    Table::of(
+        &[
             "topology",
             "strategy",
             "added p50 ms vs none",
             "added p99 ms vs none",
             "replay window p99 ms",
             "replays accepted",
-            "needs",
-        ]
-        .iter()
-        .map(|h| h.to_string())
-        .collect(),
+        ],
         rows,
-    })
+    )
+}
+
+/// `52 B per revoked token (…)`, or why there is no figure.
+fn memory_cell(unit: EntryUnit, measurements: &[&Measurement]) -> String {
+    if unit == EntryUnit::Nothing {
+        return "keeps nothing".into();
+    }
+    match memory::per_entry(measurements) {
+        Some(m) => format!(
+            "{:.0} B per {} (slope of the store's bytes over its entries at {} round ends, \
+             {}–{} entries)",
+            m.bytes_per_entry,
+            unit.noun(),
+            m.samples,
+            m.min_entries,
+            m.max_entries
+        ),
+        None => format!("per {}: not measured in this run", unit.noun()),
+    }
+}
+
+/// One row per strategy measured in a topology: what it is, memory per entry (measured in
+/// this run), what it needs, what it does when its store is down. A strategy unknown to
+/// this build (a results file from a newer one) says so instead of guessing.
+pub fn strategies(results: &RunResults, topologies: &[Topology]) -> Option<Table> {
+    let measured = results.stores.iter().filter(|s| s.status == StoreStatus::Measured);
+    let rows = measured
+        .filter(|s| topologies.iter().any(|t| t.rows.iter().any(|r| r.measurement.store == s.name)))
+        .map(|store| {
+            let of_store: Vec<&Measurement> =
+                results.measurements.iter().filter(|m| m.store == store.name).collect();
+            let name = shown_name(&store.name, &results.stores);
+            match Scheme::named(&store.name).map(|s| &s.profile) {
+                Some(p) => vec![
+                    name,
+                    p.summary.to_string(),
+                    memory_cell(p.unit, &of_store),
+                    p.needs.to_string(),
+                    p.when_down.to_string(),
+                ],
+                None => {
+                    let unknown = "not described by this revbench".to_string();
+                    vec![name, unknown.clone(), "–".into(), unknown.clone(), unknown]
+                }
+            }
+        })
+        .collect();
+    Table::of(&["strategy", "what it does", "memory", "needs", "when its store is down"], rows)
 }
 
 #[cfg(test)]
@@ -125,5 +232,14 @@ mod tests {
         assert_eq!(name("restart"), "after a restart");
         assert_eq!(name("store-outage"), "store down");
         assert_eq!(name("outage-replicas"), "store down, 3 replicas");
+    }
+
+    /// Every scheme is described for the decision view.
+    #[test]
+    fn every_scheme_has_a_profile() {
+        for scheme in crate::revocation::SCHEMES {
+            let p = &scheme.profile;
+            assert!(!p.summary.is_empty() && !p.needs.is_empty() && !p.when_down.is_empty());
+        }
     }
 }

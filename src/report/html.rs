@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use super::markdown::{CHART_NOTE, DECISION_INTRO, STRATEGIES_INTRO};
 use super::tables::Table;
-use super::{colors, Exporter, Report};
+use super::{colors, Exporter, Place, Report};
 
 pub struct Html;
 
@@ -52,6 +53,15 @@ fn table_with_class(t: &Table, swatches: bool, class: &str) -> String {
     out
 }
 
+/// Markdown prose with `code` spans, as HTML.
+fn prose(markdown: &str) -> String {
+    escape(markdown)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_string() })
+        .collect()
+}
+
 /// Inline SVG needs no namespace declaration in HTML5; dropping it keeps the page free of
 /// any URL at all.
 fn inline_svg(svg: &str) -> String {
@@ -74,14 +84,27 @@ impl Exporter for Html {
         );
         out.push_str(&table_with_class(&report.environment, false, "env"));
         if let Some(decision) = &report.decision {
-            out.push_str(
-                "<h2>Decision view</h2>\n<p>Per topology and strategy: the latency each adds to \
-                 every request against <code>none:</code> in the same scenario, and what it buys \
-                 — how long a copied token kept working after logout (replay window p99; \
-                 <em>never</em>: until its <code>exp</code>) and the share of replays \
-                 accepted.</p>\n",
-            );
-            out.push_str(&table(decision, false));
+            let _ = writeln!(out, "<h2>Decision view</h2>\n<p>{}</p>", prose(DECISION_INTRO));
+            out.push_str(&table(&decision.table, false));
+            for (topology, meaning) in &decision.meanings {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"meaning\"><strong>{}.</strong> {}</p>",
+                    escape(topology),
+                    escape(meaning)
+                );
+            }
+            if let Some(strategies) = &decision.strategies {
+                let _ = writeln!(out, "<p>{}</p>", prose(STRATEGIES_INTRO));
+                out.push_str(&table(strategies, true));
+            }
+            let mut charts = report.charts_in(&Place::Decision).peekable();
+            if charts.peek().is_some() {
+                let _ = writeln!(out, "<p>{}</p>", prose(CHART_NOTE));
+            }
+            for chart in charts {
+                let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
+            }
         }
         for section in &report.scenarios {
             let _ = write!(
@@ -106,9 +129,7 @@ impl Exporter for Html {
                 "<p class=\"meaning\"><strong>What this means.</strong> {}</p>",
                 escape(&section.meaning)
             );
-            for chart in
-                report.charts.iter().filter(|c| c.stem.ends_with(&format!("-{}", section.name)))
-            {
+            for chart in report.charts_in(&Place::Scenario(section.name.clone())) {
                 let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
             }
         }
@@ -116,7 +137,7 @@ impl Exporter for Html {
             out.push_str("<h2>Check latency (criterion microbenchmarks)</h2>\n");
             let _ = writeln!(out, "<p>{}</p>", escape(super::markdown::MICRO_SOURCE));
             out.push_str(&table(micro, false));
-            for chart in report.charts.iter().filter(|c| c.stem == "check-latency-vs-size") {
+            for chart in report.charts_in(&Place::Micro) {
                 let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
             }
         }

@@ -3,15 +3,27 @@
 use std::fmt::Write;
 
 use super::tables::Table;
-use super::{Exporter, Report};
+use super::{Exporter, Place, Report};
 
 pub struct Markdown;
 
-/// What the decision view shows, before its table.
-const DECISION_INTRO: &str = "\n## Decision view\n\nPer topology and strategy: the latency each \
-    adds to every request against `none:` in the same scenario, and what it buys — how long a \
-    copied token kept working after logout (replay window p99; `never`: until its `exp`) and \
-    the share of replays accepted.\n\n";
+/// What the decision view shows, before its table (the HTML report shows the same words).
+pub const DECISION_INTRO: &str = "Per topology and strategy: the latency each adds to every \
+    request against `none:` in the same scenario (medians over rounds), and what it buys — how \
+    long a copied token kept working after logout (replay window p99, the worst round's; \
+    `never`: until its `exp`) and the share of replays accepted under load.";
+
+/// Before the strategies table.
+pub const STRATEGIES_INTRO: &str = "What each strategy is, what one entry costs in memory in \
+    this run (the slope of the bytes the store reports over its entries at the end of every \
+    round; `naive:` and `memory:` report no bytes), what it needs to run and what it does when \
+    its store is down.";
+
+/// Under the cost-vs-protection charts: how values a log axis cannot show are placed.
+pub const CHART_NOTE: &str = "Cost vs protection, one chart per topology: x is the added p99 \
+    latency against `none:`, y the replay window p99, both on log axes. An added p99 of 0 or \
+    less and a window of 0 are plotted at 0.001 ms and labelled `≤ 0 ms` / `window 0`; copies \
+    never refused are plotted at the token lifetime (the line at the top).";
 
 /// Where the microbenchmark numbers come from: not from this load run.
 pub const MICRO_SOURCE: &str =
@@ -47,8 +59,22 @@ impl Exporter for Markdown {
         out.push_str("## Environment\n\n");
         out.push_str(&table(&report.environment));
         if let Some(decision) = &report.decision {
-            out.push_str(DECISION_INTRO);
-            out.push_str(&table(decision));
+            let _ = write!(out, "\n## Decision view\n\n{DECISION_INTRO}\n\n");
+            out.push_str(&table(&decision.table));
+            for (topology, meaning) in &decision.meanings {
+                let _ = write!(out, "\n**{topology}.** {meaning}\n");
+            }
+            if let Some(strategies) = &decision.strategies {
+                let _ = write!(out, "\n{STRATEGIES_INTRO}\n\n");
+                out.push_str(&table(strategies));
+            }
+            let mut charts = report.charts_in(&Place::Decision).peekable();
+            if charts.peek().is_some() {
+                let _ = write!(out, "\n{CHART_NOTE}\n\n");
+            }
+            for chart in charts {
+                let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);
+            }
         }
         for section in &report.scenarios {
             let _ = write!(out, "\n## Scenario `{}`\n\n{}\n\n", section.name, section.description);
@@ -64,9 +90,7 @@ impl Exporter for Markdown {
                 out.push_str(&table(window));
             }
             let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);
-            for chart in
-                report.charts.iter().filter(|c| c.stem.ends_with(&format!("-{}", section.name)))
-            {
+            for chart in report.charts_in(&Place::Scenario(section.name.clone())) {
                 let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);
             }
         }
@@ -75,7 +99,7 @@ impl Exporter for Markdown {
             out.push_str(MICRO_SOURCE);
             out.push_str("\n\n");
             out.push_str(&table(micro));
-            for chart in report.charts.iter().filter(|c| c.stem == "check-latency-vs-size") {
+            for chart in report.charts_in(&Place::Micro) {
                 let _ = write!(out, "\n![{}](charts/{}.png)\n", chart.title, chart.stem);
             }
         }

@@ -10,32 +10,46 @@ use crate::results::RunResults;
 mod charts;
 mod colors;
 pub mod command;
+mod cost_chart;
 pub mod criterion;
 mod decision;
 pub mod growth;
 mod html;
 mod markdown;
+mod memory;
 mod narrative;
 pub mod plot;
 mod replay;
 mod tables;
 
+pub use charts::Place;
+pub use cost_chart::FLOOR_MS;
 pub use tables::format_ns;
 
 /// A chart, rendered.
 pub struct RenderedChart {
     pub stem: String,
+    pub place: Place,
     pub title: String,
     pub svg: String,
     /// The specification, kept so the PNG is drawn from the same chart.
     pub chart: plot::Chart,
 }
 
+/// The decision view: cost against `none:` and the replay window per topology and strategy,
+/// what each strategy is and needs, and what the numbers say per topology.
+pub struct DecisionView {
+    pub table: tables::Table,
+    /// Per strategy: what it does, memory per entry (this run), needs, when its store is down.
+    pub strategies: Option<tables::Table>,
+    /// `(topology, paragraph)`, generated from the numbers.
+    pub meanings: Vec<(String, String)>,
+}
+
 /// Everything an exporter formats.
 pub struct Report {
     pub environment: tables::Table,
-    /// Per topology and strategy: cost against `none:` and the replay window.
-    pub decision: Option<tables::Table>,
+    pub decision: Option<DecisionView>,
     pub scenarios: Vec<tables::ScenarioSection>,
     pub micro: Option<tables::Table>,
     pub charts: Vec<RenderedChart>,
@@ -57,20 +71,42 @@ pub fn build(results: &RunResults, micro: &[criterion::MicroResult]) -> anyhow::
         .map(|named| {
             let svg = plot::svg(&named.chart)
                 .map_err(|e| anyhow::anyhow!("cannot draw chart {}: {e}", named.stem))?;
-            let title = match &named.chart {
-                plot::Chart::Line(l) => l.title.clone(),
-                plot::Chart::Bars(b) => b.title.clone(),
-            };
-            Ok(RenderedChart { stem: named.stem, title, svg, chart: named.chart })
+            let title = named.chart.title().to_string();
+            Ok(RenderedChart {
+                stem: named.stem,
+                place: named.place,
+                title,
+                svg,
+                chart: named.chart,
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Report {
         environment: tables::environment(results),
-        decision: decision::table(results),
+        decision: decision_view(results),
         scenarios: tables::scenarios(results),
         micro: tables::microbenchmarks(micro),
         charts,
     })
+}
+
+fn decision_view(results: &RunResults) -> Option<DecisionView> {
+    let topologies = decision::topologies(results);
+    Some(DecisionView {
+        table: decision::table(&topologies)?,
+        strategies: decision::strategies(results, &topologies),
+        meanings: topologies
+            .iter()
+            .map(|t| (t.name.clone(), narrative::topology(t, &results.stores)))
+            .collect(),
+    })
+}
+
+impl Report {
+    /// The charts of one section, in order.
+    pub fn charts_in<'a>(&'a self, place: &'a Place) -> impl Iterator<Item = &'a RenderedChart> {
+        self.charts.iter().filter(move |c| &c.place == place)
+    }
 }
 
 /// The Markdown text of a report (no files written).

@@ -1,5 +1,6 @@
 //! The generated "what this means" sentences: only what the numbers show.
 
+use super::decision::{Protection, Topology};
 use crate::results::{Measurement, StoreRecord, StoreStatus};
 use crate::stats::{self, Estimate};
 
@@ -26,6 +27,19 @@ impl VersusNone {
     /// The interval includes "no change".
     pub fn measurable(&self) -> bool {
         !self.ratio.contains(1.0)
+    }
+
+    /// `adds 0.21 ms at p50 (…)`, `is 0.02 ms faster than none at p50 (…)`, or `shows no
+    /// measurable difference from none at p50 (…)` when the interval includes no change.
+    fn cost(&self) -> String {
+        let delta_ms = self.shift.value / 1000.0;
+        if !self.measurable() {
+            format!("shows no measurable difference from none at p50 ({})", self.describe())
+        } else if delta_ms >= 0.0 {
+            format!("adds {delta_ms:.2} ms at p50 ({})", self.describe())
+        } else {
+            format!("is {:.2} ms faster than none at p50 ({})", -delta_ms, self.describe())
+        }
     }
 
     /// `1.54× none, interval 1.48–1.61×` (with the interval's coverage when below 95%).
@@ -56,22 +70,7 @@ pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[Store
         let Some(median) = &m.median else { continue };
         let mut parts = Vec::new();
         match none.filter(|_| m.store != "none").and_then(|none| VersusNone::of(m, none)) {
-            Some(versus) if !versus.measurable() => parts.push(format!(
-                "shows no measurable difference from none at p50 ({})",
-                versus.describe()
-            )),
-            Some(versus) => {
-                let delta_ms = versus.shift.value / 1000.0;
-                if delta_ms >= 0.0 {
-                    parts.push(format!("adds {delta_ms:.2} ms at p50 ({})", versus.describe()));
-                } else {
-                    parts.push(format!(
-                        "is {:.2} ms faster than none at p50 ({})",
-                        -delta_ms,
-                        versus.describe()
-                    ));
-                }
-            }
+            Some(versus) => parts.push(versus.cost()),
             None => {
                 parts.push(format!("answers in {:.2} ms at p50", median.p50_us.median / 1000.0))
             }
@@ -93,6 +92,80 @@ pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[Store
         return "No store was measured.".to_string();
     }
     format!("{}.", sentences.join("; "))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// What one topology's numbers say: which strategies refused a replayed copy at once, which
+/// within a delay, which leaked, and what the cheapest that refused every copy costs
+/// against `none:` at p50 (or that the rounds show no measurable difference).
+pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
+    let mut at_once = Vec::new();
+    let mut delayed = Vec::new();
+    let mut leaking = Vec::new();
+    let mut unprobed = Vec::new();
+    for row in &t.rows {
+        match row.protection {
+            Protection::AtOnce => at_once.push(row.name.clone()),
+            Protection::Within(us) => {
+                delayed.push(format!("{} (within {:.3} ms)", row.name, us as f64 / 1000.0))
+            }
+            Protection::Leaks { never, probed } => {
+                leaking.push(format!("{} ({never} of {probed} copies never refused)", row.name))
+            }
+            Protection::NotProbed => unprobed.push(row.name.clone()),
+        }
+    }
+    let mut sentences = Vec::new();
+    if !at_once.is_empty() {
+        sentences.push(format!("Refused every copy at its first replay: {}.", list(&at_once)));
+    }
+    if !delayed.is_empty() {
+        sentences.push(format!("Refused every copy after a delay: {}.", list(&delayed)));
+    }
+    if !leaking.is_empty() {
+        let limit = t.rows.iter().find_map(|r| {
+            r.measurement.rounds.iter().find_map(|round| round.replay_window.as_ref())
+        });
+        let within = limit
+            .map(|w| format!(" within the {:.1} s probe", w.probe_limit_us as f64 / 1e6))
+            .unwrap_or_default();
+        sentences.push(format!("Leaked{within}: {}.", list(&leaking)));
+    }
+    if !unprobed.is_empty() {
+        sentences.push(format!("Not probed (every logout failed): {}.", list(&unprobed)));
+    }
+    sentences.push(cheapest_protective(t, stores));
+    sentences.join(" ")
+}
+
+/// The strategy that refused every copy with the smallest p50 shift against `none:`.
+fn cheapest_protective(t: &Topology, stores: &[StoreRecord]) -> String {
+    let Some(none) = t.none else {
+        return "none: was not measured here, so no cost is stated.".to_string();
+    };
+    let cheapest = t
+        .rows
+        .iter()
+        .filter(|r| matches!(r.protection, Protection::AtOnce | Protection::Within(_)))
+        .filter(|r| r.measurement.store != "none")
+        .filter_map(|r| Some((r, VersusNone::of(r.measurement, none)?)))
+        .min_by(|a, b| a.1.shift.value.total_cmp(&b.1.shift.value));
+    match cheapest {
+        Some((row, versus)) => format!(
+            "The cheapest that refused every copy, {}, {}.",
+            subject(&row.measurement.store, stores),
+            versus.cost()
+        ),
+        None => "No strategy refused every copy here.".to_string(),
+    }
 }
 
 /// The store's name as tables and chart legends show it: marked when a wire-compatible

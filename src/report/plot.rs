@@ -9,6 +9,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+mod scatter;
+
+pub use scatter::{log_tick, Label, Marker, Reference, ScatterChart};
+
 /// A series of `(x, y)` points with its legend name and colour.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -61,6 +65,17 @@ pub struct BarChart {
 pub enum Chart {
     Line(LineChart),
     Bars(BarChart),
+    Scatter(ScatterChart),
+}
+
+impl Chart {
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Line(l) => &l.title,
+            Chart::Bars(b) => &b.title,
+            Chart::Scatter(s) => &s.title,
+        }
+    }
 }
 
 pub const WIDTH: u32 = 900;
@@ -104,6 +119,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Dra
     match chart {
         Chart::Line(line) => draw_line(root, line),
         Chart::Bars(bars) => draw_bars(root, bars),
+        Chart::Scatter(scatter) => scatter::draw(root, scatter),
     }
 }
 

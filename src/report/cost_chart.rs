@@ -1,0 +1,92 @@
+//! "Cost vs protection": per topology, one marker per strategy at (added p99 latency against
+//! `none:` in the same scenario, replay window p99), both on log axes.
+//!
+//! Log axes cannot show 0 or less, so:
+//! - an added p99 of 0 or less (a strategy no slower than `none:` at p99) is plotted at
+//!   [`FLOOR_MS`] (1 µs) and its label says `≤ 0 ms`;
+//! - a replay window of 0 (the first replay after logout was refused) is plotted at
+//!   [`FLOOR_MS`] and its label says `window 0`;
+//! - a p99 that fell on a copy never refused is plotted at the token lifetime (the copy
+//!   works until its `exp`), on the reference line at the top, labelled `never refused`.
+//!
+//! The window shown is the worst round's p99, as in the decision table.
+
+use std::collections::BTreeMap;
+
+use super::colors;
+use super::decision::{Row, Topology};
+use super::plot::{Chart, Label, Marker, Reference, ScatterChart};
+
+/// Where values ≤ 0 are plotted on either axis (ms).
+pub const FLOOR_MS: f64 = 0.001;
+
+/// The chart's file stem for a topology's scenario.
+pub fn stem(scenario: &str) -> String {
+    format!("cost-vs-protection-{scenario}")
+}
+
+/// The chart of one topology; `None` when `none:` was not measured there (no cost to show).
+pub fn chart(topology: &Topology) -> Option<Chart> {
+    topology.none?;
+    let lifetime_ms = topology.scenario.token_ttl.as_secs_f64() * 1000.0;
+    let mut markers = Vec::new();
+    // Strategies that land on the same spot share one label: names, then the position.
+    let mut spots: BTreeMap<(u64, u64), (Label, Vec<String>)> = BTreeMap::new();
+    for row in &topology.rows {
+        let Some(added) = row.added_p99_ms else { continue };
+        let (x, x_text) = if added > 0.0 {
+            (added.max(FLOOR_MS), format!("+{added:.3} ms"))
+        } else {
+            (FLOOR_MS, "≤ 0 ms".to_string())
+        };
+        let (y, y_text) = window_point(row, lifetime_ms);
+        markers.push(Marker { color: colors::of(&row.measurement.store), x, y });
+        let spot = spots
+            .entry((x.to_bits(), y.to_bits()))
+            .or_insert_with(|| (Label { x, y, text: format!("{x_text}, {y_text}") }, Vec::new()));
+        spot.1.push(row.name.clone());
+    }
+    if markers.is_empty() {
+        return None;
+    }
+    let labels = spots
+        .into_values()
+        .map(|(label, names)| Label {
+            text: format!("{} ({})", names.join(", "), label.text),
+            ..label
+        })
+        .collect();
+    let max_x = markers.iter().map(|m| m.x).fold(1.0, f64::max);
+    Some(Chart::Scatter(ScatterChart {
+        title: format!(
+            "Cost vs protection — {} (scenario {})",
+            topology.name, topology.scenario.name
+        ),
+        x_label: "added p99 latency per request vs none, ms (log; ≤ 0.001 plotted at 0.001)"
+            .to_string(),
+        y_label: "replay window p99, ms (log; 0 at 0.001)".to_string(),
+        x_range: (FLOOR_MS / 2.0, max_x * 20.0),
+        y_range: (FLOOR_MS / 2.0, lifetime_ms * 20.0),
+        markers,
+        labels,
+        reference: Some(Reference {
+            y: lifetime_ms,
+            text: format!(
+                "token lifetime ({:.0} s): copies never refused are plotted here",
+                lifetime_ms / 1000.0
+            ),
+        }),
+    }))
+}
+
+/// The y of a strategy and how its label describes it.
+fn window_point(row: &Row, lifetime_ms: f64) -> (f64, String) {
+    match row.window_p99_us {
+        None => (lifetime_ms, "never refused".to_string()),
+        Some(0) => (FLOOR_MS, "window 0".to_string()),
+        Some(us) => {
+            let ms = us as f64 / 1000.0;
+            (ms.clamp(FLOOR_MS, lifetime_ms), format!("window {ms:.3} ms"))
+        }
+    }
+}

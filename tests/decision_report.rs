@@ -1,0 +1,163 @@
+//! The report's decision view on a fixture built in code from `tests/fixtures/small-results.json`:
+//! two topologies (one server, three replicas), replay windows, and a per-user cut-off.
+
+use std::path::Path;
+
+use revbench::report;
+use revbench::results::{Measurement, ReplayWindow, RunResults, StoreRecord};
+use revbench::scenario::Scenario;
+
+/// `never` of 8 probed copies never refused; refused copies' window p99/max in µs.
+fn window(never: u64, p99_us: Option<u64>, max_us: Option<u64>) -> ReplayWindow {
+    ReplayWindow {
+        probes: 8,
+        logouts_failed: 0,
+        never_refused: never,
+        p50_us: if never > 4 { None } else { Some(0) },
+        p99_us,
+        max_us,
+        probe_limit_us: 1_000_000,
+        interval_us: 1_000,
+    }
+}
+
+const AT_ONCE: (u64, Option<u64>, Option<u64>) = (0, Some(0), Some(0));
+const NEVER: (u64, Option<u64>, Option<u64>) = (8, None, None);
+
+/// A copy of `base` for `store` in `scenario`, every round with this replay window.
+fn measured(
+    base: &Measurement,
+    store: &str,
+    scenario: &str,
+    (never, p99, max): (u64, Option<u64>, Option<u64>),
+) -> Measurement {
+    let mut m = base.clone();
+    (m.store, m.scenario) = (store.to_string(), scenario.to_string());
+    for round in &mut m.rounds {
+        round.replay_window = Some(window(never, p99, max));
+    }
+    m.update_median();
+    m
+}
+
+/// One server and three replicas; `none:` and the cut-off leak on replicas, Redis refuses
+/// at once everywhere. The cut-off holds 100 + 500·k users at its round ends, 64 B each
+/// above a fixed 5000 B.
+fn fixture() -> RunResults {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small-results.json");
+    let mut results = RunResults::read(&path).unwrap();
+    results.config.scenarios.push(Scenario::load("replicas").unwrap());
+    results.stores.push(StoreRecord::measured("cutoff", "cutoff:", None, None));
+    let (none, redis) = (results.measurements[0].clone(), results.measurements[1].clone());
+    let mut cutoff_one = measured(&none, "cutoff", "logout-replay", AT_ONCE);
+    let mut cutoff_three = measured(&none, "cutoff", "replicas", NEVER);
+    let rounds = cutoff_one.rounds.iter_mut().chain(cutoff_three.rounds.iter_mut());
+    for (k, round) in rounds.enumerate() {
+        let users = 100 + 500 * k as u64;
+        (round.store_entries, round.store_bytes) = (Some(users), Some(5_000 + 64 * users));
+    }
+    results.measurements = vec![
+        measured(&none, "none", "logout-replay", NEVER),
+        measured(&redis, "redis", "logout-replay", AT_ONCE),
+        cutoff_one,
+        measured(&none, "none", "replicas", NEVER),
+        measured(&redis, "redis", "replicas", AT_ONCE),
+        cutoff_three,
+    ];
+    results
+}
+
+fn markdown(results: &RunResults) -> String {
+    report::markdown(&report::build(results, &[]).unwrap())
+}
+
+/// The paragraph of one topology in the decision view.
+fn meaning(markdown: &str, topology: &str) -> String {
+    let start = markdown.find(&format!("**{topology}.** ")).unwrap_or_else(|| panic!("{markdown}"));
+    markdown[start..].lines().next().unwrap().to_string()
+}
+
+/// One cost-vs-protection chart per topology, written as SVG and PNG and embedded in both
+/// reports.
+#[test]
+fn one_chart_per_topology_in_both_reports() {
+    let out = std::env::temp_dir()
+        .join(format!("revbench-decision-{}", revbench::revocation::Jti::random()));
+    report::write(&fixture(), &out, None).unwrap();
+    for stem in ["cost-vs-protection-logout-replay", "cost-vs-protection-replicas"] {
+        for ext in ["svg", "png"] {
+            let file = out.join(format!("charts/{stem}.{ext}"));
+            let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 1_000, "{} is {len} bytes", file.display());
+        }
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("(charts/cost-vs-protection-replicas.png)"), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for title in ["Cost vs protection — one server", "Cost vs protection — 3 replicas"] {
+        assert!(html.contains(title), "{title} not inlined");
+    }
+    let svg = std::fs::read_to_string(out.join("charts/cost-vs-protection-replicas.svg")).unwrap();
+    assert!(svg.contains("never refused") && svg.contains("window 0"), "{svg}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The narrative names who refused at once and who leaked, and the cheapest protective cost;
+/// change the numbers and the words follow.
+#[test]
+fn narrative_follows_the_numbers() {
+    let mut results = fixture();
+    let md = markdown(&results);
+    let three = meaning(&md, "3 replicas");
+    assert!(three.contains("Refused every copy at its first replay: redis."), "{three}");
+    assert!(
+        three.contains(
+            "Leaked within the 1.0 s probe: none (16 of 16 copies never refused) and cutoff \
+             (16 of 16 copies never refused)."
+        ),
+        "{three}"
+    );
+    assert!(three.contains("The cheapest that refused every copy, redis, adds 0.21 ms"), "{three}");
+    let one = meaning(&md, "one server");
+    assert!(one.contains("at its first replay: redis and cutoff."), "{one}");
+    assert!(one.contains("The cheapest that refused every copy, cutoff, shows no measurable"));
+
+    // Redis now leaks on replicas: named as leaking, and nothing protective is left.
+    let redis =
+        results.measurements.iter_mut().find(|m| m.store == "redis" && m.scenario == "replicas");
+    let redis = redis.unwrap();
+    for round in &mut redis.rounds {
+        round.replay_window = Some(window(3, None, Some(2_000)));
+    }
+    let three = meaning(&markdown(&results), "3 replicas");
+    assert!(three.contains("redis (6 of 16 copies never refused)"), "{three}");
+    assert!(three.contains("No strategy refused every copy here."), "{three}");
+    assert!(!three.contains("first replay"), "{three}");
+
+    // Redis on one server as fast as none, round for round: its interval includes 1.0.
+    let none_rounds = results.measurements[0].rounds.clone();
+    let redis = &mut results.measurements[1];
+    for (round, none) in redis.rounds.iter_mut().zip(none_rounds.iter().rev()) {
+        round.latency = none.latency.clone();
+    }
+    redis.update_median();
+    results.measurements.retain(|m| m.store != "cutoff");
+    let one = meaning(&markdown(&results), "one server");
+    assert!(
+        one.contains("The cheapest that refused every copy, redis, shows no measurable difference"),
+        "{one}"
+    );
+}
+
+/// The strategies table shows memory per user for a cut-off, per revoked token where a
+/// deny-list reports bytes, and says so where this run did not measure it.
+#[test]
+fn memory_per_user_for_cutoff() {
+    let md = markdown(&fixture());
+    let row = md.lines().find(|l| l.starts_with("| cutoff | per-user cut-off")).expect(&md);
+    assert!(row.contains("64 B per user who logged out"), "{row}");
+    assert!(row.contains("| nothing (in-process) |"), "{row}");
+    let redis = md.lines().find(|l| l.starts_with("| redis | deny-list in Redis")).expect(&md);
+    assert!(redis.contains("per revoked token: not measured in this run"), "{redis}");
+    assert!(redis.contains("| Redis | fails closed"), "{redis}");
+}
