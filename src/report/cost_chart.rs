@@ -49,13 +49,15 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
     if markers.is_empty() {
         return None;
     }
-    let labels = spots
+    let labels: Vec<Label> = spots
         .into_values()
         .map(|(label, names)| Label {
             text: format!("{} ({})", names.join(", "), label.text),
             ..label
         })
         .collect();
+    let y_range = (FLOOR_MS / 2.0, lifetime_ms * 20.0);
+    let labels = stacked(labels, (y_range.0 * y_range.1).sqrt());
     let max_x = markers.iter().map(|m| m.x).fold(1.0, f64::max);
     Some(Chart::Scatter(ScatterChart {
         title: format!(
@@ -66,7 +68,7 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
             .to_string(),
         y_label: "replay window p99, ms (log; 0 at 0.001)".to_string(),
         x_range: (FLOOR_MS / 2.0, max_x * 20.0),
-        y_range: (FLOOR_MS / 2.0, lifetime_ms * 20.0),
+        y_range,
         markers,
         labels,
         reference: Some(Reference {
@@ -77,6 +79,28 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
             ),
         }),
     }))
+}
+
+/// Labels at the same height would print over each other (a label is wider than the gap
+/// between markers): each further one, left to right, moves one line (a factor of
+/// [`LINE`] on the log axis) towards the middle of the chart, away from the frame.
+fn stacked(mut labels: Vec<Label>, middle: f64) -> Vec<Label> {
+    const LINE: f64 = 2.6;
+    labels.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+    let mut row: Option<(f64, i32)> = None;
+    labels
+        .into_iter()
+        .map(|label| {
+            let k = match row {
+                Some((y, k)) if y == label.y => k + 1,
+                _ => 0,
+            };
+            row = Some((label.y, k));
+            let step = LINE.powi(k);
+            let y = if label.y < middle { label.y * step } else { label.y / step };
+            Label { y, ..label }
+        })
+        .collect()
 }
 
 /// The y of a strategy and how its label describes it.
