@@ -134,6 +134,15 @@ fn narrative_follows_the_numbers() {
     assert!(three.contains("No strategy refused every copy here."), "{three}");
     assert!(!three.contains("first replay"), "{three}");
 
+    // On one server every logout of the cut-off failed: not probed, in words and in the table.
+    let cutoff = results.measurements.iter_mut().find(|m| m.store == "cutoff").unwrap();
+    for round in &mut cutoff.rounds {
+        round.replay_window = Some(ReplayWindow { logouts_failed: 8, ..window(0, None, None) });
+    }
+    let md = markdown(&results);
+    assert!(meaning(&md, "one server").contains("Not probed (every logout failed): cutoff."));
+    assert!(md.contains("| one server | cutoff | +0.000 | +0.000 | not probed (logouts failed) |"));
+
     // Redis on one server as fast as none, round for round: its interval includes 1.0.
     let none_rounds = results.measurements[0].rounds.clone();
     let redis = &mut results.measurements[1];

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::colors;
-use super::decision::{Row, Topology};
+use super::decision::{Protection, Row, Topology};
 use super::plot::{Chart, Label, Marker, Reference, ScatterChart};
 
 /// Where values ≤ 0 are plotted on either axis (ms).
@@ -34,6 +34,9 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
     let mut spots: BTreeMap<(u64, u64), (Label, Vec<String>)> = BTreeMap::new();
     for row in &topology.rows {
         let Some(added) = row.added_p99_ms else { continue };
+        if row.protection == Protection::NotProbed {
+            continue;
+        }
         let (x, x_text) = if added > 0.0 {
             (added.max(FLOOR_MS), format!("+{added:.3} ms"))
         } else {

@@ -152,7 +152,10 @@ pub fn table(topologies: &[Topology]) -> Option<Table> {
                     row.name.clone(),
                     signed_ms(row.added_p50_ms),
                     signed_ms(row.added_p99_ms),
-                    window_ms(row.window_p99_us),
+                    match row.protection {
+                        Protection::NotProbed => "not probed (logouts failed)".into(),
+                        _ => window_ms(row.window_p99_us),
+                    },
                     leak(row.measurement),
                 ]
             })
