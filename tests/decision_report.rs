@@ -48,6 +48,13 @@ fn fixture() -> RunResults {
     let mut results = RunResults::read(&path).unwrap();
     results.config.scenarios.push(Scenario::load("replicas").unwrap());
     results.stores.push(StoreRecord::measured("cutoff", "cutoff:", None, None));
+    // A third round like the first: 3 rounds a side are the fewest whose interval (90%)
+    // may call a difference (2 a side reach 67%: "too few rounds to call").
+    for m in &mut results.measurements[..2] {
+        let third = revbench::results::RoundResult { round: 3, ..m.rounds[0].clone() };
+        m.rounds.push(third);
+        m.update_median();
+    }
     let (none, redis) = (results.measurements[0].clone(), results.measurements[1].clone());
     let mut cutoff_one = measured(&none, "cutoff", "logout-replay", AT_ONCE);
     let mut cutoff_three = measured(&none, "cutoff", "replicas", NEVER);
@@ -112,8 +119,8 @@ fn narrative_follows_the_numbers() {
     assert!(three.contains("Refused every copy at its first replay: redis."), "{three}");
     assert!(
         three.contains(
-            "Leaked within the 1.0 s probe: none (16 of 16 copies never refused) and cutoff \
-             (16 of 16 copies never refused)."
+            "Leaked within the 1.0 s probe: none (24 of 24 copies never refused) and cutoff \
+             (24 of 24 copies never refused)."
         ),
         "{three}"
     );
@@ -130,7 +137,7 @@ fn narrative_follows_the_numbers() {
         round.replay_window = Some(window(3, None, Some(2_000)));
     }
     let three = meaning(&markdown(&results), "3 replicas");
-    assert!(three.contains("redis (6 of 16 copies never refused)"), "{three}");
+    assert!(three.contains("redis (9 of 24 copies never refused)"), "{three}");
     assert!(three.contains("No strategy refused every copy here."), "{three}");
     assert!(!three.contains("first replay"), "{three}");
 
@@ -169,4 +176,22 @@ fn memory_per_user_for_cutoff() {
     let redis = md.lines().find(|l| l.starts_with("| redis | deny-list in Redis")).expect(&md);
     assert!(redis.contains("per revoked token: not measured in this run"), "{redis}");
     assert!(redis.contains("| Redis | fails closed"), "{redis}");
+}
+
+/// With 2 rounds a side the interval covers 67%: a difference is never stated as a fact.
+#[test]
+fn two_rounds_are_too_few_to_call_a_difference() {
+    let mut results = fixture();
+    for m in &mut results.measurements {
+        m.rounds.truncate(2);
+        m.update_median();
+    }
+    let three = meaning(&markdown(&results), "3 replicas");
+    assert!(
+        three.contains(
+            "redis, shows no measurable difference from none at p50 (1.54× none, interval \
+             1.47–1.61× at 67%, too few rounds to call)"
+        ),
+        "{three}"
+    );
 }

@@ -24,9 +24,10 @@ impl VersusNone {
         })
     }
 
-    /// The interval includes "no change".
+    /// The interval excludes "no change" and covers enough to call anything: `compare`'s
+    /// rule, so too few rounds (2 a side: 67%) never state a difference as a fact.
     pub fn measurable(&self) -> bool {
-        !self.ratio.contains(1.0)
+        !self.ratio.contains(1.0) && self.ratio.confidence >= crate::compare::MIN_CONFIDENCE
     }
 
     /// `adds 0.21 ms at p50 (…)`, `is 0.02 ms faster than none at p50 (…)`, or `shows no
@@ -50,6 +51,9 @@ impl VersusNone {
         );
         if self.ratio.confidence < stats::CONFIDENCE - 1e-9 {
             s.push_str(&format!(" at {:.0}%", self.ratio.confidence * 100.0));
+        }
+        if self.ratio.confidence < crate::compare::MIN_CONFIDENCE {
+            s.push_str(", too few rounds to call");
         }
         s
     }
