@@ -161,9 +161,21 @@ impl TokenKeys {
 
     /// Issues a token for `sub` that lives `ttl_secs` seconds from `now`.
     pub fn issue(&self, sub: &str, now: UnixSeconds, ttl_secs: u64) -> (String, Claims) {
+        self.issue_with_jti(sub, now, ttl_secs, Jti::random())
+    }
+
+    /// [`issue`](Self::issue) with a given `jti` (a refresh-token family's access token
+    /// carries its family in it, see `revocation::refresh`).
+    pub fn issue_with_jti(
+        &self,
+        sub: &str,
+        now: UnixSeconds,
+        ttl_secs: u64,
+        jti: Jti,
+    ) -> (String, Claims) {
         let claims = Claims {
             sub: sub.to_string(),
-            jti: Jti::random().to_string(),
+            jti: jti.to_string(),
             iat: now,
             // Saturates: a ttl too long for the clock means "never", not a panic.
             exp: now.saturating_add(ttl_secs),

@@ -37,6 +37,20 @@ async fn redis_store() {
     shared_backend(Backend::Redis, 1).await;
 }
 
+/// `refresh+redis://` honours the contract as a store that keeps no token ids (like `none:`:
+/// its per-request check is a no-op; its own contract is tested in `tests/refresh.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_redis_store() {
+    let Some(scratch) = scratch_or_skip(Backend::Redis, "conformance").await else { return };
+    let url =
+        revbench::revocation::namespaced(&format!("refresh+{}", scratch.url), "conf").unwrap();
+    let store = open(&url).await.unwrap();
+    assert!(!store.capabilities().remembers);
+    run_all(store.clone()).await;
+    store.destroy().await.unwrap();
+    scratch.remove().await.unwrap();
+}
+
 /// `redis-cluster://` honours the contract on a 3-master cluster (`REDIS_CLUSTER_URL`, or a
 /// local one the test starts).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

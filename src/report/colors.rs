@@ -5,7 +5,7 @@ use plotters::style::RGBColor;
 use crate::revocation::SCHEMES;
 
 /// Colours of the stores in [`SCHEMES`] order (a new store takes the next one).
-const PALETTE: [RGBColor; 11] = [
+const PALETTE: [RGBColor; 13] = [
     RGBColor(128, 128, 128),
     RGBColor(230, 145, 56),
     RGBColor(46, 160, 67),
@@ -17,6 +17,9 @@ const PALETTE: [RGBColor; 11] = [
     RGBColor(227, 119, 194),
     RGBColor(188, 189, 34),
     RGBColor(127, 127, 255),
+    RGBColor(0, 128, 128),
+    // Names outside the table.
+    RGBColor(255, 187, 120),
 ];
 
 /// The microbenchmarks' reference `HashSet`, which is no store.
@@ -29,7 +32,7 @@ pub fn of(store: &str) -> RGBColor {
     }
     let index = SCHEMES.iter().position(|s| s.name == store).unwrap_or_else(|| {
         let hash = store.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-        SCHEMES.len() + hash % (PALETTE.len() - SCHEMES.len()).max(1)
+        SCHEMES.len() + hash % PALETTE.len().saturating_sub(SCHEMES.len()).max(1)
     });
     PALETTE[index % PALETTE.len()]
 }

@@ -58,6 +58,10 @@ impl RevocationStore for DelayedStore {
         self.inner.issue_at(sub, now).await
     }
 
+    fn refresh_tokens(&self) -> Option<&dyn super::RefreshTokens> {
+        self.inner.refresh_tokens()
+    }
+
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         self.inner.stats().await
     }

@@ -32,6 +32,8 @@ mod postgres;
 pub mod profile;
 mod redis;
 mod redis_cluster;
+pub mod refresh;
+mod refresh_redis;
 mod scratch;
 mod tls;
 mod url_params;
@@ -53,6 +55,8 @@ pub use postgres::PostgresStore;
 pub use profile::{EntryUnit, Profile};
 pub use redis::RedisStore;
 pub use redis_cluster::{with_default_prefix, RedisClusterStore};
+pub use refresh::{FamilyId, Grant, RefreshTokens, Rotation};
+pub use refresh_redis::RefreshRedisStore;
 pub use scratch::ScratchStore;
 
 pub use crate::jti::Jti;
@@ -168,6 +172,12 @@ pub trait RevocationStore: Send + Sync + 'static {
         Ok(now)
     }
 
+    /// Refresh-token rotation, for a strategy that issues refresh tokens beside short-lived
+    /// access tokens (`refresh+redis://`, see [`refresh`]); `None` (this default) for the others.
+    fn refresh_tokens(&self) -> Option<&dyn RefreshTokens> {
+        None
+    }
+
     /// Physical entries and bytes as the backend reports them.
     async fn stats(&self) -> Result<StoreStats, StoreError>;
 
@@ -247,6 +257,7 @@ pub static SCHEMES: &[&Scheme] = &[
     &cutoff::SCHEME,
     &cutoff_redis::SCHEME,
     &redis_cluster::SCHEME,
+    &refresh_redis::SCHEME,
 ];
 
 impl Scheme {

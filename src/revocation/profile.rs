@@ -14,6 +14,9 @@ pub enum EntryUnit {
     RevokedToken,
     /// One entry per user who logged out (cut-off strategies).
     LoggedOutUser,
+    /// One entry per refresh token issued and not yet expired, used or not, plus one per live
+    /// login (refresh-token rotation).
+    RefreshToken,
 }
 
 impl EntryUnit {
@@ -23,6 +26,7 @@ impl EntryUnit {
             EntryUnit::Nothing => "entry",
             EntryUnit::RevokedToken => "revoked token",
             EntryUnit::LoggedOutUser => "user who logged out",
+            EntryUnit::RefreshToken => "refresh token",
         }
     }
 }

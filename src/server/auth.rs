@@ -31,17 +31,22 @@ pub fn token_from_headers(headers: &HeaderMap) -> Result<&str, TokenError> {
             .trim();
         return if token.is_empty() { Err(TokenError::Missing) } else { Ok(token) };
     }
+    cookie_value(headers, COOKIE_NAME).ok_or(TokenError::Missing)
+}
+
+/// The first non-empty value of the cookie `name`.
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
         for pair in value.split(';') {
-            if let Some((name, token)) = pair.trim().split_once('=') {
-                if name == COOKIE_NAME && !token.is_empty() {
-                    return Ok(token);
+            if let Some((key, token)) = pair.trim().split_once('=') {
+                if key == name && !token.is_empty() {
+                    return Some(token);
                 }
             }
         }
     }
-    Err(TokenError::Missing)
+    None
 }
 
 impl AppState {

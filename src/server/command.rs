@@ -27,7 +27,8 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
-    /// Lifetime of issued tokens, e.g. 15m, 30s.
+    /// Lifetime of issued tokens, e.g. 15m, 30s (a `refresh+redis://…?access=30s` store URL sets
+    /// its access tokens' own).
     #[arg(long, default_value = "15m", value_parser = parse_duration)]
     pub token_ttl: Duration,
 

@@ -13,6 +13,10 @@ pub struct Counters {
     store_errors: AtomicU64,
     fail_open_passes: AtomicU64,
     invalid_revoke_tokens: AtomicU64,
+    refreshes: AtomicU64,
+    refresh_reuses: AtomicU64,
+    store_writes: AtomicU64,
+    refresh_writes: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -29,6 +33,19 @@ pub struct CountersSnapshot {
     /// Tokens sent to `/revoke` that did not verify (answered 200, logged a few a second).
     #[serde(default)]
     pub invalid_revoke_tokens: u64,
+    /// Refresh tokens rotated (`POST /refresh` answered 200).
+    #[serde(default)]
+    pub refreshes: u64,
+    /// Dead refresh tokens presented again: each revoked its family.
+    #[serde(default)]
+    pub refresh_reuses: u64,
+    /// Keys the server wrote to (or deleted from) its store: 1 per logout or revoke, plus what
+    /// the refresh-token strategy reports for each login (2), rotation (3) and reuse (≤ 1).
+    #[serde(default)]
+    pub store_writes: u64,
+    /// The part of `store_writes` made by `POST /refresh` (rotations and reuses).
+    #[serde(default)]
+    pub refresh_writes: u64,
 }
 
 impl Counters {
@@ -52,6 +69,24 @@ impl Counters {
         self.invalid_revoke_tokens.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn refreshed(&self) {
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn refresh_reused(&self) {
+        self.refresh_reuses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn store_writes(&self, writes: u64) {
+        self.store_writes.fetch_add(writes, Ordering::Relaxed);
+    }
+
+    /// Writes made by `POST /refresh`: counted in `store_writes` too.
+    pub fn refresh_writes(&self, writes: u64) {
+        self.store_writes(writes);
+        self.refresh_writes.fetch_add(writes, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> CountersSnapshot {
         CountersSnapshot {
             checks: self.checks.load(Ordering::Relaxed),
@@ -59,6 +94,10 @@ impl Counters {
             store_errors: self.store_errors.load(Ordering::Relaxed),
             fail_open_passes: self.fail_open_passes.load(Ordering::Relaxed),
             invalid_revoke_tokens: self.invalid_revoke_tokens.load(Ordering::Relaxed),
+            refreshes: self.refreshes.load(Ordering::Relaxed),
+            refresh_reuses: self.refresh_reuses.load(Ordering::Relaxed),
+            store_writes: self.store_writes.load(Ordering::Relaxed),
+            refresh_writes: self.refresh_writes.load(Ordering::Relaxed),
         }
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /login` `{"username"}` | issues a token (JSON body and `token` cookie) |
+//! | `POST /login` `{"username"}` | issues a token (JSON body and `token` cookie), and a refresh token with `refresh+redis://` |
 //! | `GET /api/me` | the protected call: verify, then ask the store whether the jti is revoked |
-//! | `POST /logout` | revokes the caller's jti until its `exp` and expires the cookie |
+//! | `POST /logout` | revokes the caller's jti until its `exp` (a refresh-token strategy: its family) and expires the cookie |
+//! | `POST /refresh` `{"refresh_token"}` or cookie | rotates a refresh token (refresh-token strategies, [`refresh`]) |
 //! | `POST /revoke` form `token=` | RFC 7009-style revocation of any token |
 //! | `GET /healthz` | 200 when the store answers, else 503 |
 //! | `GET /stats` | the store's stats and the server's counters |
@@ -36,6 +37,7 @@ mod limits;
 mod listener;
 pub mod listening;
 pub mod log_limit;
+mod refresh;
 
 pub use auth::{token_from_headers, COOKIE_NAME};
 pub use counters::{Counters, CountersSnapshot};
@@ -43,6 +45,7 @@ pub use error::ApiError;
 pub use handlers::StatsResponse;
 pub use limits::MAX_HEADER_BYTES;
 pub use listening::{Listening, PrefillFacts};
+pub use refresh::REFRESH_COOKIE;
 
 /// Largest request body accepted (login and revoke bodies are well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -136,6 +139,7 @@ pub fn router(state: SharedState) -> Router {
         // an extensions map on every request, the protected call included.
         .route("/login", post(handlers::login).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/logout", post(handlers::logout))
+        .route("/refresh", post(refresh::refresh).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/revoke", post(handlers::revoke).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/api/me", get(handlers::me))
         .route("/healthz", get(handlers::healthz))
