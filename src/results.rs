@@ -239,6 +239,22 @@ pub struct RoundResult {
     /// In a paired run: the pair this round belongs to (the other side has the same number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pair: Option<usize>,
+    /// `POST /refresh` requests sent per second of measured time, whatever the answer; `None`
+    /// when the scenario sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_requests_per_sec: Option<f64>,
+    /// Keys the servers wrote to (or deleted from) their store during the measured time, from
+    /// their counters: one per logout or revoke, plus a refresh-token strategy's logins (2),
+    /// rotations (3) and reuses. `None` when a server could not report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_writes: Option<u64>,
+    /// [`store_writes`](Self::store_writes) per simulated user per hour of measured time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_writes_per_user_hour: Option<f64>,
+    /// The store writes made by `POST /refresh` (rotations, reuses) per simulated user per hour
+    /// of measured time: what renewing tokens costs the store, apart from logins and logouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_writes_per_user_hour: Option<f64>,
 }
 
 /// Medians across rounds; min and max show the spread.
@@ -261,6 +277,15 @@ pub struct RoundMedian {
     /// Share of probed copies never refused, over the rounds that probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay_never_refused: Option<Spread>,
+    /// Refresh requests per second, over the rounds that sent some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_requests_per_sec: Option<Spread>,
+    /// Store writes per user per hour, over the rounds whose servers reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_writes_per_user_hour: Option<Spread>,
+    /// Writes made by `POST /refresh` per user per hour, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_writes_per_user_hour: Option<Spread>,
 }
 
 /// The median of a metric over rounds, and its min and max.
@@ -350,6 +375,9 @@ impl Measurement {
             replay_never_refused: spread(&|r| {
                 r.replay_window.as_ref().and_then(ReplayWindow::never_refused_fraction)
             }),
+            refresh_requests_per_sec: spread(&|r| r.refresh_requests_per_sec),
+            store_writes_per_user_hour: spread(&|r| r.store_writes_per_user_hour),
+            refresh_writes_per_user_hour: spread(&|r| r.refresh_writes_per_user_hour),
         });
     }
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The scenarios shipped in `scenarios/`, compiled in so `--scenario NAME` works anywhere.
-pub const BUILTIN: [(&str, &str); 9] = [
+pub const BUILTIN: [(&str, &str); 11] = [
     ("steady", include_str!("../scenarios/steady.toml")),
     ("logout-replay", include_str!("../scenarios/logout-replay.toml")),
     ("replicas", include_str!("../scenarios/replicas.toml")),
@@ -32,6 +32,8 @@ pub const BUILTIN: [(&str, &str); 9] = [
     ("constant-rate", include_str!("../scenarios/constant-rate.toml")),
     ("store-outage", include_str!("../scenarios/store-outage.toml")),
     ("outage-replicas", include_str!("../scenarios/outage-replicas.toml")),
+    ("refresh", include_str!("../scenarios/refresh.toml")),
+    ("many-tokens", include_str!("../scenarios/many-tokens.toml")),
 ];
 
 /// Scenarios `revbench run` measures when none is named.
@@ -55,15 +57,22 @@ pub enum StepKind {
     ReplayCrossReplica,
     /// Log in, log out, keep the copy to replay after the replicas restart.
     LogoutKeepCopy,
+    /// `GET /api/me`, renewing the token first once half its lifetime has passed: `POST
+    /// /refresh` when the strategy issues refresh tokens, else a new login.
+    Refresh,
+    /// `POST /login` again without logging out (another device); the old token stays alive.
+    LoginAgain,
 }
 
 impl StepKind {
-    pub const ALL: [StepKind; 5] = [
+    pub const ALL: [StepKind; 7] = [
         StepKind::Me,
         StepKind::Relogin,
         StepKind::Replay,
         StepKind::ReplayCrossReplica,
         StepKind::LogoutKeepCopy,
+        StepKind::Refresh,
+        StepKind::LoginAgain,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +82,8 @@ impl StepKind {
             StepKind::Replay => "replay",
             StepKind::ReplayCrossReplica => "replay_cross_replica",
             StepKind::LogoutKeepCopy => "logout_keep_copy",
+            StepKind::Refresh => "refresh",
+            StepKind::LoginAgain => "login_again",
         }
     }
 }

@@ -125,3 +125,35 @@ async fn outage_on_replicas_makes_the_synced_check_late() {
     println!("hybrid during outage: {:?}", window(&results, "hybrid", "outage-replicas"));
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// Refresh-token rotation with 2 s access tokens (`access=` overriding the scenario's 15 min):
+/// copies keep working after logout (access tokens are not checked) and are refused within
+/// the access lifetime; the refresh scenario's renewals are counted as refresh requests/s and
+/// store writes per user per hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_window_is_at_most_the_access_lifetime() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let sep = if redis.contains('?') { '&' } else { '?' };
+    let store = format!("refresh+{redis}{sep}access=2s");
+    let mut options = options(&["logout-replay", "refresh"], vec![store]);
+    options.duration = Some(Duration::from_secs(2));
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+
+    let w = window(&results, "refresh-redis", "logout-replay");
+    assert_eq!((w.never_refused, w.logouts_failed), (0, 0), "{w:?}");
+    assert!(w.max_us.unwrap() <= 2_000_000, "window beyond the access lifetime: {w:?}");
+    assert!(w.p50_us.unwrap() > 0, "copies must work for a while after logout: {w:?}");
+    let m = results.measurements.iter().find(|m| m.scenario == "refresh").unwrap();
+    let round = &m.rounds[0];
+    assert!(round.refresh_requests_per_sec.unwrap() > 0.0, "{:?}", round.statuses);
+    let refresh_writes = round.refresh_writes_per_user_hour.unwrap();
+    assert!(refresh_writes > 0.0, "{:?}", round.store_writes);
+    assert!(round.store_writes_per_user_hour.unwrap() >= refresh_writes);
+    assert_eq!(round.statuses.get("refresh 401"), None, "{:?}", round.statuses);
+    println!(
+        "refresh: window {w:?}; {:?} refresh/s, {refresh_writes} refresh writes/user/h",
+        round.refresh_requests_per_sec
+    );
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -12,6 +12,7 @@ use super::recorder::Recorder;
 use super::replay_window::{self, PROBES, PROBE_LIMIT};
 use crate::harness::{Replica, ReplicaSpec, Target};
 use crate::process::own_cpu_time;
+use crate::results::answers::split_status_key;
 use crate::results::{LatencySummary, ReplayWindow, RoundResult};
 use crate::scenario::{Outage, Scenario};
 use crate::time::now_rfc3339;
@@ -76,9 +77,10 @@ pub async fn measure(
     let warm_up = async {
         tokio::time::sleep(warmup).await;
         recorder.start_recording();
-        (own_cpu_time(), server_cpu_now())
+        let writes = store_writes(http, &replicas).await;
+        (own_cpu_time(), server_cpu_now(), writes)
     };
-    let (load, (client_cpu_before, server_cpu_before)) =
+    let (load, (client_cpu_before, server_cpu_before, writes_before)) =
         tokio::join!(attack::drive(scenario, &urls, recorder.clone(), warmup + duration), warm_up);
     let load = load.map(|elapsed| elapsed.saturating_sub(warmup));
     let client_cpu = own_cpu_time().saturating_sub(client_cpu_before);
@@ -89,6 +91,12 @@ pub async fn measure(
         None => None,
     };
     let mut counters = collect_counters(http, &replicas, &recorder).await;
+    let delta = |before: Option<u64>, after: Option<u64>| {
+        before.zip(after).map(|(b, a)| a.saturating_sub(b))
+    };
+    let writes = delta(writes_before.map(|w| w.all), counters.writes.map(|w| w.all));
+    let refresh_writes =
+        delta(writes_before.map(|w| w.refresh), counters.writes.map(|w| w.refresh));
     let elapsed = match load {
         Ok(elapsed) => elapsed,
         Err(e) => {
@@ -117,6 +125,14 @@ pub async fn measure(
     let done = recorder.finish();
     let latency =
         done.all.clone().unwrap_or_else(|| LatencySummary::from_histogram(&done.all_histogram));
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let per_user_hour = |n: u64| n as f64 / scenario.users.max(1) as f64 / (secs / 3600.0);
+    let refreshes: u64 = done
+        .statuses
+        .iter()
+        .filter(|(key, _)| split_status_key(key).is_some_and(|(request, _)| request == "refresh"))
+        .map(|(_, n)| n)
+        .sum();
     Ok(RoundResult {
         round: at.round,
         sequence: at.sequence,
@@ -145,6 +161,10 @@ pub async fn measure(
         error_latency: done.all_unexpected,
         pacing_lateness: done.pacing_lateness,
         pair: None,
+        refresh_requests_per_sec: (refreshes > 0).then(|| refreshes as f64 / secs),
+        store_writes: writes,
+        store_writes_per_user_hour: writes.map(per_user_hour),
+        refresh_writes_per_user_hour: refresh_writes.map(per_user_hour),
     })
 }
 
@@ -257,6 +277,33 @@ struct Counters {
     fail_open_passes: u64,
     entries: Option<u64>,
     bytes: Option<u64>,
+    /// Summed over the replicas; `None` when one could not report.
+    writes: Option<Writes>,
+}
+
+/// Store writes the servers counted: all, and those made by `POST /refresh`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Writes {
+    all: u64,
+    refresh: u64,
+}
+
+impl Writes {
+    fn add(self, counters: &crate::server::CountersSnapshot) -> Self {
+        Writes {
+            all: self.all + counters.store_writes,
+            refresh: self.refresh + counters.refresh_writes,
+        }
+    }
+}
+
+/// The replicas' store writes so far, `None` when one cannot report.
+async fn store_writes(http: &reqwest::Client, replicas: &[Replica]) -> Option<Writes> {
+    let mut total = Writes::default();
+    for replica in replicas {
+        total = total.add(&replica.stats(http).await?.counters);
+    }
+    Some(total)
 }
 
 /// Sums the replicas' `/stats` counters. A replica that cannot answer is recorded as the
@@ -266,12 +313,14 @@ async fn collect_counters(
     replicas: &[Replica],
     recorder: &Recorder,
 ) -> Counters {
-    let mut counters = Counters::default();
+    let mut counters = Counters { writes: Some(Writes::default()), ..Counters::default() };
     for (i, replica) in replicas.iter().enumerate() {
         let Some(stats) = replica.stats(http).await else {
             recorder.error("stats", "unavailable");
+            counters.writes = None;
             continue;
         };
+        counters.writes = counters.writes.map(|w| w.add(&stats.counters));
         counters.store_errors += stats.counters.store_errors;
         counters.fail_open_passes += stats.counters.fail_open_passes;
         if i == 0 {

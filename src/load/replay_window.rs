@@ -5,7 +5,10 @@
 //! probe's limit. The window is the time from the logout's answer to the answer of the last
 //! replay that was accepted (0 when the first replay is refused), so it is exact to within one
 //! interval. A probe still accepted at its limit is "never refused" — for a 15-minute token
-//! that means the whole remaining lifetime, which no run waits out.
+//! that means the whole remaining lifetime, which no run waits out. A copy whose lifetime
+//! (`expires_in`) is at most [`WAIT_FOR_EXP_UP_TO`] is replayed until it has surely expired,
+//! past the limit if need be, so a short access lifetime (refresh-token strategies) is
+//! measured whole.
 
 use std::time::Duration;
 
@@ -19,6 +22,11 @@ pub const PROBE_INTERVAL: Duration = Duration::from_millis(1);
 pub const PROBE_LIMIT: Duration = Duration::from_secs(1);
 /// Probes per measurement, run concurrently.
 pub const PROBES: usize = 8;
+/// Copies that live at most this long are replayed until they expire.
+pub const WAIT_FOR_EXP_UP_TO: Duration = Duration::from_secs(5);
+/// Replays go on this long past a short-lived copy's lifetime (its `exp` is whole seconds,
+/// so it dies within its lifetime of the login).
+const PAST_EXP: Duration = Duration::from_millis(100);
 
 /// What one probe saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +44,18 @@ pub enum ProbeOutcome {
 pub struct RevokedCopy {
     token: String,
     logged_out_at: Instant,
+    /// The token's lifetime as the login answered it (`expires_in`).
+    lifetime: Option<Duration>,
+}
+
+impl RevokedCopy {
+    /// How long to replay it: `limit`, or past its expiry when it is short-lived.
+    fn replay_limit(&self, limit: Duration) -> Duration {
+        match self.lifetime {
+            Some(lifetime) if lifetime <= WAIT_FOR_EXP_UP_TO => limit.max(lifetime + PAST_EXP),
+            _ => limit,
+        }
+    }
 }
 
 /// Logs a fresh token in and out on `base`; the copy, or `None` when either step failed.
@@ -52,8 +72,13 @@ pub async fn logged_out_copy(
         .ok()?;
     let body: serde_json::Value = login.json().await.ok()?;
     let token = body["access_token"].as_str()?.to_string();
+    let lifetime = body["expires_in"].as_u64().map(Duration::from_secs);
     let logout = http.post(format!("{base}/logout")).bearer_auth(&token).send().await.ok()?;
-    (logout.status().as_u16() == 204).then(|| RevokedCopy { token, logged_out_at: Instant::now() })
+    (logout.status().as_u16() == 204).then(|| RevokedCopy {
+        token,
+        logged_out_at: Instant::now(),
+        lifetime,
+    })
 }
 
 /// Replays `copy` on `base` every [`PROBE_INTERVAL`] until refused or `limit` has passed since
@@ -66,6 +91,7 @@ pub async fn replay_until_refused(
     limit: Duration,
 ) -> ProbeOutcome {
     let from = from.unwrap_or(copy.logged_out_at);
+    let limit = copy.replay_limit(limit);
     let url = format!("{base}/api/me");
     let mut last_accepted: Option<Instant> = None;
     let mut tick = tokio::time::interval(PROBE_INTERVAL);

@@ -83,8 +83,8 @@ impl Side {
 }
 
 /// The stores measured when none are named: every in-process one, and Redis (as a deny-list,
-/// as `hybrid+redis`: local checks kept in sync through it, and as `cutoff+redis`: per-user
-/// cut-offs), PostgreSQL and MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their
+/// as `hybrid+redis`: local checks kept in sync through it, as `cutoff+redis`: per-user
+/// cut-offs, and as `refresh+redis`: refresh-token rotation, access tokens unchecked), PostgreSQL and MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their
 /// standard local ports (skipped, with the reason, when they do not answer).
 /// Redis Cluster too when `REDIS_CLUSTER_URL` is set (it has no standard address), next to
 /// single-node Redis.
@@ -97,6 +97,7 @@ pub fn default_stores() -> Vec<String> {
     stores.extend([
         format!("hybrid+{redis}"),
         format!("cutoff+{redis}"),
+        format!("refresh+{redis}"),
         redis,
         env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         env_or("MONGODB_URL", "mongodb://127.0.0.1:27017"),

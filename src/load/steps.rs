@@ -30,6 +30,10 @@ pub struct LoadContext {
 #[derive(Clone, Default)]
 struct Session {
     token: Option<String>,
+    /// The refresh token that came with `token`, when the strategy issues them.
+    refresh_token: Option<String>,
+    /// When the `refresh` step renews `token`: half its lifetime after it was issued.
+    renew_at: Option<Instant>,
     /// When this user's next request is due (constant-rate mode).
     next_due: Option<Instant>,
     /// When this user's previous request finished (constant-rate mode): sending later than
@@ -59,6 +63,7 @@ struct Slot {
 enum Request {
     Login,
     Me,
+    Refresh,
     Logout,
     Replay,
 }
@@ -68,6 +73,7 @@ impl Request {
         match self {
             Request::Login => "login",
             Request::Me => "me",
+            Request::Refresh => "refresh",
             Request::Logout => "logout",
             Request::Replay => "replay",
         }
@@ -76,7 +82,7 @@ impl Request {
     fn method(self) -> Method {
         match self {
             Request::Me | Request::Replay => Method::GET,
-            Request::Login | Request::Logout => Method::POST,
+            Request::Login | Request::Refresh | Request::Logout => Method::POST,
         }
     }
 
@@ -90,7 +96,31 @@ impl Request {
             Request::Login => "/login",
             Request::Me | Request::Replay => "/api/me",
             Request::Logout => "/logout",
+            Request::Refresh => "/refresh",
         }
+    }
+}
+
+/// What `/login` or `/refresh` handed out.
+struct Issued {
+    access_token: String,
+    refresh_token: Option<String>,
+    /// The access token's lifetime (`expires_in`).
+    lifetime: Duration,
+}
+
+impl Issued {
+    /// The tokens in a 200 answer's body.
+    fn parse(answer: &Answer) -> Option<Self> {
+        if answer.status != 200 {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        Some(Self {
+            access_token: body["access_token"].as_str()?.to_string(),
+            refresh_token: body["refresh_token"].as_str().map(str::to_string),
+            lifetime: Duration::from_secs(body["expires_in"].as_u64().unwrap_or(0)),
+        })
     }
 }
 
@@ -133,10 +163,16 @@ impl LoadContext {
         token: Option<&str>,
     ) -> Result<Option<Answer>, Box<TransactionError>> {
         let slot = self.pace(user).await;
-        let json = matches!(request, Request::Login).then(|| {
-            serde_json::json!({ "username": format!("user-{}", user.weighted_users_index) })
-                .to_string()
-        });
+        let json = match request {
+            Request::Login => Some(
+                serde_json::json!({ "username": format!("user-{}", user.weighted_users_index) })
+                    .to_string(),
+            ),
+            // The refresh token travels in the body, never as a bearer token.
+            Request::Refresh => Some(serde_json::json!({ "refresh_token": token }).to_string()),
+            _ => None,
+        };
+        let token = if matches!(request, Request::Refresh) { None } else { token };
         let outgoing =
             Outgoing { method: request.method(), path: request.path(), bearer: token, json };
         // Taken out of the session for the exchange (the session is borrowed from `user`).
@@ -175,20 +211,47 @@ impl LoadContext {
         }
     }
 
-    /// Logs in on `replica`; the new token, if the server gave one.
+    /// Logs in on `replica`; what the server gave, if it did.
+    async fn login_issued(
+        &self,
+        user: &mut GooseUser,
+        replica: usize,
+    ) -> Result<Option<Issued>, Box<TransactionError>> {
+        let answer = self.call(user, Request::Login, replica, None).await?;
+        Ok(answer.as_ref().and_then(Issued::parse))
+    }
+
+    /// Logs in on `replica`; the new access token, if the server gave one.
     async fn login(
         &self,
         user: &mut GooseUser,
         replica: usize,
     ) -> Result<Option<String>, Box<TransactionError>> {
-        let Some(answer) = self.call(user, Request::Login, replica, None).await? else {
-            return Ok(None);
-        };
-        if answer.status != 200 {
-            return Ok(None);
+        Ok(self.login_issued(user, replica).await?.map(|issued| issued.access_token))
+    }
+
+    /// Makes `issued` (or nothing) the user's tokens; the access token.
+    fn keep(user: &mut GooseUser, issued: Option<Issued>) -> Option<String> {
+        let session = session(user);
+        session.renew_at = issued.as_ref().map(|i| Instant::now() + i.lifetime / 2);
+        session.refresh_token = issued.as_ref().and_then(|i| i.refresh_token.clone());
+        session.token = issued.map(|i| i.access_token);
+        session.token.clone()
+    }
+
+    /// New tokens for the user: `POST /refresh` with its refresh token when it holds one (a
+    /// refused refresh falls back to a login), else a login (what a client of a strategy
+    /// without refresh tokens does when its access token runs out).
+    async fn renew(&self, user: &mut GooseUser) -> Result<Option<String>, Box<TransactionError>> {
+        let replica = self.replica_of(user);
+        if let Some(refresh) = session(user).refresh_token.take() {
+            let answer = self.call(user, Request::Refresh, replica, Some(&refresh)).await?;
+            if let Some(issued) = answer.as_ref().and_then(Issued::parse) {
+                return Ok(Self::keep(user, Some(issued)));
+            }
         }
-        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-        Ok(body["access_token"].as_str().map(str::to_string))
+        let issued = self.login_issued(user, replica).await?;
+        Ok(Self::keep(user, issued))
     }
 
     /// The user's live token, logging in first when it has none.
@@ -200,9 +263,39 @@ impl LoadContext {
             return Ok(Some(token));
         }
         let replica = self.replica_of(user);
-        let token = self.login(user, replica).await?;
-        session(user).token = token.clone();
-        Ok(token)
+        let issued = self.login_issued(user, replica).await?;
+        Ok(Self::keep(user, issued))
+    }
+
+    /// `GET /api/me`, renewing the token first once half its lifetime has passed (or when it
+    /// was refused last time).
+    async fn me_refreshing(&self, user: &mut GooseUser) -> TransactionResult {
+        let due = session(user).renew_at.is_none_or(|at| Instant::now() >= at);
+        let token = if due || session(user).token.is_none() {
+            self.renew(user).await?
+        } else {
+            session(user).token.clone()
+        };
+        let Some(token) = token else { return Ok(()) };
+        let replica = self.replica_of(user);
+        if let Some(answer) = self.call(user, Request::Me, replica, Some(&token)).await? {
+            if answer.status == 401 {
+                // Expired early (`exp` is whole seconds): renew next time.
+                session(user).renew_at = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs in again without logging out (another device): the new token replaces the one
+    /// the user calls with; the old one stays alive, unused, until it expires.
+    async fn login_again(&self, user: &mut GooseUser) -> TransactionResult {
+        let replica = self.replica_of(user);
+        let issued = self.login_issued(user, replica).await?;
+        if issued.is_some() {
+            Self::keep(user, issued);
+        }
+        Ok(())
     }
 
     async fn me(&self, user: &mut GooseUser) -> TransactionResult {
@@ -211,7 +304,7 @@ impl LoadContext {
         if let Some(answer) = self.call(user, Request::Me, replica, Some(&token)).await? {
             if answer.status == 401 {
                 // Expired or lost: log in again next time.
-                session(user).token = None;
+                Self::keep(user, None);
             }
         }
         Ok(())
@@ -222,8 +315,8 @@ impl LoadContext {
         if let Some(token) = session(user).token.take() {
             self.call(user, Request::Logout, replica, Some(&token)).await?;
         }
-        let token = self.login(user, replica).await?;
-        session(user).token = token;
+        let issued = self.login_issued(user, replica).await?;
+        Self::keep(user, issued);
         Ok(())
     }
 
@@ -276,6 +369,8 @@ pub fn transaction(kind: StepKind, ctx: Arc<LoadContext>) -> Transaction {
                 StepKind::Replay => ctx.replay(user, false).await,
                 StepKind::ReplayCrossReplica => ctx.replay(user, true).await,
                 StepKind::LogoutKeepCopy => ctx.logout_keep_copy(user).await,
+                StepKind::Refresh => ctx.me_refreshing(user).await,
+                StepKind::LoginAgain => ctx.login_again(user).await,
             }
         })
     });

@@ -58,6 +58,7 @@ pub fn table(results: &RunResults) -> String {
             replay_p99(median)
         );
     }
+    refresh_traffic(&mut out, results);
     for store in results.stores.iter().filter(|s| s.status == StoreStatus::Measured) {
         if let (Some(server), Some(caveat)) = (&store.server_version, &store.server_caveat) {
             let _ = writeln!(out, "{}*: served by {server}: {caveat}", store.name);
@@ -77,5 +78,27 @@ pub fn replay_p99(median: &RoundMedian) -> String {
         (Some(never), _) if never.median >= 0.01 => "never".to_string(),
         (_, Some(p99)) => format!("{:.3}", p99.median / 1000.0),
         _ => "-".to_string(),
+    }
+}
+
+/// What renewing tokens costs, for the scenarios where some store was sent `POST /refresh`
+/// (the report's renewal table, as plain text).
+fn refresh_traffic(out: &mut String, results: &RunResults) {
+    let mut scenarios: Vec<&str> = Vec::new();
+    for m in &results.measurements {
+        if !scenarios.contains(&m.scenario.as_str()) {
+            scenarios.push(&m.scenario);
+        }
+    }
+    for scenario in scenarios {
+        let of_scenario: Vec<_> =
+            results.measurements.iter().filter(|m| m.scenario == scenario).collect();
+        let Some(table) = crate::report::renewal_table(&of_scenario, &results.stores) else {
+            continue;
+        };
+        let _ = writeln!(out, "\nrenewing tokens in {scenario}:");
+        for row in std::iter::once(&table.headers).chain(&table.rows) {
+            let _ = writeln!(out, "  {:<15} {:>18} {:>21} {:>23}", row[0], row[1], row[2], row[3]);
+        }
     }
 }

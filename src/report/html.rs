@@ -124,6 +124,15 @@ impl Exporter for Html {
                 );
                 out.push_str(&table(window, true));
             }
+            if let Some(renewal) = &section.renewal {
+                out.push_str(
+                    "<p>Renewing tokens: <code>POST /refresh</code> requests per second, the \
+                     keys they wrote to the store per user per hour, and all the scenario's \
+                     store writes per user per hour, logins and logouts included (the servers' \
+                     counters over the measured time):</p>\n",
+                );
+                out.push_str(&table(renewal, true));
+            }
             let _ = writeln!(
                 out,
                 "<p class=\"meaning\"><strong>What this means.</strong> {}</p>",

@@ -89,6 +89,15 @@ impl Exporter for Markdown {
                 );
                 out.push_str(&table(window));
             }
+            if let Some(renewal) = &section.renewal {
+                out.push_str(
+                    "\nRenewing tokens: `POST /refresh` requests per second, the keys they wrote \
+                     to the store per user per hour, and all the scenario's store writes per \
+                     user per hour, logins and logouts included (the servers' counters over \
+                     the measured time):\n\n",
+                );
+                out.push_str(&table(renewal));
+            }
             let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);
             for chart in report.charts_in(&Place::Scenario(section.name.clone())) {
                 let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);

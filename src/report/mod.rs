@@ -19,11 +19,13 @@ mod markdown;
 mod memory;
 mod narrative;
 pub mod plot;
+mod renewal;
 mod replay;
 mod tables;
 
 pub use charts::Place;
 pub use cost_chart::FLOOR_MS;
+pub use renewal::table as renewal_table;
 pub use tables::format_ns;
 
 /// A chart, rendered.

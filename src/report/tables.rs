@@ -31,6 +31,8 @@ pub struct ScenarioSection {
     pub outage: Option<Table>,
     /// How long copied tokens kept working after logout (scenarios that replay).
     pub replay_window: Option<Table>,
+    /// What renewing tokens cost (scenarios with refresh traffic).
+    pub renewal: Option<Table>,
     pub meaning: String,
 }
 
@@ -255,6 +257,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                 },
                 outage: outage_table(&measurements, &results.stores),
                 replay_window: super::replay::table(&measurements, &results.stores),
+                renewal: super::renewal::table(&measurements, &results.stores),
                 meaning: narrative::paragraph(&measurements, scenario.replicas, &results.stores),
             })
         })

@@ -2,10 +2,11 @@
 //! answer's latency from an error's, and what `compare` counts as unexpected.
 
 /// The status a correct server answers to `request` (a request kind as named in results:
-/// `me`, `login`, `logout`, `replay`, `replay_after_restart`); `None` for unknown kinds.
+/// `me`, `login`, `refresh`, `logout`, `replay`, `replay_after_restart`); `None` for unknown
+/// kinds.
 pub fn expected_status(request: &str) -> Option<u16> {
     match request {
-        "login" | "me" => Some(200),
+        "login" | "me" | "refresh" => Some(200),
         "logout" => Some(204),
         "replay" | "replay_after_restart" => Some(401),
         _ => None,
