@@ -9,7 +9,7 @@ pub fn table(results: &RunResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{:<15} {:<12} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
+        "\n{:<15} {:<14} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
         "scenario",
         "store",
         "req/s",
@@ -43,7 +43,7 @@ pub fn table(results: &RunResults) -> String {
             m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
         let _ = writeln!(
             out,
-            "{:<15} {:<12} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
+            "{:<15} {:<14} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
             m.scenario,
             store,
             median.requests_per_sec.median,
