@@ -48,7 +48,7 @@ fn leak(results: &RunResults, store: &str, scenario: &str) -> (u64, u64) {
 /// three replicas and after a restart only the in-process stores leak, Redis never does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leak_rates_by_store_and_topology() {
-    let mut stores = vec!["none:".to_string(), "memory:".to_string()];
+    let mut stores = vec!["none:".to_string(), "memory:".to_string(), "cutoff:".to_string()];
     stores.extend(require_or_skip(Backend::Redis).await);
     let scenarios =
         vec![scenario("logout-replay", 2), scenario("replicas", 3), scenario("restart", 2)];
@@ -64,6 +64,19 @@ async fn leak_rates_by_store_and_topology() {
     assert!(attempted > 0 && accepted > 0, "memory three replicas: {accepted}/{attempted}");
     let (attempted, accepted) = leak(&results, "memory", "restart");
     assert!(attempted > 0 && accepted > 0, "memory after restart: {accepted}/{attempted}");
+    // A per-user cut-off refuses the copy on its server, and the copies' logouts (made as the
+    // user's copy identity) never end the session the user's own calls run on.
+    let (attempted, accepted) = leak(&results, "cutoff", "logout-replay");
+    assert!(attempted > 0 && accepted == 0, "cutoff one server: {accepted}/{attempted}");
+    let cutoff = results
+        .measurements
+        .iter()
+        .find(|m| m.store == "cutoff" && m.scenario == "logout-replay")
+        .unwrap();
+    for round in &cutoff.rounds {
+        assert_eq!(round.statuses.get("me 401"), None, "{:?}", round.statuses);
+        assert!(round.statuses.get("me 200").copied().unwrap_or(0) > 0, "{:?}", round.statuses);
+    }
     if results.stores.iter().any(|s| s.name == "redis" && s.status == StoreStatus::Measured) {
         for scenario in ["logout-replay", "replicas", "restart"] {
             let (attempted, accepted) = leak(&results, "redis", scenario);

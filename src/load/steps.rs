@@ -62,6 +62,10 @@ struct Slot {
 #[derive(Clone, Copy)]
 enum Request {
     Login,
+    /// A login as the user's copy identity (`user-N-copies`), for the tokens that are logged
+    /// out and replayed: a per-user cut-off's logout ends every session of its user, and the
+    /// user's own session (the one its `me` calls use) must not die with each copy.
+    LoginCopy,
     Me,
     Refresh,
     Logout,
@@ -71,7 +75,7 @@ enum Request {
 impl Request {
     fn name(self) -> &'static str {
         match self {
-            Request::Login => "login",
+            Request::Login | Request::LoginCopy => "login",
             Request::Me => "me",
             Request::Refresh => "refresh",
             Request::Logout => "logout",
@@ -82,7 +86,9 @@ impl Request {
     fn method(self) -> Method {
         match self {
             Request::Me | Request::Replay => Method::GET,
-            Request::Login | Request::Refresh | Request::Logout => Method::POST,
+            Request::Login | Request::LoginCopy | Request::Refresh | Request::Logout => {
+                Method::POST
+            }
         }
     }
 
@@ -93,7 +99,7 @@ impl Request {
 
     fn path(self) -> &'static str {
         match self {
-            Request::Login => "/login",
+            Request::Login | Request::LoginCopy => "/login",
             Request::Me | Request::Replay => "/api/me",
             Request::Logout => "/logout",
             Request::Refresh => "/refresh",
@@ -168,6 +174,12 @@ impl LoadContext {
                 serde_json::json!({ "username": format!("user-{}", user.weighted_users_index) })
                     .to_string(),
             ),
+            Request::LoginCopy => Some(
+                serde_json::json!({
+                    "username": format!("user-{}-copies", user.weighted_users_index)
+                })
+                .to_string(),
+            ),
             // The refresh token travels in the body, never as a bearer token.
             Request::Refresh => Some(serde_json::json!({ "refresh_token": token }).to_string()),
             _ => None,
@@ -219,15 +231,6 @@ impl LoadContext {
     ) -> Result<Option<Issued>, Box<TransactionError>> {
         let answer = self.call(user, Request::Login, replica, None).await?;
         Ok(answer.as_ref().and_then(Issued::parse))
-    }
-
-    /// Logs in on `replica`; the new access token, if the server gave one.
-    async fn login(
-        &self,
-        user: &mut GooseUser,
-        replica: usize,
-    ) -> Result<Option<String>, Box<TransactionError>> {
-        Ok(self.login_issued(user, replica).await?.map(|issued| issued.access_token))
     }
 
     /// Makes `issued` (or nothing) the user's tokens; the access token.
@@ -320,13 +323,17 @@ impl LoadContext {
         Ok(())
     }
 
-    /// Logs a fresh token in and out on `logout_on`; the copy, if logout succeeded.
+    /// Logs a fresh token of the user's copy identity in and out on `logout_on`; the copy,
+    /// if logout succeeded.
     async fn revoked_copy(
         &self,
         user: &mut GooseUser,
         logout_on: usize,
     ) -> Result<Option<String>, Box<TransactionError>> {
-        let Some(copy) = self.login(user, logout_on).await? else { return Ok(None) };
+        let answer = self.call(user, Request::LoginCopy, logout_on, None).await?;
+        let Some(copy) = answer.as_ref().and_then(Issued::parse).map(|i| i.access_token) else {
+            return Ok(None);
+        };
         let logout = self.call(user, Request::Logout, logout_on, Some(&copy)).await?;
         Ok(logout.filter(|a| a.status == 204).map(|_| copy))
     }
