@@ -57,29 +57,29 @@ wait "${HALF[0]}" && wait "${HALF[1]}" || { echo "a generator failed: see $OUT/h
 "$BIN" merge "$OUT/half-0/results.json" "$OUT/half-1/results.json" -o "$OUT/merged.json"
 full full-after
 
-# Per scenario and round: requests of each half, their sum, the merged count, and the p50s.
-rounds() { # file: "scenario round requests p50_us" per line
-  jq -r '.measurements[] | .scenario as $s | .rounds[]
-    | "\($s) \(.round) \(.requests) \(.latency.p50_us) \(.requests_per_sec)"' "$1"
-}
+# Per scenario and round: requests of each half, their sum, the merged count (must equal the
+# sum), and p50 of the full-load run before, of the merged halves, and of the full-load run after.
 echo
-printf '%-14s %5s %9s %9s %9s %9s %8s | %9s %9s %9s\n' scenario round half-0 half-1 sum merged equal \
-  "p50 full<" "merged" "full>"
-paste -d' ' <(rounds "$OUT/half-0/results.json") <(rounds "$OUT/half-1/results.json") \
-  <(rounds "$OUT/merged.json") <(rounds "$OUT/full-before/results.json") \
-  <(rounds "$OUT/full-after/results.json") |
-  while read -r s r a _ _ _ _ b _ _ _ _ m mp _ _ _ _ fb fbp _ _ _ _ fa fap _; do
-    sum=$((a + b))
-    equal=$([ "$sum" = "$m" ] && echo yes || echo NO)
-    printf '%-14s %5s %9s %9s %9s %9s %8s | %9.3f %9.3f %9.3f\n' "$s" "$r" "$a" "$b" "$sum" "$m" \
-      "$equal" "$(echo "$fbp / 1000" | bc -l)" "$(echo "$mp / 1000" | bc -l)" \
-      "$(echo "$fap / 1000" | bc -l)"
-  done
+jq -n -r --slurpfile h0 "$OUT/half-0/results.json" --slurpfile h1 "$OUT/half-1/results.json" \
+  --slurpfile m "$OUT/merged.json" --slurpfile before "$OUT/full-before/results.json" \
+  --slurpfile after "$OUT/full-after/results.json" '
+  def ms: . / 1000 | . * 1000 | round / 1000;
+  def at($f; $i; $r): $f[0].measurements[$i].rounds[$r];
+  (["scenario", "round", "half-0", "half-1", "sum", "merged", "equal", "p50 full<", "p50 merged",
+    "p50 full>"] | @tsv),
+  (range(0; $m[0].measurements | length) as $i
+   | range(0; $m[0].measurements[$i].rounds | length) as $r
+   | at($h0; $i; $r).requests as $a | at($h1; $i; $r).requests as $b
+   | at($m; $i; $r).requests as $merged
+   | [$m[0].measurements[$i].scenario, $r + 1, $a, $b, $a + $b, $merged,
+      (if $a + $b == $merged then "yes" else "NO" end),
+      (at($before; $i; $r).latency.p50_us | ms), (at($m; $i; $r).latency.p50_us | ms),
+      (at($after; $i; $r).latency.p50_us | ms)] | @tsv)' | column -t -s $'\t'
 echo "(p50 in ms; full< and full> are the full-load runs before and after the two halves)"
 echo
-echo "medians over rounds (p50 ms, req/s):"
-for file in full-before/results.json merged.json full-after/results.json; do
-  jq -r --arg f "${file%%/*}" '.measurements[] | "\($f) \(.scenario): p50 \(.median.p50_us.median / 1000
-    | . * 1000 | round / 1000) ms (\(.median.p50_us.min / 1000 | . * 1000 | round / 1000)–\(.median.p50_us.max
-    / 1000 | . * 1000 | round / 1000)), \(.median.requests_per_sec.median | round) req/s"' "$OUT/$file"
+echo "medians over rounds: p50 ms (min–max), req/s"
+for run in full-before/results.json merged.json full-after/results.json; do
+  jq -r --arg run "${run%%[/.]*}" 'def ms: . / 1000 | . * 1000 | round / 1000;
+    .measurements[] | .median as $m
+    | "\($run) \(.scenario): \($m.p50_us.median | ms) (\($m.p50_us.min | ms)–\($m.p50_us.max | ms)), \($m.requests_per_sec.median | round) req/s"' "$OUT/$run"
 done
