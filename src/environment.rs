@@ -16,6 +16,10 @@ pub struct Environment {
     pub git_commit: String,
     /// Free text the caller adds (e.g. "CI runner, 2 vCPU").
     pub note: Option<String>,
+    /// `run --target`: the base URLs of the servers measured, which ran elsewhere (credentials
+    /// redacted); this machine is then only the load generator's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 impl Environment {
@@ -36,6 +40,7 @@ impl Environment {
             revbench_version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: env!("REVBENCH_GIT_COMMIT").to_string(),
             note: None,
+            targets: Vec::new(),
         }
     }
 }

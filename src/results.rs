@@ -109,6 +109,18 @@ pub struct NotApplicable {
     pub reason: String,
 }
 
+impl NotApplicable {
+    /// The status as shown: `not applicable: <reason>`, or the reason alone when it says so
+    /// itself (`not applicable with --target: …`).
+    pub fn status(&self) -> String {
+        if self.reason.starts_with("not applicable") {
+            self.reason.clone()
+        } else {
+            format!("not applicable: {}", self.reason)
+        }
+    }
+}
+
 /// What a store outage did (the `store-outage` scenario).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutageResult {

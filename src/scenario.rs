@@ -257,8 +257,7 @@ impl Scenario {
                 );
             }
         }
-        let cross = self.steps.iter().any(|s| s.kind == StepKind::ReplayCrossReplica);
-        if cross && self.replicas < 2 {
+        if self.replays_across_replicas() && self.replicas < 2 {
             return Err(
                 "key `replicas`: step `replay_cross_replica` needs replicas >= 2".to_string()
             );
@@ -270,6 +269,11 @@ impl Scenario {
                 .to_string());
         }
         Ok(())
+    }
+
+    /// Does a step log out on one replica and replay on another (so it needs two)?
+    pub fn replays_across_replicas(&self) -> bool {
+        self.steps.iter().any(|s| s.kind == StepKind::ReplayCrossReplica)
     }
 
     /// Does any step replay tokens?

@@ -13,6 +13,7 @@ fn options(inject: Option<Duration>) -> RunOptions {
     RunOptions {
         scenarios: vec![scenario],
         stores: vec!["none:".to_string()],
+        targets: Vec::new(),
         rounds: 1,
         duration: Some(Duration::from_secs(1)),
         out_dir: std::env::temp_dir()

@@ -120,6 +120,7 @@ async fn replicas_on_the_cluster_leak_nothing() {
     let options = revbench::load::scheduler::RunOptions {
         scenarios: vec![scenario],
         stores: vec![url],
+        targets: Vec::new(),
         rounds: 1,
         duration: Some(std::time::Duration::from_secs(1)),
         out_dir: out_dir.clone(),

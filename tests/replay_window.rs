@@ -25,6 +25,7 @@ fn options(scenarios: &[&str], stores: Vec<String>) -> RunOptions {
     RunOptions {
         scenarios,
         stores,
+        targets: Vec::new(),
         rounds: 1,
         duration: Some(Duration::from_secs(1)),
         out_dir: std::env::temp_dir()

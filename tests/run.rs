@@ -22,6 +22,7 @@ fn options(scenarios: Vec<Scenario>, stores: Vec<String>, rounds: usize) -> RunO
     RunOptions {
         scenarios,
         stores,
+        targets: Vec::new(),
         rounds,
         duration: Some(Duration::from_secs(1)),
         out_dir,

@@ -1,12 +1,14 @@
 //! What every measuring command (`run`, `growth`) shares: server replicas as processes, CPU
-//! placement, opening the stores to measure in namespaces of their own, and the output
-//! directory with its results file.
+//! placement, opening the stores to measure in namespaces of their own, servers already
+//! running elsewhere (`--target`), and the output directory with its results file.
 
 pub mod output;
 pub mod pinning;
 pub mod probe;
+pub mod remote;
 pub mod replica;
 
 pub use output::Output;
 pub use probe::{probe, Target};
+pub use remote::Deployment;
 pub use replica::{Replica, ReplicaError, ReplicaSpec};

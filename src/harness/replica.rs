@@ -128,7 +128,7 @@ impl Replica {
 
     /// The replica's `/stats`.
     pub async fn stats(&self, http: &reqwest::Client) -> Option<StatsResponse> {
-        http.get(format!("{}/stats", self.base_url)).send().await.ok()?.json().await.ok()
+        super::remote::stats(http, &self.base_url).await.ok()
     }
 
     /// Peak resident set size so far (`VmHWM`).

@@ -24,6 +24,17 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', long_help = stores_help())]
     pub stores: Vec<String>,
 
+    /// Measure servers already running elsewhere instead of starting them: comma-separated
+    /// `revbench serve` base URLs (e.g. http://10.0.0.5:8080), replicas of one deployment.
+    #[arg(
+        long = "target",
+        value_name = "URL[,URL…]",
+        value_delimiter = ',',
+        conflicts_with_all = ["stores", "baseline_binary", "candidate_binary", "inject_latency", "pin"],
+        long_help = TARGET_HELP
+    )]
+    pub targets: Vec<String>,
+
     /// Measured time per store, scenario and round (overrides the scenarios' own).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
@@ -81,6 +92,16 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub candidate_binary: Option<PathBuf>,
 }
+
+const TARGET_HELP: &str = "Measure reference servers that are already running elsewhere \
+instead of starting them: comma-separated `revbench serve` base URLs (plain http://host:port), \
+replicas of one deployment that share one store and one JWT secret. Their store is read from \
+each one's GET /stats; all must report the same. Scenarios run as usual, a scenario's replicas \
+being the first targets (the `replicas` scenario needs two). revbench never clears, restarts or \
+cuts off these servers or their store: `restart`, `store-outage` and `outage-replicas` are \
+listed as not applicable, the store is not emptied between measurements, and the servers' \
+memory and CPU are not measured. Conflicts with --stores, --baseline-binary, \
+--candidate-binary, --inject-latency and --pin.";
 
 /// The longest `--start-at` wait accepted (a typo in the date should not hang a job for days).
 const MAX_START_WAIT: Duration = Duration::from_secs(3600);
@@ -198,11 +219,14 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
     anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
     Ok(RunOptions {
         scenarios,
-        stores: if args.stores.is_empty() {
+        stores: if !args.targets.is_empty() {
+            Vec::new()
+        } else if args.stores.is_empty() {
             scheduler::default_stores()
         } else {
             rejoin_cluster_nodes(args.stores)
         },
+        targets: args.targets,
         rounds,
         duration: args.duration.or(args.quick.then_some(QUICK_DURATION)),
         out_dir: Output::choose(args.out, ""),

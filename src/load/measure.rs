@@ -1,5 +1,6 @@
-//! One measurement: one store under one scenario for one round — start the replicas, drive the
-//! load (cutting the store off if the scenario says so), read the servers' counters, stop.
+//! One measurement: one store under one scenario for one round — start the replicas (or take
+//! the servers already running, with `--target`), drive the load (cutting the store off if the
+//! scenario says so), read the servers' counters, stop what it started.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,32 +35,71 @@ pub struct Timing {
     pub warmup: Duration,
 }
 
-/// Measures `target` under `scenario` for `timing.duration`, after `timing.warmup` of the
+/// The servers one measurement drives.
+#[derive(Clone, Copy)]
+pub enum Servers<'a> {
+    /// Replicas the measurement starts (and stops) as `spec` says, serving `target`'s store,
+    /// which is cleared first.
+    Start { target: &'a Target, spec: &'a ReplicaSpec },
+    /// Servers already running elsewhere (`--target`): never cleared, restarted or cut off,
+    /// and their memory and CPU are not measured.
+    Remote(&'a [String]),
+}
+
+impl Servers<'_> {
+    /// The servers already running, or none when the measurement starts its own.
+    fn remote_urls(&self) -> &[String] {
+        match self {
+            Servers::Remote(urls) => urls,
+            Servers::Start { .. } => &[],
+        }
+    }
+}
+
+/// Measures `servers` under `scenario` for `timing.duration`, after `timing.warmup` of the
 /// same load that is not recorded.
 pub async fn measure(
     http: &reqwest::Client,
-    target: &Target,
-    spec: &ReplicaSpec,
+    servers: Servers<'_>,
     scenario: &Scenario,
     timing: Timing,
     at: Position,
 ) -> anyhow::Result<RoundResult> {
     let Timing { duration, warmup } = timing;
-    target.handle().clear().await.context("cannot clear the store before measuring")?;
+    let spec = match servers {
+        Servers::Start { target, spec } => {
+            target.handle().clear().await.context("cannot clear the store before measuring")?;
+            Some(spec)
+        }
+        Servers::Remote(_) => None,
+    };
+    anyhow::ensure!(
+        spec.is_some() || (scenario.outage.is_none() && !scenario.restart_then_replay),
+        "{}: restarts and outages need servers revbench started",
+        scenario.name
+    );
     let started_at = now_rfc3339();
     let recorder =
         Arc::new(if warmup.is_zero() { Recorder::default() } else { Recorder::warming_up() });
     // For an outage, the servers reach the store through a forwarder the run can cut.
-    let (spec, forwarder) = match scenario.outage {
-        Some(_) => {
+    let (spec, forwarder) = match (spec, scenario.outage) {
+        (Some(spec), Some(_)) => {
             let (url, forwarder) = outage::through_forwarder(&spec.store_url).await?;
-            (ReplicaSpec { store_url: url, ..spec.clone() }, Some(forwarder))
+            (Some(ReplicaSpec { store_url: url, ..spec.clone() }), Some(forwarder))
         }
-        None => (spec.clone(), None),
+        (spec, _) => (spec.cloned(), None),
     };
-    let spec = &spec;
-    let mut replicas = start_replicas(http, spec, scenario.replicas).await?;
-    let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
+    let spec = spec.as_ref();
+    let (mut replicas, urls) = match spec {
+        Some(spec) => {
+            let replicas = start_replicas(http, spec, scenario.replicas).await?;
+            let urls = replicas.iter().map(|r| r.base_url.clone()).collect();
+            (replicas, urls)
+        }
+        None => (Vec::new(), servers.remote_urls().to_vec()),
+    };
+    // Memory and CPU are read from the processes this measurement started, if any.
+    let own_processes = !replicas.is_empty();
     let outage = scenario.outage.map(|o| outage::fit(o, duration));
     // Replay-window probes run under the recorded load (or during the outage), as a real
     // replay would: their timing, like the outage's, counts from the end of the warm-up.
@@ -77,7 +117,7 @@ pub async fn measure(
     let warm_up = async {
         tokio::time::sleep(warmup).await;
         recorder.start_recording();
-        let writes = store_writes(http, &replicas).await;
+        let writes = store_writes(http, &urls).await;
         (own_cpu_time(), server_cpu_now(), writes)
     };
     let (load, (client_cpu_before, server_cpu_before, writes_before)) =
@@ -90,7 +130,7 @@ pub async fn measure(
         Some(task) => task.await.ok(),
         None => None,
     };
-    let mut counters = collect_counters(http, &replicas, &recorder).await;
+    let mut counters = collect_counters(http, &urls, &recorder).await;
     let delta = |before: Option<u64>, after: Option<u64>| {
         before.zip(after).map(|(b, a)| a.saturating_sub(b))
     };
@@ -104,14 +144,15 @@ pub async fn measure(
             return Err(e);
         }
     };
-    if scenario.restart_then_replay {
+    if let (true, Some(spec)) = (scenario.restart_then_replay, spec) {
         let copies = copies_for_restart(http, &urls).await;
         stop_all(replicas).await;
         replicas = start_replicas(http, spec, scenario.replicas).await?;
         replay_copies(http, &replicas, &recorder).await;
         replay_window = Some(probe_after_restart(http, &replicas, copies).await);
         peak_rss = peak_rss.max(replicas.iter().filter_map(Replica::peak_rss_bytes).max());
-        let after = collect_counters(http, &replicas, &recorder).await;
+        let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
+        let after = collect_counters(http, &urls, &recorder).await;
         counters.store_errors += after.store_errors;
         counters.fail_open_passes += after.fail_open_passes;
         counters.entries = after.entries;
@@ -155,7 +196,9 @@ pub async fn measure(
         store_bytes: counters.bytes,
         server_peak_rss_bytes: peak_rss,
         client_cpu_us_per_request: per_request(client_cpu, done.requests),
-        server_cpu_us_per_request: per_request(server_cpu, done.requests),
+        server_cpu_us_per_request: own_processes
+            .then(|| per_request(server_cpu, done.requests))
+            .flatten(),
         outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
         replay_window,
         error_latency: done.all_unexpected,
@@ -297,25 +340,25 @@ impl Writes {
     }
 }
 
-/// The replicas' store writes so far, `None` when one cannot report.
-async fn store_writes(http: &reqwest::Client, replicas: &[Replica]) -> Option<Writes> {
+/// The servers' store writes so far, `None` when one cannot report.
+async fn store_writes(http: &reqwest::Client, urls: &[String]) -> Option<Writes> {
     let mut total = Writes::default();
-    for replica in replicas {
-        total = total.add(&replica.stats(http).await?.counters);
+    for url in urls {
+        total = total.add(&crate::harness::remote::stats(http, url).await.ok()?.counters);
     }
     Some(total)
 }
 
-/// Sums the replicas' `/stats` counters. A replica that cannot answer is recorded as the
+/// Sums the servers' `/stats` counters. A server that cannot answer is recorded as the
 /// error `"stats unavailable"`, so its zero counts are never mistaken for measured ones.
 async fn collect_counters(
     http: &reqwest::Client,
-    replicas: &[Replica],
+    urls: &[String],
     recorder: &Recorder,
 ) -> Counters {
     let mut counters = Counters { writes: Some(Writes::default()), ..Counters::default() };
-    for (i, replica) in replicas.iter().enumerate() {
-        let Some(stats) = replica.stats(http).await else {
+    for (i, url) in urls.iter().enumerate() {
+        let Ok(stats) = crate::harness::remote::stats(http, url).await else {
             recorder.error("stats", "unavailable");
             counters.writes = None;
             continue;

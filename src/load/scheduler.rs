@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::measure::{measure, Position, Timing};
+use super::measure::{measure, Position, Servers, Timing};
 use super::progress::Progress;
 use crate::harness::output::{http_client, shared_secret};
 use crate::harness::pinning;
-use crate::harness::{probe, Output, ReplicaSpec, Target};
+use crate::harness::{probe, remote, Deployment, Output, ReplicaSpec, Target};
 use crate::interrupt::Interrupt;
 use crate::results::{
     Measurement, MeasurementFailure, NotApplicable, PairedRun, ResultsHeader, RoundResult,
@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub scenarios: Vec<Scenario>,
     /// Store URLs; see [`default_stores`].
     pub stores: Vec<String>,
+    /// Base URLs of servers already running elsewhere (`--target`), measured instead of
+    /// `stores`: replicas of one deployment.
+    pub targets: Vec<String>,
     pub rounds: usize,
     /// Overrides every scenario's duration.
     pub duration: Option<Duration>,
@@ -131,11 +134,29 @@ pub async fn run_paired(options: RunOptions) -> anyhow::Result<PairedResults> {
 async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::Result<Vec<Side>> {
     // Before any load starts, so the signal reaches us and not goose (see `Interrupt`).
     let mut interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
+    let subjects = if options.targets.is_empty() {
+        None
+    } else {
+        Some(remote::connect(&http_client()?, &options.targets).await?)
+    };
     let output = Output::create(&options.out_dir)?;
     let placement = place_processes(options.pin)?;
-    let (targets, stores) = probe(&options.stores, "run").await;
+    let (subjects, stores) = match subjects {
+        None => {
+            let (targets, stores) = probe(&options.stores, "run").await;
+            (Subjects::Stores(targets), stores)
+        }
+        Some(deployment) => {
+            let stores = vec![deployment.record()];
+            (Subjects::Remote(deployment), stores)
+        }
+    };
+    let mut header = ResultsHeader::start();
+    if let Subjects::Remote(deployment) = &subjects {
+        header.environment.targets = deployment.shown_urls();
+    }
     let results = RunResults {
-        header: ResultsHeader::start(),
+        header,
         config: RunConfig {
             scenarios: options.scenarios.clone(),
             rounds: options.rounds,
@@ -172,7 +193,7 @@ async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::R
         ],
     };
     let measured = tokio::select! {
-        measured = measure_all(options, &placement, &targets, &mut sides) => measured,
+        measured = measure_all(options, &placement, &subjects, &mut sides) => measured,
         () = interrupt.recv() => {
             // The measurement was dropped, killing its replicas; stop the load and let them
             // die before cleaning.
@@ -180,6 +201,10 @@ async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::R
             tokio::time::sleep(INTERRUPT_GRACE).await;
             Err(anyhow::anyhow!("interrupted; results so far are in {}", output.dir.display()))
         }
+    };
+    let targets = match subjects {
+        Subjects::Stores(targets) => targets,
+        Subjects::Remote(_) => Vec::new(),
     };
     for target in targets {
         let name = target.name.clone();
@@ -202,7 +227,7 @@ async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::R
 async fn measure_all(
     options: &RunOptions,
     placement: &Placement,
-    targets: &[Target],
+    subjects: &Subjects,
     sides: &mut [Side],
 ) -> anyhow::Result<()> {
     for side in sides.iter() {
@@ -213,11 +238,12 @@ async fn measure_all(
     }
     let http = http_client()?;
     let secret = shared_secret();
-    let total = options.rounds * targets.len() * options.scenarios.len() * sides.len();
+    let count = subjects.len();
+    let total = options.rounds * count * options.scenarios.len() * sides.len();
     let progress = Progress::start(
         options.progress,
         total,
-        targets.len(),
+        count,
         options.scenarios.len(),
         options.rounds,
         mean_duration(options) + options.warmup,
@@ -225,16 +251,16 @@ async fn measure_all(
     let paired = sides.len() > 1;
     let mut sequence = 0;
     for round in 1..=options.rounds {
-        for t in 0..targets.len() {
-            let target = &targets[(t + round - 1) % targets.len()];
+        for t in 0..count {
+            let subject = subjects.get((t + round - 1) % count);
+            let name = subject.name();
             for scenario in &options.scenarios {
-                if scenario.outage.is_some() && !target.handle().capabilities().shared {
+                if let Some(reason) = subject.not_applicable(scenario) {
                     for side in sides.iter_mut() {
                         side.results.not_applicable.push(NotApplicable {
-                            store: target.name.clone(),
+                            store: name.to_string(),
                             scenario: scenario.name.clone(),
-                            reason: "an in-process store cannot be cut off from its server"
-                                .to_string(),
+                            reason: reason.clone(),
                         });
                         side.results.not_applicable.dedup();
                         progress.passed_over();
@@ -250,11 +276,11 @@ async fn measure_all(
                     let side = &mut sides[index];
                     sequence += 1;
                     let shown = match side.label() {
-                        Some(label) => format!("{} ({label})", target.name),
-                        None => target.name.clone(),
+                        Some(label) => format!("{name} ({label})"),
+                        None => name.to_string(),
                     };
                     progress.now_measuring(round, options.rounds, &shown, &scenario.name);
-                    let spec = ReplicaSpec {
+                    let spec = |target: &Target| ReplicaSpec {
                         exe: side.exe.clone(),
                         store_url: target.url.clone(),
                         token_ttl: scenario.token_ttl,
@@ -268,20 +294,29 @@ async fn measure_all(
                         warmup: options.warmup,
                     };
                     let at = Position { round, sequence };
-                    let measured = measure(&http, target, &spec, scenario, timing, at)
-                        .await
-                        .with_context(|| format!("{} under {}", target.name, scenario.name));
+                    let measured = match subject {
+                        Subject::Store(target) => {
+                            let spec = spec(target);
+                            let servers = Servers::Start { target, spec: &spec };
+                            measure(&http, servers, scenario, timing, at).await
+                        }
+                        Subject::Remote(deployment) => {
+                            let servers = Servers::Remote(deployment.servers_for(scenario));
+                            measure(&http, servers, scenario, timing, at).await
+                        }
+                    }
+                    .with_context(|| format!("{name} under {}", scenario.name));
                     match measured {
                         Ok(mut result) => {
                             result.pair = paired.then_some(round);
                             progress.measured(sequence, &shown, &scenario.name, &result);
-                            record(&mut side.results, &target.name, &scenario.name, result);
+                            record(&mut side.results, name, &scenario.name, result);
                         }
                         Err(e) if paired => {
                             let error = format!("{e:#}");
                             progress.failed(sequence, &shown, &scenario.name, &error);
                             side.results.failures.push(MeasurementFailure {
-                                store: target.name.clone(),
+                                store: name.to_string(),
                                 scenario: scenario.name.clone(),
                                 round,
                                 pair: Some(round),
@@ -298,6 +333,56 @@ async fn measure_all(
     }
     progress.finish();
     Ok(())
+}
+
+/// What a run measures: the stores it serves with replicas it starts, or one deployment
+/// already running elsewhere (`--target`).
+enum Subjects {
+    Stores(Vec<Target>),
+    Remote(Deployment),
+}
+
+/// One of [`Subjects`]: a column of the run.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Store(&'a Target),
+    Remote(&'a Deployment),
+}
+
+impl Subjects {
+    fn len(&self) -> usize {
+        match self {
+            Subjects::Stores(targets) => targets.len(),
+            Subjects::Remote(_) => 1,
+        }
+    }
+
+    fn get(&self, index: usize) -> Subject<'_> {
+        match self {
+            Subjects::Stores(targets) => Subject::Store(&targets[index]),
+            Subjects::Remote(deployment) => Subject::Remote(deployment),
+        }
+    }
+}
+
+impl Subject<'_> {
+    /// The store's short name, as the results name it.
+    fn name(&self) -> &str {
+        match self {
+            Subject::Store(target) => &target.name,
+            Subject::Remote(deployment) => &deployment.store,
+        }
+    }
+
+    /// Why `scenario` cannot be measured here, if it cannot.
+    fn not_applicable(&self, scenario: &Scenario) -> Option<String> {
+        match self {
+            Subject::Store(target) => (scenario.outage.is_some()
+                && !target.handle().capabilities().shared)
+                .then(|| "an in-process store cannot be cut off from its server".to_string()),
+            Subject::Remote(deployment) => deployment.not_applicable(scenario),
+        }
+    }
 }
 
 fn mean_duration(options: &RunOptions) -> Duration {

@@ -68,6 +68,17 @@ pub fn table(results: &RunResults) -> String {
         let _ =
             writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
     }
+    for skipped in &results.not_applicable {
+        let _ = writeln!(out, "{} under {}: {}", skipped.store, skipped.scenario, skipped.status());
+    }
+    let targets = &results.header.environment.targets;
+    if !targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "targets: {} (peak MiB and server CPU not measured: the servers run elsewhere)",
+            targets.join(", ")
+        );
+    }
     out
 }
 

@@ -111,14 +111,21 @@ pub fn environment(results: &RunResults) -> Table {
             format!("{:.3} ms before every check", us as f64 / 1000.0),
         ]);
     }
+    if !env.targets.is_empty() {
+        rows.push(vec![
+            "targets".into(),
+            format!(
+                "{} (servers already running, measured with --target: their store read from \
+                 /stats; their memory and CPU not measured)",
+                env.targets.join(", ")
+            ),
+        ]);
+    }
     if let Some(note) = &env.note {
         rows.push(vec!["note".into(), note.clone()]);
     }
     for skipped in &results.not_applicable {
-        rows.push(vec![
-            format!("{} × {}", skipped.store, skipped.scenario),
-            format!("not applicable: {}", skipped.reason),
-        ]);
+        rows.push(vec![format!("{} × {}", skipped.store, skipped.scenario), skipped.status()]);
     }
     for store in &results.stores {
         let value = match (store.status, &store.server_version, &store.reason) {
@@ -129,6 +136,7 @@ pub fn environment(results: &RunResults) -> Table {
                 Some(caveat) => format!("{version} at {} — {caveat}", store.url),
                 None => format!("{version} at {}", store.url),
             },
+            _ if !env.targets.is_empty() => format!("served by the targets ({})", store.url),
             _ => format!("in-process ({})", store.url),
         };
         // Results written before redaction existed may hold a password.
