@@ -46,8 +46,7 @@ fn learn(lateness: Duration) {
 /// coarse tokio timer if a timerfd cannot be made (e.g. out of file descriptors).
 pub async fn sleep_until(deadline: Instant) {
     let Some(left) = deadline.checked_duration_since(Instant::now()) else { return };
-    let early = Duration::from_nanos(EARLY_NS.load(Ordering::Relaxed));
-    let armed = left.saturating_sub(early);
+    let armed = armed_for(left, Duration::from_nanos(EARLY_NS.load(Ordering::Relaxed)));
     if armed < SHORTEST {
         return;
     }
@@ -60,6 +59,13 @@ pub async fn sleep_until(deadline: Instant) {
 }
 
 /// Sleeps for `delay` (see [`sleep_until`]).
+/// How long to arm a timer for a wait of `left`, given the learnt lateness `early`: never
+/// early by more than half the wait, since a learnt lateness as long as the delay itself (after
+/// a stall) would otherwise skip every sleep, and a skipped sleep never learns it back.
+fn armed_for(left: Duration, early: Duration) -> Duration {
+    left - early.min(left / 2)
+}
+
 pub async fn sleep(delay: Duration) {
     sleep_until(Instant::now() + delay).await
 }
@@ -137,6 +143,16 @@ mod tests {
         println!("100 µs sleeps: min {min:?} median {median:?} p90 {p90:?}");
         let (low, high) = (Duration::from_micros(70), Duration::from_micros(130));
         assert!(low <= median && median <= high, "median {median:?}");
+    }
+
+    /// After a stall taught it a lateness far longer than the delay, a sleep still waits at
+    /// least half its delay (it used to return at once, and never learnt the lateness back).
+    #[test]
+    fn a_learnt_stall_never_skips_the_wait() {
+        let (delay, stall) = (Duration::from_micros(100), Duration::from_nanos(MOST_EARLY_NS));
+        assert_eq!(armed_for(delay, stall), Duration::from_micros(50));
+        assert_eq!(armed_for(delay, Duration::from_micros(20)), Duration::from_micros(80));
+        assert_eq!(armed_for(delay, Duration::ZERO), delay);
     }
 
     /// A deadline in the past returns at once.
