@@ -30,10 +30,11 @@ wrapper() { # name, body
 }
 wrapper slower-100us "exec $BIN \"\$@\" --inject-latency 100us"
 wrapper slower-1ms "exec $BIN \"\$@\" --inject-latency 1ms"
+# The servers get their store URL in REVBENCH_STORE (never in argv, which `ps` shows).
 # Serves none: where asked for memory: (a revocation that stopped working), same store label.
-wrapper broken-memory "args=(); for a in \"\$@\"; do [ \"\$a\" = memory: ] && a=none:; args+=(\"\$a\"); done; exec $BIN \"\${args[@]}\""
+wrapper broken-memory "[ \"\${REVBENCH_STORE:-}\" = memory: ] && export REVBENCH_STORE=none:; exec $BIN \"\$@\""
 # Its Redis is unreachable (port 1).
-wrapper no-redis "args=(); for a in \"\$@\"; do args+=(\"\${a/:6379/:1}\"); done; exec $BIN \"\${args[@]}\""
+wrapper no-redis "export REVBENCH_STORE=\"\${REVBENCH_STORE/:6379/:1}\"; exec $BIN \"\$@\""
 
 paired() { # label, candidate binary, repeats, settings…
   local label=$1 candidate=$2 n=$3 fails=0
