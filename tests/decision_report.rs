@@ -195,3 +195,22 @@ fn two_rounds_are_too_few_to_call_a_difference() {
         "{three}"
     );
 }
+
+/// Two scenarios of the same topology are told apart by their scenario's name.
+#[test]
+fn one_topology_twice_is_named_by_scenario() {
+    let mut results = fixture();
+    results.config.scenarios.push(Scenario::load("refresh").unwrap());
+    let again: Vec<Measurement> = results
+        .measurements
+        .iter()
+        .filter(|m| m.scenario == "logout-replay")
+        .map(|m| Measurement { scenario: "refresh".to_string(), ..m.clone() })
+        .collect();
+    results.measurements.extend(again);
+    let md = markdown(&results);
+    assert!(meaning(&md, "one server (logout-replay)").contains("first replay"), "{md}");
+    assert!(meaning(&md, "one server (refresh)").contains("first replay"), "{md}");
+    assert!(!md.contains("**one server.**"), "{md}");
+    assert!(md.contains("**3 replicas.**"), "{md}");
+}

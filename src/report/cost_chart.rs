@@ -63,10 +63,11 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
     let labels = stacked(labels, (y_range.0 * y_range.1).sqrt());
     let max_x = markers.iter().map(|m| m.x).fold(1.0, f64::max);
     Some(Chart::Scatter(ScatterChart {
-        title: format!(
-            "Cost vs protection — {} (scenario {})",
-            topology.name, topology.scenario.name
-        ),
+        title: if topology.name.ends_with(&format!("({})", topology.scenario.name)) {
+            format!("Cost vs protection — {}", topology.name)
+        } else {
+            format!("Cost vs protection — {} (scenario {})", topology.name, topology.scenario.name)
+        },
         x_label: "added p99 latency per request vs none, ms (log; ≤ 0.001 plotted at 0.001)"
             .to_string(),
         y_label: "replay window p99, ms (log; 0 at 0.001)".to_string(),

@@ -125,6 +125,14 @@ pub fn topologies(results: &RunResults) -> Vec<Topology<'_>> {
             out.push(Topology { name: topology(scenario), scenario, none, rows });
         }
     }
+    // Two scenarios of one topology (logout-replay and refresh: one server each) are told
+    // apart by their scenario.
+    let names: Vec<String> = out.iter().map(|t| t.name.clone()).collect();
+    for t in &mut out {
+        if names.iter().filter(|n| **n == t.name).count() > 1 {
+            t.name = format!("{} ({})", t.name, t.scenario.name);
+        }
+    }
     out
 }
 
