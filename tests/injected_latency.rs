@@ -1,30 +1,22 @@
 //! The hidden-delay check, alone in its own test binary so no other test competes for the
 //! CPU while it measures (cargo runs test binaries one after another).
 
-use std::path::PathBuf;
+// Only the run options of tests/common: the rest of it is not needed here.
+#[path = "common/run.rs"]
+mod run_options;
+
 use std::time::Duration;
 
 use revbench::load::scheduler::{run, RunOptions};
 use revbench::scenario::Scenario;
+use run_options::short_run;
 
 fn options(inject: Option<Duration>) -> RunOptions {
     let mut scenario = Scenario::load("check-only").unwrap();
     scenario.users = 1;
     RunOptions {
-        scenarios: vec![scenario],
-        stores: vec!["none:".to_string()],
-        targets: Vec::new(),
-        rounds: 1,
-        duration: Some(Duration::from_secs(1)),
-        out_dir: std::env::temp_dir()
-            .join(format!("revbench-inject-test-{}", revbench::revocation::Jti::random())),
-        quick: true,
-        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
         inject_latency: inject,
-        pin: false,
-        progress: false,
-        warmup: Duration::ZERO,
-        baseline_exe: None,
+        ..short_run("inject-test", vec![scenario], vec!["none:".to_string()])
     }
 }
 

@@ -116,22 +116,8 @@ async fn replicas_on_the_cluster_leak_nothing() {
     };
     let mut scenario = revbench::scenario::Scenario::load("replicas").unwrap();
     scenario.users = 3;
-    let out_dir = std::env::temp_dir().join(format!("revbench-cluster-run-{}", Jti::random()));
-    let options = revbench::load::scheduler::RunOptions {
-        scenarios: vec![scenario],
-        stores: vec![url],
-        targets: Vec::new(),
-        rounds: 1,
-        duration: Some(std::time::Duration::from_secs(1)),
-        out_dir: out_dir.clone(),
-        quick: true,
-        server_exe: env!("CARGO_BIN_EXE_revbench").into(),
-        inject_latency: None,
-        pin: false,
-        progress: false,
-        warmup: std::time::Duration::ZERO,
-        baseline_exe: None,
-    };
+    let options = common::run::short_run("cluster-run", vec![scenario], vec![url]);
+    let out_dir = options.out_dir.clone();
     let results = revbench::load::scheduler::run(options).await.unwrap();
     let status = &results.stores[0];
     assert_eq!(status.name, "redis-cluster");

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::backend::{require_or_skip, Backend};
+use common::run::short_run;
 use revbench::load::scheduler::{run, RunOptions};
 use revbench::results::{ReplayWindow, RunResults};
 use revbench::scenario::Scenario;
@@ -22,22 +22,7 @@ fn options(scenarios: &[&str], stores: Vec<String>) -> RunOptions {
             scenario
         })
         .collect();
-    RunOptions {
-        scenarios,
-        stores,
-        targets: Vec::new(),
-        rounds: 1,
-        duration: Some(Duration::from_secs(1)),
-        out_dir: std::env::temp_dir()
-            .join(format!("revbench-replay-test-{}", revbench::revocation::Jti::random())),
-        quick: true,
-        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
-        inject_latency: None,
-        pin: false,
-        progress: false,
-        warmup: Duration::ZERO,
-        baseline_exe: None,
-    }
+    short_run("replay-test", scenarios, stores)
 }
 
 fn window<'a>(results: &'a RunResults, store: &str, scenario: &str) -> &'a ReplayWindow {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::backend::{require_or_skip, Backend};
+use common::run::short_run;
 use revbench::load::scheduler::{run, RunOptions};
 use revbench::results::{RunResults, StoreStatus, SCHEMA_VERSION};
 use revbench::scenario::Scenario;
@@ -17,23 +18,7 @@ fn scenario(name: &str, users: usize) -> Scenario {
 }
 
 fn options(scenarios: Vec<Scenario>, stores: Vec<String>, rounds: usize) -> RunOptions {
-    let out_dir = std::env::temp_dir()
-        .join(format!("revbench-run-test-{}", revbench::revocation::Jti::random()));
-    RunOptions {
-        scenarios,
-        stores,
-        targets: Vec::new(),
-        rounds,
-        duration: Some(Duration::from_secs(1)),
-        out_dir,
-        quick: true,
-        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
-        inject_latency: None,
-        pin: false,
-        progress: false,
-        warmup: Duration::ZERO,
-        baseline_exe: None,
-    }
+    RunOptions { rounds, ..short_run("run-test", scenarios, stores) }
 }
 
 fn leak(results: &RunResults, store: &str, scenario: &str) -> (u64, u64) {

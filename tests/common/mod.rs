@@ -13,6 +13,7 @@ pub mod mongo;
 pub mod process;
 pub mod redis_cluster;
 pub mod redis_server;
+pub mod run;
 pub mod stall;
 pub mod tls_servers;
 
