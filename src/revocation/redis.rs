@@ -173,9 +173,7 @@ impl RevocationStore for RedisStore {
     }
 
     async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(stored_exp(expires_at));
-        self.query::<()>(&cmd).await
+        self.query::<()>(&revoke_cmd(&self.prefix, jti, expires_at)).await
     }
 
     /// One `EXISTS` per check, sent in a pipeline with the checks of concurrent requests.
@@ -187,8 +185,7 @@ impl RevocationStore for RedisStore {
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         for &(jti, expires_at) in entries {
-            let exp = stored_exp(expires_at);
-            pipe.cmd("SET").arg(self.key(jti)).arg("").arg("EXAT").arg(exp).ignore();
+            pipe.add_command(revoke_cmd(&self.prefix, jti, expires_at)).ignore();
         }
         pipe.query_async::<()>(&mut self.conn.clone())
             .await
@@ -248,6 +245,14 @@ pub(crate) fn info_field(info: &str, name: &str) -> Option<u64> {
 /// The key of `jti` under `prefix`: one form for every Redis-backed store and the batcher.
 pub(crate) fn jti_key(prefix: &str, jti: Jti) -> String {
     format!("{prefix}{jti}")
+}
+
+/// The deny-list entry of `jti` under `prefix`: `SET <key> "" EXAT <exp>`, so Redis drops it
+/// when the token it blocks expires (single-node and cluster stores alike).
+pub(crate) fn revoke_cmd(prefix: &str, jti: Jti, expires_at: UnixSeconds) -> redis::Cmd {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(jti_key(prefix, jti)).arg("").arg("EXAT").arg(stored_exp(expires_at));
+    cmd
 }
 
 #[cfg(test)]

@@ -25,8 +25,8 @@ use redis::{FromRedisValue, Value};
 
 use super::redis::{info_field, DEFAULT_PREFIX};
 use super::{
-    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
 };
 use crate::redact::redact;
 use crate::time::UnixSeconds;
@@ -218,12 +218,7 @@ impl RedisClusterStore {
     ) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         for &(jti, expires_at) in entries {
-            pipe.cmd("SET")
-                .arg(self.key(jti))
-                .arg("")
-                .arg("EXAT")
-                .arg(stored_exp(expires_at))
-                .ignore();
+            pipe.add_command(super::redis::revoke_cmd(&self.prefix, jti, expires_at)).ignore();
         }
         let routing = SingleNodeRoutingInfo::SpecificNode(route);
         match self.conn.clone().route_pipeline(pipe, 0, entries.len(), routing).await {
@@ -338,9 +333,7 @@ impl RevocationStore for RedisClusterStore {
     }
 
     async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(jti)).arg("").arg("EXAT").arg(stored_exp(expires_at));
-        self.query::<()>(&cmd).await
+        self.query::<()>(&super::redis::revoke_cmd(&self.prefix, jti, expires_at)).await
     }
 
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
