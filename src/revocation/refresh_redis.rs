@@ -121,25 +121,38 @@ impl RefreshRedisStore {
     }
 }
 
-/// Parses the rotation script's answer.
-fn rotation(answer: &str, refresh_token: String, refresh_exp: UnixSeconds) -> Rotation {
+/// Parses the rotation script's answer. An answer the script never gives is a store error
+/// (503, counted), not a refused token: it would mean the script or Redis misbehaved.
+fn rotation(
+    answer: &str,
+    refresh_token: String,
+    refresh_exp: UnixSeconds,
+) -> Result<Rotation, StoreError> {
+    let malformed =
+        || StoreError::backend(BACKEND, format!("unexpected rotation answer {answer:?}"));
+    if answer.is_empty() {
+        return Ok(Rotation::Refused);
+    }
     if let Some(deleted) = answer.strip_prefix('R') {
-        return Rotation::Reused { writes: deleted.parse().unwrap_or(0) };
+        let writes = deleted.parse().map_err(|_| malformed())?;
+        return Ok(Rotation::Reused { writes });
     }
-    let Some(rest) = answer.strip_prefix('O') else { return Rotation::Refused };
+    let rest = answer.strip_prefix('O').ok_or_else(malformed)?;
+    // 16 hex digits of family, then the user (never empty: the server issues no empty `sub`).
     let (family, sub) = rest.split_at(16.min(rest.len()));
-    match u64::from_str_radix(family, 16) {
-        Ok(family) => Rotation::Rotated {
-            sub: sub.to_string(),
-            grant: Grant {
-                family: FamilyId(family),
-                refresh_token,
-                refresh_exp,
-                writes: ROTATION_WRITES,
-            },
+    let family = match u64::from_str_radix(family, 16) {
+        Ok(family) if !sub.is_empty() => family,
+        _ => return Err(malformed()),
+    };
+    Ok(Rotation::Rotated {
+        sub: sub.to_string(),
+        grant: Grant {
+            family: FamilyId(family),
+            refresh_token,
+            refresh_exp,
+            writes: ROTATION_WRITES,
         },
-        Err(_) => Rotation::Refused,
-    }
+    })
 }
 
 #[async_trait]
@@ -188,7 +201,7 @@ impl RefreshTokens for RefreshRedisStore {
             .query_async(&mut self.redis.connection())
             .await
             .map_err(|e| StoreError::backend(BACKEND, e))?;
-        Ok(rotation(&answer, next, refresh_exp))
+        rotation(&answer, next, refresh_exp)
     }
 }
 
@@ -253,13 +266,22 @@ mod tests {
     /// The script's three answers parse; a malformed one is a refusal.
     #[test]
     fn rotation_answers_parse() {
-        assert_eq!(rotation("", "n".into(), 9), Rotation::Refused);
-        assert_eq!(rotation("R1", "n".into(), 9), Rotation::Reused { writes: 1 });
-        assert_eq!(rotation("Ozz", "n".into(), 9), Rotation::Refused);
-        let Rotation::Rotated { sub, grant } = rotation("O00000000000000ffa:b", "n".into(), 9)
+        assert_eq!(rotation("", "n".into(), 9).unwrap(), Rotation::Refused);
+        assert_eq!(rotation("R1", "n".into(), 9).unwrap(), Rotation::Reused { writes: 1 });
+        let Ok(Rotation::Rotated { sub, grant }) = rotation("O00000000000000ffa:b", "n".into(), 9)
         else {
             panic!("not rotated")
         };
         assert_eq!((sub.as_str(), grant.family, grant.writes), ("a:b", FamilyId(255), 3));
+    }
+
+    /// Answers the script never gives are store errors (503), not a refused token (401): a
+    /// misbehaving store must not look like a revoked session.
+    #[test]
+    fn malformed_rotation_answers_are_store_errors() {
+        for answer in ["Ozz", "O00000000000000ff", "Rx", "R", "X", "Ozzzzzzzzzzzzzzzza:b"] {
+            let error = rotation(answer, "n".into(), 9).unwrap_err();
+            assert!(error.to_string().contains("unexpected rotation answer"), "{answer}: {error}");
+        }
     }
 }
