@@ -1,5 +1,6 @@
-//! The hidden-delay check, alone in its own test binary so no other test competes for the
-//! CPU while it measures (cargo runs test binaries one after another).
+//! The hidden-delay checks, in their own test binary so no other test competes for the CPU
+//! while they measure (cargo runs test binaries one after another), and one after the other
+//! within it (`MEASURING`): the libtest harness would otherwise run the two at once.
 
 // Only the run options of tests/common: the rest of it is not needed here.
 #[path = "common/run.rs"]
@@ -10,6 +11,10 @@ use std::time::Duration;
 use revbench::load::scheduler::{run, RunOptions};
 use revbench::scenario::Scenario;
 use run_options::short_run;
+use tokio::sync::Mutex;
+
+/// Held by each test while it measures, so the two never share the CPU.
+static MEASURING: Mutex<()> = Mutex::const_new(());
 
 fn options(inject: Option<Duration>) -> RunOptions {
     let mut scenario = Scenario::load("check-only").unwrap();
@@ -28,30 +33,39 @@ async fn p50_us(inject: Option<Duration>) -> f64 {
     results.measurements[0].rounds[0].latency_by_request["me"].p50_us as f64
 }
 
-/// Hidden delays in every check show up in the measured p50 at their size: +2 ms ± 20%, and
-/// +100 µs within 60–200 µs (one user; the band is wide because a debug build on a shared
-/// 2-core machine wakes slowly — the release figures are in the README). The delay is a wait,
-/// not CPU: the spin it replaced took a core and showed +320 µs for 100 µs.
+/// Hidden delays in every check show up in the measured p50 at their size. With one user the
+/// client and server sit idle through every wait, and waking an idle vCPU costs time of its
+/// own (debug build here: +2.04 ms in CI and +2.18–2.27 ms on a developer machine for 2 ms;
+/// +86–147 µs for 100 µs), so the bands are: +2 ms within −20%/+25%, and +100 µs from 60 µs to
+/// the delay plus one undelayed request (the wake-ups cost at most the request's own path; a
+/// spin that takes a core, as before, added +320 µs to a 190 µs request). Release figures
+/// are in the README.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_latency_shows_in_p50() {
+    let _alone = MEASURING.lock().await;
     let plain = p50_us(None).await;
     let delayed = p50_us(Some(Duration::from_millis(2))).await;
     let added_ms = (delayed - plain) / 1000.0;
     println!("p50 without delay {plain} µs, with 2 ms injected {delayed} µs: +{added_ms:.3} ms");
-    assert!((1.6..=2.4).contains(&added_ms), "p50 {plain} µs → {delayed} µs: added {added_ms} ms");
+    assert!((1.6..=2.5).contains(&added_ms), "p50 {plain} µs → {delayed} µs: added {added_ms} ms");
     let small = p50_us(Some(Duration::from_micros(100))).await;
     let plain = p50_us(None).await.min(plain);
     let added_us = small - plain;
     println!("p50 without delay {plain} µs, with 100 µs injected {small} µs: +{added_us:.0} µs");
-    assert!((60.0..=200.0).contains(&added_us), "p50 {plain} µs → {small} µs: +{added_us} µs");
+    assert!(
+        (60.0..=100.0 + plain).contains(&added_us),
+        "p50 {plain} µs → {small} µs: +{added_us} µs"
+    );
 }
 
 /// Constant rate at a low rate with a fixed 2 ms delay: the client's own lateness is recorded
 /// as its own histogram and kept out of the corrected latency, so the corrected p50 is within
-/// 5% of the uncorrected p50, and within 25% of the delay (the service time and a busy debug
-/// build's wake-ups add to it; the release figure is in the README).
+/// 5% of the uncorrected p50, and from 0.9× to 1.4× the delay: the service time and waking
+/// the idle client and server add to it (debug build here: 2.33–2.48 ms; the release figure is
+/// in the README).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn constant_rate_corrected_matches_at_low_rate() {
+    let _alone = MEASURING.lock().await;
     let mut options = options(Some(Duration::from_millis(2)));
     let mut scenario = Scenario::load("constant-rate").unwrap();
     (scenario.users, scenario.rate) = (2, Some(200.0));
@@ -69,6 +83,6 @@ async fn constant_rate_corrected_matches_at_low_rate() {
         lateness.p50_us, lateness.p99_us, round.requests
     );
     assert!((corrected / p50 - 1.0).abs() <= 0.05, "corrected {corrected} vs {p50}");
-    assert!((corrected / 2000.0 - 1.0).abs() <= 0.25, "corrected {corrected} vs the 2 ms delay");
+    assert!((0.9..=1.4).contains(&(corrected / 2000.0)), "corrected {corrected} vs the 2 ms delay");
     assert!(lateness.count > 0 && round.requests >= 300, "{} requests", round.requests);
 }
