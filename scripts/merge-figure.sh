@@ -10,6 +10,11 @@
 # Needs a release build (cargo build --release), jq, and Redis at REDIS_URL (default db 14; the
 # server keeps its keys under a prefix of its own, deleted at the end). Bounded: three runs of
 # 2 scenarios × ROUNDS × (DURATION + 1 s warm-up), about 75 s with the defaults.
+#
+# PIN=1 (the default where taskset exists and there are 2+ CPUs) puts the server on the last
+# CPU and every generator on the others, so one generator and two share the same CPUs: on one
+# machine, unpinned, two generators are two more processes competing with the server, and the
+# figure measures that contention rather than the merge. PIN=0 runs them unpinned.
 set -euo pipefail
 
 OUT=${1:-/tmp/revbench-merge-figure}
@@ -22,9 +27,19 @@ SETTINGS=(--scenario check-only --scenario constant-rate --rounds "$ROUNDS" --du
   --warmup 1s --no-report --no-progress)
 rm -rf "$OUT"
 mkdir -p "$OUT"
+CPUS=$(nproc)
+if [ "${PIN:-1}" = 1 ] && [ "$CPUS" -ge 2 ] && command -v taskset > /dev/null; then
+  ON_SERVER=(taskset -c "$((CPUS - 1))")
+  ON_CLIENT=(taskset -c "0-$((CPUS - 2))")
+  echo "pinned: server on CPU $((CPUS - 1)), generators on CPUs 0-$((CPUS - 2))"
+else
+  ON_SERVER=()
+  ON_CLIENT=()
+  echo "not pinned: server and generators share all $CPUS CPUs"
+fi
 
 # The one server every generator drives (a random JWT secret: it alone issues and verifies).
-REVBENCH_STORE="$REDIS?prefix=$PREFIX" "$BIN" serve --addr 127.0.0.1:0 \
+REVBENCH_STORE="$REDIS?prefix=$PREFIX" "${ON_SERVER[@]}" "$BIN" serve --addr 127.0.0.1:0 \
   > "$OUT/serve.out" 2> "$OUT/serve.err" &
 SERVER=$!
 cleanup() {
@@ -42,14 +57,14 @@ TARGET=$(grep -o 'http://[0-9.:]*' "$OUT/serve.out" | head -1)
 echo "server: $TARGET ($(sed 's/.*store=\([^ ]*\).*/store \1/' "$OUT/serve.out" | head -1))"
 
 full() { # name
-  "$BIN" run "${SETTINGS[@]}" --target "$TARGET" --out "$OUT/$1" > "$OUT/$1.log" 2>&1 \
+  "${ON_CLIENT[@]}" "$BIN" run "${SETTINGS[@]}" --target "$TARGET" --out "$OUT/$1" > "$OUT/$1.log" 2>&1 \
     || { echo "$1 failed: see $OUT/$1.log"; exit 1; }
 }
 
 full full-before
 START=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
 for k in 0 1; do
-  "$BIN" run "${SETTINGS[@]}" --target "$TARGET" --segment "$k/2" --start-at "$START" \
+  "${ON_CLIENT[@]}" "$BIN" run "${SETTINGS[@]}" --target "$TARGET" --segment "$k/2" --start-at "$START" \
     --out "$OUT/half-$k" > "$OUT/half-$k.log" 2>&1 &
   HALF[k]=$!
 done
