@@ -104,7 +104,8 @@ case ${FIGURE:-all} in
   aa) aa ;;
   sequential) sequential "$((REPEATS + 1))" ;;
   slower) slower ;;
+  slower-100us) paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}" ;;
   broken) broken ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, sequential, slower, broken or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken or all" >&2; exit 2 ;;
 esac
