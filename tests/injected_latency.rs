@@ -35,11 +35,13 @@ async fn p50_us(inject: Option<Duration>) -> f64 {
 
 /// Hidden delays in every check show up in the measured p50 at their size. With one user the
 /// client and server sit idle through every wait, and waking an idle vCPU costs time of its
-/// own (debug build here: +2.04 ms in CI and +2.18–2.27 ms on a developer machine for 2 ms;
-/// +86–147 µs for 100 µs), so the bands are: +2 ms within −20%/+25%, and +100 µs from 60 µs to
-/// the delay plus one undelayed request (the wake-ups cost at most the request's own path; a
-/// spin that takes a core, as before, added +320 µs to a 190 µs request). Release figures
-/// are in the README.
+/// own, as does waking among busy threads (debug build: 2 ms added +2.04 ms in CI and
+/// +2.07–2.30 ms here, with and without CPU hogs beside it; 100 µs added +86–147 µs here, +221 µs
+/// once with both cores hogged, and +242 µs in a CI run whose undelayed p50 was 293 µs). So the
+/// bands are +2 ms within −20%/+25% (a delay applied twice fails), and +100 µs from 60 to 400 µs
+/// (a delay lost, or taken as milliseconds, fails). How precisely the timer waits, and that it
+/// waits rather than spins, is `precise_sleep`'s unit test; the release figure (+104…+110 µs,
+/// 10 paired runs) is in the README.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_latency_shows_in_p50() {
     let _alone = MEASURING.lock().await;
@@ -52,10 +54,7 @@ async fn injected_latency_shows_in_p50() {
     let plain = p50_us(None).await.min(plain);
     let added_us = small - plain;
     println!("p50 without delay {plain} µs, with 100 µs injected {small} µs: +{added_us:.0} µs");
-    assert!(
-        (60.0..=100.0 + plain).contains(&added_us),
-        "p50 {plain} µs → {small} µs: +{added_us} µs"
-    );
+    assert!((60.0..=400.0).contains(&added_us), "p50 {plain} µs → {small} µs: +{added_us} µs");
 }
 
 /// Constant rate at a low rate with a fixed 2 ms delay: the client's own lateness is recorded
