@@ -233,6 +233,22 @@ async fn fail_open_passes_are_counted() {
     assert_eq!(stats.counters.store_errors, 3, "{stats:?}");
 }
 
+/// A logout counts one store write where the strategy keeps something, none with `none:`
+/// (the report's "store writes per user per hour" must not show writes that never happened).
+#[tokio::test]
+async fn logout_counts_the_writes_it_makes() {
+    for (url, writes) in [("none:", 0), ("memory:", 1), ("cutoff:", 1)] {
+        let server = TestServer::start(open(url).await.unwrap()).await;
+        let client = client();
+        let token = login(&client, &server, "grace").await;
+        let logout = client.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(logout.status(), 204, "{url}");
+        let stats: StatsResponse =
+            client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(stats.counters.store_writes, writes, "{url}: {stats:?}");
+    }
+}
+
 /// Shutdown completes and the server returns cleanly.
 #[tokio::test]
 async fn graceful_shutdown_returns_ok() {

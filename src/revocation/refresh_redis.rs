@@ -263,7 +263,7 @@ impl RevocationStore for RefreshRedisStore {
 mod tests {
     use super::*;
 
-    /// The script's three answers parse; a malformed one is a refusal.
+    /// The script's three answers parse (an empty one is a refusal).
     #[test]
     fn rotation_answers_parse() {
         assert_eq!(rotation("", "n".into(), 9).unwrap(), Rotation::Refused);

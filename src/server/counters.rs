@@ -39,8 +39,9 @@ pub struct CountersSnapshot {
     /// Dead refresh tokens presented again: each revoked its family.
     #[serde(default)]
     pub refresh_reuses: u64,
-    /// Keys the server wrote to (or deleted from) its store: 1 per logout or revoke, plus what
-    /// the refresh-token strategy reports for each login (2), rotation (3) and reuse (≤ 1).
+    /// Keys the server wrote to (or deleted from) its store: 1 per logout or revoke (0 with
+    /// `none:`, which keeps nothing), plus what the refresh-token strategy reports for each
+    /// login (2), rotation (3) and reuse (≤ 1).
     #[serde(default)]
     pub store_writes: u64,
     /// The part of `store_writes` made by `POST /refresh` (rotations and reuses).

@@ -157,7 +157,7 @@ pub async fn logout(
     let claims = &caller.claims;
     let facts = TokenFacts { jti: caller.jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
     state.store.log_out(facts).await.map_err(|e| state.store_failed("logout", &e))?;
-    state.counters.store_writes(1);
+    state.counters.store_writes(state.logout_writes);
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie(&state, "", 0));
     if state.store.refresh_tokens().is_some() {
@@ -188,7 +188,7 @@ pub async fn revoke(
     };
     let facts = TokenFacts { jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
     state.store.log_out(facts).await.map_err(|e| state.store_failed("revoke", &e))?;
-    state.counters.store_writes(1);
+    state.counters.store_writes(state.logout_writes);
     Ok(StatusCode::OK)
 }
 

@@ -107,6 +107,9 @@ pub struct AppState {
     pub config: ServerConfig,
     pub counters: Counters,
     pub logs: ServerLogs,
+    /// Keys a logout or revoke writes to the store: 0 for a strategy that keeps nothing
+    /// (`none:`), 1 for the others (a deny-list entry, a user's cut-off, a family deleted).
+    pub logout_writes: u64,
 }
 
 /// The cheap-to-clone handle handlers receive.
@@ -114,7 +117,10 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     pub fn new(store: SharedStore, keys: TokenKeys, config: ServerConfig) -> SharedState {
+        let keeps_nothing = crate::revocation::Scheme::named(store.name())
+            .is_some_and(|s| s.profile.unit == crate::revocation::EntryUnit::Nothing);
         Arc::new(Self {
+            logout_writes: u64::from(!keeps_nothing),
             store,
             keys,
             config,
