@@ -87,7 +87,8 @@ impl Side {
 
 /// The stores measured when none are named: every in-process one, and Redis (as a deny-list,
 /// as `hybrid+redis`: local checks kept in sync through it, as `cutoff+redis`: per-user
-/// cut-offs, and as `refresh+redis`: refresh-token rotation, access tokens unchecked), PostgreSQL and MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their
+/// cut-offs, and as `refresh+redis`: refresh-token rotation, access tokens unchecked),
+/// PostgreSQL and MongoDB at `REDIS_URL` / `POSTGRES_URL` / `MONGODB_URL` or their
 /// standard local ports (skipped, with the reason, when they do not answer).
 /// Redis Cluster too when `REDIS_CLUSTER_URL` is set (it has no standard address), next to
 /// single-node Redis.

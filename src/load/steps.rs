@@ -169,21 +169,17 @@ impl LoadContext {
         token: Option<&str>,
     ) -> Result<Option<Answer>, Box<TransactionError>> {
         let slot = self.pace(user).await;
+        let index = user.weighted_users_index;
         let json = match request {
-            Request::Login => Some(
-                serde_json::json!({ "username": format!("user-{}", user.weighted_users_index) })
-                    .to_string(),
-            ),
-            Request::LoginCopy => Some(
-                serde_json::json!({
-                    "username": format!("user-{}-copies", user.weighted_users_index)
-                })
-                .to_string(),
-            ),
+            Request::Login => Some(serde_json::json!({ "username": format!("user-{index}") })),
+            Request::LoginCopy => {
+                Some(serde_json::json!({ "username": format!("user-{index}-copies") }))
+            }
             // The refresh token travels in the body, never as a bearer token.
-            Request::Refresh => Some(serde_json::json!({ "refresh_token": token }).to_string()),
+            Request::Refresh => Some(serde_json::json!({ "refresh_token": token })),
             _ => None,
-        };
+        }
+        .map(|json| json.to_string());
         let token = if matches!(request, Request::Refresh) { None } else { token };
         let outgoing =
             Outgoing { method: request.method(), path: request.path(), bearer: token, json };

@@ -95,19 +95,13 @@ pub fn replay_p99(median: &RoundMedian) -> String {
 /// What renewing tokens costs, for the scenarios where some store was sent `POST /refresh`
 /// (the report's renewal table, as plain text).
 fn refresh_traffic(out: &mut String, results: &RunResults) {
-    let mut scenarios: Vec<&str> = Vec::new();
-    for m in &results.measurements {
-        if !scenarios.contains(&m.scenario.as_str()) {
-            scenarios.push(&m.scenario);
-        }
-    }
-    for scenario in scenarios {
+    for scenario in &results.config.scenarios {
         let of_scenario: Vec<_> =
-            results.measurements.iter().filter(|m| m.scenario == scenario).collect();
+            results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
         let Some(table) = crate::report::renewal_table(&of_scenario, &results.stores) else {
             continue;
         };
-        let _ = writeln!(out, "\nrenewing tokens in {scenario}:");
+        let _ = writeln!(out, "\nrenewing tokens in {}:", scenario.name);
         for row in std::iter::once(&table.headers).chain(&table.rows) {
             let _ = writeln!(out, "  {:<15} {:>18} {:>21} {:>23}", row[0], row[1], row[2], row[3]);
         }
