@@ -256,8 +256,8 @@ pub struct RoundResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_requests_per_sec: Option<f64>,
     /// Keys the servers wrote to (or deleted from) their store during the measured time, from
-    /// their counters: one per logout or revoke, plus a refresh-token strategy's logins (2),
-    /// rotations (3) and reuses. `None` when a server could not report.
+    /// their counters: one per logout or revoke (none with `none:`), plus a refresh-token
+    /// strategy's logins (2), rotations (3) and reuses. `None` when a server could not report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_writes: Option<u64>,
     /// [`store_writes`](Self::store_writes) per simulated user per hour of measured time.

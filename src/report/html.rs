@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::markdown::{CHART_NOTE, DECISION_INTRO, STRATEGIES_INTRO};
+use super::markdown::{CHART_NOTE, DECISION_INTRO, RENEWAL_INTRO, STRATEGIES_INTRO};
 use super::tables::Table;
 use super::{colors, Exporter, Place, Report};
 
@@ -125,12 +125,7 @@ impl Exporter for Html {
                 out.push_str(&table(window, true));
             }
             if let Some(renewal) = &section.renewal {
-                out.push_str(
-                    "<p>Renewing tokens: <code>POST /refresh</code> requests per second, the \
-                     keys they wrote to the store per user per hour, and all the scenario's \
-                     store writes per user per hour, logins and logouts included (the servers' \
-                     counters over the measured time):</p>\n",
-                );
+                let _ = writeln!(out, "<p>{}</p>", prose(RENEWAL_INTRO));
                 out.push_str(&table(renewal, true));
             }
             let _ = writeln!(

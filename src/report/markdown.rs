@@ -25,6 +25,11 @@ pub const CHART_NOTE: &str = "Cost vs protection, one chart per topology: x is t
     less and a window of 0 are plotted at 0.001 ms and labelled `≤ 0 ms` / `window 0`; copies \
     never refused are plotted at the token lifetime (the line at the top).";
 
+/// Before a scenario's renewal table.
+pub const RENEWAL_INTRO: &str = "Renewing tokens: `POST /refresh` requests per second, the keys \
+    they wrote to the store per user per hour, and all the scenario's store writes per user per \
+    hour, logins and logouts included (the servers' counters over the measured time):";
+
 /// Where the microbenchmark numbers come from: not from this load run.
 pub const MICRO_SOURCE: &str =
     "From criterion's saved estimates (`target/criterion`, written by the last \
@@ -90,12 +95,7 @@ impl Exporter for Markdown {
                 out.push_str(&table(window));
             }
             if let Some(renewal) = &section.renewal {
-                out.push_str(
-                    "\nRenewing tokens: `POST /refresh` requests per second, the keys they wrote \
-                     to the store per user per hour, and all the scenario's store writes per \
-                     user per hour, logins and logouts included (the servers' counters over \
-                     the measured time):\n\n",
-                );
+                let _ = write!(out, "\n{RENEWAL_INTRO}\n\n");
                 out.push_str(&table(renewal));
             }
             let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);

@@ -29,16 +29,8 @@ pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Ta
             ])
         })
         .collect();
-    Some(Table {
-        headers: [
-            "store",
-            "refresh requests/s",
-            "refresh writes/user/h",
-            "all store writes/user/h",
-        ]
-        .iter()
-        .map(|h| h.to_string())
-        .collect(),
+    Table::of(
+        &["store", "refresh requests/s", "refresh writes/user/h", "all store writes/user/h"],
         rows,
-    })
+    )
 }
