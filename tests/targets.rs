@@ -15,9 +15,10 @@ use revbench::harness::{Replica, ReplicaSpec};
 use revbench::results::RunResults;
 use revbench::revocation::ScratchStore;
 
-/// Two `revbench serve` processes on one store, sharing a JWT secret: one deployment.
-async fn two_servers(store_url: &str) -> Vec<Replica> {
-    let spec = ReplicaSpec {
+/// A `revbench serve` of this build on `store_url`, with the JWT secret every server of the
+/// test shares.
+fn serve(store_url: &str) -> ReplicaSpec {
+    ReplicaSpec {
         exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
         store_url: store_url.to_string(),
         token_ttl: Duration::from_secs(900),
@@ -25,8 +26,12 @@ async fn two_servers(store_url: &str) -> Vec<Replica> {
         inject_latency: None,
         fail_open: false,
         cpus: None,
-    };
-    let http = common::client();
+    }
+}
+
+/// Two `revbench serve` processes on one store, sharing a JWT secret: one deployment.
+async fn two_servers(store_url: &str) -> Vec<Replica> {
+    let (spec, http) = (serve(store_url), common::client());
     vec![spec.start(&http).await.unwrap(), spec.start(&http).await.unwrap()]
 }
 
@@ -135,17 +140,7 @@ async fn in_process_targets_leak_across_replicas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_targets_exit_2() {
     let mut servers = two_servers("hashmap:").await;
-    let http = common::client();
-    let spec = ReplicaSpec {
-        exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
-        store_url: "memory:".to_string(),
-        token_ttl: Duration::from_secs(900),
-        jwt_secret: shared_secret(),
-        inject_latency: None,
-        fail_open: false,
-        cpus: None,
-    };
-    servers.push(spec.start(&http).await.unwrap());
+    servers.push(serve("memory:").start(&common::client()).await.unwrap());
     let (hashmap, memory) = (servers[0].base_url.clone(), servers[2].base_url.clone());
     let mixed = format!("{hashmap},{memory}");
     let cases: [(&[&str], &str); 5] = [
