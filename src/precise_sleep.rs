@@ -74,8 +74,7 @@ async fn wait_until(at: Instant) -> std::io::Result<()> {
         Some(timer) => timer,
         None => new_timer()?,
     };
-    let timer = wait(timer, at).await?;
-    keep(Handle::current().id(), timer);
+    keep(runtime, wait(timer, at).await?);
     Ok(())
 }
 

@@ -83,9 +83,11 @@ pub(super) static SCHEME: Scheme = Scheme {
     namespacing: Namespacing::KeyPrefix,
     open,
     profile: Profile {
-        summary: "in-process check on every replica; revocations written to Redis and pushed to every replica (pub/sub)",
+        summary: "in-process check on every replica; revocations written to Redis and pushed \
+                  to every replica (pub/sub)",
         needs: "Redis (pub/sub and keys)",
-        when_down: "keeps answering from the local table (no 503); revocations made on other replicas are late until Redis returns",
+        when_down: "keeps answering from the local table (no 503); revocations made on other \
+                    replicas are late until Redis returns",
         unit: EntryUnit::RevokedToken,
     },
 };
