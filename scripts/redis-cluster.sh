@@ -38,11 +38,14 @@ stop() {
 }
 
 free_ports() { # prints three ports P such that P and P+10000 are both free
+  # P+10000 (the cluster bus) stays below the kernel's ephemeral range (32768-60999 by
+  # default): a port there may be the local end of an outgoing connection, and listening on it
+  # would fail although nothing answers on it.
   local found=() port tries=0
   while [ "${#found[@]}" -lt 3 ]; do
     tries=$((tries + 1))
     [ "$tries" -lt 200 ] || { echo "error: no free ports for the cluster" >&2; return 1; }
-    port=$((20000 + RANDOM % 10000))
+    port=$((20000 + RANDOM % 2700))
     answers "$port" || answers $((port + 10000)) || found+=("$port")
   done
   echo "${found[@]}"

@@ -20,10 +20,14 @@ answers() { # port
   timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
-free_port() {
+free_port() { # [PORT not to use]
+  # Below the kernel's ephemeral range (32768-60999 by default): a port that no server answers
+  # on may still be the local end of some test's outgoing connection, and then a listen on it
+  # fails (seen in CI: pg_ctl could not start). 12000-19999 is also clear of redis-cluster.sh.
   local port
   for _ in $(seq 1 100); do
-    port=$((30000 + RANDOM % 20000))
+    port=$((12000 + RANDOM % 8000))
+    [ "$port" != "${1:-}" ] || continue
     answers "$port" || { echo "$port"; return 0; }
   done
   echo "error: no free port" >&2
@@ -81,7 +85,40 @@ start_postgres() { # port password
   as_postgres "$pg_bin/pg_ctl" -D "$pg/data" -w -l "$pg/log" -o "-p $1 \
     -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg -c ssl=on \
     -c ssl_cert_file=$pg/server.pem -c ssl_key_file=$pg/server.key -c fsync=off" \
-    start >/dev/null 9>&-
+    start >/dev/null 2>&1 9>&-
+}
+
+start_redis_on_a_free_port() { # password; prints the port it listens on
+  # Retried on another port: between the check and the listen, the port can be taken.
+  local port
+  for _ in 1 2 3; do
+    port=$(free_port)
+    start_redis "$port" "$1"
+    for _ in $(seq 1 50); do
+      if answers "$port"; then echo "$port"; return 0; fi
+      if [ -f "$dir/redis.pid" ] && ! kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then break; fi
+      sleep 0.1
+    done
+    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null
+    rm -f "$dir/redis.pid"
+  done
+  echo "error: Redis did not start on three ports; its last log:" >&2
+  tail -n 5 "$dir/redis.log" >&2 2>/dev/null || true
+  return 1
+}
+
+start_postgres_on_a_free_port() { # password [PORT not to use]; prints the port it listens on
+  local port
+  for _ in 1 2 3; do
+    port=$(free_port "${2:-}")
+    if start_postgres "$port" "$1"; then echo "$port"; return 0; fi
+    cat "$dir/pg/log" "$dir/pg/initdb.log" >"$dir/pg.log" 2>/dev/null || true
+    as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$dir/pg"
+  done
+  echo "error: PostgreSQL did not start on three ports; its last log:" >&2
+  tail -n 5 "$dir/pg.log" >&2 2>/dev/null || true
+  return 1
 }
 
 start() {
@@ -95,12 +132,9 @@ start() {
   chmod 755 "$dir"
   certificates
   local redis_port postgres_port password
-  redis_port=$(free_port)
-  postgres_port=$(free_port)
   password=$(openssl rand -hex 12)
-  start_redis "$redis_port" "$password"
-  start_postgres "$postgres_port" "$password"
-  for _ in $(seq 1 50); do answers "$redis_port" && break; sleep 0.1; done
+  redis_port=$(start_redis_on_a_free_port "$password")
+  postgres_port=$(start_postgres_on_a_free_port "$password" "$redis_port")
   printf 'redis_port=%s\npostgres_port=%s\n' "$redis_port" "$postgres_port" >"$dir/ports"
   {
     echo "redis_url=rediss://revbench:$password@127.0.0.1:$redis_port/0"
