@@ -20,7 +20,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), Redis Cluster (`REDIS_CLUSTER_URL`, no
 //! default; `scripts/redis-cluster.sh start` prints one) and MongoDB (`MONGODB_URL`, no default) run
 //! when they answer, each in a key prefix, table or database of its own that is removed at the
-//! end; otherwise the skipped groups are printed with the reason. At the end the 1M ratios to
+//! end, or at Ctrl-C (the namespaces are removed, then the bench exits with 130); otherwise the
+//! skipped groups are printed with the reason. At the end the 1M ratios to
 //! `reference/hashset` measured in this run are printed.
 //!
 //! A `mongodb://` server that is not MongoDB itself (a wire-compatible server such as
@@ -82,6 +83,7 @@ fn main() {
         .configure_from_args();
 
     let (mut subjects, skipped, servers) = rt.block_on(open_subjects());
+    remove_on_ctrl_c(subjects.iter().map(|s| (s.name.clone(), s.scratch.url.clone())).collect());
     print_skipped(&skipped);
     print_servers(&servers);
 
@@ -174,6 +176,31 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
         }
     }
     (subjects, skipped, servers)
+}
+
+/// At Ctrl-C, removes every namespace the bench made (a 1M-entry Redis prefix, a PostgreSQL
+/// table, a MongoDB database), then exits with 130. The removal runs on the signal thread with
+/// a runtime of its own: the bench's runtime may be inside a measurement loop.
+fn remove_on_ctrl_c(namespaces: Vec<(String, String)>) {
+    let handler = move || {
+        eprintln!("interrupted: removing the bench's namespaces");
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => {
+                for (name, url) in &namespaces {
+                    let removed =
+                        rt.block_on(async { revocation::open(url).await?.destroy().await });
+                    if let Err(e) = removed {
+                        eprintln!("cleanup of {name} failed: {e}");
+                    }
+                }
+            }
+            Err(e) => eprintln!("cleanup failed: no runtime: {e}"),
+        }
+        std::process::exit(130);
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        eprintln!("warning: Ctrl-C will not remove the bench's namespaces: {e}");
+    }
 }
 
 fn print_servers(servers: &[String]) {
