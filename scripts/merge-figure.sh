@@ -42,10 +42,24 @@ fi
 REVBENCH_STORE="$REDIS?prefix=$PREFIX" "${ON_SERVER[@]}" "$BIN" serve --addr 127.0.0.1:0 \
   > "$OUT/serve.out" 2> "$OUT/serve.err" &
 SERVER=$!
+# redis-cli on $REDIS, the URL's password (if any) in REDISCLI_AUTH rather than on the command
+# line, where any user's `ps` would show it.
+redis_cli() {
+  local url=$REDIS password
+  if [[ $url =~ ^(rediss?://)([^@/]*):([^@/]*)@(.*)$ ]]; then
+    password=$(printf '%b' "${BASH_REMATCH[3]//%/\\x}") # percent-decoded
+    url="${BASH_REMATCH[1]}${BASH_REMATCH[2]:+${BASH_REMATCH[2]}@}${BASH_REMATCH[4]}"
+    REDISCLI_AUTH=$password redis-cli -u "$url" "$@"
+  else
+    redis-cli -u "$url" "$@"
+  fi
+}
 cleanup() {
   kill "$SERVER" 2> /dev/null || true
   wait "$SERVER" 2> /dev/null || true
-  redis-cli -u "$REDIS" --scan --pattern "$PREFIX*" | xargs -r redis-cli -u "$REDIS" del > /dev/null
+  redis_cli --scan --pattern "$PREFIX*" | while mapfile -t -n 500 keys && [ "${#keys[@]}" -gt 0 ]; do
+    redis_cli del "${keys[@]}" > /dev/null
+  done
 }
 trap cleanup EXIT
 for _ in $(seq 100); do
