@@ -167,3 +167,46 @@ fn unusable_results_files() {
     assert_one_line_error(&exit, &["old.json", "schema_version 0"]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A store URL given to `run` or `growth` that names no store, or does not parse, stops the
+/// command before it measures anything, whether it came from `--stores` or `REVBENCH_STORES`.
+#[test]
+fn run_and_growth_refuse_unknown_store_urls() {
+    let exit = revbench(&["run", "--quick", "--stores", "none:,memcached://x:1"], &[]);
+    assert_one_line_error(&exit, &["--stores", "memcached://x:1", "redis://"]);
+    let exit = revbench(&["run", "--quick"], &[("REVBENCH_STORES", "memcached://y:1")]);
+    assert_one_line_error(&exit, &["memcached://y:1"]);
+    let exit = revbench(&["growth", "--stores", "redis://[::1"], &[]);
+    assert_one_line_error(&exit, &["bad store URL", "redis://[::1"]);
+    let exit = revbench(&["growth"], &[("REVBENCH_STORES", "memcached://z:1")]);
+    assert_one_line_error(&exit, &["memcached://z:1"]);
+    // footprint reads REVBENCH_STORE as serve does.
+    let exit = revbench(&["footprint"], &[("REVBENCH_STORE", "memcached://q:1")]);
+    assert_eq!(exit.code, Some(2), "{}", exit.stderr);
+    assert!(
+        exit.stderr.contains("error: measuring the footprint of memcached://q:1"),
+        "{}",
+        exit.stderr
+    );
+}
+
+/// A run in which every store was skipped fails (exit 2) after saying why each was skipped:
+/// an empty table is not a result.
+#[test]
+fn run_with_nothing_measured_fails() {
+    let out = temp_dir("nothing-measured");
+    let args = ["run", "--stores", "redis://127.0.0.1:1/0", "--scenario", "check-only"];
+    let timing = ["--rounds", "1", "--duration", "1s", "--no-report", "--no-progress", "--out"];
+    let all: Vec<&str> =
+        args.iter().chain(&timing).copied().chain([out.to_str().unwrap()]).collect();
+    let exit = revbench(&all, &[]);
+    assert_eq!(exit.code, Some(2), "{}", exit.stderr);
+    assert!(
+        exit.stderr.contains("skipped redis://127.0.0.1:1/0: cannot reach redis"),
+        "{}",
+        exit.stderr
+    );
+    let last = exit.stderr.lines().last().unwrap_or("");
+    assert!(last.starts_with("error: nothing was measured"), "{}", exit.stderr);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -8,8 +8,14 @@ use std::process::{Command, Stdio};
 const SECRET: &str = "hunter2-do-not-print";
 
 fn revbench(args: &[&str]) -> (bool, String) {
+    revbench_with(args, &[])
+}
+
+/// Runs revbench with `args` and extra environment; its success and everything it printed.
+fn revbench_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_revbench"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("revbench runs");
@@ -35,8 +41,9 @@ fn errors_show_no_password() {
     assert!(!text.contains(SECRET), "{text}");
 }
 
-/// A run with a measured store and a skipped one, both with passwords, writes none of them
-/// to the terminal, results.json, report.md or report.html.
+/// A run with a measured store and a skipped one, both with passwords, given in
+/// `REVBENCH_STORES` (which keeps them off the process list), writes none of them to the
+/// terminal, results.json, report.md or report.html.
 #[test]
 fn run_stores_no_password() {
     let postgres = std::env::var("POSTGRES_URL")
@@ -47,20 +54,21 @@ fn run_stores_no_password() {
     let stores = format!("{postgres},{skipped}");
     let out = std::env::temp_dir().join(format!("revbench-redact-{}", std::process::id()));
     let out_arg = out.display().to_string();
-    let (ok, text) = revbench(&[
-        "run",
-        "--stores",
-        &stores,
-        "--scenario",
-        "check-only",
-        "--duration",
-        "1s",
-        "--rounds",
-        "1",
-        "--out",
-        &out_arg,
-        "--no-progress",
-    ]);
+    let (ok, text) = revbench_with(
+        &[
+            "run",
+            "--scenario",
+            "check-only",
+            "--duration",
+            "1s",
+            "--rounds",
+            "1",
+            "--out",
+            &out_arg,
+            "--no-progress",
+        ],
+        &[("REVBENCH_STORES", &stores)],
+    );
     assert!(ok, "{text}");
     assert!(!text.contains(SECRET), "terminal: {text}");
     assert!(text.contains("nobody:****@"), "the skipped store is named: {text}");
@@ -69,5 +77,11 @@ fn run_stores_no_password() {
         assert!(!written.contains(SECRET), "{file}: {written}");
         assert!(written.contains(":****@"), "{file} names the stores, redacted");
     }
+    // Exactly the two stores named in REVBENCH_STORES, not the default list.
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let names: Vec<&str> =
+        results["stores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["postgres", "redis"], "{text}");
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -21,8 +21,9 @@ pub struct Args {
     #[arg(long)]
     pub store: Option<String>,
 
-    /// More store URLs, comma-separated, measured one after another with the same settings.
-    #[arg(long, value_delimiter = ',')]
+    /// More store URLs, comma-separated, measured one after another with the same settings
+    /// (also read from REVBENCH_STORES, which keeps passwords out of the process list).
+    #[arg(long, env = crate::load::command::STORES_ENV, hide_env_values = true, value_delimiter = ',')]
     pub stores: Vec<String>,
 
     /// Lifetime of every token (whole seconds, at least 2s).
@@ -66,7 +67,8 @@ pub struct Args {
 /// Runs `revbench growth` with these arguments.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut stores: Vec<String> = args.store.into_iter().collect();
-    stores.extend(args.stores);
+    stores.extend(crate::load::command::rejoin_cluster_nodes(args.stores));
+    crate::load::command::check_store_urls(&stores)?;
     let out_dir = Output::choose(args.out, "growth-");
     let options = GrowthOptions {
         stores,
@@ -86,6 +88,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("results: {}", out_dir.join("results.json").display());
     crate::report::growth::write(&results, &out_dir)?;
     println!("charts:  {}", out_dir.join("charts").join("growth-entries.png").display());
+    anyhow::ensure!(
+        results.stores.iter().any(|s| s.status == crate::results::StoreStatus::Measured),
+        "nothing was measured: every store was skipped (the reasons are above)"
+    );
     Ok(())
 }
 

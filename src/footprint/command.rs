@@ -11,8 +11,9 @@ use crate::time::parse_duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Store to measure; shared servers get a private key prefix, table or database that is
-    /// removed afterwards (one the URL names is its parent, never touched).
-    #[arg(long)]
+    /// removed afterwards (one the URL names is its parent, never touched). Also read from
+    /// REVBENCH_STORE, which keeps a password out of the process list.
+    #[arg(long, env = crate::server::command::STORE_ENV, hide_env_values = true)]
     pub store: String,
 
     /// How many ids to revoke.

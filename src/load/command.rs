@@ -20,8 +20,9 @@ pub struct Args {
     #[arg(long = "scenario", value_name = "NAME|PATH")]
     pub scenarios: Vec<String>,
 
-    /// Comma-separated store URLs.
-    #[arg(long, value_delimiter = ',', long_help = stores_help())]
+    /// Comma-separated store URLs (also read from REVBENCH_STORES, which keeps passwords out
+    /// of the process list).
+    #[arg(long, env = STORES_ENV, hide_env_values = true, value_delimiter = ',', long_help = stores_help())]
     pub stores: Vec<String>,
 
     /// Measure servers already running elsewhere instead of starting them: comma-separated
@@ -135,9 +136,23 @@ fn stores_help() -> String {
     )
 }
 
+/// Where `run` and `growth` also read `--stores` from.
+pub const STORES_ENV: &str = "REVBENCH_STORES";
+
+/// Refuses, before anything runs, a store URL named by the user that names no store or does not
+/// parse: a typo is a mistake to fix, not a store to skip. (Stores that do not answer are
+/// skipped with the reason, and `run` fails when nothing at all was measured.)
+pub fn check_store_urls(urls: &[String]) -> anyhow::Result<()> {
+    for url in urls {
+        crate::revocation::namespaced(url, "check")
+            .map_err(|e| anyhow::anyhow!("--stores: {e}"))?;
+    }
+    Ok(())
+}
+
 /// `--stores` splits at commas, and so does a `redis-cluster://h:1,h:2/` list of nodes: the
 /// pieces that follow a cluster URL and name no store are its nodes, put back.
-fn rejoin_cluster_nodes(pieces: Vec<String>) -> Vec<String> {
+pub fn rejoin_cluster_nodes(pieces: Vec<String>) -> Vec<String> {
     let mut stores: Vec<String> = Vec::new();
     for piece in pieces {
         match stores.last_mut() {
@@ -169,6 +184,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let results = scheduler::run(options).await?;
     print!("{}", summary::table(&results));
     println!("results: {}", out_dir.join("results.json").display());
+    anyhow::ensure!(
+        results.stores.iter().any(|s| s.status == crate::results::StoreStatus::Measured),
+        "nothing was measured: every store was skipped (the reasons are above)"
+    );
     if !no_report {
         let criterion = std::path::Path::new(crate::report::CRITERION_DIR);
         crate::report::write(&results, &out_dir, Some(criterion))?;
@@ -224,7 +243,9 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
         } else if args.stores.is_empty() {
             scheduler::default_stores()
         } else {
-            rejoin_cluster_nodes(args.stores)
+            let stores = rejoin_cluster_nodes(args.stores);
+            check_store_urls(&stores)?;
+            stores
         },
         targets: args.targets,
         rounds,
