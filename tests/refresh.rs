@@ -60,7 +60,8 @@ async fn logout(http: &reqwest::Client, server: &TestServer, token: &str) -> u16
 /// the access lifetime, and only the token's hash is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_and_reuse_detection() {
-    let Some(store) = refresh_store("access=2s&refresh=1h").await else { return };
+    let Some(url) = refresh_url("access=2s&refresh=1h").await else { return };
+    let store = open(&url).await.unwrap();
     let server = TestServer::start(store.clone()).await;
     let http = client();
     let first = login(&http, &server, "alice").await;
@@ -83,10 +84,11 @@ async fn rotation_and_reuse_detection() {
     assert_eq!(bad.status(), 400);
     assert_eq!(refresh(&http, &server, &other.refresh).await.status(), 200, "bob unaffected");
 
-    let mut redis = redis_connection().await;
-    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut redis).await.unwrap();
+    // Every key the store wrote (under its own prefix only) and every value: no raw token.
+    let stored = stored_under(&prefix_of(&url)).await;
+    assert!(stored.len() >= 4, "the families and tokens are stored: {stored:?}");
     for raw in [&first.refresh, &second.refresh, &other.refresh] {
-        assert!(keys.iter().all(|k| !k.contains(raw.as_str())), "a raw token was stored");
+        assert!(stored.iter().all(|text| !text.contains(raw.as_str())), "a raw token was stored");
     }
     store.destroy().await.unwrap();
 }
@@ -168,6 +170,44 @@ async fn store_down_fails_refresh_closed_and_access_keeps_working() {
 
     let plain = TestServer::start(open("memory:").await.unwrap()).await;
     assert_eq!(refresh(&http, &plain, &session.refresh).await.status(), 400);
+}
+
+/// The `prefix=` of a store URL.
+fn prefix_of(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    url.query_pairs().find(|(k, _)| k == "prefix").map(|(_, v)| v.into_owned()).unwrap()
+}
+
+/// Each key under `prefix` and each of its values (strings and hash fields), as text.
+async fn stored_under(prefix: &str) -> Vec<String> {
+    let mut redis = redis_connection().await;
+    let mut keys: Vec<String> = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        keys.extend(batch);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    let mut texts = keys.clone();
+    for key in &keys {
+        let kind: String = redis::cmd("TYPE").arg(key).query_async(&mut redis).await.unwrap();
+        let values: Vec<String> = match kind.as_str() {
+            "string" => vec![redis::cmd("GET").arg(key).query_async(&mut redis).await.unwrap()],
+            "hash" => redis::cmd("HGETALL").arg(key).query_async(&mut redis).await.unwrap(),
+            other => panic!("{key}: a {other} key; this test reads strings and hashes"),
+        };
+        texts.extend(values);
+    }
+    texts
 }
 
 async fn redis_connection() -> redis::aio::MultiplexedConnection {

@@ -4,10 +4,15 @@
 //! the request path); Redis holds the truth and carries revocations between replicas:
 //!
 //! - **revoke**: into the local table at once, then one `MULTI` of `SET P<jti> <exp> EXAT
-//!   <exp>` and `PUBLISH P__revoked <jti>:<exp>:<nonce>`; every replica subscribed to the
-//!   channel adds the id to its own table and answers `PUBLISH P__acks <nonce>`. The revoke
-//!   returns once as many acknowledgements came back as `PUBLISH` reached subscribers (or after
-//!   [`ACK_TIMEOUT`]), so when a logout has answered, every replica already refuses the token.
+//!   <exp>` and `PUBLISH P__revoked <jti>:<exp>:<nonce>:<origin>`; every replica subscribed to
+//!   the channel adds the id to its own table and answers on the revoking process's own
+//!   channel, `PUBLISH P__acks:<origin> <nonce>` (the revoking process counts its own copy
+//!   without a round trip). The revoke returns once as many acknowledgements came back as
+//!   `PUBLISH` reached subscribers (or after [`ACK_TIMEOUT`]), so when a logout has answered,
+//!   every replica already refuses the token. With one acknowledgement channel per process,
+//!   a logout costs each other replica one message, not one per replica (with a shared channel
+//!   every replica received every acknowledgement: 12 deliveries per logout on three replicas,
+//!   5 now).
 //!   Without the wait, a copy replayed on another replica right after its logout raced the
 //!   message: measured under load on two cores, 1.6–10% of such replays were let in.
 //! - **start and reconnect**: subscribe first, then `SCAN` the prefix and load every live
@@ -121,6 +126,9 @@ pub struct HybridStore {
     local: Arc<HashMapStore>,
     redis: RedisStore,
     channel: String,
+    /// This process's id in revocation messages: acknowledgements come back on
+    /// `P__acks:<origin>`.
+    origin: u64,
     sync: Arc<Sync>,
     /// Dropping it stops the subscriber thread.
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -149,16 +157,18 @@ impl HybridStore {
         });
         let local = Arc::new(HashMapStore::new());
         let channel = format!("{prefix}__revoked");
+        let origin: u64 = rand::random();
         let subscriber = Subscriber {
             client,
             redis: redis.clone(),
             channel: channel.clone(),
-            acks: format!("{prefix}__acks"),
+            acks_prefix: format!("{prefix}__acks:"),
+            origin,
             local: local.clone(),
             sync: sync.clone(),
         };
         let stop = subscriber.spawn_thread()?;
-        let store = Self { local, redis, channel, sync, _stop: stop };
+        let store = Self { local, redis, channel, origin, sync, _stop: stop };
         let synced = tokio::time::timeout(FIRST_SYNC_TIMEOUT, first_synced.wait_for(|s| *s)).await;
         if !matches!(synced, Ok(Ok(_))) {
             return Err(StoreError::Unreachable {
@@ -198,7 +208,8 @@ impl HybridStore {
         let mut pipe = redis::pipe();
         pipe.atomic();
         pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
-        pipe.cmd("PUBLISH").arg(&self.channel).arg(format!("{jti}:{exp}:{nonce}"));
+        let message = format!("{jti}:{exp}:{nonce}:{}", self.origin);
+        pipe.cmd("PUBLISH").arg(&self.channel).arg(message);
         let published: Result<(u64,), _> = pipe.query_async(&mut self.redis.connection()).await;
         if let Ok((receivers,)) = published {
             let all = tokio::time::timeout(ACK_TIMEOUT, acks.wait_for(|n| *n >= receivers));
@@ -238,8 +249,10 @@ struct Subscriber {
     client: redis::Client,
     redis: RedisStore,
     channel: String,
-    /// Where acknowledgements go.
-    acks: String,
+    /// `P__acks:`: a process's acknowledgement channel is this and its origin id.
+    acks_prefix: String,
+    /// This process's origin id (see [`HybridStore`]).
+    origin: u64,
     local: Arc<HashMapStore>,
     sync: Arc<Sync>,
 }
@@ -285,9 +298,10 @@ impl Subscriber {
 
     /// One connection's life; returns whether it got in sync at all.
     async fn session(&self) -> bool {
+        let own_acks = format!("{}{}", self.acks_prefix, self.origin);
         let subscribe = async {
             let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.subscribe(&[&self.channel, &self.acks]).await?;
+            pubsub.subscribe(&[&self.channel, &own_acks]).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
         let Ok(Ok(pubsub)) = tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribe).await else {
@@ -309,8 +323,11 @@ impl Subscriber {
         loop {
             tokio::select! {
                 message = messages.next() => match message {
-                    Some(message) if message.get_channel_name() == self.acks => {
-                        self.acknowledged(message.get_payload_bytes());
+                    Some(message) if message.get_channel_name() == own_acks => {
+                        let payload = std::str::from_utf8(message.get_payload_bytes()).ok();
+                        if let Some(nonce) = payload.and_then(|n| n.parse().ok()) {
+                            self.acknowledged(nonce);
+                        }
                     }
                     Some(message) => self.apply(message.get_payload_bytes()),
                     None => return true,
@@ -335,28 +352,32 @@ impl Subscriber {
         }
     }
 
-    /// `<jti>:<exp>[:<nonce>]` → the local table, then the acknowledgement when asked for.
-    /// Anything else on the channel is ignored.
+    /// `<jti>:<exp>[:<nonce>:<origin>]` → the local table, then the acknowledgement when
+    /// asked for: counted here for this process's own revokes, else published to the origin's
+    /// channel. Anything else on the channel is ignored.
     fn apply(&self, payload: &[u8]) {
-        let Some((jti, exp, nonce)) = parse_payload(payload) else { return };
+        let Some((jti, exp, reply)) = parse_payload(payload) else { return };
         self.local.insert(jti, exp);
         self.sync.messages.fetch_add(1, Ordering::Relaxed);
-        if let Some(nonce) = nonce {
-            let (mut conn, acks) = (self.redis.connection(), self.acks.clone());
-            // Sent aside, so the next message is applied without waiting for this round trip.
-            tokio::spawn(async move {
-                let mut publish = redis::cmd("PUBLISH");
-                publish.arg(acks).arg(nonce);
-                let _ = publish.query_async::<u64>(&mut conn).await;
-            });
+        match reply {
+            Some(Reply { nonce, origin }) if origin == self.origin => self.acknowledged(nonce),
+            Some(Reply { nonce, origin }) => {
+                let mut conn = self.redis.connection();
+                let channel = format!("{}{origin}", self.acks_prefix);
+                // Sent aside, so the next message is applied without waiting for this round
+                // trip.
+                tokio::spawn(async move {
+                    let mut publish = redis::cmd("PUBLISH");
+                    publish.arg(channel).arg(nonce);
+                    let _ = publish.query_async::<u64>(&mut conn).await;
+                });
+            }
+            None => {}
         }
     }
 
     /// One acknowledgement of a revoke this process may be waiting for.
-    fn acknowledged(&self, payload: &[u8]) {
-        let Some(nonce) = std::str::from_utf8(payload).ok().and_then(|n| n.parse().ok()) else {
-            return;
-        };
+    fn acknowledged(&self, nonce: u64) {
         let waiting = self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(acked) = waiting.get(&nonce) {
             acked.send_modify(|n| *n += 1);
@@ -397,15 +418,25 @@ impl Subscriber {
     }
 }
 
-/// `<jti>:<exp>` or `<jti>:<exp>:<nonce>`.
-fn parse_payload(payload: &[u8]) -> Option<(Jti, UnixSeconds, Option<u64>)> {
+/// Where the acknowledgement of a revocation message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reply {
+    nonce: u64,
+    origin: u64,
+}
+
+/// `<jti>:<exp>` (a flush: no acknowledgement) or `<jti>:<exp>:<nonce>:<origin>`.
+fn parse_payload(payload: &[u8]) -> Option<(Jti, UnixSeconds, Option<Reply>)> {
     let mut parts = std::str::from_utf8(payload).ok()?.split(':');
     let (jti, exp) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    let nonce = match parts.next() {
-        Some(nonce) => Some(nonce.parse().ok()?),
-        None => None,
+    let reply = match (parts.next(), parts.next()) {
+        (None, None) => None,
+        (Some(nonce), Some(origin)) => {
+            Some(Reply { nonce: nonce.parse().ok()?, origin: origin.parse().ok()? })
+        }
+        _ => return None,
     };
-    parts.next().is_none().then_some((jti, exp, nonce))
+    parts.next().is_none().then_some((jti, exp, reply))
 }
 
 #[async_trait]
@@ -496,9 +527,12 @@ mod tests {
         let jti = Jti::random();
         let text = format!("{jti}:1234");
         assert_eq!(parse_payload(text.as_bytes()), Some((jti, 1234, None)));
-        let acked = format!("{jti}:1234:99");
-        assert_eq!(parse_payload(acked.as_bytes()), Some((jti, 1234, Some(99))));
+        let acked = format!("{jti}:1234:99:7");
+        let reply = Reply { nonce: 99, origin: 7 };
+        assert_eq!(parse_payload(acked.as_bytes()), Some((jti, 1234, Some(reply))));
         assert_eq!(parse_payload(format!("{acked}:1").as_bytes()), None);
+        assert_eq!(parse_payload(format!("{jti}:1234:99").as_bytes()), None, "no origin");
+        assert_eq!(parse_payload(format!("{jti}:1234:99:x").as_bytes()), None);
         assert_eq!(parse_payload(b"hello"), None);
         assert_eq!(parse_payload(b"zz:1"), None);
         assert_eq!(parse_payload(format!("{jti}:soon").as_bytes()), None);
