@@ -23,7 +23,7 @@ pub struct Args {
 
     /// More store URLs, comma-separated, measured one after another with the same settings
     /// (also read from REVBENCH_STORES, which keeps passwords out of the process list).
-    #[arg(long, env = crate::load::command::STORES_ENV, hide_env_values = true, value_delimiter = ',')]
+    #[arg(long, env = crate::harness::STORES_ENV, hide_env_values = true, value_delimiter = ',')]
     pub stores: Vec<String>,
 
     /// Lifetime of every token (whole seconds, at least 2s).
@@ -67,8 +67,8 @@ pub struct Args {
 /// Runs `revbench growth` with these arguments.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut stores: Vec<String> = args.store.into_iter().collect();
-    stores.extend(crate::load::command::rejoin_cluster_nodes(args.stores));
-    crate::load::command::check_store_urls(&stores)?;
+    stores.extend(crate::harness::store_list(args.stores));
+    crate::harness::check_store_urls(&stores)?;
     let out_dir = Output::choose(args.out, "growth-");
     let options = GrowthOptions {
         stores,

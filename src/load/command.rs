@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::scheduler::{self, RunOptions, DEFAULT_ROUNDS, QUICK_DURATION, QUICK_ROUNDS};
 use super::segment::Segment;
 use super::summary;
-use crate::harness::Output;
+use crate::harness::{check_store_urls, store_list, Output, STORES_ENV};
 use crate::scenario::{Scenario, DEFAULT_SCENARIOS};
 use crate::time::parse_duration;
 
@@ -136,39 +136,6 @@ fn stores_help() -> String {
     )
 }
 
-/// Where `run` and `growth` also read `--stores` from.
-pub const STORES_ENV: &str = "REVBENCH_STORES";
-
-/// Refuses, before anything runs, a store URL named by the user that names no store or does not
-/// parse: a typo is a mistake to fix, not a store to skip. (Stores that do not answer are
-/// skipped with the reason, and `run` fails when nothing at all was measured.)
-pub fn check_store_urls(urls: &[String]) -> anyhow::Result<()> {
-    for url in urls {
-        crate::revocation::namespaced(url, "check")
-            .map_err(|e| anyhow::anyhow!("--stores: {e}"))?;
-    }
-    Ok(())
-}
-
-/// `--stores` splits at commas, and so does a `redis-cluster://h:1,h:2/` list of nodes: the
-/// pieces that follow a cluster URL and name no store are its nodes, put back.
-pub fn rejoin_cluster_nodes(pieces: Vec<String>) -> Vec<String> {
-    let mut stores: Vec<String> = Vec::new();
-    for piece in pieces {
-        match stores.last_mut() {
-            Some(last)
-                if last.starts_with("redis-cluster://")
-                    && crate::revocation::Scheme::of(&piece).is_err() =>
-            {
-                last.push(',');
-                last.push_str(&piece);
-            }
-            _ => stores.push(piece),
-        }
-    }
-    stores
-}
-
 /// Runs `revbench run` with these arguments.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let no_report = args.no_report;
@@ -243,7 +210,7 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
         } else if args.stores.is_empty() {
             scheduler::default_stores()
         } else {
-            let stores = rejoin_cluster_nodes(args.stores);
+            let stores = store_list(args.stores);
             check_store_urls(&stores)?;
             stores
         },
@@ -262,22 +229,4 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
         warmup: args.warmup,
         baseline_exe: args.baseline_binary,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A cluster's node list survives `--stores` splitting at commas; other URLs stay apart.
-    #[test]
-    fn cluster_nodes_are_rejoined() {
-        let pieces = "redis://h:1/0,redis-cluster://a:1,b:2,c:3/?prefix=x,memory:,none:"
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        assert_eq!(
-            rejoin_cluster_nodes(pieces),
-            ["redis://h:1/0", "redis-cluster://a:1,b:2,c:3/?prefix=x", "memory:", "none:"]
-        );
-    }
 }
