@@ -85,19 +85,24 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
     }))
 }
 
-/// Labels at the same height would print over each other (a label is wider than the gap
-/// between markers): each further one, left to right, moves one line (a factor of
-/// [`LINE`] on the log axis) towards the middle of the chart, away from the frame.
+/// Labels at the same height would print over each other, and a label, written to the right
+/// of its marker, over the markers further right on its row: on a row of several markers,
+/// each label, left to right, moves one line more (a factor of [`LINE`] on the log axis)
+/// towards the middle of the chart, away from the frame; a marker alone on its row keeps its
+/// label beside it.
 fn stacked(mut labels: Vec<Label>, middle: f64) -> Vec<Label> {
     const LINE: f64 = 2.6;
     labels.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+    let on_row = |y: f64| labels.iter().filter(|l| l.y == y).count();
+    let counts: Vec<usize> = labels.iter().map(|l| on_row(l.y)).collect();
     let mut row: Option<(f64, i32)> = None;
     labels
         .into_iter()
-        .map(|label| {
+        .zip(counts)
+        .map(|(label, count)| {
             let k = match row {
                 Some((y, k)) if y == label.y => k + 1,
-                _ => 0,
+                _ => i32::from(count > 1),
             };
             row = Some((label.y, k));
             let step = LINE.powi(k);
@@ -116,5 +121,33 @@ fn window_point(row: &Row, lifetime_ms: f64) -> (f64, String) {
             let ms = us as f64 / 1000.0;
             (ms.clamp(FLOOR_MS, lifetime_ms), format!("window {ms:.3} ms"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(x: f64, y: f64) -> Label {
+        Label { x, y, text: String::new() }
+    }
+
+    /// On a shared row no label stays at the markers' height (it would cross the markers to
+    /// its right), each sits on a line of its own towards the middle; a lone marker keeps its
+    /// label beside it.
+    #[test]
+    fn labels_leave_shared_rows() {
+        let middle = 1.0;
+        let labels =
+            vec![label(0.5, 0.001), label(0.2, 0.001), label(0.9, 0.001), label(1.0, 50.0)];
+        let placed = stacked(labels, middle);
+        let bottom: Vec<f64> = placed.iter().filter(|l| l.y < middle).map(|l| l.y).collect();
+        assert_eq!(bottom.len(), 3);
+        assert!(bottom.iter().all(|&y| y > 0.001), "{bottom:?}");
+        assert!(bottom.windows(2).all(|w| w[1] > w[0] * 2.0), "one line apart: {bottom:?}");
+        let xs: Vec<f64> = placed.iter().filter(|l| l.y < middle).map(|l| l.x).collect();
+        assert_eq!(xs, [0.2, 0.5, 0.9], "left to right, each a line further");
+        let lone = placed.iter().find(|l| l.x == 1.0).unwrap();
+        assert_eq!(lone.y, 50.0);
     }
 }
