@@ -180,29 +180,22 @@ fn prefix_of(url: &str) -> String {
 
 /// Each key under `prefix` and each of its values (strings and hash fields), as text.
 async fn stored_under(prefix: &str) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    use redis::AsyncCommands;
     let mut redis = redis_connection().await;
-    let mut keys: Vec<String> = Vec::new();
-    let mut cursor = 0u64;
-    loop {
-        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .query_async(&mut redis)
-            .await
-            .unwrap();
-        keys.extend(batch);
-        if next == 0 {
-            break;
-        }
-        cursor = next;
-    }
+    let keys: Vec<String> = redis
+        .scan_match::<_, String>(format!("{prefix}*"))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
     let mut texts = keys.clone();
     for key in &keys {
         let kind: String = redis::cmd("TYPE").arg(key).query_async(&mut redis).await.unwrap();
         let values: Vec<String> = match kind.as_str() {
-            "string" => vec![redis::cmd("GET").arg(key).query_async(&mut redis).await.unwrap()],
-            "hash" => redis::cmd("HGETALL").arg(key).query_async(&mut redis).await.unwrap(),
+            "string" => vec![redis.get(key).await.unwrap()],
+            "hash" => redis.hgetall(key).await.unwrap(),
             other => panic!("{key}: a {other} key; this test reads strings and hashes"),
         };
         texts.extend(values);
