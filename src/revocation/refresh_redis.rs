@@ -139,7 +139,10 @@ fn rotation(
     }
     let rest = answer.strip_prefix('O').ok_or_else(malformed)?;
     // 16 hex digits of family, then the user (never empty: the server issues no empty `sub`).
-    let (family, sub) = rest.split_at(16.min(rest.len()));
+    // `get`, not `split_at`: a non-ASCII answer must not panic the handler.
+    let (Some(family), Some(sub)) = (rest.get(..16), rest.get(16..)) else {
+        return Err(malformed());
+    };
     let family = match u64::from_str_radix(family, 16) {
         Ok(family) if !sub.is_empty() => family,
         _ => return Err(malformed()),
@@ -279,7 +282,16 @@ mod tests {
     /// misbehaving store must not look like a revoked session.
     #[test]
     fn malformed_rotation_answers_are_store_errors() {
-        for answer in ["Ozz", "O00000000000000ff", "Rx", "R", "X", "Ozzzzzzzzzzzzzzzza:b"] {
+        let answers = [
+            "Ozz",
+            "O00000000000000ff",
+            "Rx",
+            "R",
+            "X",
+            "Ozzzzzzzzzzzzzzzza:b",
+            "O000000000000000é",
+        ];
+        for answer in answers {
             let error = rotation(answer, "n".into(), 9).unwrap_err();
             assert!(error.to_string().contains("unexpected rotation answer"), "{answer}: {error}");
         }
