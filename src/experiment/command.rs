@@ -88,10 +88,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("results: {}", out_dir.join("results.json").display());
     crate::report::growth::write(&results, &out_dir)?;
     println!("charts:  {}", out_dir.join("charts").join("growth-entries.png").display());
-    anyhow::ensure!(
-        results.stores.iter().any(|s| s.status == crate::results::StoreStatus::Measured),
-        "nothing was measured: every store was skipped (the reasons are above)"
-    );
+    crate::harness::ensure_measured(&results.stores)?;
     Ok(())
 }
 

@@ -14,4 +14,4 @@ pub use output::Output;
 pub use probe::{probe, Target};
 pub use remote::Deployment;
 pub use replica::{Replica, ReplicaError, ReplicaSpec};
-pub use stores::{check_store_urls, store_list, STORES_ENV};
+pub use stores::{check_store_urls, ensure_measured, store_list, STORES_ENV};

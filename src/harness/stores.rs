@@ -1,5 +1,6 @@
 //! The store URLs `run` and `growth` are given: `--stores` (or `REVBENCH_STORES`) split into
-//! URLs, and refused before anything runs when one names no store.
+//! URLs, refused before anything runs when one names no store, and a run that measured none
+//! of them is an error.
 
 /// Where `run` and `growth` also read `--stores` from.
 pub const STORES_ENV: &str = "REVBENCH_STORES";
@@ -12,6 +13,16 @@ pub fn check_store_urls(urls: &[String]) -> anyhow::Result<()> {
         crate::revocation::namespaced(url, "check")
             .map_err(|e| anyhow::anyhow!("--stores: {e}"))?;
     }
+    Ok(())
+}
+
+/// Fails when no store of a finished run or growth was measured (every one skipped, with the
+/// reasons printed as they were skipped): an empty table is not a result.
+pub fn ensure_measured(stores: &[crate::results::StoreRecord]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        stores.iter().any(|s| s.status == crate::results::StoreStatus::Measured),
+        "nothing was measured: every store was skipped (the reasons are above)"
+    );
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::scheduler::{self, RunOptions, DEFAULT_ROUNDS, QUICK_DURATION, QUICK_ROUNDS};
 use super::segment::Segment;
 use super::summary;
-use crate::harness::{check_store_urls, store_list, Output, STORES_ENV};
+use crate::harness::{check_store_urls, ensure_measured, store_list, Output, STORES_ENV};
 use crate::scenario::{Scenario, DEFAULT_SCENARIOS};
 use crate::time::parse_duration;
 
@@ -151,10 +151,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let results = scheduler::run(options).await?;
     print!("{}", summary::table(&results));
     println!("results: {}", out_dir.join("results.json").display());
-    anyhow::ensure!(
-        results.stores.iter().any(|s| s.status == crate::results::StoreStatus::Measured),
-        "nothing was measured: every store was skipped (the reasons are above)"
-    );
+    ensure_measured(&results.stores)?;
     if !no_report {
         let criterion = std::path::Path::new(crate::report::CRITERION_DIR);
         crate::report::write(&results, &out_dir, Some(criterion))?;
