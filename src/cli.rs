@@ -18,7 +18,7 @@ pub enum Command {
     /// Run the reference auth server with one revocation store.
     Serve(crate::server::command::Args),
     /// Measure every store under load, in interleaved rounds, and write results.json.
-    Run(crate::load::command::Args),
+    Run(crate::run::command::Args),
     /// Write report.md, report.html and charts from a results.json.
     Report(crate::report::command::Args),
     /// Compare two results files; exit 1 when a metric is worse beyond the threshold (whole
@@ -27,13 +27,13 @@ pub enum Command {
     Compare(crate::compare::command::Args),
     /// Merge the results files of load generators that ran side by side into one (exact
     /// percentiles from their histograms).
-    Merge(crate::results::command::Args),
+    Merge(crate::merge::command::Args),
     /// Print a results file as Bencher Metric Format or github-action-benchmark JSON.
-    Export(crate::export::Args),
+    Export(crate::export::command::Args),
     /// Fill a store with revoked ids and print the memory it takes per entry.
     Footprint(crate::footprint::command::Args),
     /// Watch each store grow and shrink as tokens expire, and write results.json.
-    Growth(crate::experiment::command::Args),
+    Growth(crate::growth::command::Args),
 }
 
 /// Runs the command; the exit code is 0 on success.
@@ -41,13 +41,13 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = |()| ExitCode::SUCCESS;
     match cli.command {
         Command::Serve(args) => crate::server::command::run(args).await.map(done),
-        Command::Run(args) => crate::load::command::run(args).await.map(done),
+        Command::Run(args) => crate::run::command::run(args).await.map(done),
         Command::Report(args) => crate::report::command::run(args).map(done),
         Command::Compare(args) => crate::compare::command::run(args),
-        Command::Merge(args) => crate::results::command::run(args).map(done),
-        Command::Export(args) => crate::export::run(args).map(done),
+        Command::Merge(args) => crate::merge::command::run(args).map(done),
+        Command::Export(args) => crate::export::command::run(args).map(done),
         Command::Footprint(args) => crate::footprint::command::run(args).await.map(done),
-        Command::Growth(args) => crate::experiment::command::run(args).await.map(done),
+        Command::Growth(args) => crate::growth::command::run(args).await.map(done),
     }
 }
 

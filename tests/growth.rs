@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::backend::{require_or_skip, Backend};
-use revbench::experiment::growth::{run, GrowthOptions};
+use revbench::growth::options::GrowthOptions;
+use revbench::growth::scheduler::run;
 use revbench::results::growth::{GrowthResults, GrowthSeries};
 use revbench::results::StoreStatus;
 

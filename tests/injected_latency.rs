@@ -8,7 +8,8 @@ mod run_options;
 
 use std::time::Duration;
 
-use revbench::load::scheduler::{run, RunOptions};
+use revbench::run::options::RunOptions;
+use revbench::run::scheduler::run;
 use revbench::scenario::Scenario;
 use run_options::short_run;
 use tokio::sync::Mutex;

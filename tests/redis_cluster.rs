@@ -118,7 +118,7 @@ async fn replicas_on_the_cluster_leak_nothing() {
     scenario.users = 3;
     let options = common::run::short_run("cluster-run", vec![scenario], vec![url]);
     let out_dir = options.out_dir.clone();
-    let results = revbench::load::scheduler::run(options).await.unwrap();
+    let results = revbench::run::scheduler::run(options).await.unwrap();
     let status = &results.stores[0];
     assert_eq!(status.name, "redis-cluster");
     assert_eq!(status.status, revbench::results::StoreStatus::Measured, "{:?}", status.reason);

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use common::backend::{require_or_skip, Backend};
 use common::run::short_run;
-use revbench::load::scheduler::{run, RunOptions};
 use revbench::results::{ReplayWindow, RunResults};
+use revbench::run::options::RunOptions;
+use revbench::run::scheduler::run;
 use revbench::scenario::Scenario;
 
 fn options(scenarios: &[&str], stores: Vec<String>) -> RunOptions {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use common::backend::{require_or_skip, Backend};
 use common::run::short_run;
-use revbench::load::scheduler::{run, RunOptions};
 use revbench::results::{RunResults, StoreStatus, SCHEMA_VERSION};
+use revbench::run::options::RunOptions;
+use revbench::run::scheduler::run;
 use revbench::scenario::Scenario;
 
 fn scenario(name: &str, users: usize) -> Scenario {
@@ -165,8 +166,8 @@ async fn mongo_is_measured_and_labelled_for_what_it_is() {
         assert_eq!(status.server_caveat, None, "{status:?}");
     } else {
         let caveat = status.server_caveat.as_deref();
-        assert_eq!(caveat, Some(revbench::revocation::mongo_server::WIRE_COMPATIBLE));
-        let summary = revbench::load::summary::table(&results);
+        assert_eq!(caveat, Some(revbench::revocation::backends::mongo_server::WIRE_COMPATIBLE));
+        let summary = revbench::run::summary::table(&results);
         assert!(summary.contains("mongodb*") && summary.contains(&server), "{summary}");
         let report = revbench::report::build(&results, &[]).unwrap();
         let markdown = revbench::report::markdown(&report);
@@ -200,7 +201,7 @@ async fn paired_runs_alternate_and_record_failures() {
     options.baseline_exe = Some(exe.clone());
     options.warmup = Duration::from_secs(1);
     let out = options.out_dir.clone();
-    let both = revbench::load::scheduler::run_paired(options.clone()).await.unwrap();
+    let both = revbench::run::scheduler::run_paired(options.clone()).await.unwrap();
     let sequence = |r: &RunResults| -> Vec<(usize, Option<usize>)> {
         r.measurements[0].rounds.iter().map(|round| (round.sequence, round.pair)).collect()
     };
@@ -228,7 +229,7 @@ async fn paired_runs_alternate_and_record_failures() {
     options.server_exe = PathBuf::from("/nonexistent/revbench");
     options.rounds = 1;
     options.warmup = Duration::ZERO;
-    let broken = revbench::load::scheduler::run_paired(options).await.unwrap();
+    let broken = revbench::run::scheduler::run_paired(options).await.unwrap();
     assert_eq!(broken.candidate.failures.len(), 1, "{:?}", broken.candidate.failures);
     let comparison = revbench::compare::compare(&broken.base, &broken.candidate, 0.1).unwrap();
     assert!(comparison.fails());

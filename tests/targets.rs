@@ -132,7 +132,7 @@ async fn in_process_targets_leak_across_replicas() {
     let [skipped] = remote.not_applicable.as_slice() else { panic!("{:?}", remote.not_applicable) };
     assert_eq!((skipped.store.as_str(), skipped.scenario.as_str()), ("hashmap", "restart"));
     assert!(skipped.reason.starts_with(NOT_APPLICABLE), "{}", skipped.reason);
-    let summary = revbench::load::summary::table(&remote);
+    let summary = revbench::run::summary::table(&remote);
     assert!(summary.contains(&format!("hashmap under restart: {NOT_APPLICABLE}")), "{summary}");
 }
 

@@ -197,7 +197,7 @@ fn subject(store: &str, stores: &[StoreRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::revocation::mongo_server::WIRE_COMPATIBLE;
+    use crate::revocation::backends::mongo_server::WIRE_COMPATIBLE;
 
     fn status(name: &str, version: &str, caveat: Option<&str>) -> StoreRecord {
         let url = format!("{name}://127.0.0.1");

@@ -15,49 +15,35 @@ use futures_util::future::BoxFuture;
 use crate::redact::redact;
 use crate::time::UnixSeconds;
 
-mod cutoff;
-mod cutoff_redis;
-mod delayed;
+pub mod backends;
 pub mod expiry;
 mod fill;
-mod hashmap;
-mod hybrid;
-mod memory;
-mod mongo;
-pub mod mongo_server;
-mod naive;
-mod namespace;
-mod none;
-mod postgres;
+pub mod in_process;
 pub mod profile;
-mod redis;
-mod redis_cluster;
-pub mod refresh;
-mod refresh_redis;
-mod scratch;
-mod tls;
+pub mod strategies;
 mod url_params;
+pub mod wrappers;
 
-pub use cutoff::{Cutoff, CutoffStore};
-pub use cutoff_redis::CutoffRedisStore;
-pub use delayed::DelayedStore;
+pub use backends::mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEOUT};
+pub use backends::mongo_server::MongoServer;
+pub use backends::postgres::PostgresStore;
+pub use backends::redis::RedisStore;
+pub use backends::redis_cluster::{with_default_prefix, RedisClusterStore};
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries, FILL_BATCH};
-pub use hashmap::HashMapStore;
-pub use hybrid::HybridStore;
-pub use memory::MemoryStore;
-pub use mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEOUT};
-pub use mongo_server::MongoServer;
-pub use naive::NaiveStore;
-pub use namespace::namespaced;
-pub use none::NoneStore;
-pub use postgres::PostgresStore;
+pub use in_process::cutoff::{Cutoff, CutoffStore};
+pub use in_process::hashmap::HashMapStore;
+pub use in_process::memory::MemoryStore;
+pub use in_process::naive::NaiveStore;
+pub use in_process::none::NoneStore;
 pub use profile::{EntryUnit, Profile};
-pub use redis::RedisStore;
-pub use redis_cluster::{with_default_prefix, RedisClusterStore};
-pub use refresh::{FamilyId, Grant, RefreshTokens, Rotation};
-pub use refresh_redis::RefreshRedisStore;
-pub use scratch::ScratchStore;
+pub use strategies::cutoff_redis::CutoffRedisStore;
+pub use strategies::hybrid::HybridStore;
+pub use strategies::refresh::{FamilyId, Grant, RefreshTokens, Rotation};
+pub use strategies::refresh_redis::RefreshRedisStore;
+pub use wrappers::delayed::DelayedStore;
+pub use wrappers::namespace::namespaced;
+pub use wrappers::scratch::ScratchStore;
 
 pub use crate::jti::Jti;
 
@@ -245,19 +231,19 @@ pub struct Scheme {
 
 /// Every store revbench knows. **Adding a store: its own file, plus one line here.**
 pub static SCHEMES: &[&Scheme] = &[
-    &none::SCHEME,
-    &naive::SCHEME,
-    &memory::SCHEME,
-    &hashmap::SCHEME,
-    &redis::SCHEME,
-    &mongo::SCHEME,
-    &postgres::SCHEME,
+    &in_process::none::SCHEME,
+    &in_process::naive::SCHEME,
+    &in_process::memory::SCHEME,
+    &in_process::hashmap::SCHEME,
+    &backends::redis::SCHEME,
+    &backends::mongo::SCHEME,
+    &backends::postgres::SCHEME,
     // Strategies beyond a per-request deny-list lookup (after the stores, so colours stay).
-    &hybrid::SCHEME,
-    &cutoff::SCHEME,
-    &cutoff_redis::SCHEME,
-    &redis_cluster::SCHEME,
-    &refresh_redis::SCHEME,
+    &strategies::hybrid::SCHEME,
+    &in_process::cutoff::SCHEME,
+    &strategies::cutoff_redis::SCHEME,
+    &backends::redis_cluster::SCHEME,
+    &strategies::refresh_redis::SCHEME,
 ];
 
 impl Scheme {

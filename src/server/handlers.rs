@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{Authenticated, COOKIE_NAME};
 use super::{ApiError, CountersSnapshot, SharedState};
-use crate::revocation::refresh::access_jti;
+use crate::revocation::strategies::refresh::access_jti;
 use crate::revocation::{Capabilities, Grant, Jti, StoreStats, TokenFacts};
 use crate::time::now_secs;
 use crate::token::fingerprint;

@@ -1,5 +1,5 @@
 //! `POST /refresh`: trades a refresh token for a new access token and a new refresh token
-//! (refresh-token strategies only; see `revocation::refresh` for the contract).
+//! (refresh-token strategies only; see `revocation::strategies::refresh` for the contract).
 //!
 //! The token comes from the JSON body `{"refresh_token": "…"}` or, without a body, from the
 //! `refresh_token` cookie that `/login` set (path `/refresh`). Answers: 200 with the same body

@@ -117,12 +117,12 @@ pub async fn scratch_or_skip(backend: Backend, label: &str) -> Option<ScratchSto
 /// The address the server a store URL names listens on.
 pub fn server_addr(url: &str) -> std::net::SocketAddr {
     let parsed = url::Url::parse(url).unwrap();
-    revbench::load::forwarder::backend_addr(&parsed).unwrap()
+    revbench::run::forwarder::backend_addr(&parsed).unwrap()
 }
 
 /// `url` pointed at `addr` (a forwarder on loopback) instead of its server; MongoDB URLs with
 /// `directConnection=true`, so the driver cannot go around the forwarder.
 pub fn via(url: &str, addr: std::net::SocketAddr) -> String {
     let parsed = url::Url::parse(url).unwrap();
-    revbench::load::forwarder::route_through(&parsed, addr).unwrap().to_string()
+    revbench::run::forwarder::route_through(&parsed, addr).unwrap().to_string()
 }

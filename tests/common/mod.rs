@@ -111,4 +111,4 @@ pub async fn me(
 }
 
 #[allow(unused_imports)] // not every test binary cuts a backend off
-pub use revbench::load::forwarder::Forwarder;
+pub use revbench::run::forwarder::Forwarder;

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use revbench::load::scheduler::RunOptions;
 use revbench::revocation::Jti;
+use revbench::run::options::RunOptions;
 use revbench::scenario::Scenario;
 
 /// One round of 1 s of `scenarios` on `stores`, written under `revbench-<label>-<random>`.

@@ -1,0 +1,274 @@
+//! `redis://host:port/db?prefix=P` (or `rediss://user:password@host:port/db?ca_file=PATH` over
+//! TLS, the certificate checked against `ca_file` or the system's roots) — one key per revoked
+//! jti, `SET P<jti> "" EXAT <exp>`, checked with one `EXISTS` per request; the checks of
+//! concurrent requests share a pipeline (one round trip per batch, see `batch.rs`). Redis drops the key at `exp` (lazily on
+//! access, and by its active expire cycle in the background).
+//!
+//! `stats()` reports the keys under this store's prefix (counted with `SCAN MATCH`, so other
+//! keys in the database are never counted) and `used_memory` from `INFO memory` (the whole
+//! server).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::revocation::url_params::StoreUrl;
+use crate::revocation::{
+    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
+
+mod batch;
+
+/// Key prefix used when the URL sets none.
+pub const DEFAULT_PREFIX: &str = "revbench:revoked:";
+
+const BACKEND: &str = "redis";
+const FIX: &str = "start Redis (`docker compose up -d redis` or `redis-server`) or pass another \
+                   --store URL";
+const TLS_FIX: &str = "pass ca_file=PATH naming the CA that signed the server's certificate";
+/// How long a check may wait for Redis before it counts as a store error.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Keys a `SCAN` step looks at: each step is one short command on Redis's single thread, so
+/// a count or clear never blocks checks for long (see `count_keys` for its measured cost).
+const SCAN_BATCH: usize = 1000;
+
+/// A Redis-backed revocation list over one reconnecting, multiplexed connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    // ConnectionManager multiplexes every request over one connection and reconnects in the
+    // background after a failure; cloning it is cheap (an Arc).
+    conn: ConnectionManager,
+    prefix: String,
+    /// Concurrent checks share a pipeline (see `batch.rs`).
+    checks: Arc<batch::CheckBatcher>,
+}
+
+impl RedisStore {
+    /// Connects and checks the server answers `PING`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut parsed = StoreUrl::parse(url)?;
+        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
+        if prefix.contains(['*', '?', '[', ']', '\\']) {
+            return Err(parsed.bad(format!("prefix `{prefix}` must not contain glob characters")));
+        }
+        let ca_file = parsed.take("ca_file");
+        let tls = parsed.for_driver().scheme() == "rediss";
+        let client = match (&ca_file, tls) {
+            (Some(_), false) => {
+                return Err(parsed.bad("ca_file needs TLS: use rediss://".to_string()));
+            }
+            (Some(path), true) => {
+                crate::revocation::backends::tls::install_default_provider();
+                let pem = crate::revocation::backends::tls::read_ca_pem(path.as_ref())
+                    .map_err(|e| parsed.bad(e))?;
+                let certificates =
+                    redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+                redis::Client::build_with_tls(parsed.for_driver().as_str(), certificates)
+            }
+            (None, tls) => {
+                if tls {
+                    crate::revocation::backends::tls::install_default_provider();
+                }
+                redis::Client::open(parsed.for_driver().as_str())
+            }
+        }
+        .map_err(|e| parsed.bad(e.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        let unreachable = |reason: String| StoreError::Unreachable {
+            backend: BACKEND,
+            url: parsed.original().to_string(),
+            fix: if tls && crate::revocation::backends::tls::is_certificate_error(&reason) {
+                TLS_FIX
+            } else {
+                FIX
+            },
+            reason,
+        };
+        let conn = tokio::time::timeout(
+            CONNECT_TIMEOUT * 3,
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| unreachable("timed out".to_string()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+        let checks = batch::CheckBatcher::new(conn.clone(), prefix.clone());
+        let store = Self { conn, prefix, checks };
+        store.health().await.map_err(|e| unreachable(e.to_string()))?;
+        Ok(store)
+    }
+
+    /// The key prefix in use.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The connection, for bulk work such as pipelined fills.
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Keys under this store's prefix: `SCAN MATCH prefix*` over the selected database.
+    ///
+    /// It walks every key of the database (Redis has no per-prefix count), in steps of
+    /// [`SCAN_BATCH`] keys. SCAN may return a key twice while Redis shrinks its table, so the
+    /// count can be briefly high by a few keys; it never counts another prefix's keys.
+    pub async fn count_keys(&self) -> Result<u64, StoreError> {
+        let pattern = format!("{}*", self.prefix);
+        let (mut cursor, mut count) = (0u64, 0u64);
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
+            let (next, keys): (u64, Vec<redis::Value>) = self.query(&scan).await?;
+            count += keys.len() as u64;
+            if next == 0 {
+                return Ok(count);
+            }
+            cursor = next;
+        }
+    }
+
+    /// The key for `jti`.
+    pub fn key(&self, jti: Jti) -> String {
+        jti_key(&self.prefix, jti)
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        cmd.query_async(&mut self.conn.clone()).await.map_err(|e| StoreError::backend(BACKEND, e))
+    }
+}
+
+/// The `redis://host:port/db` line of [`crate::revocation::SCHEMES`].
+pub(in crate::revocation) static SCHEME: Scheme = Scheme {
+    name: BACKEND,
+    url_schemes: &["redis", "rediss"],
+    example: "redis://host:port/db",
+    namespacing: Namespacing::KeyPrefix,
+    open,
+    profile: Profile {
+        summary: "deny-list in Redis: one `EXISTS` per request, keys expire at `exp`",
+        needs: "Redis",
+        when_down: profile::FAILS_CLOSED,
+        unit: EntryUnit::RevokedToken,
+    },
+};
+
+fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(RedisStore::connect(url).await?) as SharedStore) })
+}
+
+#[async_trait]
+impl RevocationStore for RedisStore {
+    fn name(&self) -> &'static str {
+        SCHEME.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { remembers: true, expires: true, shared: true }
+    }
+
+    async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
+        self.query::<()>(&revoke_cmd(&self.prefix, jti, expires_at)).await
+    }
+
+    /// One `EXISTS` per check, sent in a pipeline with the checks of concurrent requests.
+    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+        self.checks.is_revoked(jti).await
+    }
+
+    /// One pipeline of `SET … EXAT` for the whole chunk: one round trip instead of one per id.
+    async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        for &(jti, expires_at) in entries {
+            pipe.add_command(revoke_cmd(&self.prefix, jti, expires_at)).ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn.clone())
+            .await
+            .map_err(|e| StoreError::backend(BACKEND, e))
+    }
+
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        let entries = self.count_keys().await?;
+        let mut info = redis::cmd("INFO");
+        info.arg("memory");
+        let info: String = self.query(&info).await?;
+        Ok(StoreStats { entries: Some(entries), bytes: info_field(&info, "used_memory") })
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
+    }
+
+    async fn server_version(&self) -> Option<String> {
+        let mut info = redis::cmd("INFO");
+        info.arg("server");
+        let info: String = self.query(&info).await.ok()?;
+        info.lines()
+            .find_map(|l| l.strip_prefix("redis_version:"))
+            .map(|v| format!("Redis {}", v.trim()))
+    }
+
+    /// Deletes every key under this store's prefix (SCAN + UNLINK in batches).
+    async fn clear(&self) -> Result<(), StoreError> {
+        let pattern = format!("{}*", self.prefix);
+        let mut cursor: u64 = 0;
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
+            let (next, keys): (u64, Vec<String>) = self.query(&scan).await?;
+            if !keys.is_empty() {
+                let mut unlink = redis::cmd("UNLINK");
+                unlink.arg(keys);
+                self.query::<u64>(&unlink).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// Reads `name:value` from an `INFO` reply.
+pub(crate) fn info_field(info: &str, name: &str) -> Option<u64> {
+    info.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| value.trim().parse().ok())
+}
+
+/// The key of `jti` under `prefix`: one form for every Redis-backed store and the batcher.
+pub(crate) fn jti_key(prefix: &str, jti: Jti) -> String {
+    format!("{prefix}{jti}")
+}
+
+/// The deny-list entry of `jti` under `prefix`: `SET <key> "" EXAT <exp>`, so Redis drops it
+/// when the token it blocks expires (single-node and cluster stores alike).
+pub(crate) fn revoke_cmd(prefix: &str, jti: Jti, expires_at: UnixSeconds) -> redis::Cmd {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(jti_key(prefix, jti)).arg("").arg("EXAT").arg(stored_exp(expires_at));
+    cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// INFO parsing finds exact field names only.
+    #[test]
+    fn info_field_parses_exact_names() {
+        let info = "# Memory\r\nused_memory:1024\r\nused_memory_human:1.00K\r\n";
+        assert_eq!(info_field(info, "used_memory"), Some(1024));
+        assert_eq!(info_field(info, "used_memory_rss"), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! Stores that live in the server process: each replica keeps its own list.
+
+pub mod cutoff;
+pub mod hashmap;
+pub mod memory;
+pub mod naive;
+pub mod none;

@@ -1,0 +1,80 @@
+//! `naive:` — a plain in-process set that never forgets: what many first implementations do.
+//! It grows by one entry per logout for as long as the process lives.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+
+use crate::revocation::{
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
+
+/// `HashSet<u128>` behind a lock; `expires_at` is ignored.
+#[derive(Debug, Default)]
+pub struct NaiveStore {
+    // A std RwLock: the critical sections are a hash lookup or insert, never held across an
+    // await, so an async lock would only add cost.
+    revoked: RwLock<HashSet<u128>>,
+}
+
+impl NaiveStore {
+    fn poisoned() -> StoreError {
+        StoreError::backend("naive", "lock poisoned by a panicked thread")
+    }
+}
+
+/// The `naive:` line of [`crate::revocation::SCHEMES`].
+pub(in crate::revocation) static SCHEME: Scheme = Scheme {
+    name: "naive",
+    url_schemes: &["naive"],
+    example: "naive:",
+    namespacing: Namespacing::InProcess,
+    open,
+    profile: Profile {
+        summary: "in-process set of revoked ids, never forgets",
+        needs: profile::IN_PROCESS,
+        when_down: profile::NO_STORE_TO_LOSE,
+        unit: EntryUnit::RevokedToken,
+    },
+};
+
+fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(NaiveStore::default()) as SharedStore) })
+}
+
+#[async_trait]
+impl RevocationStore for NaiveStore {
+    fn name(&self) -> &'static str {
+        SCHEME.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { remembers: true, expires: false, shared: false }
+    }
+
+    async fn revoke(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
+        self.revoked.write().map_err(|_| Self::poisoned())?.insert(jti.0);
+        Ok(())
+    }
+
+    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+        Ok(self.revoked.read().map_err(|_| Self::poisoned())?.contains(&jti.0))
+    }
+
+    /// `entries` is the set's length; `bytes` is `None` (measure the process instead).
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        let len = self.revoked.read().map_err(|_| Self::poisoned())?.len();
+        Ok(StoreStats { entries: Some(len as u64), bytes: None })
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        self.revoked.write().map_err(|_| Self::poisoned())?.clear();
+        Ok(())
+    }
+}

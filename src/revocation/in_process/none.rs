@@ -1,0 +1,63 @@
+//! `none:` — no revocation list at all. Logout only expires the cookie, so a copied token
+//! stays usable until its `exp`: the replay loophole the other stores close.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+
+use crate::revocation::{
+    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
+
+/// Remembers nothing; every check answers "not revoked".
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoneStore;
+
+/// The `none:` line of [`crate::revocation::SCHEMES`].
+pub(in crate::revocation) static SCHEME: Scheme = Scheme {
+    name: "none",
+    url_schemes: &["none"],
+    example: "none:",
+    namespacing: Namespacing::InProcess,
+    open,
+    profile: Profile {
+        summary: "logout only expires the cookie; nothing is checked",
+        needs: profile::IN_PROCESS,
+        when_down: "nothing to lose: it never refuses a copy",
+        unit: EntryUnit::Nothing,
+    },
+};
+
+fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(NoneStore) as SharedStore) })
+}
+
+#[async_trait]
+impl RevocationStore for NoneStore {
+    fn name(&self) -> &'static str {
+        SCHEME.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { remembers: false, expires: true, shared: false }
+    }
+
+    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        Ok(StoreStats { entries: Some(0), bytes: Some(0) })
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

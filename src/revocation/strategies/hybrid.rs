@@ -1,0 +1,540 @@
+//! `hybrid+redis://host:port/db?prefix=P` — local check, shared truth.
+//!
+//! Every replica answers `is_revoked` from its own in-process [`HashMapStore`] (no network on
+//! the request path); Redis holds the truth and carries revocations between replicas:
+//!
+//! - **revoke**: into the local table at once, then one `MULTI` of `SET P<jti> <exp> EXAT
+//!   <exp>` and `PUBLISH P__revoked <jti>:<exp>:<nonce>:<origin>`; every replica subscribed to
+//!   the channel adds the id to its own table and answers on the revoking process's own
+//!   channel, `PUBLISH P__acks:<origin> <nonce>` (the revoking process counts its own copy
+//!   without a round trip). The revoke returns once as many acknowledgements came back as
+//!   `PUBLISH` reached subscribers (or after [`ACK_TIMEOUT`]), so when a logout has answered,
+//!   every replica already refuses the token. With one acknowledgement channel per process,
+//!   a logout costs each other replica one message, not one per replica (with a shared channel
+//!   every replica received every acknowledgement: 12 deliveries per logout on three replicas,
+//!   5 now).
+//!   Without the wait, a copy replayed on another replica right after its logout raced the
+//!   message: measured under load on two cores, 1.6–10% of such replays were let in.
+//! - **start and reconnect**: subscribe first, then `SCAN` the prefix and load every live
+//!   entry (its `exp` is the key's value), then report healthy. Subscribing before loading
+//!   means a revocation published during the load is seen by one or the other (inserts are
+//!   idempotent), so nothing falls between them. `connect` returns only after the first load,
+//!   so a server never listens with an empty table.
+//!
+//! Why pub/sub and not a Redis Stream: a stream lets a replica that was away read what it
+//! missed, but only while the stream still holds it — an unbounded stream grows by one entry
+//! per logout forever, and a trimmed one forces a full reload after a long absence anyway. The
+//! keys are already the complete, self-expiring list of live revocations, so one mechanism
+//! (reload the keys on every (re)connect) covers every absence, and pub/sub only has to carry
+//! the live feed, which it delivers in well under a millisecond on loopback (measured in
+//! `tests/hybrid.rs`, printed by `cargo test --test hybrid -- --nocapture`).
+//!
+//! # Contract, where it differs from [`RevocationStore`]'s
+//!
+//! - **Propagation delay**: read-your-writes holds in the process that revoked, and in every
+//!   other process once `revoke` has returned — unless a replica did not acknowledge within
+//!   [`ACK_TIMEOUT`] (counted, see [`HybridStore::ack_timeouts`]); then it learns of it after
+//!   its pub/sub delivery. The delay is the pub/sub hop plus the acknowledgement (sub-
+//!   millisecond on loopback at rest).
+//! - **While Redis is down** the store does not fail: checks keep answering from the local
+//!   table (no 503s), and a revoke made here is refused here at once and queued (up to
+//!   [`MAX_PENDING`]); the queue is written and published when Redis returns, so other
+//!   replicas learn of it late — or never, if this process dies first. Revocations made on
+//!   other replicas during the outage are late here until the reconnect reloads the keys.
+//!   `health()` answers an error meanwhile ("not in sync"), so `/healthz` shows it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use tokio::sync::watch;
+
+use crate::revocation::url_params::StoreUrl;
+use futures_util::future::BoxFuture;
+
+use crate::revocation::expiry::stored_exp;
+use crate::revocation::{
+    Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore, RevocationStore,
+    Scheme, SharedStore, StoreError, StoreStats,
+};
+use crate::time::UnixSeconds;
+
+/// Key prefix used when the URL sets none.
+pub const DEFAULT_PREFIX: &str = "revbench:hybrid:";
+/// Revocations queued while Redis is unreachable; beyond this, revoke fails.
+pub const MAX_PENDING: usize = 100_000;
+/// How long `connect` waits for the first subscribe-and-load.
+const FIRST_SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one connection attempt of the subscriber may take.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Pauses between reconnection attempts: short first, then capped.
+const RETRY_MIN: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_millis(250);
+/// Longest a revoke waits for the other replicas to acknowledge it.
+pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
+/// While connected, how often queued revocations are retried (a write can fail alone).
+const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+const SCAN_BATCH: usize = 1000;
+const BACKEND: &str = "hybrid";
+
+/// The `hybrid+redis://` line of [`crate::revocation::SCHEMES`].
+pub(in crate::revocation) static SCHEME: Scheme = Scheme {
+    name: BACKEND,
+    url_schemes: &["hybrid+redis"],
+    example: "hybrid+redis://host:port/db",
+    namespacing: Namespacing::KeyPrefix,
+    open,
+    profile: Profile {
+        summary: "in-process check on every replica; revocations written to Redis and pushed \
+                  to every replica (pub/sub)",
+        needs: "Redis (pub/sub and keys)",
+        when_down: "keeps answering from the local table (no 503); revocations made on other \
+                    replicas are late until Redis returns",
+        unit: EntryUnit::RevokedToken,
+    },
+};
+
+fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(async move { Ok(Arc::new(HybridStore::connect(url).await?) as SharedStore) })
+}
+
+/// Sync state shared by the store and its subscriber task.
+struct Sync {
+    /// The local table has every live entry and the subscription is up.
+    synced: AtomicBool,
+    /// Revocations made while not synced, written when Redis returns. The lock also orders
+    /// "check `synced`, then queue" against "set `synced`, then take the queue", so no entry is
+    /// queued after the last flush.
+    pending: Mutex<Vec<(Jti, UnixSeconds)>>,
+    /// Full loads done (the first plus one per reconnect).
+    loads: AtomicU64,
+    /// Pub/sub messages applied.
+    messages: AtomicU64,
+    /// Signals `connect` when the first load is done.
+    first_sync: watch::Sender<bool>,
+    /// Revokes waiting for acknowledgements: nonce → acknowledgements so far.
+    waiting: Mutex<HashMap<u64, watch::Sender<u64>>>,
+    /// Revokes that stopped waiting at [`ACK_TIMEOUT`].
+    ack_timeouts: AtomicU64,
+}
+
+/// The local table kept in sync through Redis.
+pub struct HybridStore {
+    local: Arc<HashMapStore>,
+    redis: RedisStore,
+    channel: String,
+    /// This process's id in revocation messages: acknowledgements come back on
+    /// `P__acks:<origin>`.
+    origin: u64,
+    sync: Arc<Sync>,
+    /// Dropping it stops the subscriber thread.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl HybridStore {
+    /// Connects, subscribes, loads the live entries, and returns once the table is in sync.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let redis_url = url.strip_prefix("hybrid+").unwrap_or(url);
+        let mut parsed = StoreUrl::parse(redis_url)?;
+        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
+        let client = redis::Client::open(parsed.for_driver().as_str())
+            .map_err(|e| StoreError::BadUrl { url: url.to_string(), reason: e.to_string() })?;
+        let mut with_prefix = parsed.for_driver().clone();
+        with_prefix.query_pairs_mut().append_pair("prefix", &prefix);
+        let redis = RedisStore::connect(with_prefix.as_str()).await?;
+        let (first_sync, mut first_synced) = watch::channel(false);
+        let sync = Arc::new(Sync {
+            synced: AtomicBool::new(false),
+            pending: Mutex::default(),
+            loads: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
+            first_sync,
+            waiting: Mutex::default(),
+            ack_timeouts: AtomicU64::new(0),
+        });
+        let local = Arc::new(HashMapStore::new());
+        let channel = format!("{prefix}__revoked");
+        let origin: u64 = rand::random();
+        let subscriber = Subscriber {
+            client,
+            redis: redis.clone(),
+            channel: channel.clone(),
+            acks_prefix: format!("{prefix}__acks:"),
+            origin,
+            local: local.clone(),
+            sync: sync.clone(),
+        };
+        let stop = subscriber.spawn_thread()?;
+        let store = Self { local, redis, channel, origin, sync, _stop: stop };
+        let synced = tokio::time::timeout(FIRST_SYNC_TIMEOUT, first_synced.wait_for(|s| *s)).await;
+        if !matches!(synced, Ok(Ok(_))) {
+            return Err(StoreError::Unreachable {
+                backend: BACKEND,
+                url: url.to_string(),
+                reason: format!(
+                    "could not subscribe and load the live entries within {} s",
+                    FIRST_SYNC_TIMEOUT.as_secs()
+                ),
+                fix: "check that Redis answers at that address, or pass another --store URL",
+            });
+        }
+        Ok(store)
+    }
+
+    /// Full loads so far (1 after connect, one more per reconnect).
+    pub fn loads(&self) -> u64 {
+        self.sync.loads.load(Ordering::Relaxed)
+    }
+
+    /// Revocations queued while Redis was unreachable and not written yet.
+    pub fn pending(&self) -> usize {
+        self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Revokes that returned before every replica had acknowledged them.
+    pub fn ack_timeouts(&self) -> u64 {
+        self.sync.ack_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// Writes and publishes one revocation, then waits for every subscriber's acknowledgement
+    /// (at most [`ACK_TIMEOUT`]).
+    async fn publish_and_wait(&self, jti: Jti, exp: UnixSeconds) -> Result<(), StoreError> {
+        let nonce: u64 = rand::random();
+        let (acked, mut acks) = watch::channel(0);
+        self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).insert(nonce, acked);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
+        let message = format!("{jti}:{exp}:{nonce}:{}", self.origin);
+        pipe.cmd("PUBLISH").arg(&self.channel).arg(message);
+        let published: Result<(u64,), _> = pipe.query_async(&mut self.redis.connection()).await;
+        if let Ok((receivers,)) = published {
+            let all = tokio::time::timeout(ACK_TIMEOUT, acks.wait_for(|n| *n >= receivers));
+            if !matches!(all.await, Ok(Ok(_))) {
+                self.sync.ack_timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).remove(&nonce);
+        published.map(|_| ()).map_err(|e| StoreError::backend(BACKEND, e))
+    }
+
+    /// Whether the local table is in sync (subscribed and loaded).
+    pub fn is_synced(&self) -> bool {
+        self.sync.synced.load(Ordering::Acquire)
+    }
+}
+
+/// `SET` + `PUBLISH` for each entry, in one `MULTI` per call.
+async fn write_and_publish(
+    redis: &RedisStore,
+    channel: &str,
+    entries: &[(Jti, UnixSeconds)],
+) -> Result<(), StoreError> {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for &(jti, exp) in entries {
+        pipe.cmd("SET").arg(redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
+        pipe.cmd("PUBLISH").arg(channel).arg(format!("{jti}:{exp}")).ignore();
+    }
+    pipe.query_async::<()>(&mut redis.connection())
+        .await
+        .map_err(|e| StoreError::backend(BACKEND, e))
+}
+
+/// The background task: subscribe, load, apply messages; on any loss, start over.
+struct Subscriber {
+    client: redis::Client,
+    redis: RedisStore,
+    channel: String,
+    /// `P__acks:`: a process's acknowledgement channel is this and its origin id.
+    acks_prefix: String,
+    /// This process's origin id (see [`HybridStore`]).
+    origin: u64,
+    local: Arc<HashMapStore>,
+    sync: Arc<Sync>,
+}
+
+impl Subscriber {
+    /// Runs the subscriber on a thread of its own with a single-threaded runtime, so applying
+    /// a revocation never waits behind the server's request handling for a worker (measured:
+    /// on the server's runtime, under load on two cores, 10% of copies replayed on another
+    /// replica right after their logout were still accepted). Dropping the returned sender
+    /// stops it.
+    fn spawn_thread(self) -> Result<tokio::sync::oneshot::Sender<()>, StoreError> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::backend(BACKEND, format!("cannot start a runtime: {e}")))?;
+        std::thread::Builder::new()
+            .name("revbench-hybrid-sync".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = self.run() => {}
+                        _ = stopped => {}
+                    }
+                });
+            })
+            .map_err(|e| StoreError::backend(BACKEND, format!("cannot start a thread: {e}")))?;
+        Ok(stop)
+    }
+
+    async fn run(self) {
+        let mut retry = RETRY_MIN;
+        // Ends only when the store drops (its thread then leaves this future).
+        loop {
+            if self.session().await {
+                retry = RETRY_MIN;
+            }
+            self.sync.synced.store(false, Ordering::Release);
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(RETRY_MAX);
+        }
+    }
+
+    /// One connection's life; returns whether it got in sync at all.
+    async fn session(&self) -> bool {
+        let own_acks = format!("{}{}", self.acks_prefix, self.origin);
+        let subscribe = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(&[&self.channel, &own_acks]).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let Ok(Ok(pubsub)) = tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribe).await else {
+            return false;
+        };
+        let mut messages = pubsub.into_on_message();
+        if self.load().await.is_err() {
+            return false;
+        }
+        self.sync.loads.fetch_add(1, Ordering::Relaxed);
+        let queued = {
+            let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            self.sync.synced.store(true, Ordering::Release);
+            std::mem::take(&mut *pending)
+        };
+        self.sync.first_sync.send_replace(true);
+        self.flush(queued).await;
+        let mut tick = tokio::time::interval(FLUSH_INTERVAL);
+        loop {
+            tokio::select! {
+                message = messages.next() => match message {
+                    Some(message) if message.get_channel_name() == own_acks => {
+                        let payload = std::str::from_utf8(message.get_payload_bytes()).ok();
+                        if let Some(nonce) = payload.and_then(|n| n.parse().ok()) {
+                            self.acknowledged(nonce);
+                        }
+                    }
+                    Some(message) => self.apply(message.get_payload_bytes()),
+                    None => return true,
+                },
+                _ = tick.tick() => {
+                    let queued = std::mem::take(
+                        &mut *self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner),
+                    );
+                    self.flush(queued).await;
+                }
+            }
+        }
+    }
+
+    /// Writes queued revocations; what fails goes back in the queue.
+    async fn flush(&self, queued: Vec<(Jti, UnixSeconds)>) {
+        for chunk in queued.chunks(SCAN_BATCH) {
+            if write_and_publish(&self.redis, &self.channel, chunk).await.is_err() {
+                let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+                pending.extend_from_slice(chunk);
+            }
+        }
+    }
+
+    /// `<jti>:<exp>[:<nonce>:<origin>]` → the local table, then the acknowledgement when
+    /// asked for: counted here for this process's own revokes, else published to the origin's
+    /// channel. Anything else on the channel is ignored.
+    fn apply(&self, payload: &[u8]) {
+        let Some((jti, exp, reply)) = parse_payload(payload) else { return };
+        self.local.insert(jti, exp);
+        self.sync.messages.fetch_add(1, Ordering::Relaxed);
+        match reply {
+            Some(Reply { nonce, origin }) if origin == self.origin => self.acknowledged(nonce),
+            Some(Reply { nonce, origin }) => {
+                let mut conn = self.redis.connection();
+                let channel = format!("{}{origin}", self.acks_prefix);
+                // Sent aside, so the next message is applied without waiting for this round
+                // trip.
+                tokio::spawn(async move {
+                    let mut publish = redis::cmd("PUBLISH");
+                    publish.arg(channel).arg(nonce);
+                    let _ = publish.query_async::<u64>(&mut conn).await;
+                });
+            }
+            None => {}
+        }
+    }
+
+    /// One acknowledgement of a revoke this process may be waiting for.
+    fn acknowledged(&self, nonce: u64) {
+        let waiting = self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(acked) = waiting.get(&nonce) {
+            acked.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Every live key under the prefix, with its `exp` from the value, into the local table.
+    async fn load(&self) -> Result<(), StoreError> {
+        let mut conn = self.redis.connection();
+        let pattern = format!("{}*", self.redis.prefix());
+        let mut cursor: u64 = 0;
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
+            let (next, keys): (u64, Vec<String>) =
+                scan.query_async(&mut conn).await.map_err(|e| StoreError::backend(BACKEND, e))?;
+            if !keys.is_empty() {
+                let values: Vec<Option<u64>> = redis::cmd("MGET")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| StoreError::backend(BACKEND, e))?;
+                let prefix_len = self.redis.prefix().len();
+                let entries: Vec<(Jti, UnixSeconds)> = keys
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(key, exp)| Some((key.get(prefix_len..)?.parse().ok()?, exp?)))
+                    .collect();
+                for (jti, exp) in entries {
+                    self.local.insert(jti, exp);
+                }
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// Where the acknowledgement of a revocation message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reply {
+    nonce: u64,
+    origin: u64,
+}
+
+/// `<jti>:<exp>` (a flush: no acknowledgement) or `<jti>:<exp>:<nonce>:<origin>`.
+fn parse_payload(payload: &[u8]) -> Option<(Jti, UnixSeconds, Option<Reply>)> {
+    let mut parts = std::str::from_utf8(payload).ok()?.split(':');
+    let (jti, exp) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let reply = match (parts.next(), parts.next()) {
+        (None, None) => None,
+        (Some(nonce), Some(origin)) => {
+            Some(Reply { nonce: nonce.parse().ok()?, origin: origin.parse().ok()? })
+        }
+        _ => return None,
+    };
+    parts.next().is_none().then_some((jti, exp, reply))
+}
+
+#[async_trait]
+impl RevocationStore for HybridStore {
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { remembers: true, expires: true, shared: true }
+    }
+
+    /// Local at once; Redis and the other replicas now, or when Redis returns.
+    async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
+        self.local.insert(jti, expires_at);
+        {
+            let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            if !self.sync.synced.load(Ordering::Acquire) {
+                if pending.len() >= MAX_PENDING {
+                    return Err(StoreError::backend(
+                        BACKEND,
+                        format!("Redis is unreachable and {MAX_PENDING} revocations are queued"),
+                    ));
+                }
+                pending.push((jti, expires_at));
+                return Ok(());
+            }
+        }
+        if self.publish_and_wait(jti, expires_at).await.is_err() {
+            // Refused here already; the subscriber writes it when Redis answers again.
+            self.sync
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((jti, expires_at));
+        }
+        Ok(())
+    }
+
+    /// The local table only: never a network round trip, never an error.
+    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+        self.local.is_revoked(jti).await
+    }
+
+    async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
+        for &(jti, exp) in entries {
+            self.local.insert(jti, exp);
+        }
+        write_and_publish(&self.redis, &self.channel, entries).await
+    }
+
+    /// The local table's entries and bytes (what each replica holds in memory).
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.local.stats().await
+    }
+
+    /// An error while the table is out of sync (Redis unreachable, reconnecting).
+    async fn health(&self) -> Result<(), StoreError> {
+        if self.is_synced() {
+            Ok(())
+        } else {
+            Err(StoreError::backend(
+                BACKEND,
+                "not in sync with Redis (reconnecting): revocations from other replicas are late",
+            ))
+        }
+    }
+
+    async fn server_version(&self) -> Option<String> {
+        self.redis.server_version().await
+    }
+
+    /// Deletes the keys under the prefix and empties this process's table (other replicas
+    /// keep theirs: clear before starting them).
+    async fn clear(&self) -> Result<(), StoreError> {
+        self.redis.clear().await?;
+        self.local.clear().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Payloads round-trip; garbage on the channel is ignored.
+    #[test]
+    fn payloads_parse() {
+        let jti = Jti::random();
+        let text = format!("{jti}:1234");
+        assert_eq!(parse_payload(text.as_bytes()), Some((jti, 1234, None)));
+        let acked = format!("{jti}:1234:99:7");
+        let reply = Reply { nonce: 99, origin: 7 };
+        assert_eq!(parse_payload(acked.as_bytes()), Some((jti, 1234, Some(reply))));
+        assert_eq!(parse_payload(format!("{acked}:1").as_bytes()), None);
+        assert_eq!(parse_payload(format!("{jti}:1234:99").as_bytes()), None, "no origin");
+        assert_eq!(parse_payload(format!("{jti}:1234:99:x").as_bytes()), None);
+        assert_eq!(parse_payload(b"hello"), None);
+        assert_eq!(parse_payload(b"zz:1"), None);
+        assert_eq!(parse_payload(format!("{jti}:soon").as_bytes()), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! Stores around a store: an injected delay, a namespace of the measurement's own.
+
+pub mod delayed;
+pub mod namespace;
+pub mod scratch;

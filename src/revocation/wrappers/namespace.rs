@@ -1,0 +1,156 @@
+//! Measurement namespaces: every measurement works in a namespace revbench creates for it, and
+//! removes only that. A namespace the user's URL names is a *parent*, never used as given:
+//! a Redis prefix gets revbench's own prefix appended, a PostgreSQL table is replaced by a
+//! fresh one beside it, a MongoDB database by a fresh one (authenticating where the URL said).
+
+use crate::revocation::{Jti, Namespacing, Scheme, StoreError};
+
+/// `url` pointed at a fresh namespace `revbench…<label>…<random tag>` for the stores that share
+/// a server; in-process URLs come back unchanged. `label` is lowercase letters and `_`.
+pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
+    let scheme = Scheme::of(url)?;
+    if scheme.namespacing == Namespacing::InProcess {
+        return Ok(url.to_string());
+    }
+    let tag = &Jti::random().to_string()[..10];
+    let (mut parsed, nodes) = parse_lenient(url)?;
+    let given =
+        |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    match scheme.namespacing {
+        Namespacing::KeyPrefix => {
+            let prefix = format!("{}revbench:{label}:{tag}:", given("prefix").unwrap_or_default());
+            set_param(&mut parsed, "prefix", &prefix);
+        }
+        Namespacing::Table => set_param(&mut parsed, "table", &format!("revbench_{label}_{tag}")),
+        Namespacing::Database => {
+            // Credentials are checked against a database the URL implies (below) unless
+            // `authSource` names one: pin it before the path changes, or the fresh database
+            // would become the authentication source.
+            if given("authSource").is_none() {
+                if let Some(source) = implied_auth_source(&parsed) {
+                    parsed.query_pairs_mut().append_pair("authSource", &source);
+                }
+            }
+            parsed.set_path(&format!("/revbench_{label}_{tag}"));
+        }
+        Namespacing::InProcess => unreachable!("returned above"),
+    }
+    Ok(match nodes {
+        Some(nodes) => parsed.to_string().replacen(PLACEHOLDER_HOST, &nodes, 1),
+        None => parsed.to_string(),
+    })
+}
+
+/// Stands in for an authority the `url` crate cannot parse while the query is edited.
+const PLACEHOLDER_HOST: &str = "nodes.revbench.invalid";
+
+/// `url` parsed; a list of nodes (`redis-cluster://h:1,h:2/…`), which the `url` crate refuses,
+/// is swapped for a placeholder host and returned to be put back.
+fn parse_lenient(url: &str) -> Result<(url::Url, Option<String>), StoreError> {
+    let bad = |e: url::ParseError| StoreError::BadUrl {
+        url: crate::redact::redact(url),
+        reason: e.to_string(),
+    };
+    let error = match url::Url::parse(url) {
+        Ok(parsed) => return Ok((parsed, None)),
+        Err(e) => e,
+    };
+    let Some((scheme, rest)) = url.split_once("://") else { return Err(bad(error)) };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (nodes, tail) = rest.split_at(end);
+    if !nodes.contains(',') {
+        return Err(bad(error));
+    }
+    let parsed = url::Url::parse(&format!("{scheme}://{PLACEHOLDER_HOST}{tail}")).map_err(bad)?;
+    Ok((parsed, Some(nodes.to_string())))
+}
+
+/// The database a MongoDB driver authenticates against when the URL has credentials but no
+/// `authSource` (the driver specifications' rule): `$external` for the external mechanisms,
+/// else the URL's database, else `admin` (`$external` for PLAIN). `None` without credentials.
+fn implied_auth_source(url: &url::Url) -> Option<String> {
+    let mechanism = url
+        .query_pairs()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authMechanism"))
+        .map(|(_, v)| v.to_ascii_uppercase());
+    if url.username().is_empty() && mechanism.is_none() {
+        return None;
+    }
+    let database = url.path().trim_start_matches('/');
+    let database = (!database.is_empty()).then(|| database.to_string());
+    Some(match mechanism.as_deref() {
+        Some("MONGODB-X509" | "MONGODB-OIDC" | "MONGODB-AWS" | "GSSAPI") => "$external".into(),
+        Some("PLAIN") => database.unwrap_or_else(|| "$external".into()),
+        _ => database.unwrap_or_else(|| "admin".into()),
+    })
+}
+
+/// Sets query parameter `name` to `value`, replacing any value it had.
+fn set_param(url: &mut url::Url, name: &str, value: &str) {
+    let kept: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| k != name).map(|(k, v)| (k.into(), v.into())).collect();
+    url.query_pairs_mut().clear().extend_pairs(kept).append_pair(name, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param(url: &str, name: &str) -> Option<String> {
+        url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into())
+    }
+
+    /// Shared backends get a fresh namespace each time; in-process URLs are left alone.
+    #[test]
+    fn fresh_namespaces() {
+        let redis = namespaced("redis://127.0.0.1:6379/0", "bench").unwrap();
+        assert!(param(&redis, "prefix").unwrap().starts_with("revbench:bench:"), "{redis}");
+        assert_ne!(namespaced("redis://127.0.0.1:6379/0", "bench").unwrap(), redis);
+        let pg = namespaced("postgres://u@h:5432/db?pool=2", "run").unwrap();
+        assert!(param(&pg, "table").unwrap().starts_with("revbench_run_"), "{pg}");
+        assert_eq!(param(&pg, "pool").as_deref(), Some("2"));
+        let mongo = namespaced("mongodb://h:27017", "growth").unwrap();
+        assert!(mongo.contains("/revbench_growth_") && param(&mongo, "authSource").is_none());
+        assert_eq!(namespaced("naive:", "bench").unwrap(), "naive:");
+        assert!(namespaced("memcached://x", "bench").is_err());
+    }
+
+    /// A Redis Cluster URL (a list of nodes the `url` crate cannot parse) gets a prefix too,
+    /// its nodes and credentials kept as written.
+    #[test]
+    fn cluster_urls_get_a_prefix() {
+        let url = "redis-cluster://u:p@127.0.0.1:1,127.0.0.1:2/?prefix=mine%3A";
+        let cluster = namespaced(url, "run").unwrap();
+        assert!(cluster.starts_with("redis-cluster://u:p@127.0.0.1:1,127.0.0.1:2/?"), "{cluster}");
+        let query = cluster.split_once('?').unwrap().1;
+        let prefix = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "prefix");
+        assert!(prefix.unwrap().1.starts_with("mine:revbench:run:"), "{cluster}");
+        let bare = namespaced("redis-cluster://127.0.0.1:1,127.0.0.1:2", "run").unwrap();
+        assert!(bare.starts_with("redis-cluster://127.0.0.1:1,127.0.0.1:2?prefix="), "{bare}");
+    }
+
+    /// A namespace the user named is a parent: the prefix is extended, the table and database
+    /// are replaced (the database stays the authentication source), and only one of each
+    /// parameter is left.
+    #[test]
+    fn user_namespaces_are_parents() {
+        let redis = namespaced("redis://h/7?prefix=mine%3A", "footprint").unwrap();
+        let prefix = param(&redis, "prefix").unwrap();
+        assert!(prefix.starts_with("mine:revbench:footprint:") && prefix.len() > 30, "{prefix}");
+        assert_eq!(redis.matches("prefix=").count(), 1, "{redis}");
+        let pg = namespaced("postgres://u@h/db?table=keepme", "footprint").unwrap();
+        assert!(!pg.contains("keepme") && pg.matches("table=").count() == 1, "{pg}");
+        let mongo = namespaced("mongodb://u:p@h/admin_db", "run").unwrap();
+        assert_eq!(param(&mongo, "authSource").as_deref(), Some("admin_db"));
+        assert!(!mongo.contains("/admin_db?"), "{mongo}");
+        let given = namespaced("mongodb://u:p@h/app?authSource=admin", "run").unwrap();
+        assert_eq!(given.matches("authSource").count(), 1, "{given}");
+        // Without a database the driver authenticates against `admin`: still so afterwards.
+        let admin = namespaced("mongodb://u:p@h", "run").unwrap();
+        assert_eq!(param(&admin, "authSource").as_deref(), Some("admin"), "{admin}");
+        let x509 = namespaced("mongodb://u@h/app?authMechanism=MONGODB-X509", "run").unwrap();
+        assert_eq!(param(&x509, "authSource").as_deref(), Some("$external"), "{x509}");
+        let anonymous = namespaced("mongodb://h/app", "run").unwrap();
+        assert_eq!(param(&anonymous, "authSource"), None, "{anonymous}");
+    }
+}
