@@ -2,16 +2,22 @@
 //! the servers already running, with `--target`), drive the load (cutting the store off if the
 //! scenario says so), read the servers' counters, stop what it started.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::task::JoinHandle;
 
 use super::attack;
+use super::counters::{collect_counters, store_writes, Counters, Writes};
+use super::fleet::Fleet;
+use super::forwarder::Forwarder;
 use super::outage;
-use super::recorder::Recorder;
-use super::replay_window::{self, PROBES, PROBE_LIMIT};
-use crate::harness::{Replica, ReplicaSpec, Target};
+use super::recorder::{Recorded, Recorder};
+use super::replay_window::{self, PROBE_LIMIT};
+use super::restart;
+use crate::harness::{ReplicaSpec, Target};
 use crate::process::own_cpu_time;
 use crate::results::answers::split_status_key;
 use crate::results::{LatencySummary, ReplayWindow, RoundResult};
@@ -65,7 +71,50 @@ pub async fn measure(
     timing: Timing,
     at: Position,
 ) -> anyhow::Result<RoundResult> {
-    let Timing { duration, warmup } = timing;
+    let spec = prepare(servers, scenario).await?;
+    let started_at = now_rfc3339();
+    let recorder = Arc::new(if timing.warmup.is_zero() {
+        Recorder::default()
+    } else {
+        Recorder::warming_up()
+    });
+    let (spec, forwarder) = route_for_outage(spec, scenario.outage).await?;
+    let mut fleet = match &spec {
+        Some(spec) => Fleet::start(http, spec, scenario.replicas).await?,
+        None => Fleet::remote(servers.remote_urls()),
+    };
+    let outage = scenario.outage.map(|o| outage::fit(o, timing.duration));
+    let probes = spawn_probes(http, scenario, &fleet.urls, outage, timing);
+    let cut = spawn_outage(forwarder, outage, timing.warmup, &recorder);
+    let load = drive_load(http, scenario, &fleet, &recorder, timing).await;
+    let mut after = read_after_load(http, &fleet, probes, &recorder, load.writes_before).await;
+    let elapsed = match load.elapsed {
+        Ok(elapsed) => elapsed,
+        Err(e) => {
+            fleet.stop().await;
+            return Err(e);
+        }
+    };
+    if let (true, Some(spec)) = (scenario.restart_then_replay, &spec) {
+        fleet =
+            restart_and_replay(http, spec, scenario.replicas, fleet, &recorder, &mut after).await?;
+    }
+    if let Some(task) = cut {
+        // Dropping the task drops the forwarder (after the counters were read through it).
+        task.abort();
+    }
+    fleet.stop().await;
+    let gathered =
+        Gathered { at, started_at, elapsed, users: scenario.users, cpu: load.cpu, outage, after };
+    Ok(gathered.into_result(recorder.finish()))
+}
+
+/// Clears the store of servers the measurement starts (the replicas' spec, returned), and
+/// refuses what servers running elsewhere cannot be put through.
+async fn prepare<'a>(
+    servers: Servers<'a>,
+    scenario: &Scenario,
+) -> anyhow::Result<Option<&'a ReplicaSpec>> {
     let spec = match servers {
         Servers::Start { target, spec } => {
             target.handle().clear().await.context("cannot clear the store before measuring")?;
@@ -78,137 +127,213 @@ pub async fn measure(
         "{}: restarts and outages need servers revbench started",
         scenario.name
     );
-    let started_at = now_rfc3339();
-    let recorder =
-        Arc::new(if warmup.is_zero() { Recorder::default() } else { Recorder::warming_up() });
-    // For an outage, the servers reach the store through a forwarder the run can cut.
-    let (spec, forwarder) = match (spec, scenario.outage) {
+    Ok(spec)
+}
+
+/// For an outage, the servers reach the store through a forwarder the run can cut: the spec
+/// then points at the forwarder, returned beside it.
+async fn route_for_outage(
+    spec: Option<&ReplicaSpec>,
+    outage: Option<Outage>,
+) -> anyhow::Result<(Option<ReplicaSpec>, Option<Forwarder>)> {
+    match (spec, outage) {
         (Some(spec), Some(_)) => {
             let (url, forwarder) = outage::through_forwarder(&spec.store_url).await?;
-            (Some(ReplicaSpec { store_url: url, ..spec.clone() }), Some(forwarder))
+            Ok((Some(ReplicaSpec { store_url: url, ..spec.clone() }), Some(forwarder)))
         }
-        (spec, _) => (spec.cloned(), None),
-    };
-    let spec = spec.as_ref();
-    let (mut replicas, urls) = match spec {
-        Some(spec) => {
-            let replicas = start_replicas(http, spec, scenario.replicas).await?;
-            let urls = replicas.iter().map(|r| r.base_url.clone()).collect();
-            (replicas, urls)
-        }
-        None => (Vec::new(), servers.remote_urls().to_vec()),
-    };
-    // Memory and CPU are read from the processes this measurement started, if any.
-    let own_processes = !replicas.is_empty();
-    let outage = scenario.outage.map(|o| outage::fit(o, duration));
-    // Replay-window probes run under the recorded load (or during the outage), as a real
-    // replay would: their timing, like the outage's, counts from the end of the warm-up.
-    let probe_task = (scenario.replays() && !scenario.restart_then_replay).then(|| {
-        let (http, urls) = (http.clone(), urls.clone());
+        (spec, _) => Ok((spec.cloned(), None)),
+    }
+}
+
+/// Replay-window probes run under the recorded load (or during the outage), as a real
+/// replay would; the restart scenario probes after its restart instead.
+fn spawn_probes(
+    http: &reqwest::Client,
+    scenario: &Scenario,
+    urls: &[String],
+    outage: Option<Outage>,
+    timing: Timing,
+) -> Option<JoinHandle<ReplayWindow>> {
+    (scenario.replays() && !scenario.restart_then_replay).then(|| {
+        let (http, urls) = (http.clone(), urls.to_vec());
         tokio::spawn(async move { probe_under_load(&http, &urls, outage, timing).await })
-    });
-    let outage_task = forwarder.zip(outage).map(|(forwarder, outage)| {
-        // The outage's timing counts from the end of the warm-up.
+    })
+}
+
+/// Cuts the store off through `forwarder` as `outage` says, in a task that keeps forwarding
+/// until it is aborted. The outage's timing counts from the end of the warm-up.
+fn spawn_outage(
+    forwarder: Option<Forwarder>,
+    outage: Option<Outage>,
+    warmup: Duration,
+    recorder: &Arc<Recorder>,
+) -> Option<JoinHandle<()>> {
+    forwarder.zip(outage).map(|(forwarder, outage)| {
         let shifted = Outage { after: outage.after + warmup, ..outage };
         tokio::spawn(outage::run(forwarder, shifted, recorder.clone()))
-    });
-    let server_cpu_now = || replicas.iter().filter_map(Replica::cpu_time).sum::<Duration>();
-    // The load runs warm-up + duration; recording and the CPU readings start after the warm-up.
+    })
+}
+
+/// The load phase: the recorded load's wall time (or why the load failed), and what was
+/// read around it.
+struct LoadRun {
+    /// Warm-up excluded.
+    elapsed: anyhow::Result<Duration>,
+    cpu: CpuUse,
+    /// The servers' store writes when recording started.
+    writes_before: Option<Writes>,
+}
+
+/// CPU time spent while the load was recorded.
+#[derive(Clone, Copy)]
+struct CpuUse {
+    client: Duration,
+    /// `None` when the servers run elsewhere.
+    servers: Option<Duration>,
+}
+
+/// Drives the load for warm-up + duration. Recording, the CPU readings and the write count
+/// start when the warm-up ends, so that none of them includes it.
+async fn drive_load(
+    http: &reqwest::Client,
+    scenario: &Scenario,
+    fleet: &Fleet,
+    recorder: &Arc<Recorder>,
+    timing: Timing,
+) -> LoadRun {
+    let Timing { duration, warmup } = timing;
     let warm_up = async {
         tokio::time::sleep(warmup).await;
         recorder.start_recording();
-        let writes = store_writes(http, &urls).await;
-        (own_cpu_time(), server_cpu_now(), writes)
+        let writes = store_writes(http, &fleet.urls).await;
+        (own_cpu_time(), fleet.server_cpu(), writes)
     };
-    let (load, (client_cpu_before, server_cpu_before, writes_before)) =
-        tokio::join!(attack::drive(scenario, &urls, recorder.clone(), warmup + duration), warm_up);
-    let load = load.map(|elapsed| elapsed.saturating_sub(warmup));
-    let client_cpu = own_cpu_time().saturating_sub(client_cpu_before);
-    let server_cpu = server_cpu_now().saturating_sub(server_cpu_before);
-    let mut peak_rss = replicas.iter().filter_map(Replica::peak_rss_bytes).max();
-    let mut replay_window = match probe_task {
+    let (load, (client_before, servers_before, writes_before)) = tokio::join!(
+        attack::drive(scenario, &fleet.urls, recorder.clone(), warmup + duration),
+        warm_up
+    );
+    let cpu = CpuUse {
+        client: own_cpu_time().saturating_sub(client_before),
+        servers: fleet.owns_processes().then(|| fleet.server_cpu().saturating_sub(servers_before)),
+    };
+    LoadRun { elapsed: load.map(|elapsed| elapsed.saturating_sub(warmup)), cpu, writes_before }
+}
+
+/// What the servers and the probes report once the load is over.
+struct AfterLoad {
+    peak_rss: Option<u64>,
+    replay_window: Option<ReplayWindow>,
+    counters: Counters,
+    /// Store writes while the load was recorded.
+    writes: Option<Writes>,
+}
+
+/// Reads the servers' peak memory, waits for the probes, then reads the servers' counters.
+async fn read_after_load(
+    http: &reqwest::Client,
+    fleet: &Fleet,
+    probes: Option<JoinHandle<ReplayWindow>>,
+    recorder: &Recorder,
+    writes_before: Option<Writes>,
+) -> AfterLoad {
+    let peak_rss = fleet.peak_rss();
+    let replay_window = match probes {
         Some(task) => task.await.ok(),
         None => None,
     };
-    let mut counters = collect_counters(http, &urls, &recorder).await;
-    let delta = |before: Option<u64>, after: Option<u64>| {
-        before.zip(after).map(|(b, a)| a.saturating_sub(b))
-    };
-    let writes = delta(writes_before.map(|w| w.all), counters.writes.map(|w| w.all));
-    let refresh_writes =
-        delta(writes_before.map(|w| w.refresh), counters.writes.map(|w| w.refresh));
-    let elapsed = match load {
-        Ok(elapsed) => elapsed,
-        Err(e) => {
-            stop_all(replicas).await;
-            return Err(e);
+    let counters = collect_counters(http, &fleet.urls, recorder).await;
+    let writes = Writes::between(writes_before, counters.writes);
+    AfterLoad { peak_rss, replay_window, counters, writes }
+}
+
+/// The restart scenario, once the load is over: copies logged out on the old replicas are
+/// replayed on new ones started from `spec`; the replay window and the counters are theirs.
+async fn restart_and_replay(
+    http: &reqwest::Client,
+    spec: &ReplicaSpec,
+    count: usize,
+    fleet: Fleet,
+    recorder: &Recorder,
+    after: &mut AfterLoad,
+) -> anyhow::Result<Fleet> {
+    let copies = restart::copies_for_restart(http, &fleet.urls).await;
+    fleet.stop().await;
+    let fleet = Fleet::start(http, spec, count).await?;
+    restart::replay_copies(http, &fleet.replicas, recorder).await;
+    after.replay_window = Some(restart::probe_after_restart(http, &fleet.replicas, copies).await);
+    after.peak_rss = after.peak_rss.max(fleet.peak_rss());
+    after.counters.add_after_restart(collect_counters(http, &fleet.urls, recorder).await);
+    Ok(fleet)
+}
+
+/// What one measurement gathered beside the recorder's tallies.
+struct Gathered {
+    at: Position,
+    started_at: String,
+    /// The recorded load's wall time.
+    elapsed: Duration,
+    users: usize,
+    cpu: CpuUse,
+    outage: Option<Outage>,
+    after: AfterLoad,
+}
+
+impl Gathered {
+    /// The round's result, with `done`, what the recorder saw.
+    fn into_result(self, done: Recorded) -> RoundResult {
+        let Gathered { at, started_at, elapsed, users, cpu, outage, after } = self;
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        // Writes per user and hour compare strategies whatever the run's length and users.
+        let per_user_hour = |n: u64| n as f64 / users.max(1) as f64 / (secs / 3600.0);
+        let refreshes = refresh_requests(&done.statuses);
+        RoundResult {
+            round: at.round,
+            sequence: at.sequence,
+            started_at,
+            elapsed_secs: elapsed.as_secs_f64(),
+            requests: done.requests,
+            requests_per_sec: done.requests as f64 / secs,
+            latency: overall_latency(&done),
+            latency_by_request: done.latency,
+            corrected_latency: done.all_corrected,
+            statuses: done.statuses,
+            errors: done.errors,
+            replays_attempted: done.replays_attempted,
+            replays_accepted: done.replays_accepted,
+            leak_rate: (done.replays_attempted > 0)
+                .then(|| done.replays_accepted as f64 / done.replays_attempted as f64),
+            store_errors: after.counters.store_errors,
+            fail_open_passes: after.counters.fail_open_passes,
+            store_entries: after.counters.entries,
+            store_bytes: after.counters.bytes,
+            server_peak_rss_bytes: after.peak_rss,
+            client_cpu_us_per_request: per_request(cpu.client, done.requests),
+            server_cpu_us_per_request: cpu.servers.and_then(|c| per_request(c, done.requests)),
+            outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
+            replay_window: after.replay_window,
+            error_latency: done.all_unexpected,
+            pacing_lateness: done.pacing_lateness,
+            pair: None,
+            refresh_requests_per_sec: (refreshes > 0).then(|| refreshes as f64 / secs),
+            store_writes: after.writes.map(|w| w.all),
+            store_writes_per_user_hour: after.writes.map(|w| per_user_hour(w.all)),
+            refresh_writes_per_user_hour: after.writes.map(|w| per_user_hour(w.refresh)),
         }
-    };
-    if let (true, Some(spec)) = (scenario.restart_then_replay, spec) {
-        let copies = copies_for_restart(http, &urls).await;
-        stop_all(replicas).await;
-        replicas = start_replicas(http, spec, scenario.replicas).await?;
-        replay_copies(http, &replicas, &recorder).await;
-        replay_window = Some(probe_after_restart(http, &replicas, copies).await);
-        peak_rss = peak_rss.max(replicas.iter().filter_map(Replica::peak_rss_bytes).max());
-        let urls: Vec<String> = replicas.iter().map(|r| r.base_url.clone()).collect();
-        let after = collect_counters(http, &urls, &recorder).await;
-        counters.store_errors += after.store_errors;
-        counters.fail_open_passes += after.fail_open_passes;
-        counters.entries = after.entries;
-        counters.bytes = after.bytes;
     }
-    if let Some(task) = outage_task {
-        // Dropping the task drops the forwarder (after the counters were read through it).
-        task.abort();
-    }
-    stop_all(replicas).await;
-    let done = recorder.finish();
-    let latency =
-        done.all.clone().unwrap_or_else(|| LatencySummary::from_histogram(&done.all_histogram));
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    let per_user_hour = |n: u64| n as f64 / scenario.users.max(1) as f64 / (secs / 3600.0);
-    let refreshes: u64 = done
-        .statuses
+}
+
+/// The expected answers' latency, from the histogram when no summary was made.
+fn overall_latency(done: &Recorded) -> LatencySummary {
+    done.all.clone().unwrap_or_else(|| LatencySummary::from_histogram(&done.all_histogram))
+}
+
+/// `POST /refresh` requests answered, whatever their status.
+fn refresh_requests(statuses: &BTreeMap<String, u64>) -> u64 {
+    statuses
         .iter()
         .filter(|(key, _)| split_status_key(key).is_some_and(|(request, _)| request == "refresh"))
         .map(|(_, n)| n)
-        .sum();
-    Ok(RoundResult {
-        round: at.round,
-        sequence: at.sequence,
-        started_at,
-        elapsed_secs: elapsed.as_secs_f64(),
-        requests: done.requests,
-        requests_per_sec: done.requests as f64 / elapsed.as_secs_f64().max(1e-9),
-        latency,
-        latency_by_request: done.latency,
-        corrected_latency: done.all_corrected,
-        statuses: done.statuses,
-        errors: done.errors,
-        replays_attempted: done.replays_attempted,
-        replays_accepted: done.replays_accepted,
-        leak_rate: (done.replays_attempted > 0)
-            .then(|| done.replays_accepted as f64 / done.replays_attempted as f64),
-        store_errors: counters.store_errors,
-        fail_open_passes: counters.fail_open_passes,
-        store_entries: counters.entries,
-        store_bytes: counters.bytes,
-        server_peak_rss_bytes: peak_rss,
-        client_cpu_us_per_request: per_request(client_cpu, done.requests),
-        server_cpu_us_per_request: own_processes
-            .then(|| per_request(server_cpu, done.requests))
-            .flatten(),
-        outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
-        replay_window,
-        error_latency: done.all_unexpected,
-        pacing_lateness: done.pacing_lateness,
-        pair: None,
-        refresh_requests_per_sec: (refreshes > 0).then(|| refreshes as f64 / secs),
-        store_writes: writes,
-        store_writes_per_user_hour: writes.map(per_user_hour),
-        refresh_writes_per_user_hour: refresh_writes.map(per_user_hour),
-    })
+        .sum()
 }
 
 /// How long after the cut the outage probes start (the forwarder has closed every socket by
@@ -240,136 +365,6 @@ async fn probe_under_load(
     replay_window::probe_all(http, urls, limit).await
 }
 
-/// [`PROBES`] logged-out copies, made before a restart.
-async fn copies_for_restart(
-    http: &reqwest::Client,
-    urls: &[String],
-) -> Vec<replay_window::RevokedCopy> {
-    let mut copies = Vec::with_capacity(PROBES);
-    for i in 0..PROBES {
-        let base = &urls[i % urls.len()];
-        let user = replay_window::probe_user(i);
-        copies.extend(replay_window::logged_out_copy(http, base, &user).await);
-    }
-    copies
-}
-
-/// Replays the copies on the restarted replicas; each window counts from the first replay
-/// after the restart (the restart's own downtime is not a window anyone could replay in).
-async fn probe_after_restart(
-    http: &reqwest::Client,
-    replicas: &[Replica],
-    copies: Vec<replay_window::RevokedCopy>,
-) -> ReplayWindow {
-    let failed = PROBES - copies.len();
-    let started = tokio::time::Instant::now();
-    let probes = copies.iter().enumerate().map(|(i, copy)| {
-        let base = &replicas[i % replicas.len()].base_url;
-        replay_window::replay_until_refused(http, base, copy, Some(started), PROBE_LIMIT)
-    });
-    let mut outcomes = futures_util::future::join_all(probes).await;
-    outcomes.extend(std::iter::repeat_n(replay_window::ProbeOutcome::LogoutFailed, failed));
-    replay_window::summarize(&outcomes, PROBE_LIMIT)
-}
-
 fn per_request(cpu: Duration, requests: u64) -> Option<f64> {
     (requests > 0).then(|| cpu.as_secs_f64() * 1e6 / requests as f64)
-}
-
-async fn start_replicas(
-    http: &reqwest::Client,
-    spec: &ReplicaSpec,
-    count: usize,
-) -> anyhow::Result<Vec<Replica>> {
-    let mut replicas = Vec::with_capacity(count);
-    for _ in 0..count {
-        match spec.start(http).await {
-            Ok(replica) => replicas.push(replica),
-            Err(e) => {
-                stop_all(replicas).await;
-                return Err(e.into());
-            }
-        }
-    }
-    Ok(replicas)
-}
-
-async fn stop_all(replicas: Vec<Replica>) {
-    futures_util::future::join_all(replicas.into_iter().map(Replica::stop)).await;
-}
-
-/// Replays every kept copy once, spread over the (restarted) replicas.
-async fn replay_copies(http: &reqwest::Client, replicas: &[Replica], recorder: &Recorder) {
-    for (i, copy) in recorder.take_copies().into_iter().enumerate() {
-        let url = format!("{}/api/me", replicas[i % replicas.len()].base_url);
-        let phase = recorder.phase();
-        match http.get(url).bearer_auth(copy).send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                recorder.status(phase, "replay_after_restart", status);
-                recorder.replay(phase, status == 200);
-            }
-            Err(_) => recorder.error("replay_after_restart", "other"),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Counters {
-    store_errors: u64,
-    fail_open_passes: u64,
-    entries: Option<u64>,
-    bytes: Option<u64>,
-    /// Summed over the replicas; `None` when one could not report.
-    writes: Option<Writes>,
-}
-
-/// Store writes the servers counted: all, and those made by `POST /refresh`.
-#[derive(Debug, Clone, Copy, Default)]
-struct Writes {
-    all: u64,
-    refresh: u64,
-}
-
-impl Writes {
-    fn add(self, counters: &crate::server::CountersSnapshot) -> Self {
-        Writes {
-            all: self.all + counters.store_writes,
-            refresh: self.refresh + counters.refresh_writes,
-        }
-    }
-}
-
-/// The servers' store writes so far, `None` when one cannot report.
-async fn store_writes(http: &reqwest::Client, urls: &[String]) -> Option<Writes> {
-    let mut total = Writes::default();
-    for url in urls {
-        total = total.add(&crate::harness::remote::stats(http, url).await.ok()?.counters);
-    }
-    Some(total)
-}
-
-/// Sums the servers' `/stats` counters. A server that cannot answer is recorded as the
-/// error `"stats unavailable"`, so its zero counts are never mistaken for measured ones.
-async fn collect_counters(
-    http: &reqwest::Client,
-    urls: &[String],
-    recorder: &Recorder,
-) -> Counters {
-    let mut counters = Counters { writes: Some(Writes::default()), ..Counters::default() };
-    for (i, url) in urls.iter().enumerate() {
-        let Ok(stats) = crate::harness::remote::stats(http, url).await else {
-            recorder.error("stats", "unavailable");
-            counters.writes = None;
-            continue;
-        };
-        counters.writes = counters.writes.map(|w| w.add(&stats.counters));
-        counters.store_errors += stats.counters.store_errors;
-        counters.fail_open_passes += stats.counters.fail_open_passes;
-        if i == 0 {
-            counters.entries = stats.stats.entries;
-            counters.bytes = stats.stats.bytes;
-        }
-    }
-    counters
 }

@@ -2,11 +2,15 @@
 //! interleaved rounds.
 //!
 //! [`scheduler`] orders the measurements and rewrites the results after each; [`measure`] is
-//! one of them; [`attack`] and [`steps`] are the goose load; [`recorder`] keeps what it saw;
-//! [`outage`] cuts a store off mid-load through [`forwarder`]; [`progress`] shows the way.
+//! one of them, on a [`fleet`] of servers; [`attack`] and [`steps`] are the goose load;
+//! [`recorder`] keeps what it saw and [`counters`] what the servers counted; [`outage`] cuts a
+//! store off mid-load through [`forwarder`]; [`restart`] replays copies on restarted replicas;
+//! [`progress`] shows the way.
 
 pub mod attack;
 pub mod command;
+pub mod counters;
+pub mod fleet;
 pub mod forwarder;
 pub mod http1;
 pub mod measure;
@@ -15,6 +19,7 @@ pub mod outage;
 pub mod progress;
 pub mod recorder;
 pub mod replay_window;
+pub mod restart;
 pub mod scheduler;
 pub mod segment;
 pub mod steps;
