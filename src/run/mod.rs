@@ -1,11 +1,11 @@
 //! `revbench run`: goose scenarios driving server replicas, every store side by side in
 //! interleaved rounds.
 //!
-//! [`scheduler`] orders the measurements and rewrites the results after each; [`measure`] is
-//! one of them, on a [`fleet`] of servers; [`attack`] and [`steps`] are the goose load;
-//! [`recorder`] keeps what it saw and [`counters`] what the servers counted; [`outage`] cuts a
-//! store off mid-load through [`forwarder`]; [`restart`] replays copies on restarted replicas;
-//! [`progress`] shows the way.
+//! [`scheduler`] orders the measurements of the run's [`subjects`] and rewrites the results
+//! after each; [`measure`] is one of them, on a [`fleet`] of servers; [`attack`] and [`steps`]
+//! are the goose load; [`recorder`] keeps what it saw and [`counters`] what the servers
+//! counted; [`outage`] cuts a store off mid-load through [`forwarder`]; [`restart`] replays
+//! copies on restarted replicas; [`progress`] shows the way.
 
 pub mod attack;
 pub mod command;
@@ -23,4 +23,5 @@ pub mod restart;
 pub mod scheduler;
 pub mod segment;
 pub mod steps;
+pub mod subjects;
 pub mod summary;

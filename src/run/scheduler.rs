@@ -9,13 +9,14 @@ use anyhow::Context;
 use super::measure::{measure, Position, Servers, Timing};
 use super::options::{PairedResults, RunOptions, BASE_FILE, CANDIDATE_FILE};
 use super::progress::Progress;
+use super::subjects::{Subject, Subjects};
 use crate::harness::output::{http_client, shared_secret};
 use crate::harness::pinning;
-use crate::harness::{probe, remote, Deployment, Output, ReplicaSpec, Target};
+use crate::harness::{remote, Deployment, Output, ReplicaSpec, Target};
 use crate::interrupt::Interrupt;
 use crate::results::{
     Measurement, MeasurementFailure, NotApplicable, PairedRun, ResultsHeader, RoundResult,
-    RunConfig, RunResults, StoreStatus,
+    RunConfig, RunResults, StoreRecord, StoreStatus,
 };
 use crate::scenario::Scenario;
 
@@ -65,28 +66,45 @@ pub async fn run_paired(options: RunOptions) -> anyhow::Result<PairedResults> {
 async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::Result<Vec<Side>> {
     // Before any load starts, so the signal reaches us and not goose (see `Interrupt`).
     let mut interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
-    let subjects = if options.targets.is_empty() {
-        None
-    } else {
-        Some(remote::connect(&http_client()?, &options.targets).await?)
-    };
+    let deployment = connect_targets(&options.targets).await?;
     let output = Output::create(&options.out_dir)?;
     let placement = place_processes(options.pin)?;
-    let (subjects, stores) = match subjects {
-        None => {
-            let (targets, stores) = probe(&options.stores, "run").await;
-            (Subjects::Stores(targets), stores)
-        }
-        Some(deployment) => {
-            let stores = vec![deployment.record()];
-            (Subjects::Remote(deployment), stores)
-        }
+    let (subjects, stores) = Subjects::open(&options.stores, deployment).await;
+    let results = empty_results(options, &subjects, stores, &placement);
+    let mut sides = make_sides(options, baseline.as_ref(), &results, &output);
+    let measured = tokio::select! {
+        measured = measure_all(options, &placement, &subjects, &mut sides) => measured,
+        () = interrupt.recv() => interrupted(&output).await,
     };
+    subjects.remove_namespaces().await;
+    measured?;
+    for side in &mut sides {
+        side.results.header.finish();
+        side.write()?;
+    }
+    Ok(sides)
+}
+
+/// The deployment `--target` names, checked; `None` when the run starts its own servers.
+async fn connect_targets(targets: &[String]) -> anyhow::Result<Option<Deployment>> {
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(remote::connect(&http_client()?, targets).await?))
+}
+
+/// The results before any measurement: what the run was asked, where, and its stores.
+fn empty_results(
+    options: &RunOptions,
+    subjects: &Subjects,
+    stores: Vec<StoreRecord>,
+    placement: &Placement,
+) -> RunResults {
     let mut header = ResultsHeader::start();
-    if let Subjects::Remote(deployment) = &subjects {
+    if let Subjects::Remote(deployment) = subjects {
         header.environment.targets = deployment.shown_urls();
     }
-    let results = RunResults {
+    RunResults {
         header,
         config: RunConfig {
             scenarios: options.scenarios.clone(),
@@ -101,7 +119,17 @@ async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::R
         measurements: Vec::new(),
         not_applicable: Vec::new(),
         failures: Vec::new(),
-    };
+    }
+}
+
+/// One side serving with this build, or, in a paired run, the base side (`baseline`) and the
+/// candidate, each labelled with the run's id and writing a results file of its own.
+fn make_sides(
+    options: &RunOptions,
+    baseline: Option<&PathBuf>,
+    results: &RunResults,
+    output: &Output,
+) -> Vec<Side> {
     let run_id = crate::jti::Jti::random().to_string();
     let side = |exe: &PathBuf, label: Option<&str>, file: Option<&str>| {
         let mut results = results.clone();
@@ -116,39 +144,21 @@ async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::R
         }
         Side { exe: exe.clone(), results, output }
     };
-    let mut sides = match &baseline {
+    match baseline {
         None => vec![side(&options.server_exe, None, None)],
         Some(base) => vec![
             side(base, Some("base"), Some(BASE_FILE)),
             side(&options.server_exe, Some("candidate"), Some(CANDIDATE_FILE)),
         ],
-    };
-    let measured = tokio::select! {
-        measured = measure_all(options, &placement, &subjects, &mut sides) => measured,
-        () = interrupt.recv() => {
-            // The measurement was dropped, killing its replicas; stop the load and let them
-            // die before cleaning.
-            super::attack::stop();
-            tokio::time::sleep(INTERRUPT_GRACE).await;
-            Err(anyhow::anyhow!("interrupted; results so far are in {}", output.dir.display()))
-        }
-    };
-    let targets = match subjects {
-        Subjects::Stores(targets) => targets,
-        Subjects::Remote(_) => Vec::new(),
-    };
-    for target in targets {
-        let name = target.name.clone();
-        if let Err(e) = target.remove().await {
-            eprintln!("warning: could not remove the run's namespace in {name}: {e}");
-        }
     }
-    measured?;
-    for side in &mut sides {
-        side.results.header.finish();
-        side.write()?;
-    }
-    Ok(sides)
+}
+
+/// On Ctrl-C or SIGTERM: the measurement was dropped, killing its replicas; stop the load and
+/// let them die before the namespaces are removed.
+async fn interrupted(output: &Output) -> anyhow::Result<()> {
+    super::attack::stop();
+    tokio::time::sleep(INTERRUPT_GRACE).await;
+    Err(anyhow::anyhow!("interrupted; results so far are in {}", output.dir.display()))
 }
 
 /// Every round, store and scenario, interleaved: round 1 visits every store, then round 2 does
@@ -167,152 +177,174 @@ async fn measure_all(
     for skipped in sides[0].results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         eprintln!("skipped {}: {}", skipped.url, skipped.reason.as_deref().unwrap_or(""));
     }
-    let http = http_client()?;
-    let secret = shared_secret();
-    let count = subjects.len();
-    let total = options.rounds * count * options.scenarios.len() * sides.len();
-    let progress = Progress::start(
-        options.progress,
-        total,
-        count,
-        options.scenarios.len(),
-        options.rounds,
-        mean_duration(options) + options.warmup,
-    );
-    let paired = sides.len() > 1;
-    let mut sequence = 0;
+    let mut scheduler = Scheduler::start(options, placement, subjects.count(), sides.len())?;
     for round in 1..=options.rounds {
-        for t in 0..count {
-            let subject = subjects.get((t + round - 1) % count);
-            let name = subject.name();
+        for subject in subjects.rotated(round) {
             for scenario in &options.scenarios {
-                if let Some(reason) = subject.not_applicable(scenario) {
-                    for side in sides.iter_mut() {
-                        side.results.not_applicable.push(NotApplicable {
-                            store: name.to_string(),
-                            scenario: scenario.name.clone(),
-                            reason: reason.clone(),
-                        });
-                        side.results.not_applicable.dedup();
-                        progress.passed_over();
-                    }
-                    continue;
-                }
-                // ABBA: which side goes first alternates, so order effects cancel.
-                let mut order: Vec<usize> = (0..sides.len()).collect();
-                if round % 2 == 0 {
-                    order.reverse();
-                }
-                for index in order {
-                    let side = &mut sides[index];
-                    sequence += 1;
-                    let shown = match side.label() {
-                        Some(label) => format!("{name} ({label})"),
-                        None => name.to_string(),
-                    };
-                    progress.now_measuring(round, options.rounds, &shown, &scenario.name);
-                    let spec = |target: &Target| ReplicaSpec {
-                        exe: side.exe.clone(),
-                        store_url: target.url.clone(),
-                        token_ttl: scenario.token_ttl,
-                        jwt_secret: secret.clone(),
-                        inject_latency: options.inject_latency,
-                        fail_open: false,
-                        cpus: placement.server_cpus.clone(),
-                    };
-                    let timing = Timing {
-                        duration: options.duration.unwrap_or(scenario.duration),
-                        warmup: options.warmup,
-                    };
-                    let at = Position { round, sequence };
-                    let measured = match subject {
-                        Subject::Store(target) => {
-                            let spec = spec(target);
-                            let servers = Servers::Start { target, spec: &spec };
-                            measure(&http, servers, scenario, timing, at).await
-                        }
-                        Subject::Remote(deployment) => {
-                            let servers = Servers::Remote(deployment.servers_for(scenario));
-                            measure(&http, servers, scenario, timing, at).await
-                        }
-                    }
-                    .with_context(|| format!("{name} under {}", scenario.name));
-                    match measured {
-                        Ok(mut result) => {
-                            result.pair = paired.then_some(round);
-                            progress.measured(sequence, &shown, &scenario.name, &result);
-                            record(&mut side.results, name, &scenario.name, result);
-                        }
-                        Err(e) if paired => {
-                            let error = format!("{e:#}");
-                            progress.failed(sequence, &shown, &scenario.name, &error);
-                            side.results.failures.push(MeasurementFailure {
-                                store: name.to_string(),
-                                scenario: scenario.name.clone(),
-                                round,
-                                pair: Some(round),
-                                error,
-                            });
-                        }
-                        Err(e) => return Err(e),
-                    }
-                    side.write()?;
-                    progress.advance();
-                }
+                let visit = Visit { round, subject, scenario };
+                scheduler.visit(&visit, sides).await?;
             }
         }
     }
-    progress.finish();
+    scheduler.progress.finish();
     Ok(())
 }
 
-/// What a run measures: the stores it serves with replicas it starts, or one deployment
-/// already running elsewhere (`--target`).
-enum Subjects {
-    Stores(Vec<Target>),
-    Remote(Deployment),
+/// One store under one scenario in one round.
+struct Visit<'a> {
+    round: usize,
+    subject: Subject<'a>,
+    scenario: &'a Scenario,
 }
 
-/// One of [`Subjects`]: a column of the run.
-#[derive(Clone, Copy)]
-enum Subject<'a> {
-    Store(&'a Target),
-    Remote(&'a Deployment),
-}
-
-impl Subjects {
-    fn len(&self) -> usize {
-        match self {
-            Subjects::Stores(targets) => targets.len(),
-            Subjects::Remote(_) => 1,
-        }
-    }
-
-    fn get(&self, index: usize) -> Subject<'_> {
-        match self {
-            Subjects::Stores(targets) => Subject::Store(&targets[index]),
-            Subjects::Remote(deployment) => Subject::Remote(deployment),
-        }
+impl Visit<'_> {
+    fn store(&self) -> &str {
+        self.subject.name()
     }
 }
 
-impl Subject<'_> {
-    /// The store's short name, as the results name it.
-    fn name(&self) -> &str {
-        match self {
-            Subject::Store(target) => &target.name,
-            Subject::Remote(deployment) => &deployment.store,
+/// What every measurement of a run shares, and how far the run has got.
+struct Scheduler<'a> {
+    options: &'a RunOptions,
+    placement: &'a Placement,
+    http: reqwest::Client,
+    /// One JWT secret for every replica of the run.
+    secret: String,
+    progress: Progress,
+    paired: bool,
+    /// Measurements started so far.
+    sequence: usize,
+}
+
+impl<'a> Scheduler<'a> {
+    /// Shows the estimate (when progress is on) for `subjects` × scenarios × rounds × `sides`.
+    fn start(
+        options: &'a RunOptions,
+        placement: &'a Placement,
+        subjects: usize,
+        sides: usize,
+    ) -> anyhow::Result<Self> {
+        let http = http_client()?;
+        let secret = shared_secret();
+        let total = options.rounds * subjects * options.scenarios.len() * sides;
+        let progress = Progress::start(
+            options.progress,
+            total,
+            subjects,
+            options.scenarios.len(),
+            options.rounds,
+            mean_duration(options) + options.warmup,
+        );
+        Ok(Self { options, placement, http, secret, progress, paired: sides > 1, sequence: 0 })
+    }
+
+    /// Measures `visit` on every side, or records on each why it cannot be measured.
+    async fn visit(&mut self, visit: &Visit<'_>, sides: &mut [Side]) -> anyhow::Result<()> {
+        if let Some(reason) = visit.subject.not_applicable(visit.scenario) {
+            for side in sides.iter_mut() {
+                side.results.not_applicable.push(NotApplicable {
+                    store: visit.store().to_string(),
+                    scenario: visit.scenario.name.clone(),
+                    reason: reason.clone(),
+                });
+                side.results.not_applicable.dedup();
+                self.progress.passed_over();
+            }
+            return Ok(());
+        }
+        // ABBA: which side goes first alternates, so order effects cancel.
+        let mut order: Vec<usize> = (0..sides.len()).collect();
+        if visit.round % 2 == 0 {
+            order.reverse();
+        }
+        for index in order {
+            self.measure_side(visit, &mut sides[index]).await?;
+        }
+        Ok(())
+    }
+
+    /// One measurement on one side, kept in its results, which are rewritten at once.
+    async fn measure_side(&mut self, visit: &Visit<'_>, side: &mut Side) -> anyhow::Result<()> {
+        self.sequence += 1;
+        let (name, scenario) = (visit.store(), &visit.scenario.name);
+        let shown = match side.label() {
+            Some(label) => format!("{name} ({label})"),
+            None => name.to_string(),
+        };
+        self.progress.now_measuring(visit.round, self.options.rounds, &shown, scenario);
+        let measured =
+            self.measure(visit, side).await.with_context(|| format!("{name} under {scenario}"));
+        self.keep(visit, &shown, measured, side)?;
+        side.write()?;
+        self.progress.advance();
+        Ok(())
+    }
+
+    /// Measures `visit` with `side`'s servers: replicas started from its executable, or the
+    /// deployment's servers.
+    async fn measure(&self, visit: &Visit<'_>, side: &Side) -> anyhow::Result<RoundResult> {
+        let scenario = visit.scenario;
+        let timing = Timing {
+            duration: self.options.duration.unwrap_or(scenario.duration),
+            warmup: self.options.warmup,
+        };
+        let at = Position { round: visit.round, sequence: self.sequence };
+        match visit.subject {
+            Subject::Store(target) => {
+                let spec = self.replica_spec(side, target, scenario);
+                let servers = Servers::Start { target, spec: &spec };
+                measure(&self.http, servers, scenario, timing, at).await
+            }
+            Subject::Remote(deployment) => {
+                let servers = Servers::Remote(deployment.servers_for(scenario));
+                measure(&self.http, servers, scenario, timing, at).await
+            }
         }
     }
 
-    /// Why `scenario` cannot be measured here, if it cannot.
-    fn not_applicable(&self, scenario: &Scenario) -> Option<String> {
-        match self {
-            Subject::Store(target) => (scenario.outage.is_some()
-                && !target.handle().capabilities().shared)
-                .then(|| "an in-process store cannot be cut off from its server".to_string()),
-            Subject::Remote(deployment) => deployment.not_applicable(scenario),
+    /// How `side`'s replicas serve `target` under `scenario`.
+    fn replica_spec(&self, side: &Side, target: &Target, scenario: &Scenario) -> ReplicaSpec {
+        ReplicaSpec {
+            exe: side.exe.clone(),
+            store_url: target.url.clone(),
+            token_ttl: scenario.token_ttl,
+            jwt_secret: self.secret.clone(),
+            inject_latency: self.options.inject_latency,
+            fail_open: false,
+            cpus: self.placement.server_cpus.clone(),
         }
+    }
+
+    /// Keeps a result in `side`'s results. A failure stops a single run; a paired run records
+    /// it in that side's `failures` and goes on, so `compare` can name it.
+    fn keep(
+        &self,
+        visit: &Visit<'_>,
+        shown: &str,
+        measured: anyhow::Result<RoundResult>,
+        side: &mut Side,
+    ) -> anyhow::Result<()> {
+        let (round, scenario) = (visit.round, &visit.scenario.name);
+        match measured {
+            Ok(mut result) => {
+                result.pair = self.paired.then_some(round);
+                self.progress.measured(self.sequence, shown, scenario, &result);
+                record(&mut side.results, visit.store(), scenario, result);
+            }
+            Err(e) if self.paired => {
+                let error = format!("{e:#}");
+                self.progress.failed(self.sequence, shown, scenario, &error);
+                side.results.failures.push(MeasurementFailure {
+                    store: visit.store().to_string(),
+                    scenario: scenario.clone(),
+                    round,
+                    pair: Some(round),
+                    error,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 }
 
