@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::options::{GrowthOptions, DEFAULT_CHECK_RATE};
 use super::scheduler;
 use crate::harness::Output;
-use crate::results::growth::GrowthResults;
+use crate::results::growth::{GrowthResults, GrowthSeries};
 use crate::results::StoreStatus;
 use crate::time::parse_duration;
 
@@ -118,50 +118,55 @@ pub fn table(results: &GrowthResults) -> String {
         "p99 ms",
         "logouts/s"
     );
-    let num = |v: Option<f64>, digits: usize| {
-        v.filter(|v| v.is_finite()).map(|v| format!("{v:.digits$}")).unwrap_or("-".into())
-    };
     for series in &results.series {
-        let s = &series.summary;
-        let bytes = s
-            .bytes_per_live_entry
-            .map(|b| format!("{b:.0} ({})", s.bytes_source.as_deref().unwrap_or("?")))
-            .unwrap_or("-".into());
-        let _ = writeln!(
-            out,
-            "{:<9} {:>10} {:>7} {:>10} {:>10} {:>6} {:>13} {:>9} {:>9} {:>10.1}",
-            series.store,
-            num(s.plateau_entries, 0),
-            num(s.plateau_ratio, 2),
-            num(s.min_entries_after_ttl.map(|v| v as f64), 0),
-            num(s.max_entries_after_ttl.map(|v| v as f64), 0),
-            s.entry_drops,
-            bytes,
-            num(s.check_p50_us.map(|v| v as f64 / 1000.0), 3),
-            num(s.check_p99_us.map(|v| v as f64 / 1000.0), 3),
-            series.achieved_logout_rate_per_sec
-        );
-        if let Some(p) = &series.prefill {
-            let _ = writeln!(
-                out,
-                "          prefill: {} entries in {:.2} s by the {}",
-                p.entries, p.fill_secs, p.filled_by
-            );
-        }
-        for note in &series.notes {
-            let _ = writeln!(out, "          note: {note}");
-        }
-        // A wire-compatible stand-in's figures are not the named product's: say so here too.
-        let record = results.stores.iter().find(|r| r.name == series.store);
-        if let Some((server, caveat)) =
-            record.and_then(|r| Some((r.server_version.as_ref()?, r.server_caveat.as_ref()?)))
-        {
-            let _ = writeln!(out, "          served by {server}: {caveat}");
-        }
+        write_series(&mut out, series, results);
     }
     for skipped in results.stores.iter().filter(|s| s.status == StoreStatus::Skipped) {
         let _ =
             writeln!(out, "skipped {}: {}", skipped.name, skipped.reason.as_deref().unwrap_or(""));
     }
     out
+}
+
+/// A store's row, then its prefill, notes and the server that answered, indented below it.
+fn write_series(out: &mut String, series: &GrowthSeries, results: &GrowthResults) {
+    let num = |v: Option<f64>, digits: usize| {
+        v.filter(|v| v.is_finite()).map(|v| format!("{v:.digits$}")).unwrap_or("-".into())
+    };
+    let s = &series.summary;
+    let bytes = s
+        .bytes_per_live_entry
+        .map(|b| format!("{b:.0} ({})", s.bytes_source.as_deref().unwrap_or("?")))
+        .unwrap_or("-".into());
+    let _ = writeln!(
+        out,
+        "{:<9} {:>10} {:>7} {:>10} {:>10} {:>6} {:>13} {:>9} {:>9} {:>10.1}",
+        series.store,
+        num(s.plateau_entries, 0),
+        num(s.plateau_ratio, 2),
+        num(s.min_entries_after_ttl.map(|v| v as f64), 0),
+        num(s.max_entries_after_ttl.map(|v| v as f64), 0),
+        s.entry_drops,
+        bytes,
+        num(s.check_p50_us.map(|v| v as f64 / 1000.0), 3),
+        num(s.check_p99_us.map(|v| v as f64 / 1000.0), 3),
+        series.achieved_logout_rate_per_sec
+    );
+    if let Some(p) = &series.prefill {
+        let _ = writeln!(
+            out,
+            "          prefill: {} entries in {:.2} s by the {}",
+            p.entries, p.fill_secs, p.filled_by
+        );
+    }
+    for note in &series.notes {
+        let _ = writeln!(out, "          note: {note}");
+    }
+    // A wire-compatible stand-in's figures are not the named product's: say so here too.
+    let record = results.stores.iter().find(|r| r.name == series.store);
+    if let Some((server, caveat)) =
+        record.and_then(|r| Some((r.server_version.as_ref()?, r.server_caveat.as_ref()?)))
+    {
+        let _ = writeln!(out, "          served by {server}: {caveat}");
+    }
 }

@@ -7,6 +7,7 @@
 //! the interval, beside the expected steady state `prefill + logout_rate × token_ttl`.
 //! `results.json` is rewritten after every store.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,8 @@ use crate::harness::output::{http_client, shared_secret};
 use crate::harness::{probe, Output, Replica, ReplicaSpec, Target};
 use crate::interrupt::Interrupt;
 use crate::results::growth::{
-    GrowthConfig, GrowthResults, GrowthSample, GrowthSeries, PrefillReport, GROWTH_KIND,
+    GrowthConfig, GrowthResults, GrowthSample, GrowthSeries, GrowthSummary, PrefillReport,
+    GROWTH_KIND,
 };
 use crate::results::ResultsHeader;
 use crate::revocation::{self, SharedStore};
@@ -215,55 +217,16 @@ async fn drive(
         prefill: options.prefill,
     };
     let store_name = replica.stats(http).await.map(|s| s.store).unwrap_or_default();
-    let mut samples = vec![sampler.sample(true).await];
-    let mut notes = Vec::new();
-    if let Some(entries) = samples[0].entries.filter(|e| *e > options.prefill) {
-        notes.push(format!(
-            "the store held {entries} entries before the load, {} more than the prefill: \
-             something else writes into growth's own namespace",
-            entries - options.prefill
-        ));
-    }
-    let traffic_spec = TrafficSpec {
-        base_url: replica.base_url.clone(),
-        keys: TokenKeys::hs256(secret.as_bytes())?,
-        logout_rate_per_sec: options.logout_rate_per_sec,
-        check_rate_per_sec: options.check_rate_per_sec,
-        token_ttl: options.token_ttl,
-        logout_users: options.logout_users,
-    };
+    let before_load = sampler.sample(true).await;
+    let notes = foreign_entries(&before_load, options.prefill).into_iter().collect();
+    let spec = traffic_spec(options, replica, secret)?;
     sampler.load_started = Instant::now();
-    let traffic = Traffic::start(traffic_spec, http.clone(), tallies.clone());
-    let mut ticker = tokio::time::interval(options.sample_interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await; // the first tick is immediate
-    while sampler.load_started.elapsed() + options.sample_interval / 2 < options.duration {
-        ticker.tick().await;
-        let sample = sampler.sample(false).await;
-        if options.progress {
-            eprintln!("{}", progress_line(&store_name, &sample));
-        }
-        samples.push(sample);
-    }
+    let traffic = Traffic::start(spec, http.clone(), tallies.clone());
+    let samples = sample_until_done(options, &sampler, &store_name, before_load).await;
     let elapsed = sampler.load_started.elapsed();
     traffic.stop().await;
-    let all_checks = tallies.all_checks();
-    let (p50, p99) = if all_checks.is_empty() {
-        (None, None)
-    } else {
-        (Some(all_checks.value_at_quantile(0.5)), Some(all_checks.value_at_quantile(0.99)))
-    };
-    let baseline =
-        prefill.as_ref().and_then(|p| p.store_bytes_before.or(p.server_rss_before_bytes));
-    let summary = summarise(
-        &samples,
-        options.token_ttl.as_secs(),
-        options.expected_entries(),
-        baseline,
-        p50,
-        p99,
-    );
-    let logouts = tallies.logouts.load(std::sync::atomic::Ordering::Relaxed);
+    let summary = summarise_series(options, &samples, &tallies, prefill.as_ref());
+    let logouts = tallies.logouts.load(Ordering::Relaxed);
     Ok(GrowthSeries {
         store: store_name,
         url: crate::redact::redact(url),
@@ -271,10 +234,81 @@ async fn drive(
         samples,
         summary,
         logouts,
-        logout_errors: tallies.logout_errors.load(std::sync::atomic::Ordering::Relaxed),
+        logout_errors: tallies.logout_errors.load(Ordering::Relaxed),
         achieved_logout_rate_per_sec: logouts as f64 / elapsed.as_secs_f64().max(1e-9),
         notes,
     })
+}
+
+/// A note when the store held more than the prefill before the load: growth counts only its
+/// own namespace, so something else writes into it, and the curve is not the load's alone.
+fn foreign_entries(before_load: &GrowthSample, prefill: u64) -> Option<String> {
+    let entries = before_load.entries.filter(|e| *e > prefill)?;
+    Some(format!(
+        "the store held {entries} entries before the load, {} more than the prefill: \
+         something else writes into growth's own namespace",
+        entries - prefill
+    ))
+}
+
+/// The logouts and checks `options` asks for, on `replica`, with tokens it can verify.
+fn traffic_spec(
+    options: &GrowthOptions,
+    replica: &Replica,
+    secret: &str,
+) -> anyhow::Result<TrafficSpec> {
+    Ok(TrafficSpec {
+        base_url: replica.base_url.clone(),
+        keys: TokenKeys::hs256(secret.as_bytes())?,
+        logout_rate_per_sec: options.logout_rate_per_sec,
+        check_rate_per_sec: options.check_rate_per_sec,
+        token_ttl: options.token_ttl,
+        logout_users: options.logout_users,
+    })
+}
+
+/// Samples every interval after `first` (taken before the load) until the duration is over,
+/// printing a line per sample when asked.
+async fn sample_until_done(
+    options: &GrowthOptions,
+    sampler: &Sampler<'_>,
+    store_name: &str,
+    first: GrowthSample,
+) -> Vec<GrowthSample> {
+    let mut samples = vec![first];
+    let mut ticker = tokio::time::interval(options.sample_interval);
+    // A slow sample delays the next rather than bunching the ones it missed.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate: the sample before the load stands in for it.
+    ticker.tick().await;
+    // The last sample is the tick nearest the load's end, up to half an interval past it.
+    while sampler.load_started.elapsed() + options.sample_interval / 2 < options.duration {
+        ticker.tick().await;
+        let sample = sampler.sample(false).await;
+        if options.progress {
+            eprintln!("{}", progress_line(store_name, &sample));
+        }
+        samples.push(sample);
+    }
+    samples
+}
+
+/// The series' summary, the check latency over the whole load beside it.
+fn summarise_series(
+    options: &GrowthOptions,
+    samples: &[GrowthSample],
+    tallies: &Tallies,
+    prefill: Option<&PrefillReport>,
+) -> GrowthSummary {
+    let all_checks = tallies.all_checks();
+    let (p50, p99) = if all_checks.is_empty() {
+        (None, None)
+    } else {
+        (Some(all_checks.value_at_quantile(0.5)), Some(all_checks.value_at_quantile(0.99)))
+    };
+    // The memory before a prefill is the baseline, so the prefilled entries are paid for too.
+    let baseline = prefill.and_then(|p| p.store_bytes_before.or(p.server_rss_before_bytes));
+    summarise(samples, options.token_ttl.as_secs(), options.expected_entries(), baseline, p50, p99)
 }
 
 fn progress_line(store: &str, s: &GrowthSample) -> String {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::results::{RoundMedian, RunResults, Spread, StoreStatus};
+use crate::results::{Measurement, RoundMedian, RunResults, Spread, StoreStatus};
 
 /// A plain-text table of the medians across rounds.
 pub fn table(results: &RunResults) -> String {
@@ -24,41 +24,50 @@ pub fn table(results: &RunResults) -> String {
         "replay p99 ms"
     );
     for m in &results.measurements {
-        let Some(median) = &m.median else { continue };
-        let leak =
-            median.leak_rate.map(|l| format!("{:.0}%", l.median * 100.0)).unwrap_or("-".into());
-        let rss = median
-            .server_peak_rss_bytes
-            .map(|b| format!("{:.1}", b.median / (1024.0 * 1024.0)))
-            .unwrap_or("-".into());
-        // A store served by a wire-compatible stand-in is starred and explained below.
-        let stand_in =
-            results.stores.iter().any(|s| s.name == m.store && s.server_caveat.is_some());
-        let store = if stand_in { format!("{}*", m.store) } else { m.store.clone() };
-        // Constant-rate scenarios: latency from each request's intended start.
-        let corrected = |s: Option<Spread>| {
-            s.map(|s| format!("{:.3}", s.median / 1000.0)).unwrap_or("-".into())
-        };
-        let error_answers: u64 =
-            m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
-        let _ = writeln!(
-            out,
-            "{:<15} {:<14} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
-            m.scenario,
-            store,
-            median.requests_per_sec.median,
-            median.p50_us.median / 1000.0,
-            median.p99_us.median / 1000.0,
-            median.p999_us.median / 1000.0,
-            corrected(median.corrected_p50_us),
-            corrected(median.corrected_p99_us),
-            leak,
-            error_answers,
-            rss,
-            replay_p99(median)
-        );
+        write_row(&mut out, m, results);
     }
     refresh_traffic(&mut out, results);
+    footnotes(&mut out, results);
+    out
+}
+
+/// One store under one scenario; nothing when it has no median (no round measured).
+fn write_row(out: &mut String, m: &Measurement, results: &RunResults) {
+    let Some(median) = &m.median else { return };
+    let leak = median.leak_rate.map(|l| format!("{:.0}%", l.median * 100.0)).unwrap_or("-".into());
+    let rss = median
+        .server_peak_rss_bytes
+        .map(|b| format!("{:.1}", b.median / (1024.0 * 1024.0)))
+        .unwrap_or("-".into());
+    // A store served by a wire-compatible stand-in is starred and explained below.
+    let stand_in = results.stores.iter().any(|s| s.name == m.store && s.server_caveat.is_some());
+    let store = if stand_in { format!("{}*", m.store) } else { m.store.clone() };
+    // Constant-rate scenarios: latency from each request's intended start.
+    let corrected =
+        |s: Option<Spread>| s.map(|s| format!("{:.3}", s.median / 1000.0)).unwrap_or("-".into());
+    let error_answers: u64 =
+        m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
+    let _ = writeln!(
+        out,
+        "{:<15} {:<14} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
+        m.scenario,
+        store,
+        median.requests_per_sec.median,
+        median.p50_us.median / 1000.0,
+        median.p99_us.median / 1000.0,
+        median.p999_us.median / 1000.0,
+        corrected(median.corrected_p50_us),
+        corrected(median.corrected_p99_us),
+        leak,
+        error_answers,
+        rss,
+        replay_p99(median)
+    );
+}
+
+/// Below the table: who served the starred stores, what was skipped or not applicable, and
+/// the servers measured elsewhere.
+fn footnotes(out: &mut String, results: &RunResults) {
     for store in results.stores.iter().filter(|s| s.status == StoreStatus::Measured) {
         if let (Some(server), Some(caveat)) = (&store.server_version, &store.server_caveat) {
             let _ = writeln!(out, "{}*: served by {server}: {caveat}", store.name);
@@ -79,7 +88,6 @@ pub fn table(results: &RunResults) -> String {
             targets.join(", ")
         );
     }
-    out
 }
 
 /// The replay window's p99 (median over rounds): `never` when at least 1% of the probed
