@@ -1,5 +1,5 @@
 //! `--pin`: keep the servers and the load client on separate CPUs, so they do not steal each
-//! other's time slices (waking a process on the other core costs ~40 µs here).
+//! other's time slices.
 
 use tokio::process::Command;
 

@@ -36,9 +36,9 @@ pub async fn drive(
     }
     let attack = GooseAttack::initialize_with_config(configuration(scenario, replicas, duration))?
         .register_scenario(goose_scenario);
-    // The load client gets a single-threaded runtime on its own OS thread: on a 2-core
-    // machine shared with the server, a multi-threaded client spends much of its CPU waking
-    // its own workers (measured: context switches were ~17% of client samples).
+    // The load client gets a single-threaded runtime on its own OS thread: a multi-threaded
+    // client spends much of its CPU switching between its own workers, CPU the server under
+    // test loses when the two share a small machine.
     let (done, finished) = tokio::sync::oneshot::channel();
     std::thread::Builder::new().name("revbench-load".into()).spawn(move || {
         let outcome = tokio::runtime::Builder::new_current_thread()

@@ -3,10 +3,11 @@
 //!
 //! Goose still schedules the users, their ramp-up and their transactions; only the request
 //! itself bypasses goose's reqwest client, whose pool lookup, per-request header map and URL
-//! handling, spawned connection task and per-request timer made the client spend more CPU per
-//! request than the server it measured (see the README's overhead table). Here the user's
-//! task polls its connection and its exchange together (see [`poll_together`]), so a request
-//! is written and its answer read without a hop through another task or the run queue; the timeout is one timer per user,
+//! handling, spawned connection task and per-request timer cost more CPU per request than the
+//! server under test spends: on a machine the two share, the client would measure itself
+//! (`scripts/overhead.sh` compares it with wrk). Here the user's task polls its connection and
+//! its exchange together (see [`poll_together`]), so a request is written and its answer read
+//! without a hop through another task or the run queue; the timeout is one timer per user,
 //! pushed forward at each request (tokio extends a later deadline without touching its wheel).
 
 use std::future::{poll_fn, Future};
@@ -167,8 +168,8 @@ const MAX_ROUNDS: usize = 16;
 /// Polls the exchange and the connection in turn while either wakes the other, so a request
 /// is written, and an answer's head and body are read, within one poll of the user's task.
 /// Polled once each, every hand-over between them (request queued, head parsed, body wanted,
-/// body read) costs a trip to the back of the run queue behind every other user, and that
-/// waiting showed up in the measured latency (wrk reads a whole answer in one callback).
+/// body read) costs a trip to the back of the run queue behind every other user, a wait the
+/// measured latency would count (wrk reads a whole answer in one callback).
 fn poll_together<T>(
     cx: &mut Context<'_>,
     mut answer: Pin<&mut impl Future<Output = Result<T, HttpError>>>,

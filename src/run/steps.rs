@@ -17,8 +17,8 @@ use crate::scenario::StepKind;
 /// What every user of one measurement shares.
 pub struct LoadContext {
     pub recorder: Arc<Recorder>,
-    /// Each replica's address, parsed once: parsing a URL per request was a measurable
-    /// share of the load client's CPU.
+    /// Each replica's address, parsed once: parsing a URL per request would add to the load
+    /// client's CPU on its hot path.
     pub replicas: Vec<Target>,
     /// Constant-arrival-rate mode: each user's requests are this far apart.
     pub per_user_interval: Option<Duration>,
