@@ -1,26 +1,11 @@
 //! The report's content as plain tables and paragraphs, built once from the results; the
 //! Markdown and HTML exporters only format them.
 
-use super::charts::micro_point;
-use super::criterion::MicroResult;
+use super::criterion::{micro_point, MicroResult};
 use super::narrative;
 use super::plot::group_thousands;
+use super::vocabulary::{replays, shown_name, Table, BASELINE_STORE};
 use crate::results::{Measurement, RunResults, Spread, StoreRecord, StoreStatus};
-
-/// A table: header cells and rows of cells.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// A table with these headers, or `None` when there is no row to show.
-    pub fn of(headers: &[&str], rows: Vec<Vec<String>>) -> Option<Self> {
-        let headers = headers.iter().map(|h| h.to_string()).collect();
-        (!rows.is_empty()).then_some(Table { headers, rows })
-    }
-}
 
 /// One scenario's section.
 pub struct ScenarioSection {
@@ -45,7 +30,7 @@ fn outage_table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option
             let o = r.outage.as_ref()?;
             let count = |key: &str| o.statuses_during.get(key).copied().unwrap_or(0).to_string();
             Some(vec![
-                narrative::shown_name(&m.store, stores),
+                shown_name(&m.store, stores),
                 r.round.to_string(),
                 format!("{:.1}", o.down_secs),
                 count("me 503"),
@@ -149,7 +134,7 @@ pub fn environment(results: &RunResults) -> Table {
 /// The p50 ratio to `none`, marked when its interval includes "no change".
 fn ratio_to_none(m: &Measurement, none: Option<&Measurement>) -> String {
     let Some(none) = none else { return "–".into() };
-    if m.store == "none" {
+    if m.store == BASELINE_STORE {
         return "1.00×".into();
     }
     match narrative::VersusNone::of(m, none) {
@@ -210,14 +195,14 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
             if measurements.is_empty() {
                 return None;
             }
-            let none = measurements.iter().copied().find(|m| m.store == "none");
+            let none = measurements.iter().copied().find(|m| m.store == BASELINE_STORE);
             let is_paced =
                 measurements.iter().any(|m| m.rounds.iter().any(|r| r.corrected_latency.is_some()));
             let rows = measurements
                 .iter()
                 .filter_map(|m| {
                     let median = m.median.as_ref()?;
-                    let (attempted, accepted) = narrative::replays(m);
+                    let (attempted, accepted) = replays(m);
                     let leak = if attempted > 0 {
                         format!(
                             "{:.0}% ({accepted}/{attempted})",
@@ -227,7 +212,7 @@ pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
                         "–".into()
                     };
                     let mut row = vec![
-                        narrative::shown_name(&m.store, &results.stores),
+                        shown_name(&m.store, &results.stores),
                         spread(&median.requests_per_sec, |v| format!("{v:.0}")),
                         ms(median.p50_us.median),
                         ms(median.p99_us.median),
@@ -301,7 +286,7 @@ pub fn microbenchmarks(micro: &[MicroResult]) -> Option<Table> {
 }
 
 /// `812 ns`, `1.52 µs`, `48.1 µs`, `1.20 ms`.
-pub fn format_ns(ns: f64) -> String {
+fn format_ns(ns: f64) -> String {
     if ns < 1_000.0 {
         format!("{ns:.0} ns")
     } else if ns < 1_000_000.0 {
