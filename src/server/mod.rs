@@ -33,19 +33,19 @@ pub mod command;
 mod counters;
 mod error;
 mod handlers;
+mod issue;
 mod limits;
 mod listener;
 pub mod listening;
 pub mod log_limit;
 mod refresh;
 
-pub use auth::{token_from_headers, COOKIE_NAME};
+pub use auth::{token_from_headers, COOKIE_NAME, REFRESH_COOKIE};
 pub use counters::{Counters, CountersSnapshot};
 pub use error::ApiError;
 pub use handlers::StatsResponse;
 pub use limits::MAX_HEADER_BYTES;
 pub use listening::{Listening, PrefillFacts};
-pub use refresh::REFRESH_COOKIE;
 
 /// Largest request body accepted (login and revoke bodies are well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
