@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::criterion::MicroResult;
-use super::narrative::shown_name;
+use super::criterion::{micro_point, MicroResult};
 use super::plot::{Bar, BarChart, Chart, LineChart, Series, XLabels};
+use super::vocabulary::shown_name;
 use super::{colors, cost_chart, decision};
 use crate::results::{Measurement, RoundResult, RunResults, StoreRecord};
 
@@ -113,32 +113,6 @@ fn throughput(scenario: &str, measurements: &[&Measurement], stores: &[StoreReco
         y_label: "requests/s".to_string(),
         bars,
     })
-}
-
-/// Parses `is_revoked/<store>/<size>/<hit|miss>` and `reference/hashset/<size>/<hit|miss>`
-/// into (store, entries, kind); sizes may be written `1000`, `100k` or `1M`.
-pub fn micro_point(id: &str) -> Option<(String, u64, &str)> {
-    let parts: Vec<&str> = id.split('/').collect();
-    match parts.as_slice() {
-        ["is_revoked", store, size, kind] => Some((store.to_string(), parse_size(size)?, kind)),
-        ["reference", "hashset", size, kind] => {
-            Some(("hashset".to_string(), parse_size(size)?, kind))
-        }
-        ["reference", "hashset", size] => Some(("hashset".to_string(), parse_size(size)?, "miss")),
-        _ => None,
-    }
-}
-
-/// `1000`, `100k`, `1M` → entries.
-pub fn parse_size(raw: &str) -> Option<u64> {
-    let (digits, factor) = match raw.strip_suffix('k') {
-        Some(d) => (d, 1_000),
-        None => match raw.strip_suffix('M') {
-            Some(d) => (d, 1_000_000),
-            None => (raw, 1),
-        },
-    };
-    digits.parse::<u64>().ok().map(|n| n * factor)
 }
 
 fn check_latency_vs_size(micro: &[MicroResult]) -> Option<Chart> {

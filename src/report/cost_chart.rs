@@ -18,7 +18,7 @@ use super::decision::{Protection, Row, Topology};
 use super::plot::{Chart, Label, Marker, Reference, ScatterChart};
 
 /// Where values ≤ 0 are plotted on either axis (ms).
-pub const FLOOR_MS: f64 = 0.001;
+const FLOOR_MS: f64 = 0.001;
 
 /// The chart's file stem for a topology's scenario.
 pub fn stem(scenario: &str) -> String {

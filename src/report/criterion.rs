@@ -65,9 +65,53 @@ fn read_one(dir: &Path) -> Option<MicroResult> {
     Some(MicroResult { id: bench.full_id, median_ns: estimates.median.point_estimate })
 }
 
+/// Parses `is_revoked/<store>/<size>/<hit|miss>` and `reference/hashset/<size>/<hit|miss>`
+/// into (store, entries, kind); sizes may be written `1000`, `100k` or `1M`.
+pub fn micro_point(id: &str) -> Option<(String, u64, &str)> {
+    let parts: Vec<&str> = id.split('/').collect();
+    match parts.as_slice() {
+        ["is_revoked", store, size, kind] => Some((store.to_string(), parse_size(size)?, kind)),
+        ["reference", "hashset", size, kind] => {
+            Some(("hashset".to_string(), parse_size(size)?, kind))
+        }
+        ["reference", "hashset", size] => Some(("hashset".to_string(), parse_size(size)?, "miss")),
+        _ => None,
+    }
+}
+
+/// `1000`, `100k`, `1M` → entries.
+fn parse_size(raw: &str) -> Option<u64> {
+    let (digits, factor) = match raw.strip_suffix('k') {
+        Some(d) => (d, 1_000),
+        None => match raw.strip_suffix('M') {
+            Some(d) => (d, 1_000_000),
+            None => (raw, 1),
+        },
+    };
+    digits.parse::<u64>().ok().map(|n| n * factor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Benchmark ids give their store, size and kind; sizes may carry a `k` or `M` suffix.
+    #[test]
+    fn reads_benchmark_ids() {
+        assert_eq!(parse_size("100k"), Some(100_000));
+        assert_eq!(parse_size("1M"), Some(1_000_000));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(
+            micro_point("is_revoked/redis/100k/hit"),
+            Some(("redis".into(), 100_000, "hit"))
+        );
+        assert_eq!(
+            micro_point("reference/hashset/1M"),
+            Some(("hashset".into(), 1_000_000, "miss"))
+        );
+        assert_eq!(micro_point("is_revoked/redis/many/hit"), None);
+    }
 
     /// Benchmarks are found at any depth; `base` copies and broken files are ignored.
     #[test]

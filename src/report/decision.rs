@@ -4,9 +4,7 @@
 //! is down (descriptions from each scheme's [`Profile`](crate::revocation::Profile)).
 
 use super::memory;
-use super::narrative::{self, shown_name};
-use super::replay::window_ms;
-use super::tables::Table;
+use super::vocabulary::{replays, shown_name, window_ms, Table, BASELINE_STORE};
 use crate::results::{Measurement, RunResults, StoreStatus};
 use crate::revocation::{EntryUnit, Scheme};
 use crate::scenario::Scenario;
@@ -106,7 +104,7 @@ pub fn topologies(results: &RunResults) -> Vec<Topology<'_>> {
     for scenario in &results.config.scenarios {
         let of_scenario: Vec<&Measurement> =
             results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
-        let none = of_scenario.iter().copied().find(|m| m.store == "none");
+        let none = of_scenario.iter().copied().find(|m| m.store == BASELINE_STORE);
         let rows: Vec<Row> = of_scenario
             .iter()
             .filter_map(|m| {
@@ -141,7 +139,7 @@ fn signed_ms(ms: Option<f64>) -> String {
 }
 
 fn leak(m: &Measurement) -> String {
-    let (attempted, accepted) = narrative::replays(m);
+    let (attempted, accepted) = replays(m);
     if attempted == 0 {
         return "–".into();
     }

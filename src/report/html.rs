@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::markdown::{CHART_NOTE, DECISION_INTRO, RENEWAL_INTRO, STRATEGIES_INTRO};
-use super::tables::Table;
+use super::vocabulary::Table;
 use super::{colors, Exporter, Place, Report};
 
 pub struct Html;

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::tables::Table;
+use super::vocabulary::Table;
 use super::{Exporter, Place, Report};
 
 pub struct Markdown;

@@ -22,11 +22,10 @@ pub mod plot;
 mod renewal;
 mod replay;
 mod tables;
+mod vocabulary;
 
 pub use charts::Place;
-pub use cost_chart::FLOOR_MS;
 pub use renewal::table as renewal_table;
-pub use tables::format_ns;
 
 /// A chart, rendered.
 pub struct RenderedChart {
@@ -41,19 +40,19 @@ pub struct RenderedChart {
 /// The decision view: cost against `none:` and the replay window per topology and strategy,
 /// what each strategy is and needs, and what the numbers say per topology.
 pub struct DecisionView {
-    pub table: tables::Table,
+    pub table: vocabulary::Table,
     /// Per strategy: what it does, memory per entry (this run), needs, when its store is down.
-    pub strategies: Option<tables::Table>,
+    pub strategies: Option<vocabulary::Table>,
     /// `(topology, paragraph)`, generated from the numbers.
     pub meanings: Vec<(String, String)>,
 }
 
 /// Everything an exporter formats.
 pub struct Report {
-    pub environment: tables::Table,
+    pub environment: vocabulary::Table,
     pub decision: Option<DecisionView>,
     pub scenarios: Vec<tables::ScenarioSection>,
-    pub micro: Option<tables::Table>,
+    pub micro: Option<vocabulary::Table>,
     pub charts: Vec<RenderedChart>,
 }
 

@@ -1,6 +1,7 @@
 //! The generated "what this means" sentences: only what the numbers show.
 
 use super::decision::{Protection, Topology};
+use super::vocabulary::{replays, BASELINE_STORE};
 use crate::results::{Measurement, StoreRecord, StoreStatus};
 use crate::stats::{self, Estimate};
 
@@ -59,21 +60,17 @@ impl VersusNone {
     }
 }
 
-/// Replays attempted and accepted over all rounds.
-pub fn replays(m: &Measurement) -> (u64, u64) {
-    m.rounds.iter().fold((0, 0), |(a, l), r| (a + r.replays_attempted, l + r.replays_accepted))
-}
-
 /// One paragraph for a scenario's measurements, comparing each store with `none` when it was
 /// measured. A store served by a wire-compatible stand-in is named with it, so its latency is
 /// never read as the real product's.
 pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[StoreRecord]) -> String {
-    let none = measurements.iter().copied().find(|m| m.store == "none" && m.median.is_some());
+    let none =
+        measurements.iter().copied().find(|m| m.store == BASELINE_STORE && m.median.is_some());
     let mut sentences = Vec::new();
     for m in measurements {
         let Some(median) = &m.median else { continue };
         let mut parts = Vec::new();
-        match none.filter(|_| m.store != "none").and_then(|none| VersusNone::of(m, none)) {
+        match none.filter(|_| m.store != BASELINE_STORE).and_then(|none| VersusNone::of(m, none)) {
             Some(versus) => parts.push(versus.cost()),
             None => {
                 parts.push(format!("answers in {:.2} ms at p50", median.p50_us.median / 1000.0))
@@ -159,7 +156,7 @@ fn cheapest_protective(t: &Topology, stores: &[StoreRecord]) -> String {
         .rows
         .iter()
         .filter(|r| matches!(r.protection, Protection::AtOnce | Protection::Within(_)))
-        .filter(|r| r.measurement.store != "none")
+        .filter(|r| r.measurement.store != BASELINE_STORE)
         .filter_map(|r| Some((r, VersusNone::of(r.measurement, none)?)))
         .min_by(|a, b| a.1.shift.value.total_cmp(&b.1.shift.value));
     match cheapest {
@@ -169,17 +166,6 @@ fn cheapest_protective(t: &Topology, stores: &[StoreRecord]) -> String {
             versus.cost()
         ),
         None => "No strategy refused every copy here.".to_string(),
-    }
-}
-
-/// The store's name as tables and chart legends show it: marked when a wire-compatible
-/// stand-in answered instead of the product it is named after.
-pub fn shown_name(store: &str, stores: &[StoreRecord]) -> String {
-    let stand_in = stores.iter().any(|s| s.name == store && s.server_caveat.is_some());
-    if stand_in {
-        format!("{store} (wire-compatible server)")
-    } else {
-        store.to_string()
     }
 }
 
@@ -204,7 +190,8 @@ mod tests {
         StoreRecord::measured(name, &url, Some(version.into()), caveat.map(str::to_string))
     }
 
-    /// A stand-in is named beside its figures; MongoDB itself and other stores are not marked.
+    /// A stand-in is named with the server that answered; MongoDB itself and other stores
+    /// are not.
     #[test]
     fn stand_ins_are_named_with_their_caveat() {
         let stores = [
@@ -216,11 +203,8 @@ mod tests {
             "mongodb (served by nx_27017 (reports MongoDB 7.0.0), a wire-compatible server — \
              not MongoDB's performance)"
         );
-        assert_eq!(shown_name("mongodb", &stores), "mongodb (wire-compatible server)");
         assert_eq!(subject("redis", &stores), "redis");
-        assert_eq!(shown_name("redis", &stores), "redis");
         let real = [status("mongodb", "MongoDB 7.0.14", None)];
         assert_eq!(subject("mongodb", &real), "mongodb");
-        assert_eq!(shown_name("mongodb", &real), "mongodb");
     }
 }

@@ -2,7 +2,7 @@
 //! they made per user per hour (beside all of the scenario's store writes, logins and logouts
 //! included), for the scenarios where some strategy was sent `POST /refresh`.
 
-use super::tables::Table;
+use super::vocabulary::{shown_name, Table};
 use crate::results::{Measurement, Spread, StoreRecord};
 
 /// Per store of the scenario: the figures (medians over rounds), `–` where not measured.
@@ -22,7 +22,7 @@ pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Ta
         .filter_map(|m| {
             let median = m.median.as_ref()?;
             Some(vec![
-                super::narrative::shown_name(&m.store, stores),
+                shown_name(&m.store, stores),
                 show(median.refresh_requests_per_sec, 1),
                 show(median.refresh_writes_per_user_hour, 0),
                 show(median.store_writes_per_user_hour, 0),

@@ -1,12 +1,7 @@
 //! The replay-window table of a scenario: how long copied tokens kept working after logout.
 
-use super::tables::Table;
+use super::vocabulary::{shown_name, window_ms, Table};
 use crate::results::{Measurement, StoreRecord};
-
-/// `never` for a copy never refused within the probe, else milliseconds.
-pub fn window_ms(us: Option<u64>) -> String {
-    us.map(|us| format!("{:.3}", us as f64 / 1000.0)).unwrap_or_else(|| "never".into())
-}
 
 /// The middle of per-round values, where "never" (`None`) ranks above every number.
 fn median_window(mut values: Vec<Option<u64>>) -> Option<u64> {
@@ -32,7 +27,7 @@ pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Ta
             };
             let max = windows.iter().map(|w| w.max_us).max_by_key(|v| v.unwrap_or(u64::MAX));
             Some(vec![
-                super::narrative::shown_name(&m.store, stores),
+                shown_name(&m.store, stores),
                 never_cell,
                 window_ms(median_window(windows.iter().map(|w| w.p50_us).collect())),
                 window_ms(median_window(windows.iter().map(|w| w.p99_us).collect())),
@@ -64,13 +59,11 @@ pub fn table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option<Ta
 mod tests {
     use super::*;
 
-    /// "never" ranks above numbers in the median, and is printed as such.
+    /// "never" ranks above numbers in the median.
     #[test]
     fn never_ranks_last() {
         assert_eq!(median_window(vec![None, Some(5), Some(1)]), Some(5));
         assert_eq!(median_window(vec![None, None, Some(1)]), None);
         assert_eq!(median_window(vec![]), None);
-        assert_eq!(window_ms(None), "never");
-        assert_eq!(window_ms(Some(1500)), "1.500");
     }
 }

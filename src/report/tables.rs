@@ -1,26 +1,12 @@
 //! The report's content as plain tables and paragraphs, built once from the results; the
 //! Markdown and HTML exporters only format them.
 
-use super::charts::micro_point;
-use super::criterion::MicroResult;
-use super::narrative;
+use super::criterion::{micro_point, MicroResult};
 use super::plot::group_thousands;
-use crate::results::{Measurement, RunResults, Spread, StoreRecord, StoreStatus};
-
-/// A table: header cells and rows of cells.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// A table with these headers, or `None` when there is no row to show.
-    pub fn of(headers: &[&str], rows: Vec<Vec<String>>) -> Option<Self> {
-        let headers = headers.iter().map(|h| h.to_string()).collect();
-        (!rows.is_empty()).then_some(Table { headers, rows })
-    }
-}
+use super::vocabulary::{replays, shown_name, Table, BASELINE_STORE};
+use super::{narrative, renewal, replay};
+use crate::results::{Measurement, RoundResult, RunResults, Spread, StoreRecord, StoreStatus};
+use crate::scenario::Scenario;
 
 /// One scenario's section.
 pub struct ScenarioSection {
@@ -45,7 +31,7 @@ fn outage_table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Option
             let o = r.outage.as_ref()?;
             let count = |key: &str| o.statuses_during.get(key).copied().unwrap_or(0).to_string();
             Some(vec![
-                narrative::shown_name(&m.store, stores),
+                shown_name(&m.store, stores),
                 r.round.to_string(),
                 format!("{:.1}", o.down_secs),
                 count("me 503"),
@@ -149,7 +135,7 @@ pub fn environment(results: &RunResults) -> Table {
 /// The p50 ratio to `none`, marked when its interval includes "no change".
 fn ratio_to_none(m: &Measurement, none: Option<&Measurement>) -> String {
     let Some(none) = none else { return "–".into() };
-    if m.store == "none" {
+    if m.store == BASELINE_STORE {
         return "1.00×".into();
     }
     match narrative::VersusNone::of(m, none) {
@@ -184,92 +170,108 @@ fn spread(s: &Spread, format: impl Fn(f64) -> String) -> String {
     }
 }
 
+/// The columns of every scenario's table.
+const HEADERS: [&str; 10] = [
+    "store",
+    "req/s (min–max)",
+    "p50 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "leak",
+    "store errors",
+    "error answers",
+    "peak RSS MiB",
+    "p50 vs none",
+];
+
+/// Constant-rate scenarios also show the corrected latency and the client's own lateness.
+const PACED_HEADERS: [&str; 3] = ["corrected p50 ms", "corrected p99 ms", "pacing lateness p99 ms"];
+
 /// One section per scenario, stores in the order they were measured.
 pub fn scenarios(results: &RunResults) -> Vec<ScenarioSection> {
-    let headers = [
-        "store",
-        "req/s (min–max)",
-        "p50 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "leak",
-        "store errors",
-        "error answers",
-        "peak RSS MiB",
-        "p50 vs none",
-    ];
-    // Constant-rate scenarios also show the corrected latency and the client's own lateness.
-    let paced = ["corrected p50 ms", "corrected p99 ms", "pacing lateness p99 ms"];
-    results
-        .config
-        .scenarios
+    results.config.scenarios.iter().filter_map(|scenario| section(results, scenario)).collect()
+}
+
+/// A scenario's section; `None` when no store was measured in it.
+fn section(results: &RunResults, scenario: &Scenario) -> Option<ScenarioSection> {
+    let measurements: Vec<&Measurement> =
+        results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
+    if measurements.is_empty() {
+        return None;
+    }
+    let stores = &results.stores;
+    Some(ScenarioSection {
+        name: scenario.name.clone(),
+        description: scenario.description.clone(),
+        table: scenario_table(&measurements, stores),
+        outage: outage_table(&measurements, stores),
+        replay_window: replay::table(&measurements, stores),
+        renewal: renewal::table(&measurements, stores),
+        meaning: narrative::paragraph(&measurements, scenario.replicas, stores),
+    })
+}
+
+/// One row per store that has a median, with the paced columns when any round was paced.
+fn scenario_table(measurements: &[&Measurement], stores: &[StoreRecord]) -> Table {
+    let none = measurements.iter().copied().find(|m| m.store == BASELINE_STORE);
+    let is_paced =
+        measurements.iter().any(|m| m.rounds.iter().any(|r| r.corrected_latency.is_some()));
+    let rows = measurements
         .iter()
-        .filter_map(|scenario| {
-            let measurements: Vec<&Measurement> =
-                results.measurements.iter().filter(|m| m.scenario == scenario.name).collect();
-            if measurements.is_empty() {
-                return None;
+        .filter_map(|m| {
+            let mut row = store_row(m, none, stores)?;
+            if is_paced {
+                row.extend(paced_cells(m));
             }
-            let none = measurements.iter().copied().find(|m| m.store == "none");
-            let is_paced =
-                measurements.iter().any(|m| m.rounds.iter().any(|r| r.corrected_latency.is_some()));
-            let rows = measurements
-                .iter()
-                .filter_map(|m| {
-                    let median = m.median.as_ref()?;
-                    let (attempted, accepted) = narrative::replays(m);
-                    let leak = if attempted > 0 {
-                        format!(
-                            "{:.0}% ({accepted}/{attempted})",
-                            100.0 * accepted as f64 / attempted as f64
-                        )
-                    } else {
-                        "–".into()
-                    };
-                    let mut row = vec![
-                        narrative::shown_name(&m.store, &results.stores),
-                        spread(&median.requests_per_sec, |v| format!("{v:.0}")),
-                        ms(median.p50_us.median),
-                        ms(median.p99_us.median),
-                        ms(median.p999_us.median),
-                        leak,
-                        m.rounds.iter().map(|r| r.store_errors).sum::<u64>().to_string(),
-                        error_answers(m),
-                        median.server_peak_rss_bytes.map(|b| mib(b.median)).unwrap_or("–".into()),
-                        ratio_to_none(m, none),
-                    ];
-                    if is_paced {
-                        let median_of =
-                            |f: &dyn Fn(&crate::results::RoundResult) -> Option<u64>| {
-                                Spread::of(m.rounds.iter().filter_map(f).map(|v| v as f64))
-                                    .map(|s| ms(s.median))
-                                    .unwrap_or("–".into())
-                            };
-                        row.push(median_of(&|r| r.corrected_latency.as_ref().map(|l| l.p50_us)));
-                        row.push(median_of(&|r| r.corrected_latency.as_ref().map(|l| l.p99_us)));
-                        row.push(median_of(&|r| r.pacing_lateness.as_ref().map(|l| l.p99_us)));
-                    }
-                    Some(row)
-                })
-                .collect();
-            Some(ScenarioSection {
-                name: scenario.name.clone(),
-                description: scenario.description.clone(),
-                table: Table {
-                    headers: headers
-                        .iter()
-                        .chain(paced.iter().filter(|_| is_paced))
-                        .map(|h| h.to_string())
-                        .collect(),
-                    rows,
-                },
-                outage: outage_table(&measurements, &results.stores),
-                replay_window: super::replay::table(&measurements, &results.stores),
-                renewal: super::renewal::table(&measurements, &results.stores),
-                meaning: narrative::paragraph(&measurements, scenario.replicas, &results.stores),
-            })
+            Some(row)
         })
-        .collect()
+        .collect();
+    let paced = PACED_HEADERS.iter().filter(|_| is_paced);
+    Table { headers: HEADERS.iter().chain(paced).map(|h| h.to_string()).collect(), rows }
+}
+
+/// A store's cells under [`HEADERS`]; `None` without a median (nothing was measured).
+fn store_row(
+    m: &Measurement,
+    none: Option<&Measurement>,
+    stores: &[StoreRecord],
+) -> Option<Vec<String>> {
+    let median = m.median.as_ref()?;
+    Some(vec![
+        shown_name(&m.store, stores),
+        spread(&median.requests_per_sec, |v| format!("{v:.0}")),
+        ms(median.p50_us.median),
+        ms(median.p99_us.median),
+        ms(median.p999_us.median),
+        leak(m),
+        m.rounds.iter().map(|r| r.store_errors).sum::<u64>().to_string(),
+        error_answers(m),
+        median.server_peak_rss_bytes.map(|b| mib(b.median)).unwrap_or("–".into()),
+        ratio_to_none(m, none),
+    ])
+}
+
+/// `4% (2/50)` of replays accepted; `–` when no replay was attempted.
+fn leak(m: &Measurement) -> String {
+    let (attempted, accepted) = replays(m);
+    if attempted == 0 {
+        return "–".into();
+    }
+    format!("{:.0}% ({accepted}/{attempted})", 100.0 * accepted as f64 / attempted as f64)
+}
+
+/// A store's cells under [`PACED_HEADERS`] (medians over the rounds that have them).
+fn paced_cells(m: &Measurement) -> [String; 3] {
+    let median_of = |pick: fn(&RoundResult) -> Option<u64>| {
+        Spread::of(m.rounds.iter().filter_map(pick).map(|v| v as f64))
+            .map(|s| ms(s.median))
+            .unwrap_or("–".into())
+    };
+    [
+        median_of(|r| r.corrected_latency.as_ref().map(|l| l.p50_us)),
+        median_of(|r| r.corrected_latency.as_ref().map(|l| l.p99_us)),
+        median_of(|r| r.pacing_lateness.as_ref().map(|l| l.p99_us)),
+    ]
 }
 
 /// Check latency by store, size and hit/miss, with the ratio to the HashSet floor.
@@ -301,7 +303,7 @@ pub fn microbenchmarks(micro: &[MicroResult]) -> Option<Table> {
 }
 
 /// `812 ns`, `1.52 µs`, `48.1 µs`, `1.20 ms`.
-pub fn format_ns(ns: f64) -> String {
+fn format_ns(ns: f64) -> String {
     if ns < 1_000.0 {
         format!("{ns:.0} ns")
     } else if ns < 1_000_000.0 {

@@ -12,6 +12,9 @@ use crate::token::{Claims, TokenError};
 /// Name of the cookie holding the access token.
 pub const COOKIE_NAME: &str = "token";
 
+/// Name of the cookie holding the refresh token (sent to `/refresh` only).
+pub const REFRESH_COOKIE: &str = "refresh_token";
+
 /// A caller whose token verified and is not revoked.
 #[derive(Debug)]
 pub struct Authenticated {

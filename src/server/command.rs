@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use super::listening::{Listening, PrefillFacts};
+use super::ready_line::{Listening, PrefillFacts};
 use super::{AppState, ServerConfig};
 use crate::revocation::{self, SharedStore};
 use crate::time::{now_secs, parse_duration};

@@ -2,15 +2,15 @@
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Authenticated, COOKIE_NAME};
+use super::auth::Authenticated;
+use super::issue::{access_cookie, issued, refresh_cookie};
 use super::{ApiError, CountersSnapshot, SharedState};
-use crate::revocation::strategies::refresh::access_jti;
-use crate::revocation::{Capabilities, Grant, Jti, StoreStats, TokenFacts};
+use crate::revocation::{Capabilities, StoreStats, TokenFacts};
 use crate::time::now_secs;
 use crate::token::fingerprint;
 
@@ -20,18 +20,6 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 #[derive(Debug, Deserialize)]
 pub struct LoginRequest {
     pub username: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: u64,
-    /// Set by a refresh-token strategy (`refresh+redis://`): trade it at `POST /refresh`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_expires_in: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,63 +45,6 @@ pub struct StatsResponse {
     pub stats_error: Option<String>,
     #[serde(flatten)]
     pub counters: CountersSnapshot,
-}
-
-fn cookie(state: &SharedState, value: &str, max_age: u64) -> HeaderValue {
-    named_cookie(state, COOKIE_NAME, "/", value, max_age)
-}
-
-/// `name=value` for `path`, HttpOnly, SameSite=Strict, Secure when configured.
-pub(super) fn named_cookie(
-    state: &SharedState,
-    name: &str,
-    path: &str,
-    value: &str,
-    max_age: u64,
-) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Strict{secure}"
-    );
-    HeaderValue::from_str(&cookie).expect("tokens and numbers are valid header text")
-}
-
-/// The access token's lifetime: the refresh-token strategy's `access=`, else the server's.
-fn access_ttl(state: &SharedState) -> u64 {
-    let refresh_ttl = state.store.refresh_tokens().and_then(|r| r.access_ttl());
-    refresh_ttl.unwrap_or(state.config.token_ttl).as_secs().max(1)
-}
-
-/// The answer to a login or a rotation: a new access token for `sub` (in the body and the
-/// `token` cookie) and, with `grant`, its refresh token (body and `refresh_token` cookie, sent
-/// back to `/refresh` only).
-pub(super) fn issued(
-    state: &SharedState,
-    sub: &str,
-    iat: crate::time::UnixSeconds,
-    grant: Option<Grant>,
-) -> Response {
-    let ttl = access_ttl(state);
-    let jti = grant.as_ref().map_or_else(Jti::random, |g| access_jti(g.family));
-    let (token, _) = state.keys.issue_with_jti(sub, iat, ttl, jti);
-    let refresh_expires_in = grant.as_ref().map(|g| g.refresh_exp.saturating_sub(iat));
-    let refresh_token = grant.map(|g| g.refresh_token);
-    let refresh_cookie = refresh_token.as_deref().zip(refresh_expires_in).map(|(raw, max_age)| {
-        named_cookie(state, super::refresh::REFRESH_COOKIE, "/refresh", raw, max_age)
-    });
-    let body = LoginResponse {
-        access_token: token.clone(),
-        token_type: "Bearer".to_string(),
-        expires_in: ttl,
-        refresh_token,
-        refresh_expires_in,
-    };
-    let mut response = Json(body).into_response();
-    response.headers_mut().append(header::SET_COOKIE, cookie(state, &token, ttl));
-    if let Some(refresh_cookie) = refresh_cookie {
-        response.headers_mut().append(header::SET_COOKIE, refresh_cookie);
-    }
-    response
 }
 
 pub async fn login(
@@ -159,10 +90,9 @@ pub async fn logout(
     state.store.log_out(facts).await.map_err(|e| state.store_failed("logout", &e))?;
     state.counters.store_writes(state.logout_writes);
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().append(header::SET_COOKIE, cookie(&state, "", 0));
+    response.headers_mut().append(header::SET_COOKIE, access_cookie(&state, "", 0));
     if state.store.refresh_tokens().is_some() {
-        let expired = named_cookie(&state, super::REFRESH_COOKIE, "/refresh", "", 0);
-        response.headers_mut().append(header::SET_COOKIE, expired);
+        response.headers_mut().append(header::SET_COOKIE, refresh_cookie(&state, "", 0));
     }
     Ok(response)
 }

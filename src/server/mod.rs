@@ -14,7 +14,7 @@
 //! with `fail_open`, in which case the request passes and is counted. A 5xx body never says
 //! more than what failed (`revocation store unavailable`); the details go to the log, at most
 //! a few lines a second ([`log_limit`]). Connections are limited in number and in the time a
-//! request head may take ([`listener`]).
+//! request head may take ([`accept`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,24 +28,24 @@ use tokio::net::TcpListener;
 use crate::revocation::SharedStore;
 use crate::token::TokenKeys;
 
+mod accept;
 mod auth;
 pub mod command;
 mod counters;
 mod error;
 mod handlers;
+mod issue;
 mod limits;
-mod listener;
-pub mod listening;
 pub mod log_limit;
+pub mod ready_line;
 mod refresh;
 
-pub use auth::{token_from_headers, COOKIE_NAME};
+pub use auth::{token_from_headers, COOKIE_NAME, REFRESH_COOKIE};
 pub use counters::{Counters, CountersSnapshot};
 pub use error::ApiError;
 pub use handlers::StatsResponse;
 pub use limits::MAX_HEADER_BYTES;
-pub use listening::{Listening, PrefillFacts};
-pub use refresh::REFRESH_COOKIE;
+pub use ready_line::{Listening, PrefillFacts};
 
 /// Largest request body accepted (login and revoke bodies are well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -156,12 +156,12 @@ pub fn router(state: SharedState) -> Router {
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish.
-/// Connections are limited as `state.config` says ([`listener`]).
+/// Connections are limited as `state.config` says ([`accept`]).
 pub async fn run(
     listener: TcpListener,
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let config = state.config.clone();
-    listener::serve(listener, router(state), &config, shutdown).await
+    accept::serve(listener, router(state), &config, shutdown).await
 }

@@ -13,13 +13,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::handlers::issued;
+use super::auth::{cookie_value, REFRESH_COOKIE};
+use super::issue::issued;
 use super::{ApiError, SharedState};
 use crate::revocation::Rotation;
 use crate::time::now_secs;
-
-/// Name of the cookie holding the refresh token (sent to `/refresh` only).
-pub const REFRESH_COOKIE: &str = "refresh_token";
 
 /// Longest refresh token looked at (ours are 64 hex digits).
 const MAX_REFRESH_TOKEN_BYTES: usize = 128;
@@ -33,7 +31,7 @@ pub struct RefreshRequest {
 /// The refresh token from the body, or from the cookie when the body is empty.
 fn presented(headers: &HeaderMap, body: &Bytes) -> Result<String, ApiError> {
     let token = if body.is_empty() {
-        super::auth::cookie_value(headers, REFRESH_COOKIE)
+        cookie_value(headers, REFRESH_COOKIE)
             .ok_or_else(|| {
                 ApiError::bad_request("send {\"refresh_token\": \"…\"} or the refresh_token cookie")
             })?

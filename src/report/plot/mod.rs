@@ -277,10 +277,6 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(x_label(XLabels::Percentile, 100.0), "99%");
         assert_eq!(x_label(XLabels::Percentile, 1000.0), "99.9%");
-        assert_eq!(super::super::charts::parse_size("100k"), Some(100_000));
-        assert_eq!(super::super::charts::parse_size("1M"), Some(1_000_000));
-        assert_eq!(super::super::charts::parse_size("1000"), Some(1000));
-        assert_eq!(super::super::charts::parse_size("x"), None);
     }
 
     /// A chart renders to an SVG with its title and legend text, using the bundled font.
