@@ -6,27 +6,27 @@
 //!
 //! # Components
 //!
-//! - [`revocation`]: the store contract ([`revocation::RevocationStore`]), the scheme table
-//!   ([`revocation::SCHEMES`]: one line per store), namespaces, bulk fills; every store passes
-//!   the one conformance suite in `tests/common/conformance.rs`.
+//! - [`revocation`]: the store contract ([`revocation::RevocationStore`]) and the scheme table
+//!   ([`revocation::SCHEMES`]: one line per store), grouped by kind — in-process stores,
+//!   backends, strategies, wrappers; every store passes the one conformance suite in
+//!   `tests/common/conformance.rs`.
 //! - [`token`]: claims, issue and verify with a pinned algorithm.
 //! - [`server`]: the axum reference server and `revbench serve`.
 //! - [`harness`]: what measuring commands share: replica processes, probing stores, output.
-//! - [`load`]: `revbench run` — goose scenarios, scheduler, one measurement, outages, progress.
-//! - [`experiment`]: `revbench growth` — time series as tokens expire.
-//! - [`footprint`]: `revbench footprint` — bytes per revoked entry.
-//! - [`results`]: the versioned results schema every exporter reads.
-//! - [`report`], [`compare`]: Markdown/HTML/charts, and verdicts between runs for CI: 95%
-//!   intervals (paired or rounds vs rounds), correctness that fails whatever the latency.
-//! - [`export`]: `revbench export` — Bencher Metric Format, github-action-benchmark.
+//! - One module per command, each with its `command.rs` (arguments beside the handler):
+//!   [`run`] (load in interleaved rounds), [`growth`] (a store as tokens expire),
+//!   [`footprint`] (bytes per revoked entry), [`report`] (Markdown, HTML, charts),
+//!   [`compare`] (verdicts between runs for CI), [`merge`] (generators side by side),
+//!   [`export`] (Bencher Metric Format, github-action-benchmark).
+//! - [`results`]: the versioned results schema every reader uses.
 //! - Vocabulary at the bottom of the graph: [`time`], [`jti`], [`units`], [`process`],
 //!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
 //!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting),
 //!   [`stats`] (distribution-free intervals), [`precise_sleep`] (µs-precise sleeps on a
 //!   timerfd: injected delays, constant-rate pacing).
 //!
-//! `cli` holds the command enum; each command's arguments sit beside its handler
-//! (`<module>::command`).
+//! `cli` holds the command enum and dispatch; `scripts/module-cycles.sh` checks that no module,
+//! and no file inside one, imports one that imports it back.
 
 pub mod cli;
 pub mod compare;

@@ -1,4 +1,4 @@
-//! The replay window of one measurement (see `load::replay_window` for how it is probed).
+//! The replay window of one measurement (see `run::replay_window` for how it is probed).
 
 use serde::{Deserialize, Serialize};
 
