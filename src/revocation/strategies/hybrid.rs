@@ -44,17 +44,19 @@
 //!   `health()` answers an error meanwhile ("not in sync"), so `/healthz` shows it.
 
 use std::collections::HashMap;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 
 use crate::revocation::url_params::StoreUrl;
 use futures_util::future::BoxFuture;
 
+use crate::revocation::backends::redis::scan_prefix;
 use crate::revocation::expiry::stored_exp;
 use crate::revocation::{
     Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore, RevocationStore,
@@ -77,7 +79,8 @@ const RETRY_MAX: Duration = Duration::from_millis(250);
 pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
 /// While connected, how often queued revocations are retried (a write can fail alone).
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-const SCAN_BATCH: usize = 1000;
+/// Queued revocations written per `MULTI` when Redis returns.
+const FLUSH_BATCH: usize = 1000;
 const BACKEND: &str = "hybrid";
 
 /// The `hybrid+redis://` line of [`crate::revocation::SCHEMES`].
@@ -344,7 +347,7 @@ impl Subscriber {
 
     /// Writes queued revocations; what fails goes back in the queue.
     async fn flush(&self, queued: Vec<(Jti, UnixSeconds)>) {
-        for chunk in queued.chunks(SCAN_BATCH) {
+        for chunk in queued.chunks(FLUSH_BATCH) {
             if write_and_publish(&self.redis, &self.channel, chunk).await.is_err() {
                 let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
                 pending.extend_from_slice(chunk);
@@ -386,35 +389,24 @@ impl Subscriber {
 
     /// Every live key under the prefix, with its `exp` from the value, into the local table.
     async fn load(&self) -> Result<(), StoreError> {
-        let mut conn = self.redis.connection();
-        let pattern = format!("{}*", self.redis.prefix());
-        let mut cursor: u64 = 0;
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
-            let (next, keys): (u64, Vec<String>) =
-                scan.query_async(&mut conn).await.map_err(|e| StoreError::backend(BACKEND, e))?;
-            if !keys.is_empty() {
-                let values: Vec<Option<u64>> = redis::cmd("MGET")
-                    .arg(&keys)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| StoreError::backend(BACKEND, e))?;
-                let prefix_len = self.redis.prefix().len();
-                let entries: Vec<(Jti, UnixSeconds)> = keys
-                    .iter()
-                    .zip(values)
-                    .filter_map(|(key, exp)| Some((key.get(prefix_len..)?.parse().ok()?, exp?)))
-                    .collect();
-                for (jti, exp) in entries {
+        let (mut scan, mut conn) = (self.redis.connection(), self.redis.connection());
+        let prefix = self.redis.prefix();
+        let mut batches = pin!(scan_prefix(&mut scan, prefix, BACKEND));
+        while let Some(keys) = batches.try_next().await? {
+            let values: Vec<Option<u64>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| StoreError::backend(BACKEND, e))?;
+            for (key, exp) in keys.iter().zip(values) {
+                // A key that expired since the SCAN reads as nil: skipped.
+                let jti = key.get(prefix.len()..).and_then(|id| id.parse().ok());
+                if let (Some(jti), Some(exp)) = (jti, exp) {
                     self.local.insert(jti, exp);
                 }
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
         }
+        Ok(())
     }
 }
 
