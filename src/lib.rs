@@ -37,6 +37,7 @@ pub mod growth;
 pub mod harness;
 pub mod interrupt;
 pub mod jti;
+pub mod lock;
 pub mod merge;
 pub mod precise_sleep;
 pub mod process;

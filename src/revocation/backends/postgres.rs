@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use tokio_postgres::{Client, NoTls, Statement};
 
+use crate::lock::RwLockExt;
 use crate::revocation::backends::tls::PostgresTls;
 
 use crate::revocation::url_params::StoreUrl;
@@ -116,12 +117,12 @@ impl PostgresStore {
     /// A connection for the next call, replacing the slot's connection if it has closed.
     async fn conn(&self) -> Result<Arc<Conn>, StoreError> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let conn = self.slots[index].read().expect("slot lock never poisoned").clone();
+        let conn = self.slots[index].read_locked().clone();
         if !conn.client.is_closed() {
             return Ok(conn);
         }
         let _guard = self.reconnecting.lock().await;
-        let current = self.slots[index].read().expect("slot lock never poisoned").clone();
+        let current = self.slots[index].read_locked().clone();
         if !current.client.is_closed() {
             return Ok(current);
         }
@@ -129,7 +130,7 @@ impl PostgresStore {
             .await
             .map_err(|e| StoreError::backend(BACKEND, format!("reconnect failed: {e}")))?;
         let fresh = Arc::new(prepare(client, &self.settings.table).await?);
-        *self.slots[index].write().expect("slot lock never poisoned") = fresh.clone();
+        *self.slots[index].write_locked() = fresh.clone();
         Ok(fresh)
     }
 

@@ -20,12 +20,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::RwLock;
 
 use async_trait::async_trait;
 
 use futures_util::future::BoxFuture;
 
+use crate::lock::RwLockExt;
 use crate::revocation::{
     profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
     SharedStore, StoreError, StoreStats, TokenFacts,
@@ -99,13 +100,13 @@ impl CutoffStore {
 
     /// The live cut-off of `sub` at `now`, if any.
     pub fn get(&self, sub: &str, now: UnixSeconds) -> Option<Cutoff> {
-        let shard = self.shard(sub).read().unwrap_or_else(PoisonError::into_inner);
+        let shard = self.shard(sub).read_locked();
         shard.get(sub).copied().filter(|c| now < c.keep_until)
     }
 
     /// Records `cutoff` for `sub`, keeping the later one when there is one already.
     pub fn set(&self, sub: &str, cutoff: Cutoff) {
-        let mut shard = self.shard(sub).write().unwrap_or_else(PoisonError::into_inner);
+        let mut shard = self.shard(sub).write_locked();
         let merged = shard.get(sub).map_or(cutoff, |old| old.merge(cutoff));
         shard.insert(sub.into(), merged);
         drop(shard);
@@ -118,7 +119,7 @@ impl CutoffStore {
     pub fn sweep(&self, now: UnixSeconds) -> usize {
         let mut removed = 0;
         for lock in self.shards.iter() {
-            let mut shard = lock.write().unwrap_or_else(PoisonError::into_inner);
+            let mut shard = lock.write_locked();
             let before = shard.len();
             shard.retain(|_, c| now < c.keep_until);
             removed += before - shard.len();
@@ -185,7 +186,7 @@ impl RevocationStore for CutoffStore {
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         let (mut entries, mut bytes) = (0u64, 0u64);
         for lock in self.shards.iter() {
-            let shard = lock.read().unwrap_or_else(PoisonError::into_inner);
+            let shard = lock.read_locked();
             entries += shard.len() as u64;
             let slot = std::mem::size_of::<(Box<str>, Cutoff)>() + 1;
             bytes += (shard.capacity() * slot) as u64;
@@ -196,7 +197,7 @@ impl RevocationStore for CutoffStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         for lock in self.shards.iter() {
-            lock.write().unwrap_or_else(PoisonError::into_inner).clear();
+            lock.write_locked().clear();
         }
         Ok(())
     }

@@ -17,7 +17,7 @@
 //!   (dropping the store also wakes it at once).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, RwLock, Weak};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use futures_util::future::BoxFuture;
 use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::HashTable;
 
+use crate::lock::RwLockExt;
 use crate::revocation::{
     profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
     SharedStore, StoreError, StoreStats,
@@ -137,19 +138,9 @@ impl Shared {
         &self.shards[(hash >> 32) as usize % SHARDS]
     }
 
-    fn read(&self, hash: u64) -> RwLockReadGuard<'_, Shard> {
-        // A panic inside a critical section can only be an allocation failure mid-insert, and
-        // hashbrown leaves the table valid then: the data is safe to keep using.
-        self.shard(hash).read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self, hash: u64) -> RwLockWriteGuard<'_, Shard> {
-        self.shard(hash).write().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn insert(&self, jti: [u32; 4], exp: ExpSecs) {
         let hash = self.hash(jti);
-        let mut shard = self.write(hash);
+        let mut shard = self.shard(hash).write_locked();
         match shard.table.entry(hash, |e| e.jti == jti, |e| self.hash(e.jti)) {
             TableEntry::Occupied(found) if found.get().exp == exp => return,
             TableEntry::Occupied(mut found) => found.get_mut().exp = exp,
@@ -162,7 +153,11 @@ impl Shared {
 
     fn contains_live(&self, jti: [u32; 4], now: ExpSecs) -> bool {
         let hash = self.hash(jti);
-        self.read(hash).table.find(hash, |e| e.jti == jti).is_some_and(|e| now < e.exp)
+        self.shard(hash)
+            .read_locked()
+            .table
+            .find(hash, |e| e.jti == jti)
+            .is_some_and(|e| now < e.exp)
     }
 
     fn sweep(&self, now: ExpSecs) -> usize {
@@ -170,7 +165,7 @@ impl Shared {
         for lock in self.shards.iter() {
             // One bucket per lock hold, so a large backlog never blocks readers for long.
             loop {
-                let mut shard = lock.write().unwrap_or_else(PoisonError::into_inner);
+                let mut shard = lock.write_locked();
                 let Some(bucket) = shard.expiring.first_entry() else { break };
                 let bucket_end = (u64::from(*bucket.key()) + 1) * u64::from(BUCKET_SECS);
                 if bucket_end > u64::from(now) {
@@ -195,7 +190,7 @@ impl Shared {
 
     fn clear(&self) {
         for lock in self.shards.iter() {
-            *lock.write().unwrap_or_else(PoisonError::into_inner) = Shard::default();
+            *lock.write_locked() = Shard::default();
         }
     }
 
@@ -203,7 +198,7 @@ impl Shared {
     fn stats(&self) -> StoreStats {
         let (mut entries, mut bytes) = (0, 0);
         for lock in self.shards.iter() {
-            let shard = lock.read().unwrap_or_else(PoisonError::into_inner);
+            let shard = lock.read_locked();
             entries += shard.table.len() as u64;
             bytes += shard.table.allocation_size() as u64;
             bytes += shard.expiring.values().map(|v| v.capacity() * 8).sum::<usize>() as u64;

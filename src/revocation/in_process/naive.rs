@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
+use crate::lock::RwLockExt;
 use crate::revocation::{
     profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
     SharedStore, StoreError, StoreStats,
@@ -21,12 +22,6 @@ pub struct NaiveStore {
     // A std RwLock: the critical sections are a hash lookup or insert, never held across an
     // await, so an async lock would only add cost.
     revoked: RwLock<HashSet<u128>>,
-}
-
-impl NaiveStore {
-    fn poisoned() -> StoreError {
-        StoreError::backend("naive", "lock poisoned by a panicked thread")
-    }
 }
 
 /// The `naive:` line of [`crate::revocation::SCHEMES`].
@@ -59,22 +54,22 @@ impl RevocationStore for NaiveStore {
     }
 
     async fn revoke(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        self.revoked.write().map_err(|_| Self::poisoned())?.insert(jti.0);
+        self.revoked.write_locked().insert(jti.0);
         Ok(())
     }
 
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
-        Ok(self.revoked.read().map_err(|_| Self::poisoned())?.contains(&jti.0))
+        Ok(self.revoked.read_locked().contains(&jti.0))
     }
 
     /// `entries` is the set's length; `bytes` is `None` (measure the process instead).
     async fn stats(&self) -> Result<StoreStats, StoreError> {
-        let len = self.revoked.read().map_err(|_| Self::poisoned())?.len();
+        let len = self.revoked.read_locked().len();
         Ok(StoreStats { entries: Some(len as u64), bytes: None })
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
-        self.revoked.write().map_err(|_| Self::poisoned())?.clear();
+        self.revoked.write_locked().clear();
         Ok(())
     }
 }

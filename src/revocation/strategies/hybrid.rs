@@ -46,13 +46,14 @@
 use std::collections::HashMap;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 
+use crate::lock::MutexExt;
 use crate::revocation::url_params::StoreUrl;
 use futures_util::future::BoxFuture;
 
@@ -194,7 +195,7 @@ impl HybridStore {
 
     /// Revocations queued while Redis was unreachable and not written yet.
     pub fn pending(&self) -> usize {
-        self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.sync.pending.locked().len()
     }
 
     /// Revokes that returned before every replica had acknowledged them.
@@ -207,7 +208,7 @@ impl HybridStore {
     async fn publish_and_wait(&self, jti: Jti, exp: UnixSeconds) -> Result<(), StoreError> {
         let nonce: u64 = rand::random();
         let (acked, mut acks) = watch::channel(0);
-        self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).insert(nonce, acked);
+        self.sync.waiting.locked().insert(nonce, acked);
         let mut pipe = redis::pipe();
         pipe.atomic();
         pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
@@ -220,7 +221,7 @@ impl HybridStore {
                 self.sync.ack_timeouts.fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).remove(&nonce);
+        self.sync.waiting.locked().remove(&nonce);
         published.map(|_| ()).map_err(|e| StoreError::backend(BACKEND, e))
     }
 
@@ -316,7 +317,7 @@ impl Subscriber {
         }
         self.sync.loads.fetch_add(1, Ordering::Relaxed);
         let queued = {
-            let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = self.sync.pending.locked();
             self.sync.synced.store(true, Ordering::Release);
             std::mem::take(&mut *pending)
         };
@@ -337,7 +338,7 @@ impl Subscriber {
                 },
                 _ = tick.tick() => {
                     let queued = std::mem::take(
-                        &mut *self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner),
+                        &mut *self.sync.pending.locked(),
                     );
                     self.flush(queued).await;
                 }
@@ -349,7 +350,7 @@ impl Subscriber {
     async fn flush(&self, queued: Vec<(Jti, UnixSeconds)>) {
         for chunk in queued.chunks(FLUSH_BATCH) {
             if write_and_publish(&self.redis, &self.channel, chunk).await.is_err() {
-                let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut pending = self.sync.pending.locked();
                 pending.extend_from_slice(chunk);
             }
         }
@@ -381,7 +382,7 @@ impl Subscriber {
 
     /// One acknowledgement of a revoke this process may be waiting for.
     fn acknowledged(&self, nonce: u64) {
-        let waiting = self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let waiting = self.sync.waiting.locked();
         if let Some(acked) = waiting.get(&nonce) {
             acked.send_modify(|n| *n += 1);
         }
@@ -445,7 +446,7 @@ impl RevocationStore for HybridStore {
     async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
         self.local.insert(jti, expires_at);
         {
-            let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = self.sync.pending.locked();
             if !self.sync.synced.load(Ordering::Acquire) {
                 if pending.len() >= MAX_PENDING {
                     return Err(StoreError::backend(
@@ -459,11 +460,7 @@ impl RevocationStore for HybridStore {
         }
         if self.publish_and_wait(jti, expires_at).await.is_err() {
             // Refused here already; the subscriber writes it when Redis answers again.
-            self.sync
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push((jti, expires_at));
+            self.sync.pending.locked().push((jti, expires_at));
         }
         Ok(())
     }

@@ -8,12 +8,13 @@
 //! then sends the batch as one pipeline: one write and one round trip for the batch, still
 //! one `EXISTS` per check, each answered from its own reply.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use redis::aio::ConnectionManager;
 use tokio::sync::oneshot;
 
 use super::BACKEND;
+use crate::lock::MutexExt;
 use crate::revocation::{Jti, StoreError};
 
 type Answer = Result<bool, StoreError>;
@@ -35,7 +36,7 @@ impl CheckBatcher {
     pub(super) async fn is_revoked(self: &Arc<Self>, jti: Jti) -> Answer {
         let (answer, answered) = oneshot::channel();
         let first = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut waiting = self.waiting.locked();
             waiting.push((jti, answer));
             waiting.len() == 1
         };
@@ -49,8 +50,7 @@ impl CheckBatcher {
     async fn flush(self: Arc<Self>) {
         // Runs after the tasks that are ready now, which may queue checks of their own.
         tokio::task::yield_now().await;
-        let batch =
-            std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
+        let batch = std::mem::take(&mut *self.waiting.locked());
         let mut pipe = redis::pipe();
         for (jti, _) in &batch {
             pipe.cmd("EXISTS").arg(super::jti_key(&self.prefix, *jti));
