@@ -59,7 +59,8 @@ pub struct StoreStats {
 /// What a store promises, so shared checks know what to expect of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
-    /// `revoke` has an effect (false only for `none:`).
+    /// `revoke` has an effect. False for `none:` and for the strategies that keep no token
+    /// ids (they act through `log_out` and `is_refused`).
     pub remembers: bool,
     /// Entries stop counting once their `expires_at` has passed (false for `naive:`).
     pub expires: bool,
@@ -107,7 +108,9 @@ pub struct TokenFacts<'a> {
 ///
 /// - `revoke(jti, expires_at)` is idempotent: revoking twice is the same as once.
 /// - Read-your-writes: once `revoke` has returned `Ok`, `is_revoked(jti)` on the same store
-///   answers `true` (for shared stores, from any process using the same URL).
+///   answers `true` (for shared stores, from any process using the same URL) — for stores that
+///   remember ([`Capabilities::remembers`]). The others keep no token ids and leave `revoke`
+///   and `is_revoked` at their defaults: `revoke` records nothing, `is_revoked` is `false`.
 /// - An entry stops counting once `expires_at` has passed (`now >= expires_at`), because the
 ///   token it blocks is dead by then anyway. `naive:` is the exception: it never forgets.
 ///   Physical removal may lag (see [`StoreStats::entries`]); the answer may not.
@@ -122,11 +125,17 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// What this store promises.
     fn capabilities(&self) -> Capabilities;
 
-    /// Marks `jti` revoked until `expires_at`.
-    async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError>;
+    /// Marks `jti` revoked until `expires_at`. The default records nothing, for a store that
+    /// keeps no token ids (`remembers: false`); every store that remembers overrides it.
+    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
+        Ok(())
+    }
 
-    /// Whether `jti` is revoked now. This is the per-request check.
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError>;
+    /// Whether `jti` is revoked now: a deny-list's per-request check. The default answers
+    /// `false`, for a store that keeps no token ids (`remembers: false`).
+    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 
     /// Revokes many ids at once, for fills (benchmarks, `revbench footprint`); callers send
     /// chunks of a few thousand. Remote stores override it with one batched write; the default

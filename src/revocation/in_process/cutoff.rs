@@ -15,7 +15,7 @@
 //! # Contract, where it differs from [`RevocationStore`]'s
 //!
 //! Jti revocation does not apply: `revoke(jti, …)` records nothing and `is_revoked(jti)` is
-//! always false (`remembers: false`). The strategy acts through `log_out`, `is_refused` and
+//! always false (`remembers: false`, the trait's defaults). The strategy acts through `log_out`, `is_refused` and
 //! `issue_at`; `tests/cutoff.rs` holds its own checks.
 
 use std::collections::HashMap;
@@ -28,8 +28,8 @@ use futures_util::future::BoxFuture;
 
 use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats, TokenFacts,
+    profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme, SharedStore,
+    StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
@@ -158,15 +158,6 @@ impl RevocationStore for CutoffStore {
         Capabilities { remembers: false, expires: true, shared: false }
     }
 
-    /// Nothing: this strategy does not keep token ids (see the module's contract).
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-
     async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
         let now = now_secs();
         Ok(self.get(token.sub, now).is_some_and(|c| c.refuses(&token, now)))
@@ -206,6 +197,7 @@ impl RevocationStore for CutoffStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::revocation::Jti;
 
     fn token(sub: &str, iat: UnixSeconds) -> TokenFacts<'_> {
         TokenFacts { jti: Jti::random(), sub, iat, exp: iat + 60 }

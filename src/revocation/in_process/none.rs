@@ -7,10 +7,9 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme, SharedStore,
+    StoreError, StoreStats,
 };
-use crate::time::UnixSeconds;
 
 /// Remembers nothing; every check answers "not revoked".
 #[derive(Debug, Default, Clone, Copy)]
@@ -43,14 +42,6 @@ impl RevocationStore for NoneStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: false }
-    }
-
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {

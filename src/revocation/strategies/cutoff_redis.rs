@@ -14,8 +14,8 @@ use crate::revocation::url_params::StoreUrl;
 use futures_util::future::BoxFuture;
 
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RedisStore, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats, TokenFacts,
+    profile, Capabilities, EntryUnit, Namespacing, Profile, RedisStore, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
@@ -85,17 +85,10 @@ impl RevocationStore for CutoffRedisStore {
         BACKEND
     }
 
+    /// Keeps no token ids: `revoke` and `is_revoked` are the trait's no-op defaults (see
+    /// [`crate::revocation::in_process::cutoff`]'s contract).
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: true }
-    }
-
-    /// Nothing: this strategy does not keep token ids (see [`crate::revocation::in_process::cutoff`]'s contract).
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     /// One `GET` of the user's key; Redis drops it at `keep_until`.

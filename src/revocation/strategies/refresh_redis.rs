@@ -27,8 +27,8 @@ use crate::revocation::strategies::refresh::{
 };
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
-    stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RedisStore, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats, TokenFacts,
+    stored_exp, Capabilities, EntryUnit, Namespacing, Profile, RedisStore, RevocationStore, Scheme,
+    SharedStore, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::UnixSeconds;
 
@@ -216,17 +216,10 @@ impl RevocationStore for RefreshRedisStore {
         BACKEND
     }
 
-    /// Keeps no token ids: `revoke` and `is_revoked` do nothing, like `none:`.
+    /// Keeps no token ids: `revoke` and `is_revoked` are the trait's no-op defaults, as for
+    /// `none:`.
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: true }
-    }
-
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     /// No check: an access token is good until its `exp`.
