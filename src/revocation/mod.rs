@@ -206,8 +206,46 @@ pub trait RevocationStore: Send + Sync + 'static {
 /// A store behind a cheap, shareable handle.
 pub type SharedStore = Arc<dyn RevocationStore>;
 
-/// Opens a store of one scheme from its URL (connecting and checking remote ones).
+/// Opens a store of one scheme from its URL (connecting and checking remote ones): [`fresh`]
+/// for an in-process store, [`opener!`] for one that connects.
 pub type Opener = for<'a> fn(&'a str) -> BoxFuture<'a, Result<SharedStore, StoreError>>;
+
+/// The [`Opener`] of an in-process store: a new, empty `S` (its URL is only the scheme).
+pub(crate) fn fresh<S: RevocationStore + Default>(
+    _url: &str,
+) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(std::future::ready(Ok(Arc::new(S::default()) as SharedStore)))
+}
+
+/// The [`Opener`] that shares what `$connect(url).await` returns, for a store opened by an
+/// `async fn connect(url: &str) -> Result<Store, StoreError>` (or `Result<Arc<Store>, …>`).
+macro_rules! opener {
+    ($connect:path) => {
+        |url| {
+            Box::pin(async move {
+                Ok($crate::revocation::IntoShared::into_shared($connect(url).await?))
+            })
+        }
+    };
+}
+pub(crate) use opener;
+
+/// A store, or a store already behind an `Arc`, as a [`SharedStore`] (for [`opener!`]).
+pub(crate) trait IntoShared {
+    fn into_shared(self) -> SharedStore;
+}
+
+impl<S: RevocationStore> IntoShared for S {
+    fn into_shared(self) -> SharedStore {
+        Arc::new(self)
+    }
+}
+
+impl<S: RevocationStore> IntoShared for Arc<S> {
+    fn into_shared(self) -> SharedStore {
+        self
+    }
+}
 
 /// How a measurement gets a namespace of its own in a store of this kind (see [`namespaced`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

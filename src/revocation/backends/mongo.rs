@@ -24,18 +24,15 @@
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
 use crate::revocation::backends::mongo_server::MongoServer;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    opener, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::now_millis;
 use crate::time::UnixSeconds;
@@ -230,7 +227,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["mongodb"],
     example: "mongodb://host:port/db",
     namespacing: Namespacing::Database,
-    open,
+    open: opener!(MongoStore::connect),
     profile: Profile {
         summary: "deny-list in MongoDB: one query by `_id` per request, TTL index",
         needs: "MongoDB",
@@ -238,10 +235,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(MongoStore::connect(url).await?) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for MongoStore {

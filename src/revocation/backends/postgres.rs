@@ -23,7 +23,6 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::lock::RwLockExt;
@@ -31,8 +30,8 @@ use crate::revocation::backends::tls::PostgresTls;
 
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
-    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    opener, profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -329,7 +328,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["postgres", "postgresql"],
     example: "postgres://user@host:port/db",
     namespacing: Namespacing::Table,
-    open,
+    open: opener!(PostgresStore::connect),
     profile: Profile {
         summary: "deny-list in PostgreSQL: one indexed point query per request",
         needs: "PostgreSQL",
@@ -337,10 +336,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(PostgresStore::connect(url).await? as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for PostgresStore {

@@ -12,11 +12,10 @@
 use std::collections::HashMap;
 use std::future::ready;
 use std::pin::pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::{join_all, BoxFuture};
+use futures_util::future::join_all;
 use futures_util::TryStreamExt;
 use percent_encoding::percent_decode_str;
 use redis::aio::ConnectionLike;
@@ -30,8 +29,8 @@ use redis::{FromRedisValue, RedisFuture, Value};
 use crate::redact::redact;
 use crate::revocation::backends::redis::{info_field, scan_prefix, DEFAULT_PREFIX};
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    opener, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -304,7 +303,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["redis-cluster"],
     example: "redis-cluster://host:port,host:port/",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(RedisClusterStore::connect),
     profile: Profile {
         summary:
             "the Redis deny-list on a Redis Cluster: one `EXISTS` per request on the key's master",
@@ -313,10 +312,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(RedisClusterStore::connect(url).await?) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for RedisClusterStore {

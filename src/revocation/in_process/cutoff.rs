@@ -24,11 +24,9 @@ use std::sync::RwLock;
 
 use async_trait::async_trait;
 
-use futures_util::future::BoxFuture;
-
 use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme, SharedStore,
+    fresh, profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme,
     StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
@@ -134,7 +132,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["cutoff"],
     example: "cutoff:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<CutoffStore>,
     profile: Profile {
         summary:
             "per-user cut-off in process: logout refuses every token of the user issued so far",
@@ -143,10 +141,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::LoggedOutUser,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(std::sync::Arc::new(CutoffStore::default()) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for CutoffStore {

@@ -22,14 +22,13 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::HashTable;
 
 use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    fresh, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -244,7 +243,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["hashmap"],
     example: "hashmap:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<HashMapStore>,
     profile: Profile {
         summary: "in-process map id → `exp`, swept by time buckets",
         needs: profile::IN_PROCESS,
@@ -252,10 +251,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(HashMapStore::new()) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for HashMapStore {

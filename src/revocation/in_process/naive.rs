@@ -4,15 +4,12 @@
 use std::collections::HashSet;
 use std::sync::RwLock;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 
 use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    fresh, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -30,7 +27,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["naive"],
     example: "naive:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<NaiveStore>,
     profile: Profile {
         summary: "in-process set of revoked ids, never forgets",
         needs: profile::IN_PROCESS,
@@ -38,10 +35,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(NaiveStore::default()) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for NaiveStore {

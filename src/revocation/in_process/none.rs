@@ -1,13 +1,10 @@
 //! `none:` — no revocation list at all. Logout only expires the cookie, so a copied token
 //! stays usable until its `exp`: the replay loophole the other stores close.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme, SharedStore,
+    fresh, profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme,
     StoreError, StoreStats,
 };
 
@@ -21,7 +18,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["none"],
     example: "none:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<NoneStore>,
     profile: Profile {
         summary: "logout only expires the cookie; nothing is checked",
         needs: profile::IN_PROCESS,
@@ -29,10 +26,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::Nothing,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(NoneStore) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for NoneStore {

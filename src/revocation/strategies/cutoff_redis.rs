@@ -11,11 +11,10 @@ use async_trait::async_trait;
 
 use crate::revocation::in_process::cutoff::Cutoff;
 use crate::revocation::url_params::StoreUrl;
-use futures_util::future::BoxFuture;
 
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Namespacing, Profile, RedisStore, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats, TokenFacts,
+    opener, profile, Capabilities, EntryUnit, Namespacing, Profile, RedisStore, RevocationStore,
+    Scheme, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
@@ -34,7 +33,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["cutoff+redis"],
     example: "cutoff+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(CutoffRedisStore::connect),
     profile: Profile {
         summary: "per-user cut-off in Redis: one `GET` by user per request",
         needs: "Redis",
@@ -42,12 +41,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::LoggedOutUser,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move {
-        Ok(std::sync::Arc::new(CutoffRedisStore::connect(url).await?) as SharedStore)
-    })
-}
 
 /// Per-user cut-offs in Redis.
 pub struct CutoffRedisStore {
@@ -57,12 +50,8 @@ pub struct CutoffRedisStore {
 impl CutoffRedisStore {
     /// Connects and checks the server answers.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let redis_url = url.strip_prefix("cutoff+").unwrap_or(url);
-        let mut parsed = StoreUrl::parse(redis_url)?;
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
-        let mut with_prefix = parsed.for_driver().clone();
-        with_prefix.query_pairs_mut().append_pair("prefix", &prefix);
-        Ok(Self { redis: RedisStore::connect(with_prefix.as_str()).await? })
+        let parsed = StoreUrl::parse(url.strip_prefix("cutoff+").unwrap_or(url))?;
+        Ok(Self { redis: RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await? })
     }
 
     fn key(&self, sub: &str) -> String {

@@ -55,13 +55,12 @@ use tokio::sync::watch;
 
 use crate::lock::MutexExt;
 use crate::revocation::url_params::StoreUrl;
-use futures_util::future::BoxFuture;
 
 use crate::revocation::backends::redis::scan_prefix;
 use crate::revocation::expiry::stored_exp;
 use crate::revocation::{
-    Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    opener, Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -90,7 +89,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["hybrid+redis"],
     example: "hybrid+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(HybridStore::connect),
     profile: Profile {
         summary: "in-process check on every replica; revocations written to Redis and pushed \
                   to every replica (pub/sub)",
@@ -100,10 +99,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(HybridStore::connect(url).await?) as SharedStore) })
-}
 
 /// Sync state shared by the store and its subscriber task.
 struct Sync {
@@ -141,14 +136,9 @@ pub struct HybridStore {
 impl HybridStore {
     /// Connects, subscribes, loads the live entries, and returns once the table is in sync.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let redis_url = url.strip_prefix("hybrid+").unwrap_or(url);
-        let mut parsed = StoreUrl::parse(redis_url)?;
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
-        let client = redis::Client::open(parsed.for_driver().as_str())
-            .map_err(|e| StoreError::BadUrl { url: url.to_string(), reason: e.to_string() })?;
-        let mut with_prefix = parsed.for_driver().clone();
-        with_prefix.query_pairs_mut().append_pair("prefix", &prefix);
-        let redis = RedisStore::connect(with_prefix.as_str()).await?;
+        let parsed = StoreUrl::parse(url.strip_prefix("hybrid+").unwrap_or(url))?;
+        let redis = RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await?;
+        let prefix = redis.prefix().to_string();
         let (first_sync, mut first_synced) = watch::channel(false);
         let sync = Arc::new(Sync {
             synced: AtomicBool::new(false),
@@ -163,7 +153,7 @@ impl HybridStore {
         let channel = format!("{prefix}__revoked");
         let origin: u64 = rand::random();
         let subscriber = Subscriber {
-            client,
+            client: redis.client().clone(),
             redis: redis.clone(),
             channel: channel.clone(),
             acks_prefix: format!("{prefix}__acks:"),
@@ -177,7 +167,7 @@ impl HybridStore {
         if !matches!(synced, Ok(Ok(_))) {
             return Err(StoreError::Unreachable {
                 backend: BACKEND,
-                url: url.to_string(),
+                url: crate::redact::redact(url),
                 reason: format!(
                     "could not subscribe and load the live entries within {} s",
                     FIRST_SYNC_TIMEOUT.as_secs()

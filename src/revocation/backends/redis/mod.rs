@@ -15,15 +15,14 @@ use std::future::ready;
 use std::pin::pin;
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use futures_util::stream::{self, Stream, TryChunksError, TryStreamExt};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ScanOptions};
 
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
-    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    opener, profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -49,6 +48,9 @@ pub struct RedisStore {
     // ConnectionManager multiplexes every request over one connection and reconnects in the
     // background after a failure; cloning it is cheap (an Arc).
     conn: ConnectionManager,
+    /// What `conn` was opened with (address, credentials, TLS roots), for connections of
+    /// another kind such as `hybrid+redis://`'s subscriber.
+    client: redis::Client,
     prefix: String,
     /// Concurrent checks share a pipeline (see `batch.rs`).
     checks: Arc<batch::CheckBatcher>,
@@ -57,8 +59,17 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects and checks the server answers `PING`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut parsed = StoreUrl::parse(url)?;
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
+        Self::connect_parsed(StoreUrl::parse(url)?, DEFAULT_PREFIX).await
+    }
+
+    /// Connects with what a strategy built on Redis leaves of its URL (`cutoff+redis://…`
+    /// without `cutoff+` and the strategy's own parameters): the key prefix (`prefix=`, else
+    /// `default_prefix`), `ca_file=`, and the rest for the driver.
+    pub(crate) async fn connect_parsed(
+        mut parsed: StoreUrl,
+        default_prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let prefix = parsed.take("prefix").unwrap_or_else(|| default_prefix.to_string());
         if prefix.contains(['*', '?', '[', ']', '\\']) {
             return Err(parsed.bad(format!("prefix `{prefix}` must not contain glob characters")));
         }
@@ -102,13 +113,13 @@ impl RedisStore {
         };
         let conn = tokio::time::timeout(
             CONNECT_TIMEOUT * 3,
-            ConnectionManager::new_with_config(client, config),
+            ConnectionManager::new_with_config(client.clone(), config),
         )
         .await
         .map_err(|_| unreachable("timed out".to_string()))?
         .map_err(|e| unreachable(e.to_string()))?;
         let checks = batch::CheckBatcher::new(conn.clone(), prefix.clone());
-        let store = Self { conn, prefix, checks };
+        let store = Self { conn, client, prefix, checks };
         store.health().await.map_err(|e| unreachable(e.to_string()))?;
         Ok(store)
     }
@@ -116,6 +127,11 @@ impl RedisStore {
     /// The key prefix in use.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The client the store connected with, for a connection of another kind (pub/sub).
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
     }
 
     /// The connection, for bulk work such as pipelined fills.
@@ -147,7 +163,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["redis", "rediss"],
     example: "redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(RedisStore::connect),
     profile: Profile {
         summary: "deny-list in Redis: one `EXISTS` per request, keys expire at `exp`",
         needs: "Redis",
@@ -155,10 +171,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(RedisStore::connect(url).await?) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for RedisStore {
