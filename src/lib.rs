@@ -12,18 +12,20 @@
 //! - [`token`]: claims, issue and verify with a pinned algorithm.
 //! - [`server`]: the axum reference server and `revbench serve`.
 //! - [`harness`]: what measuring commands share: replica processes, probing stores, output.
-//! - [`load`]: `revbench run` — goose scenarios, scheduler, one measurement, outages, progress.
-//! - [`experiment`]: `revbench growth` — time series as tokens expire.
+//! - [`run`]: `revbench run` — goose scenarios, scheduler, one measurement, outages, progress.
+//! - [`growth`]: `revbench growth` — time series as tokens expire.
 //! - [`footprint`]: `revbench footprint` — bytes per revoked entry.
 //! - [`results`]: the versioned results schema every exporter reads.
 //! - [`report`], [`compare`]: Markdown/HTML/charts, and verdicts between runs for CI: 95%
 //!   intervals (paired or rounds vs rounds), correctness that fails whatever the latency.
+//! - [`merge`]: `revbench merge` — one result from several load generators run together.
 //! - [`export`]: `revbench export` — Bencher Metric Format, github-action-benchmark.
 //! - Vocabulary at the bottom of the graph: [`time`], [`jti`], [`units`], [`process`],
 //!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
 //!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting),
 //!   [`stats`] (distribution-free intervals), [`precise_sleep`] (µs-precise sleeps on a
-//!   timerfd: injected delays, constant-rate pacing).
+//!   timerfd: injected delays, constant-rate pacing), [`lock`] (std locks, one poisoning
+//!   policy).
 //!
 //! `cli` holds the command enum; each command's arguments sit beside its handler
 //! (`<module>::command`).

@@ -1,7 +1,8 @@
 //! The swappable revocation stores and the one trait they share.
 //!
-//! A store is picked by URL with [`open`]; every store passes the same checks in
-//! [`conformance`]. Adding a backend is one new file plus one line in [`open`].
+//! A store is picked by URL with [`open`], from the table [`SCHEMES`]; every store passes the
+//! one conformance suite in `tests/common/conformance.rs`. Adding a store is one new file (the
+//! store and its `SCHEME`) plus one line in [`SCHEMES`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,9 +29,9 @@ pub use backends::mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEO
 pub use backends::mongo_server::MongoServer;
 pub use backends::postgres::PostgresStore;
 pub use backends::redis::RedisStore;
-pub use backends::redis_cluster::{with_default_prefix, RedisClusterStore};
+pub use backends::redis_cluster::RedisClusterStore;
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
-pub use fill::{fill, random_entries, FILL_BATCH};
+pub use fill::{fill, random_entries};
 pub use in_process::cutoff::{Cutoff, CutoffStore};
 pub use in_process::hashmap::HashMapStore;
 pub use in_process::memory::MemoryStore;
@@ -168,7 +169,7 @@ pub trait RevocationStore: Send + Sync + 'static {
     }
 
     /// Refresh-token rotation, for a strategy that issues refresh tokens beside short-lived
-    /// access tokens (`refresh+redis://`, see [`refresh`]); `None` (this default) for the others.
+    /// access tokens (`refresh+redis://`, see [`strategies::refresh`]); `None` (this default) for the others.
     fn refresh_tokens(&self) -> Option<&dyn RefreshTokens> {
         None
     }
@@ -206,8 +207,8 @@ pub trait RevocationStore: Send + Sync + 'static {
 /// A store behind a cheap, shareable handle.
 pub type SharedStore = Arc<dyn RevocationStore>;
 
-/// Opens a store of one scheme from its URL (connecting and checking remote ones): [`fresh`]
-/// for an in-process store, [`opener!`] for one that connects.
+/// Opens a store of one scheme from its URL (connecting and checking remote ones):
+/// `fresh::<Store>` for an in-process store, `opener!(Store::connect)` for one that connects.
 pub type Opener = for<'a> fn(&'a str) -> BoxFuture<'a, Result<SharedStore, StoreError>>;
 
 /// The [`Opener`] of an in-process store: a new, empty `S` (its URL is only the scheme).

@@ -110,19 +110,6 @@ impl ClusterUrl {
     }
 }
 
-/// `url` (a `redis-cluster://` URL) with `prefix` added unless it names a prefix already: the
-/// `url` crate cannot parse a list of nodes, so the query is appended as text.
-pub fn with_default_prefix(url: &str, prefix: &str) -> String {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    if url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "prefix") {
-        return url.to_string();
-    }
-    let encoded =
-        url::form_urlencoded::Serializer::new(String::new()).append_pair("prefix", prefix).finish();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{encoded}")
-}
-
 /// `host:port` (port 6379 when missing), or `None` when it is not one.
 fn parse_node(node: &str) -> Option<String> {
     let (host, port) = node.rsplit_once(':').unwrap_or((node, "6379"));
@@ -164,13 +151,8 @@ impl RedisClusterStore {
         Ok(store)
     }
 
-    /// The key prefix in use.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     /// The key for `jti`.
-    pub fn key(&self, jti: Jti) -> String {
+    fn key(&self, jti: Jti) -> String {
         crate::revocation::backends::redis::jti_key(&self.prefix, jti)
     }
 
@@ -489,22 +471,6 @@ mod tests {
         let err = ClusterUrl::parse("redis-cluster://bob:hunter2@h:1/5").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(err.to_string().contains("bob:****@"), "{err}");
-    }
-
-    /// A namespace prefix is added to a URL without one and never replaces a given one.
-    #[test]
-    fn default_prefix_is_added_once() {
-        assert_eq!(
-            with_default_prefix("redis-cluster://h:1,h:2/", "r:"),
-            "redis-cluster://h:1,h:2/?prefix=r%3A"
-        );
-        assert_eq!(
-            with_default_prefix("redis-cluster://h:1", "r:"),
-            "redis-cluster://h:1?prefix=r%3A"
-        );
-        let given = "redis-cluster://h:1/?prefix=mine";
-        assert_eq!(with_default_prefix(given, "r:"), given);
-        assert!(ClusterUrl::parse(&with_default_prefix("redis-cluster://h:1", "r:")).is_ok());
     }
 
     /// A `CLUSTER SLOTS` reply is grouped by master, ranges kept.

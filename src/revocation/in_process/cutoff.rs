@@ -10,7 +10,7 @@
 //!   after a logout works.
 //! - **Expiry.** An entry matters until every token it refuses has expired: `not_before` plus
 //!   one token lifetime (taken from the logged-out token, `exp − iat`). Checks ignore older
-//!   entries; a sweep every [`SWEEP_EVERY`] logouts removes them.
+//!   entries; a sweep every `SWEEP_EVERY` logouts removes them.
 //!
 //! # Contract, where it differs from [`RevocationStore`]'s
 //!
@@ -34,7 +34,7 @@ use crate::time::{now_secs, UnixSeconds};
 /// Lock stripes: checks on two cores rarely meet on one lock.
 const SHARDS: usize = 16;
 /// Logouts between two sweeps of dead entries.
-pub const SWEEP_EVERY: u64 = 1024;
+const SWEEP_EVERY: u64 = 1024;
 
 /// One user's cut-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl Cutoff {
     }
 
     /// Whether it refuses `token` at `now`.
-    pub fn refuses(&self, token: &TokenFacts<'_>, now: UnixSeconds) -> bool {
+    fn refuses(&self, token: &TokenFacts<'_>, now: UnixSeconds) -> bool {
         now < self.keep_until && token.iat < self.not_before
     }
 
@@ -97,13 +97,13 @@ impl CutoffStore {
     }
 
     /// The live cut-off of `sub` at `now`, if any.
-    pub fn get(&self, sub: &str, now: UnixSeconds) -> Option<Cutoff> {
+    fn get(&self, sub: &str, now: UnixSeconds) -> Option<Cutoff> {
         let shard = self.shard(sub).read_locked();
         shard.get(sub).copied().filter(|c| now < c.keep_until)
     }
 
     /// Records `cutoff` for `sub`, keeping the later one when there is one already.
-    pub fn set(&self, sub: &str, cutoff: Cutoff) {
+    fn set(&self, sub: &str, cutoff: Cutoff) {
         let mut shard = self.shard(sub).write_locked();
         let merged = shard.get(sub).map_or(cutoff, |old| old.merge(cutoff));
         shard.insert(sub.into(), merged);
@@ -114,7 +114,7 @@ impl CutoffStore {
     }
 
     /// Removes entries that refuse no live token any more; returns how many.
-    pub fn sweep(&self, now: UnixSeconds) -> usize {
+    fn sweep(&self, now: UnixSeconds) -> usize {
         let mut removed = 0;
         for lock in self.shards.iter() {
             let mut shard = lock.write_locked();
@@ -213,8 +213,9 @@ mod tests {
         assert!(store.get("alice", now + 61).is_none());
     }
 
-    /// A token stamped ahead by `issue_at` and logged out in the same second is still refused
-    /// (measured: without this, 99% of same-second login-logout-replay cycles leaked).
+    /// A token stamped ahead by `issue_at` and logged out in the same second is still refused:
+    /// a cut-off taken from the clock alone would not refuse it, so a login right after a
+    /// logout, its own logout and a replay, all within one second, would let the replay in.
     #[test]
     fn a_token_stamped_ahead_is_refused_after_its_logout() {
         let now = 1_000;

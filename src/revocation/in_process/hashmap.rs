@@ -2,7 +2,7 @@
 //! reach. A general-purpose cache (moka, `memory:`) pays on every read for eviction bookkeeping a
 //! revocation list does not need; this store keeps only what the contract asks for.
 //!
-//! - **Lookup**: jti → exp in [`SHARDS`] lock-striped hash tables. Each jti is hashed once (a
+//! - **Lookup**: jti → exp in `SHARDS` lock-striped hash tables. Each jti is hashed once (a
 //!   seeded folded multiply of its 128 bits) and the hash picks both the shard and the slot. An
 //!   entry is 20 bytes: the id as `[u32; 4]` (so it needs 4-byte, not 16-byte, alignment) and
 //!   `exp` as `u32` seconds (enough until 2106).
@@ -11,7 +11,7 @@
 //!   lags towards "still revoked" during the tick after `exp`, when the token itself is already
 //!   refused by verification — so no revoked token is ever accepted.
 //! - **Sweep by time buckets**: each shard indexes its entries by `exp / BUCKET_SECS` (8 bytes
-//!   per entry: the hash). A sweeper thread wakes every [`SWEEP_INTERVAL`] and takes only the
+//!   per entry: the hash). A sweeper thread wakes every `SWEEP_INTERVAL` and takes only the
 //!   buckets whose time has fully passed, so a sweep touches only what expired.
 //! - The sweeper holds a `Weak` handle: it ends at its next wake-up after the store is dropped
 //!   (dropping the store also wakes it at once).
@@ -34,11 +34,11 @@ use crate::time::UnixSeconds;
 
 /// Lock stripes. 64 keeps two cores (or sixty-four) from queueing on one lock while each
 /// shard's table stays large enough that its fixed overhead does not matter.
-pub const SHARDS: usize = 64;
+const SHARDS: usize = 64;
 /// Width of a sweep bucket: entries leave at most this long (plus one interval) after `exp`.
-pub const BUCKET_SECS: u32 = 10;
+const BUCKET_SECS: u32 = 10;
 /// How often the sweeper looks for buckets whose time has passed.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Seconds since the Unix epoch as stored in an entry.
 type ExpSecs = u32;
@@ -72,13 +72,13 @@ pub struct HashMapStore {
 }
 
 impl HashMapStore {
-    /// An empty store whose sweeper runs every [`SWEEP_INTERVAL`].
+    /// An empty store whose sweeper runs every `SWEEP_INTERVAL`.
     pub fn new() -> Self {
         Self::with_sweep_interval(SWEEP_INTERVAL)
     }
 
     /// An empty store whose sweeper runs every `interval`.
-    pub fn with_sweep_interval(interval: Duration) -> Self {
+    fn with_sweep_interval(interval: Duration) -> Self {
         let shared = Arc::new(Shared {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             seed: [rand::random(), rand::random()],
@@ -98,7 +98,8 @@ impl HashMapStore {
     }
 
     /// Physically removes every entry whose bucket has fully passed by `now`; returns how many.
-    pub fn sweep(&self, now: UnixSeconds) -> usize {
+    #[cfg(test)]
+    fn sweep(&self, now: UnixSeconds) -> usize {
         self.shared.sweep(clamp(now))
     }
 }

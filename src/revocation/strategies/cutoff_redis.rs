@@ -19,7 +19,7 @@ use crate::revocation::{
 use crate::time::{now_secs, UnixSeconds};
 
 /// Key prefix used when the URL sets none.
-pub const DEFAULT_PREFIX: &str = "revbench:cutoff:";
+const DEFAULT_PREFIX: &str = "revbench:cutoff:";
 const BACKEND: &str = "cutoff-redis";
 
 /// Sets the user's cut-off to `ARGV[1]` (expiring at `ARGV[2]`) unless it is already later.

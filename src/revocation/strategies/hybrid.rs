@@ -8,13 +8,12 @@
 //!   the channel adds the id to its own table and answers on the revoking process's own
 //!   channel, `PUBLISH P__acks:<origin> <nonce>` (the revoking process counts its own copy
 //!   without a round trip). The revoke returns once as many acknowledgements came back as
-//!   `PUBLISH` reached subscribers (or after [`ACK_TIMEOUT`]), so when a logout has answered,
-//!   every replica already refuses the token. With one acknowledgement channel per process,
-//!   a logout costs each other replica one message, not one per replica (with a shared channel
-//!   every replica received every acknowledgement: 12 deliveries per logout on three replicas,
-//!   5 now).
-//!   Without the wait, a copy replayed on another replica right after its logout raced the
-//!   message: measured under load on two cores, 1.6–10% of such replays were let in.
+//!   `PUBLISH` reached subscribers (or after `ACK_TIMEOUT`), so when a logout has answered,
+//!   every replica already refuses the token. Without the wait, a copy replayed on another
+//!   replica right after its logout would race the message, and under load some would get in.
+//!   Each process has an acknowledgement channel of its own, so a logout is delivered 2N − 1
+//!   times on N replicas (the revocation to each, an acknowledgement from each other one);
+//!   on one shared channel every replica would receive every acknowledgement, N + N².
 //! - **start and reconnect**: subscribe first, then `SCAN` the prefix and load every live
 //!   entry (its `exp` is the key's value), then report healthy. Subscribing before loading
 //!   means a revocation published during the load is seen by one or the other (inserts are
@@ -33,12 +32,12 @@
 //!
 //! - **Propagation delay**: read-your-writes holds in the process that revoked, and in every
 //!   other process once `revoke` has returned — unless a replica did not acknowledge within
-//!   [`ACK_TIMEOUT`] (counted, see [`HybridStore::ack_timeouts`]); then it learns of it after
+//!   `ACK_TIMEOUT` (counted, see [`HybridStore::ack_timeouts`]); then it learns of it after
 //!   its pub/sub delivery. The delay is the pub/sub hop plus the acknowledgement (sub-
 //!   millisecond on loopback at rest).
 //! - **While Redis is down** the store does not fail: checks keep answering from the local
 //!   table (no 503s), and a revoke made here is refused here at once and queued (up to
-//!   [`MAX_PENDING`]); the queue is written and published when Redis returns, so other
+//!   `MAX_PENDING`); the queue is written and published when Redis returns, so other
 //!   replicas learn of it late — or never, if this process dies first. Revocations made on
 //!   other replicas during the outage are late here until the reconnect reloads the keys.
 //!   `health()` answers an error meanwhile ("not in sync"), so `/healthz` shows it.
@@ -65,9 +64,9 @@ use crate::revocation::{
 use crate::time::UnixSeconds;
 
 /// Key prefix used when the URL sets none.
-pub const DEFAULT_PREFIX: &str = "revbench:hybrid:";
+const DEFAULT_PREFIX: &str = "revbench:hybrid:";
 /// Revocations queued while Redis is unreachable; beyond this, revoke fails.
-pub const MAX_PENDING: usize = 100_000;
+const MAX_PENDING: usize = 100_000;
 /// How long `connect` waits for the first subscribe-and-load.
 const FIRST_SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one connection attempt of the subscriber may take.
@@ -76,7 +75,7 @@ const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(1);
 const RETRY_MIN: Duration = Duration::from_millis(50);
 const RETRY_MAX: Duration = Duration::from_millis(250);
 /// Longest a revoke waits for the other replicas to acknowledge it.
-pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
+const ACK_TIMEOUT: Duration = Duration::from_millis(100);
 /// While connected, how often queued revocations are retried (a write can fail alone).
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Queued revocations written per `MULTI` when Redis returns.
@@ -101,7 +100,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
 };
 
 /// Sync state shared by the store and its subscriber task.
-struct Sync {
+struct SyncState {
     /// The local table has every live entry and the subscription is up.
     synced: AtomicBool,
     /// Revocations made while not synced, written when Redis returns. The lock also orders
@@ -128,7 +127,7 @@ pub struct HybridStore {
     /// This process's id in revocation messages: acknowledgements come back on
     /// `P__acks:<origin>`.
     origin: u64,
-    sync: Arc<Sync>,
+    sync: Arc<SyncState>,
     /// Dropping it stops the subscriber thread.
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -140,7 +139,7 @@ impl HybridStore {
         let redis = RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await?;
         let prefix = redis.prefix().to_string();
         let (first_sync, mut first_synced) = watch::channel(false);
-        let sync = Arc::new(Sync {
+        let sync = Arc::new(SyncState {
             synced: AtomicBool::new(false),
             pending: Mutex::default(),
             loads: AtomicU64::new(0),
@@ -216,7 +215,7 @@ impl HybridStore {
     }
 
     /// Whether the local table is in sync (subscribed and loaded).
-    pub fn is_synced(&self) -> bool {
+    fn is_synced(&self) -> bool {
         self.sync.synced.load(Ordering::Acquire)
     }
 }
@@ -248,15 +247,14 @@ struct Subscriber {
     /// This process's origin id (see [`HybridStore`]).
     origin: u64,
     local: Arc<HashMapStore>,
-    sync: Arc<Sync>,
+    sync: Arc<SyncState>,
 }
 
 impl Subscriber {
     /// Runs the subscriber on a thread of its own with a single-threaded runtime, so applying
-    /// a revocation never waits behind the server's request handling for a worker (measured:
-    /// on the server's runtime, under load on two cores, 10% of copies replayed on another
-    /// replica right after their logout were still accepted). Dropping the returned sender
-    /// stops it.
+    /// a revocation never waits for a worker busy with the server's requests: under load, on
+    /// the server's runtime, a copy replayed on another replica right after its logout could
+    /// be checked before the revocation was applied. Dropping the returned sender stops it.
     fn spawn_thread(self) -> Result<tokio::sync::oneshot::Sender<()>, StoreError> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -32,9 +32,9 @@ use crate::revocation::{
 use crate::time::UnixSeconds;
 
 /// Key prefix used when the URL sets none.
-pub const DEFAULT_PREFIX: &str = "revbench:refresh:";
+const DEFAULT_PREFIX: &str = "revbench:refresh:";
 /// Refresh-token lifetime when the URL sets none.
-pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(3600);
+const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(3600);
 const BACKEND: &str = "refresh-redis";
 
 /// KEYS: old token, new token. ARGV: family key prefix, new token's `exp`.
