@@ -23,7 +23,8 @@
 //!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
 //!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting),
 //!   [`stats`] (distribution-free intervals), [`precise_sleep`] (µs-precise sleeps on a
-//!   timerfd: injected delays, constant-rate pacing).
+//!   timerfd: injected delays, constant-rate pacing), [`lock`] (std locks, one poisoning
+//!   policy).
 //!
 //! `cli` holds the command enum and dispatch; `scripts/module-cycles.sh` checks that no module,
 //! and no file inside one, imports one that imports it back.
@@ -37,6 +38,7 @@ pub mod growth;
 pub mod harness;
 pub mod interrupt;
 pub mod jti;
+pub mod lock;
 pub mod merge;
 pub mod precise_sleep;
 pub mod process;

@@ -45,30 +45,22 @@ async fn redis_conn() -> redis::aio::MultiplexedConnection {
 }
 
 async fn redis_snapshot() -> RedisSnapshot {
+    use futures_util::TryStreamExt;
+    use redis::AsyncCommands;
     let mut conn = redis_conn().await;
+    let every_key = redis::ScanOptions::default().with_count(1000);
+    let keys: Vec<Vec<u8>> =
+        conn.scan_options(every_key).await.unwrap().try_collect().await.unwrap();
     let mut snapshot = BTreeMap::new();
-    let mut cursor = 0u64;
-    loop {
-        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        for key in keys {
-            let dump: Option<Vec<u8>> =
-                redis::cmd("DUMP").arg(&key).query_async(&mut conn).await.unwrap();
-            let ttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut conn).await.unwrap();
-            if let Some(dump) = dump {
-                snapshot.insert(key, (dump, ttl >= 0));
-            }
+    for key in keys {
+        let dump: Option<Vec<u8>> =
+            redis::cmd("DUMP").arg(&key).query_async(&mut conn).await.unwrap();
+        let ttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut conn).await.unwrap();
+        if let Some(dump) = dump {
+            snapshot.insert(key, (dump, ttl >= 0));
         }
-        if next == 0 {
-            return snapshot;
-        }
-        cursor = next;
     }
+    snapshot
 }
 
 /// User keys a measurement must not touch: under the prefix the URL names, under revbench's

@@ -27,6 +27,8 @@ async fn cluster_store(label: &str) -> Option<(SharedStore, String, String)> {
 
 /// Keys of each master of the cluster whose prefix is `prefix`, counted on that node alone.
 async fn keys_per_master(seed_url: &str, prefix: &str) -> Vec<usize> {
+    use futures_util::TryStreamExt;
+    use redis::AsyncCommands;
     let seed = seed_url.trim_start_matches("redis-cluster://").split([',', '/']).next().unwrap();
     let client = redis::Client::open(format!("redis://{seed}")).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -36,23 +38,16 @@ async fn keys_per_master(seed_url: &str, prefix: &str) -> Vec<usize> {
         let address = line.split_whitespace().nth(1).unwrap().split('@').next().unwrap();
         let client = redis::Client::open(format!("redis://{address}")).unwrap();
         let mut node = client.get_multiplexed_async_connection().await.unwrap();
-        let (mut cursor, mut count) = (0u64, 0);
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{prefix}*"))
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut node)
-                .await
-                .unwrap();
-            count += keys.len();
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+        let count = node
+            .scan_options::<String>(
+                redis::ScanOptions::default().with_pattern(format!("{prefix}*")).with_count(1000),
+            )
+            .await
+            .unwrap()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len();
         counts.push(count);
     }
     counts

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
+use crate::lock::MutexExt;
 use crate::time::{now_secs, UnixSeconds};
 use crate::token::TokenKeys;
 use crate::units::Micros;
@@ -56,13 +57,13 @@ impl Default for Tallies {
 
 impl Tallies {
     fn logged_out(&self, exp: UnixSeconds) {
-        *self.revoked_by_exp.lock().expect("tally lock").entry(exp).or_default() += 1;
+        *self.revoked_by_exp.locked().entry(exp).or_default() += 1;
         self.logouts.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Revoked tokens still alive at `now_millis` (a token is dead from `exp` on).
     pub fn live_revoked(&self, now_millis: u64) -> u64 {
-        let mut by_exp = self.revoked_by_exp.lock().expect("tally lock");
+        let mut by_exp = self.revoked_by_exp.locked();
         // Forget the dead ones so the map stays as small as the live set.
         // Alive while now < exp × 1000, i.e. exp > ⌊now / 1000⌋.
         let first_alive = now_millis / 1000 + 1;
@@ -72,18 +73,18 @@ impl Tallies {
 
     fn checked(&self, elapsed: Duration) {
         let micros = (elapsed.as_micros() as u64).clamp(1, MAX_TRACKABLE);
-        self.checks.lock().expect("tally lock").saturating_record(micros);
-        self.all_checks.lock().expect("tally lock").saturating_record(micros);
+        self.checks.locked().saturating_record(micros);
+        self.all_checks.locked().saturating_record(micros);
     }
 
     /// The check latencies since the last call, leaving an empty histogram behind.
     pub fn take_interval_checks(&self) -> Histogram<Micros> {
-        std::mem::replace(&mut *self.checks.lock().expect("tally lock"), new_histogram())
+        std::mem::replace(&mut *self.checks.locked(), new_histogram())
     }
 
     /// Every check latency so far.
     pub fn all_checks(&self) -> Histogram<Micros> {
-        self.all_checks.lock().expect("tally lock").clone()
+        self.all_checks.locked().clone()
     }
 }
 

@@ -8,9 +8,9 @@ use crate::time::UnixSeconds;
 
 /// Entries per batch: large enough to amortise round trips, small enough that one batch stays
 /// well inside the stores' 1–2 s operation timeouts.
-pub const FILL_BATCH: usize = 5_000;
+const FILL_BATCH: usize = 5_000;
 
-/// Revokes every `(jti, expires_at)` of `entries` in batches of [`FILL_BATCH`] and returns the
+/// Revokes every `(jti, expires_at)` of `entries` in batches of `FILL_BATCH` and returns the
 /// wall time it took.
 pub async fn fill(
     store: &SharedStore,

@@ -1,7 +1,8 @@
 //! The swappable revocation stores and the one trait they share.
 //!
-//! A store is picked by URL with [`open`]; every store passes the same checks in
-//! [`conformance`]. Adding a backend is one new file plus one line in [`open`].
+//! A store is picked by URL with [`open`], from the table [`SCHEMES`]; every store passes the
+//! one conformance suite in `tests/common/conformance.rs`. Adding a store is one new file (the
+//! store and its `SCHEME`) plus one line in [`SCHEMES`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,9 +29,9 @@ pub use backends::mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEO
 pub use backends::mongo_server::MongoServer;
 pub use backends::postgres::PostgresStore;
 pub use backends::redis::RedisStore;
-pub use backends::redis_cluster::{with_default_prefix, RedisClusterStore};
+pub use backends::redis_cluster::RedisClusterStore;
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
-pub use fill::{fill, random_entries, FILL_BATCH};
+pub use fill::{fill, random_entries};
 pub use in_process::cutoff::{Cutoff, CutoffStore};
 pub use in_process::hashmap::HashMapStore;
 pub use in_process::memory::MemoryStore;
@@ -59,7 +60,8 @@ pub struct StoreStats {
 /// What a store promises, so shared checks know what to expect of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
-    /// `revoke` has an effect (false only for `none:`).
+    /// `revoke` has an effect. False for `none:` and for the strategies that keep no token
+    /// ids (they act through `log_out` and `is_refused`).
     pub remembers: bool,
     /// Entries stop counting once their `expires_at` has passed (false for `naive:`).
     pub expires: bool,
@@ -107,7 +109,9 @@ pub struct TokenFacts<'a> {
 ///
 /// - `revoke(jti, expires_at)` is idempotent: revoking twice is the same as once.
 /// - Read-your-writes: once `revoke` has returned `Ok`, `is_revoked(jti)` on the same store
-///   answers `true` (for shared stores, from any process using the same URL).
+///   answers `true` (for shared stores, from any process using the same URL) — for stores that
+///   remember ([`Capabilities::remembers`]). The others keep no token ids and leave `revoke`
+///   and `is_revoked` at their defaults: `revoke` records nothing, `is_revoked` is `false`.
 /// - An entry stops counting once `expires_at` has passed (`now >= expires_at`), because the
 ///   token it blocks is dead by then anyway. `naive:` is the exception: it never forgets.
 ///   Physical removal may lag (see [`StoreStats::entries`]); the answer may not.
@@ -122,11 +126,17 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// What this store promises.
     fn capabilities(&self) -> Capabilities;
 
-    /// Marks `jti` revoked until `expires_at`.
-    async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError>;
+    /// Marks `jti` revoked until `expires_at`. The default records nothing, for a store that
+    /// keeps no token ids (`remembers: false`); every store that remembers overrides it.
+    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
+        Ok(())
+    }
 
-    /// Whether `jti` is revoked now. This is the per-request check.
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError>;
+    /// Whether `jti` is revoked now: a deny-list's per-request check. The default answers
+    /// `false`, for a store that keeps no token ids (`remembers: false`).
+    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 
     /// Revokes many ids at once, for fills (benchmarks, `revbench footprint`); callers send
     /// chunks of a few thousand. Remote stores override it with one batched write; the default
@@ -159,7 +169,7 @@ pub trait RevocationStore: Send + Sync + 'static {
     }
 
     /// Refresh-token rotation, for a strategy that issues refresh tokens beside short-lived
-    /// access tokens (`refresh+redis://`, see [`refresh`]); `None` (this default) for the others.
+    /// access tokens (`refresh+redis://`, see [`strategies::refresh`]); `None` (this default) for the others.
     fn refresh_tokens(&self) -> Option<&dyn RefreshTokens> {
         None
     }
@@ -197,8 +207,46 @@ pub trait RevocationStore: Send + Sync + 'static {
 /// A store behind a cheap, shareable handle.
 pub type SharedStore = Arc<dyn RevocationStore>;
 
-/// Opens a store of one scheme from its URL (connecting and checking remote ones).
+/// Opens a store of one scheme from its URL (connecting and checking remote ones):
+/// `fresh::<Store>` for an in-process store, `opener!(Store::connect)` for one that connects.
 pub type Opener = for<'a> fn(&'a str) -> BoxFuture<'a, Result<SharedStore, StoreError>>;
+
+/// The [`Opener`] of an in-process store: a new, empty `S` (its URL is only the scheme).
+pub(crate) fn fresh<S: RevocationStore + Default>(
+    _url: &str,
+) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
+    Box::pin(std::future::ready(Ok(Arc::new(S::default()) as SharedStore)))
+}
+
+/// The [`Opener`] that shares what `$connect(url).await` returns, for a store opened by an
+/// `async fn connect(url: &str) -> Result<Store, StoreError>` (or `Result<Arc<Store>, …>`).
+macro_rules! opener {
+    ($connect:path) => {
+        |url| {
+            Box::pin(async move {
+                Ok($crate::revocation::IntoShared::into_shared($connect(url).await?))
+            })
+        }
+    };
+}
+pub(crate) use opener;
+
+/// A store, or a store already behind an `Arc`, as a [`SharedStore`] (for [`opener!`]).
+pub(crate) trait IntoShared {
+    fn into_shared(self) -> SharedStore;
+}
+
+impl<S: RevocationStore> IntoShared for S {
+    fn into_shared(self) -> SharedStore {
+        Arc::new(self)
+    }
+}
+
+impl<S: RevocationStore> IntoShared for Arc<S> {
+    fn into_shared(self) -> SharedStore {
+        self
+    }
+}
 
 /// How a measurement gets a namespace of its own in a store of this kind (see [`namespaced`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use crate::lock::MutexExt;
+
 /// Forwards connections from `addr` (on 127.0.0.1) to `target` until cut.
 pub struct Forwarder {
     pub addr: SocketAddr,
@@ -36,7 +38,7 @@ impl Forwarder {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
-                let mut pipes = pipes.lock().expect("pipe list lock");
+                let mut pipes = pipes.locked();
                 pipes.retain(|p| !p.is_finished());
                 pipes.push(pipe);
             }
@@ -48,7 +50,7 @@ impl Forwarder {
     /// reply could still slip through meanwhile).
     pub async fn cut(&mut self) {
         let mut tasks: Vec<JoinHandle<()>> = self.accept.take().into_iter().collect();
-        tasks.extend(self.pipes.lock().expect("pipe list lock").drain(..));
+        tasks.extend(self.pipes.locked().drain(..));
         for task in &tasks {
             task.abort();
         }
@@ -61,7 +63,7 @@ impl Forwarder {
         if let Some(accept) = self.accept.take() {
             accept.abort();
         }
-        for pipe in self.pipes.lock().expect("pipe list lock").drain(..) {
+        for pipe in self.pipes.locked().drain(..) {
             pipe.abort();
         }
     }

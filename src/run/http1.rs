@@ -13,7 +13,7 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::{sleep_until, Instant, Sleep};
+
+use crate::lock::MutexExt;
 
 /// A whole exchange (connect, request, body) that takes longer is counted as a timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -120,7 +122,7 @@ impl Connections {
         target: &Target,
         outgoing: Outgoing<'_>,
     ) -> Result<(u16, Bytes), HttpError> {
-        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let inner = self.inner.locked_mut();
         if inner.by_replica.len() <= replica {
             inner.by_replica.resize_with(replica + 1, || None);
         }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use crate::lock::MutexExt;
 use crate::results::LatencySummary;
 use crate::units::Micros;
 
@@ -132,7 +133,7 @@ impl Recorder {
             Clock::Corrected => &self.corrected,
             Clock::PacingLateness => &self.lateness,
         };
-        let mut map = map.lock().expect("recorder lock");
+        let mut map = map.locked();
         map.entry(request).or_insert_with(new_histogram).saturating_record(micros);
     }
 
@@ -152,26 +153,26 @@ impl Recorder {
         }
         let now = self.phase.load(Ordering::Relaxed);
         if sent_in.0 == PHASE_OUTAGE && now == PHASE_OUTAGE {
-            let mut outage = self.outage.lock().expect("recorder lock");
+            let mut outage = self.outage.locked();
             *outage.statuses_during.entry(format!("{request} {status}")).or_default() += 1;
         } else if now == PHASE_RECOVERING && request == "me" && status == 200 {
-            let mut outage = self.outage.lock().expect("recorder lock");
+            let mut outage = self.outage.locked();
             if let (None, Some(restored)) = (outage.recovered_after, outage.restored_at) {
                 outage.recovered_after = Some(restored.elapsed());
             }
         }
-        *self.statuses.lock().expect("recorder lock").entry((request, status)).or_default() += 1;
+        *self.statuses.locked().entry((request, status)).or_default() += 1;
     }
 
     /// The store has just been cut off.
     pub fn begin_outage(&self) {
-        self.outage.lock().expect("recorder lock").cut_at = Some(Instant::now());
+        self.outage.locked().cut_at = Some(Instant::now());
         self.phase.store(PHASE_OUTAGE, Ordering::Relaxed);
     }
 
     /// The store is reachable again.
     pub fn end_outage(&self) {
-        self.outage.lock().expect("recorder lock").restored_at = Some(Instant::now());
+        self.outage.locked().restored_at = Some(Instant::now());
         self.phase.store(PHASE_RECOVERING, Ordering::Relaxed);
     }
 
@@ -180,12 +181,7 @@ impl Recorder {
         if !self.recording() {
             return;
         }
-        *self
-            .errors
-            .lock()
-            .expect("recorder lock")
-            .entry(format!("{request} {kind}"))
-            .or_default() += 1;
+        *self.errors.locked().entry(format!("{request} {kind}")).or_default() += 1;
     }
 
     /// Counts one replay of a revoked token sent in `sent_in`; `accepted` means the server let
@@ -198,14 +194,14 @@ impl Recorder {
         if accepted {
             self.replays_accepted.fetch_add(1, Ordering::Relaxed);
             if sent_in.0 == PHASE_OUTAGE && self.phase.load(Ordering::Relaxed) == PHASE_OUTAGE {
-                self.outage.lock().expect("recorder lock").replays_accepted_during += 1;
+                self.outage.locked().replays_accepted_during += 1;
             }
         }
     }
 
     /// Keeps a revoked token's copy for the replay after a restart (up to [`MAX_KEPT_COPIES`]).
     pub fn keep_copy(&self, token: String) {
-        let mut kept = self.kept_copies.lock().expect("recorder lock");
+        let mut kept = self.kept_copies.locked();
         if kept.len() < MAX_KEPT_COPIES {
             kept.push(token);
         }
@@ -213,13 +209,13 @@ impl Recorder {
 
     /// Takes the kept copies out.
     pub fn take_copies(&self) -> Vec<String> {
-        std::mem::take(&mut *self.kept_copies.lock().expect("recorder lock"))
+        std::mem::take(&mut *self.kept_copies.locked())
     }
 
     /// Summarises what was recorded.
     pub fn finish(&self) -> Recorded {
         let summarise = |map: &Mutex<BTreeMap<&'static str, Histogram<Micros>>>| {
-            let map = map.lock().expect("recorder lock");
+            let map = map.locked();
             let mut all = new_histogram();
             let mut by_request = BTreeMap::new();
             for (name, histogram) in map.iter() {
@@ -245,14 +241,14 @@ impl Recorder {
             all_unexpected: overall(&all_unexpected),
             pacing_lateness: overall(&lateness),
             all_histogram,
-            statuses: (self.statuses.lock().expect("recorder lock").iter())
+            statuses: (self.statuses.locked().iter())
                 .map(|((request, status), n)| (format!("{request} {status}"), *n))
                 .collect(),
-            errors: self.errors.lock().expect("recorder lock").clone(),
+            errors: self.errors.locked().clone(),
             replays_attempted: self.replays_attempted.load(Ordering::Relaxed),
             replays_accepted: self.replays_accepted.load(Ordering::Relaxed),
             outage: (self.phase.load(Ordering::Relaxed) != PHASE_NORMAL)
-                .then(|| self.outage.lock().expect("recorder lock").clone()),
+                .then(|| self.outage.locked().clone()),
         }
     }
 }

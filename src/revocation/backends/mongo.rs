@@ -7,10 +7,10 @@
 //! - Every operation is bounded: the driver has no per-operation timeout (only server selection
 //!   and connecting are), so a server that accepts bytes and never answers would hang each
 //!   check. A check, revoke or ping waits [`OPERATION_TIMEOUT`] (as Redis's 1 s; MongoDB's own
-//!   URI option `timeoutMS=N` sets another), bulk and maintenance work [`MAINTENANCE_TIMEOUT`];
+//!   URI option `timeoutMS=N` sets another), bulk and maintenance work `MAINTENANCE_TIMEOUT`;
 //!   past that it is a store error (→ 503). The wait for a pooled connection counts: a burst
 //!   the server cannot serve within the bound gets errors, not an ever longer queue.
-//! - `revoke_many` sends one unordered `update` command of upserts per [`BULK_BATCH`] ids.
+//! - `revoke_many` sends one unordered `update` command of upserts per `BULK_BATCH` ids.
 //! - The server is identified once at connect ([`MongoServer`]): a wire-compatible stand-in is
 //!   named as itself and its figures carry a caveat.
 //!
@@ -24,33 +24,30 @@
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
 use crate::revocation::backends::mongo_server::MongoServer;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    opener, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::now_millis;
 use crate::time::UnixSeconds;
 
 /// Database used when the URL names none.
-pub const DEFAULT_DATABASE: &str = "revbench";
+const DEFAULT_DATABASE: &str = "revbench";
 /// The collection holding revoked ids.
-pub const COLLECTION: &str = "revoked_tokens";
+const COLLECTION: &str = "revoked_tokens";
 /// How long a check, revoke or ping may take before it counts as a store error, unless the
 /// URL's `timeoutMS` says otherwise.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(1);
 /// The bound for bulk upserts, counts, size queries, deletes and drops.
-pub const MAINTENANCE_TIMEOUT: Duration = Duration::from_secs(30);
+const MAINTENANCE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Upserts per `update` command: far below the server's 100,000-statement and 48 MB limits.
-pub const BULK_BATCH: usize = 10_000;
+const BULK_BATCH: usize = 10_000;
 
 const BACKEND: &str = "mongodb";
 const FIX: &str = "start MongoDB (`docker compose up -d mongodb`, or `nx-27017 --db memory` for a \
@@ -106,11 +103,6 @@ impl MongoStore {
         bounded(MAINTENANCE_TIMEOUT, "createIndex", store.collection.create_index(ttl_index))
             .await?;
         Ok(store)
-    }
-
-    /// The server that answered at connect.
-    pub fn server(&self) -> &MongoServer {
-        &self.server
     }
 
     /// Drops the whole database: for namespaces revbench created itself, never a user's.
@@ -230,7 +222,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["mongodb"],
     example: "mongodb://host:port/db",
     namespacing: Namespacing::Database,
-    open,
+    open: opener!(MongoStore::connect),
     profile: Profile {
         summary: "deny-list in MongoDB: one query by `_id` per request, TTL index",
         needs: "MongoDB",
@@ -238,10 +230,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(MongoStore::connect(url).await?) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for MongoStore {
@@ -274,7 +262,7 @@ impl RevocationStore for MongoStore {
         Ok(bounded(self.operation_timeout, "check", find).await?.is_some())
     }
 
-    /// One unordered `update` command of upserts per [`BULK_BATCH`] ids: the server applies
+    /// One unordered `update` command of upserts per `BULK_BATCH` ids: the server applies
     /// them in any order and keeps going past a failed one (reported as an error). The driver's
     /// `Client::bulk_write` would need MongoDB 8.0.
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@
 //!   A connection found closed is replaced on the next call, so the store recovers from a
 //!   database restart without a server restart.
 //! - A background task deletes expired rows every `cleanup_interval` in batches of
-//!   [`DELETE_BATCH`] rows per statement, so a large backlog never holds one huge lock.
+//!   `DELETE_BATCH` rows per statement, so a large backlog never holds one huge lock.
 //! - `unlogged=true` makes the table UNLOGGED: writes skip the WAL (faster) and PostgreSQL
 //!   empties the table after a crash — every revocation is lost then.
 //!
@@ -23,20 +23,20 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use tokio_postgres::{Client, NoTls, Statement};
 
+use crate::lock::RwLockExt;
 use crate::revocation::backends::tls::PostgresTls;
 
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
-    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    opener, profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
 /// Rows deleted per cleanup statement.
-pub const DELETE_BATCH: i64 = 10_000;
+const DELETE_BATCH: i64 = 10_000;
 const DEFAULT_POOL: usize = 4;
 const DEFAULT_TABLE: &str = "revoked_tokens";
 const DEFAULT_CLEANUP: Duration = Duration::from_secs(60);
@@ -108,20 +108,15 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// The table in use.
-    pub fn table(&self) -> &str {
-        &self.settings.table
-    }
-
     /// A connection for the next call, replacing the slot's connection if it has closed.
     async fn conn(&self) -> Result<Arc<Conn>, StoreError> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let conn = self.slots[index].read().expect("slot lock never poisoned").clone();
+        let conn = self.slots[index].read_locked().clone();
         if !conn.client.is_closed() {
             return Ok(conn);
         }
         let _guard = self.reconnecting.lock().await;
-        let current = self.slots[index].read().expect("slot lock never poisoned").clone();
+        let current = self.slots[index].read_locked().clone();
         if !current.client.is_closed() {
             return Ok(current);
         }
@@ -129,12 +124,12 @@ impl PostgresStore {
             .await
             .map_err(|e| StoreError::backend(BACKEND, format!("reconnect failed: {e}")))?;
         let fresh = Arc::new(prepare(client, &self.settings.table).await?);
-        *self.slots[index].write().expect("slot lock never poisoned") = fresh.clone();
+        *self.slots[index].write_locked() = fresh.clone();
         Ok(fresh)
     }
 
     /// Deletes expired rows in batches; returns how many were deleted.
-    pub async fn delete_expired(&self) -> Result<u64, StoreError> {
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
         let conn = self.conn().await?;
         let sql = format!(
             "DELETE FROM {t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t} \
@@ -152,7 +147,7 @@ impl PostgresStore {
     }
 
     /// Inserts many revocations in one statement (for fast fills in benchmarks).
-    pub async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
+    async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
         let conn = self.conn().await?;
         let (jtis, exps): (Vec<Vec<u8>>, Vec<SystemTime>) =
             entries.iter().map(|(jti, exp)| (jti.0.to_be_bytes().to_vec(), as_time(*exp))).unzip();
@@ -168,7 +163,7 @@ impl PostgresStore {
 impl PostgresStore {
     /// Drops this store's table (and its index): for measurements that made a table of their
     /// own. The store is unusable afterwards.
-    pub async fn drop_table(&self) -> Result<(), StoreError> {
+    async fn drop_table(&self) -> Result<(), StoreError> {
         let conn = self.conn().await?;
         timed(conn.client.batch_execute(&format!("DROP TABLE IF EXISTS {}", self.settings.table)))
             .await
@@ -328,7 +323,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["postgres", "postgresql"],
     example: "postgres://user@host:port/db",
     namespacing: Namespacing::Table,
-    open,
+    open: opener!(PostgresStore::connect),
     profile: Profile {
         summary: "deny-list in PostgreSQL: one indexed point query per request",
         needs: "PostgreSQL",
@@ -336,10 +331,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(PostgresStore::connect(url).await? as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for PostgresStore {

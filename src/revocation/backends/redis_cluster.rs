@@ -10,24 +10,27 @@
 //! Cluster has only database 0, so the URL path must be empty, `/` or `/0`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::ready;
+use std::pin::pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::{join_all, BoxFuture};
+use futures_util::future::join_all;
+use futures_util::TryStreamExt;
 use percent_encoding::percent_decode_str;
+use redis::aio::ConnectionLike;
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{
     MultipleNodeRoutingInfo, ResponsePolicy, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
 };
-use redis::{FromRedisValue, Value};
+use redis::{FromRedisValue, RedisFuture, Value};
 
 use crate::redact::redact;
-use crate::revocation::backends::redis::{info_field, DEFAULT_PREFIX};
+use crate::revocation::backends::redis::{info_field, scan_prefix, DEFAULT_PREFIX};
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    opener, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -37,7 +40,6 @@ const FIX: &str = "start the cluster (`scripts/redis-cluster.sh start` prints it
 /// How long a check may wait for its master before it counts as a store error.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-const SCAN_BATCH: usize = 1000;
 /// Redis Cluster's key space: CRC16(key) mod 16384.
 const SLOTS: u16 = 16384;
 
@@ -108,19 +110,6 @@ impl ClusterUrl {
     }
 }
 
-/// `url` (a `redis-cluster://` URL) with `prefix` added unless it names a prefix already: the
-/// `url` crate cannot parse a list of nodes, so the query is appended as text.
-pub fn with_default_prefix(url: &str, prefix: &str) -> String {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    if url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "prefix") {
-        return url.to_string();
-    }
-    let encoded =
-        url::form_urlencoded::Serializer::new(String::new()).append_pair("prefix", prefix).finish();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{encoded}")
-}
-
 /// `host:port` (port 6379 when missing), or `None` when it is not one.
 fn parse_node(node: &str) -> Option<String> {
     let (host, port) = node.rsplit_once(':').unwrap_or((node, "6379"));
@@ -162,13 +151,8 @@ impl RedisClusterStore {
         Ok(store)
     }
 
-    /// The key prefix in use.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     /// The key for `jti`.
-    pub fn key(&self, jti: Jti) -> String {
+    fn key(&self, jti: Jti) -> String {
         crate::revocation::backends::redis::jti_key(&self.prefix, jti)
     }
 
@@ -196,18 +180,6 @@ impl RedisClusterStore {
         let reply: Value = self.route(redis::cmd("CLUSTER").arg("SLOTS").clone(), routing).await?;
         parse_cluster_slots(&reply)
             .ok_or_else(|| StoreError::backend(BACKEND, "unexpected CLUSTER SLOTS reply"))
-    }
-
-    /// One `SCAN cursor MATCH prefix* COUNT …` step on one master: the next cursor (0 at the
-    /// end) and the keys of this store it found.
-    async fn scan_step(
-        &self,
-        routing: &RoutingInfo,
-        cursor: u64,
-    ) -> Result<(u64, Vec<String>), StoreError> {
-        let mut scan = redis::cmd("SCAN");
-        scan.arg(cursor).arg("MATCH").arg(format!("{}*", self.prefix)).arg("COUNT").arg(SCAN_BATCH);
-        self.route(scan, routing.clone()).await
     }
 
     /// One pipeline of `SET … EXAT` to the master at `route`.
@@ -313,7 +285,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["redis-cluster"],
     example: "redis-cluster://host:port,host:port/",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(RedisClusterStore::connect),
     profile: Profile {
         summary:
             "the Redis deny-list on a Redis Cluster: one `EXISTS` per request on the key's master",
@@ -322,10 +294,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(RedisClusterStore::connect(url).await?) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for RedisClusterStore {
@@ -376,19 +344,15 @@ impl RevocationStore for RedisClusterStore {
         // bytes are the masters' whole used_memory.
         let (mut entries, mut bytes) = (0, 0);
         for master in self.masters().await? {
-            let routing =
-                RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(master.route()));
-            let mut cursor = 0;
-            loop {
-                let (next, keys) = self.scan_step(&routing, cursor).await?;
-                entries += keys.len() as u64;
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
-            }
-            let info: String =
-                self.route(redis::cmd("INFO").arg("memory").clone(), routing).await?;
+            let mut node = OnMaster::new(&self.conn, &master);
+            entries += scan_prefix(&mut node, &self.prefix, BACKEND)
+                .try_fold(0, |count, keys| ready(Ok(count + keys.len() as u64)))
+                .await?;
+            let info: String = redis::cmd("INFO")
+                .arg("memory")
+                .query_async(&mut node)
+                .await
+                .map_err(|e| StoreError::backend(BACKEND, e))?;
             bytes += info_field(&info, "used_memory").unwrap_or(0);
         }
         Ok(StoreStats { entries: Some(entries), bytes: Some(bytes) })
@@ -412,24 +376,49 @@ impl RevocationStore for RedisClusterStore {
     /// Deletes every key under this store's prefix on every master (SCAN each, UNLINK).
     async fn clear(&self) -> Result<(), StoreError> {
         for master in self.masters().await? {
-            let routing =
-                RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(master.route()));
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, keys) = self.scan_step(&routing, cursor).await?;
-                if !keys.is_empty() {
-                    // UNLINK of several keys is split by slot by the client.
-                    let mut unlink = redis::cmd("UNLINK");
-                    unlink.arg(keys);
-                    self.query::<u64>(&unlink).await?;
-                }
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
+            let mut node = OnMaster::new(&self.conn, &master);
+            let mut batches = pin!(scan_prefix(&mut node, &self.prefix, BACKEND));
+            while let Some(keys) = batches.try_next().await? {
+                // UNLINK of several keys is split by slot by the client.
+                self.query::<u64>(redis::cmd("UNLINK").arg(keys)).await?;
             }
         }
         Ok(())
+    }
+}
+
+/// One master as a connection of its own: every command goes to that master, so the shared
+/// [`scan_prefix`] walks the cluster one master at a time (a `SCAN` cursor only means
+/// something on the node that issued it, and the cluster client would route each step to a
+/// node of its choosing).
+struct OnMaster {
+    conn: ClusterConnection,
+    routing: SingleNodeRoutingInfo,
+}
+
+impl OnMaster {
+    fn new(conn: &ClusterConnection, master: &Master) -> Self {
+        Self { conn: conn.clone(), routing: SingleNodeRoutingInfo::SpecificNode(master.route()) }
+    }
+}
+
+impl ConnectionLike for OnMaster {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
+        let routing = RoutingInfo::SingleNode(self.routing.clone());
+        Box::pin(self.conn.route_command(cmd.clone(), routing))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(self.conn.route_pipeline(pipeline.clone(), offset, count, self.routing.clone()))
+    }
+
+    fn get_db(&self) -> i64 {
+        0
     }
 }
 
@@ -482,22 +471,6 @@ mod tests {
         let err = ClusterUrl::parse("redis-cluster://bob:hunter2@h:1/5").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(err.to_string().contains("bob:****@"), "{err}");
-    }
-
-    /// A namespace prefix is added to a URL without one and never replaces a given one.
-    #[test]
-    fn default_prefix_is_added_once() {
-        assert_eq!(
-            with_default_prefix("redis-cluster://h:1,h:2/", "r:"),
-            "redis-cluster://h:1,h:2/?prefix=r%3A"
-        );
-        assert_eq!(
-            with_default_prefix("redis-cluster://h:1", "r:"),
-            "redis-cluster://h:1?prefix=r%3A"
-        );
-        let given = "redis-cluster://h:1/?prefix=mine";
-        assert_eq!(with_default_prefix(given, "r:"), given);
-        assert!(ClusterUrl::parse(&with_default_prefix("redis-cluster://h:1", "r:")).is_ok());
     }
 
     /// A `CLUSTER SLOTS` reply is grouped by master, ranges kept.

@@ -10,32 +10,31 @@
 //!   after a logout works.
 //! - **Expiry.** An entry matters until every token it refuses has expired: `not_before` plus
 //!   one token lifetime (taken from the logged-out token, `exp − iat`). Checks ignore older
-//!   entries; a sweep every [`SWEEP_EVERY`] logouts removes them.
+//!   entries; a sweep every `SWEEP_EVERY` logouts removes them.
 //!
 //! # Contract, where it differs from [`RevocationStore`]'s
 //!
 //! Jti revocation does not apply: `revoke(jti, …)` records nothing and `is_revoked(jti)` is
-//! always false (`remembers: false`). The strategy acts through `log_out`, `is_refused` and
+//! always false (`remembers: false`, the trait's defaults). The strategy acts through `log_out`, `is_refused` and
 //! `issue_at`; `tests/cutoff.rs` holds its own checks.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::RwLock;
 
 use async_trait::async_trait;
 
-use futures_util::future::BoxFuture;
-
+use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats, TokenFacts,
+    fresh, profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
 /// Lock stripes: checks on two cores rarely meet on one lock.
 const SHARDS: usize = 16;
 /// Logouts between two sweeps of dead entries.
-pub const SWEEP_EVERY: u64 = 1024;
+const SWEEP_EVERY: u64 = 1024;
 
 /// One user's cut-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +56,7 @@ impl Cutoff {
     }
 
     /// Whether it refuses `token` at `now`.
-    pub fn refuses(&self, token: &TokenFacts<'_>, now: UnixSeconds) -> bool {
+    fn refuses(&self, token: &TokenFacts<'_>, now: UnixSeconds) -> bool {
         now < self.keep_until && token.iat < self.not_before
     }
 
@@ -98,14 +97,14 @@ impl CutoffStore {
     }
 
     /// The live cut-off of `sub` at `now`, if any.
-    pub fn get(&self, sub: &str, now: UnixSeconds) -> Option<Cutoff> {
-        let shard = self.shard(sub).read().unwrap_or_else(PoisonError::into_inner);
+    fn get(&self, sub: &str, now: UnixSeconds) -> Option<Cutoff> {
+        let shard = self.shard(sub).read_locked();
         shard.get(sub).copied().filter(|c| now < c.keep_until)
     }
 
     /// Records `cutoff` for `sub`, keeping the later one when there is one already.
-    pub fn set(&self, sub: &str, cutoff: Cutoff) {
-        let mut shard = self.shard(sub).write().unwrap_or_else(PoisonError::into_inner);
+    fn set(&self, sub: &str, cutoff: Cutoff) {
+        let mut shard = self.shard(sub).write_locked();
         let merged = shard.get(sub).map_or(cutoff, |old| old.merge(cutoff));
         shard.insert(sub.into(), merged);
         drop(shard);
@@ -115,10 +114,10 @@ impl CutoffStore {
     }
 
     /// Removes entries that refuse no live token any more; returns how many.
-    pub fn sweep(&self, now: UnixSeconds) -> usize {
+    fn sweep(&self, now: UnixSeconds) -> usize {
         let mut removed = 0;
         for lock in self.shards.iter() {
-            let mut shard = lock.write().unwrap_or_else(PoisonError::into_inner);
+            let mut shard = lock.write_locked();
             let before = shard.len();
             shard.retain(|_, c| now < c.keep_until);
             removed += before - shard.len();
@@ -133,7 +132,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["cutoff"],
     example: "cutoff:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<CutoffStore>,
     profile: Profile {
         summary:
             "per-user cut-off in process: logout refuses every token of the user issued so far",
@@ -143,10 +142,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     },
 };
 
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(std::sync::Arc::new(CutoffStore::default()) as SharedStore) })
-}
-
 #[async_trait]
 impl RevocationStore for CutoffStore {
     fn name(&self) -> &'static str {
@@ -155,15 +150,6 @@ impl RevocationStore for CutoffStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: false }
-    }
-
-    /// Nothing: this strategy does not keep token ids (see the module's contract).
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
@@ -185,7 +171,7 @@ impl RevocationStore for CutoffStore {
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         let (mut entries, mut bytes) = (0u64, 0u64);
         for lock in self.shards.iter() {
-            let shard = lock.read().unwrap_or_else(PoisonError::into_inner);
+            let shard = lock.read_locked();
             entries += shard.len() as u64;
             let slot = std::mem::size_of::<(Box<str>, Cutoff)>() + 1;
             bytes += (shard.capacity() * slot) as u64;
@@ -196,7 +182,7 @@ impl RevocationStore for CutoffStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         for lock in self.shards.iter() {
-            lock.write().unwrap_or_else(PoisonError::into_inner).clear();
+            lock.write_locked().clear();
         }
         Ok(())
     }
@@ -205,6 +191,7 @@ impl RevocationStore for CutoffStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::revocation::Jti;
 
     fn token(sub: &str, iat: UnixSeconds) -> TokenFacts<'_> {
         TokenFacts { jti: Jti::random(), sub, iat, exp: iat + 60 }
@@ -226,8 +213,9 @@ mod tests {
         assert!(store.get("alice", now + 61).is_none());
     }
 
-    /// A token stamped ahead by `issue_at` and logged out in the same second is still refused
-    /// (measured: without this, 99% of same-second login-logout-replay cycles leaked).
+    /// A token stamped ahead by `issue_at` and logged out in the same second is still refused:
+    /// a cut-off taken from the clock alone would not refuse it, so a login right after a
+    /// logout, its own logout and a replay, all within one second, would let the replay in.
     #[test]
     fn a_token_stamped_ahead_is_refused_after_its_logout() {
         let now = 1_000;

@@ -2,7 +2,7 @@
 //! reach. A general-purpose cache (moka, `memory:`) pays on every read for eviction bookkeeping a
 //! revocation list does not need; this store keeps only what the contract asks for.
 //!
-//! - **Lookup**: jti → exp in [`SHARDS`] lock-striped hash tables. Each jti is hashed once (a
+//! - **Lookup**: jti → exp in `SHARDS` lock-striped hash tables. Each jti is hashed once (a
 //!   seeded folded multiply of its 128 bits) and the hash picks both the shard and the slot. An
 //!   entry is 20 bytes: the id as `[u32; 4]` (so it needs 4-byte, not 16-byte, alignment) and
 //!   `exp` as `u32` seconds (enough until 2106).
@@ -11,34 +11,34 @@
 //!   lags towards "still revoked" during the tick after `exp`, when the token itself is already
 //!   refused by verification — so no revoked token is ever accepted.
 //! - **Sweep by time buckets**: each shard indexes its entries by `exp / BUCKET_SECS` (8 bytes
-//!   per entry: the hash). A sweeper thread wakes every [`SWEEP_INTERVAL`] and takes only the
+//!   per entry: the hash). A sweeper thread wakes every `SWEEP_INTERVAL` and takes only the
 //!   buckets whose time has fully passed, so a sweep touches only what expired.
 //! - The sweeper holds a `Weak` handle: it ends at its next wake-up after the store is dropped
 //!   (dropping the store also wakes it at once).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, RwLock, Weak};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::HashTable;
 
+use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    fresh, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
 /// Lock stripes. 64 keeps two cores (or sixty-four) from queueing on one lock while each
 /// shard's table stays large enough that its fixed overhead does not matter.
-pub const SHARDS: usize = 64;
+const SHARDS: usize = 64;
 /// Width of a sweep bucket: entries leave at most this long (plus one interval) after `exp`.
-pub const BUCKET_SECS: u32 = 10;
+const BUCKET_SECS: u32 = 10;
 /// How often the sweeper looks for buckets whose time has passed.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Seconds since the Unix epoch as stored in an entry.
 type ExpSecs = u32;
@@ -72,13 +72,13 @@ pub struct HashMapStore {
 }
 
 impl HashMapStore {
-    /// An empty store whose sweeper runs every [`SWEEP_INTERVAL`].
+    /// An empty store whose sweeper runs every `SWEEP_INTERVAL`.
     pub fn new() -> Self {
         Self::with_sweep_interval(SWEEP_INTERVAL)
     }
 
     /// An empty store whose sweeper runs every `interval`.
-    pub fn with_sweep_interval(interval: Duration) -> Self {
+    fn with_sweep_interval(interval: Duration) -> Self {
         let shared = Arc::new(Shared {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             seed: [rand::random(), rand::random()],
@@ -98,7 +98,8 @@ impl HashMapStore {
     }
 
     /// Physically removes every entry whose bucket has fully passed by `now`; returns how many.
-    pub fn sweep(&self, now: UnixSeconds) -> usize {
+    #[cfg(test)]
+    fn sweep(&self, now: UnixSeconds) -> usize {
         self.shared.sweep(clamp(now))
     }
 }
@@ -137,19 +138,9 @@ impl Shared {
         &self.shards[(hash >> 32) as usize % SHARDS]
     }
 
-    fn read(&self, hash: u64) -> RwLockReadGuard<'_, Shard> {
-        // A panic inside a critical section can only be an allocation failure mid-insert, and
-        // hashbrown leaves the table valid then: the data is safe to keep using.
-        self.shard(hash).read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self, hash: u64) -> RwLockWriteGuard<'_, Shard> {
-        self.shard(hash).write().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn insert(&self, jti: [u32; 4], exp: ExpSecs) {
         let hash = self.hash(jti);
-        let mut shard = self.write(hash);
+        let mut shard = self.shard(hash).write_locked();
         match shard.table.entry(hash, |e| e.jti == jti, |e| self.hash(e.jti)) {
             TableEntry::Occupied(found) if found.get().exp == exp => return,
             TableEntry::Occupied(mut found) => found.get_mut().exp = exp,
@@ -162,7 +153,11 @@ impl Shared {
 
     fn contains_live(&self, jti: [u32; 4], now: ExpSecs) -> bool {
         let hash = self.hash(jti);
-        self.read(hash).table.find(hash, |e| e.jti == jti).is_some_and(|e| now < e.exp)
+        self.shard(hash)
+            .read_locked()
+            .table
+            .find(hash, |e| e.jti == jti)
+            .is_some_and(|e| now < e.exp)
     }
 
     fn sweep(&self, now: ExpSecs) -> usize {
@@ -170,7 +165,7 @@ impl Shared {
         for lock in self.shards.iter() {
             // One bucket per lock hold, so a large backlog never blocks readers for long.
             loop {
-                let mut shard = lock.write().unwrap_or_else(PoisonError::into_inner);
+                let mut shard = lock.write_locked();
                 let Some(bucket) = shard.expiring.first_entry() else { break };
                 let bucket_end = (u64::from(*bucket.key()) + 1) * u64::from(BUCKET_SECS);
                 if bucket_end > u64::from(now) {
@@ -195,7 +190,7 @@ impl Shared {
 
     fn clear(&self) {
         for lock in self.shards.iter() {
-            *lock.write().unwrap_or_else(PoisonError::into_inner) = Shard::default();
+            *lock.write_locked() = Shard::default();
         }
     }
 
@@ -203,7 +198,7 @@ impl Shared {
     fn stats(&self) -> StoreStats {
         let (mut entries, mut bytes) = (0, 0);
         for lock in self.shards.iter() {
-            let shard = lock.read().unwrap_or_else(PoisonError::into_inner);
+            let shard = lock.read_locked();
             entries += shard.table.len() as u64;
             bytes += shard.table.allocation_size() as u64;
             bytes += shard.expiring.values().map(|v| v.capacity() * 8).sum::<usize>() as u64;
@@ -249,7 +244,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["hashmap"],
     example: "hashmap:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<HashMapStore>,
     profile: Profile {
         summary: "in-process map id → `exp`, swept by time buckets",
         needs: profile::IN_PROCESS,
@@ -257,10 +252,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(HashMapStore::new()) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for HashMapStore {

@@ -5,16 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use moka::future::Cache;
 use moka::Expiry;
 
 use crate::revocation::{
-    profile, stored_exp_millis, Capabilities, EntryUnit, Jti, Namespacing, Profile,
-    RevocationStore, Scheme, SharedStore, StoreError, StoreStats,
+    fresh, profile, stored_exp_millis, Capabilities, EntryUnit, Jti, Namespacing, Profile,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::now_millis;
 use crate::time::UnixSeconds;
@@ -56,7 +53,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["memory"],
     example: "memory:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<MemoryStore>,
     profile: Profile {
         summary: "in-process cache of revoked ids (moka), entries leave at `exp`",
         needs: profile::IN_PROCESS,
@@ -64,10 +61,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(MemoryStore::new()) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for MemoryStore {

@@ -4,14 +4,12 @@
 use std::collections::HashSet;
 use std::sync::RwLock;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 
+use crate::lock::RwLockExt;
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    fresh, profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -23,19 +21,13 @@ pub struct NaiveStore {
     revoked: RwLock<HashSet<u128>>,
 }
 
-impl NaiveStore {
-    fn poisoned() -> StoreError {
-        StoreError::backend("naive", "lock poisoned by a panicked thread")
-    }
-}
-
 /// The `naive:` line of [`crate::revocation::SCHEMES`].
 pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     name: "naive",
     url_schemes: &["naive"],
     example: "naive:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<NaiveStore>,
     profile: Profile {
         summary: "in-process set of revoked ids, never forgets",
         needs: profile::IN_PROCESS,
@@ -43,10 +35,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(NaiveStore::default()) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for NaiveStore {
@@ -59,22 +47,22 @@ impl RevocationStore for NaiveStore {
     }
 
     async fn revoke(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        self.revoked.write().map_err(|_| Self::poisoned())?.insert(jti.0);
+        self.revoked.write_locked().insert(jti.0);
         Ok(())
     }
 
     async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
-        Ok(self.revoked.read().map_err(|_| Self::poisoned())?.contains(&jti.0))
+        Ok(self.revoked.read_locked().contains(&jti.0))
     }
 
     /// `entries` is the set's length; `bytes` is `None` (measure the process instead).
     async fn stats(&self) -> Result<StoreStats, StoreError> {
-        let len = self.revoked.read().map_err(|_| Self::poisoned())?.len();
+        let len = self.revoked.read_locked().len();
         Ok(StoreStats { entries: Some(len as u64), bytes: None })
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
-        self.revoked.write().map_err(|_| Self::poisoned())?.clear();
+        self.revoked.write_locked().clear();
         Ok(())
     }
 }

@@ -1,16 +1,12 @@
 //! `none:` — no revocation list at all. Logout only expires the cookie, so a copied token
 //! stays usable until its `exp`: the replay loophole the other stores close.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore, Scheme,
-    SharedStore, StoreError, StoreStats,
+    fresh, profile, Capabilities, EntryUnit, Namespacing, Profile, RevocationStore, Scheme,
+    StoreError, StoreStats,
 };
-use crate::time::UnixSeconds;
 
 /// Remembers nothing; every check answers "not revoked".
 #[derive(Debug, Default, Clone, Copy)]
@@ -22,7 +18,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["none"],
     example: "none:",
     namespacing: Namespacing::InProcess,
-    open,
+    open: fresh::<NoneStore>,
     profile: Profile {
         summary: "logout only expires the cookie; nothing is checked",
         needs: profile::IN_PROCESS,
@@ -30,10 +26,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::Nothing,
     },
 };
-
-fn open(_url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(NoneStore) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for NoneStore {
@@ -43,14 +35,6 @@ impl RevocationStore for NoneStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: false }
-    }
-
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {

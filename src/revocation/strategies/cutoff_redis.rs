@@ -11,16 +11,15 @@ use async_trait::async_trait;
 
 use crate::revocation::in_process::cutoff::Cutoff;
 use crate::revocation::url_params::StoreUrl;
-use futures_util::future::BoxFuture;
 
 use crate::revocation::{
-    profile, Capabilities, EntryUnit, Jti, Namespacing, Profile, RedisStore, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats, TokenFacts,
+    opener, profile, Capabilities, EntryUnit, Namespacing, Profile, RedisStore, RevocationStore,
+    Scheme, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::{now_secs, UnixSeconds};
 
 /// Key prefix used when the URL sets none.
-pub const DEFAULT_PREFIX: &str = "revbench:cutoff:";
+const DEFAULT_PREFIX: &str = "revbench:cutoff:";
 const BACKEND: &str = "cutoff-redis";
 
 /// Sets the user's cut-off to `ARGV[1]` (expiring at `ARGV[2]`) unless it is already later.
@@ -34,7 +33,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["cutoff+redis"],
     example: "cutoff+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(CutoffRedisStore::connect),
     profile: Profile {
         summary: "per-user cut-off in Redis: one `GET` by user per request",
         needs: "Redis",
@@ -42,12 +41,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::LoggedOutUser,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move {
-        Ok(std::sync::Arc::new(CutoffRedisStore::connect(url).await?) as SharedStore)
-    })
-}
 
 /// Per-user cut-offs in Redis.
 pub struct CutoffRedisStore {
@@ -57,12 +50,8 @@ pub struct CutoffRedisStore {
 impl CutoffRedisStore {
     /// Connects and checks the server answers.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let redis_url = url.strip_prefix("cutoff+").unwrap_or(url);
-        let mut parsed = StoreUrl::parse(redis_url)?;
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
-        let mut with_prefix = parsed.for_driver().clone();
-        with_prefix.query_pairs_mut().append_pair("prefix", &prefix);
-        Ok(Self { redis: RedisStore::connect(with_prefix.as_str()).await? })
+        let parsed = StoreUrl::parse(url.strip_prefix("cutoff+").unwrap_or(url))?;
+        Ok(Self { redis: RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await? })
     }
 
     fn key(&self, sub: &str) -> String {
@@ -85,17 +74,10 @@ impl RevocationStore for CutoffRedisStore {
         BACKEND
     }
 
+    /// Keeps no token ids: `revoke` and `is_revoked` are the trait's no-op defaults (see
+    /// [`crate::revocation::in_process::cutoff`]'s contract).
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: true }
-    }
-
-    /// Nothing: this strategy does not keep token ids (see [`crate::revocation::in_process::cutoff`]'s contract).
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     /// One `GET` of the user's key; Redis drops it at `keep_until`.

@@ -8,13 +8,12 @@
 //!   the channel adds the id to its own table and answers on the revoking process's own
 //!   channel, `PUBLISH P__acks:<origin> <nonce>` (the revoking process counts its own copy
 //!   without a round trip). The revoke returns once as many acknowledgements came back as
-//!   `PUBLISH` reached subscribers (or after [`ACK_TIMEOUT`]), so when a logout has answered,
-//!   every replica already refuses the token. With one acknowledgement channel per process,
-//!   a logout costs each other replica one message, not one per replica (with a shared channel
-//!   every replica received every acknowledgement: 12 deliveries per logout on three replicas,
-//!   5 now).
-//!   Without the wait, a copy replayed on another replica right after its logout raced the
-//!   message: measured under load on two cores, 1.6–10% of such replays were let in.
+//!   `PUBLISH` reached subscribers (or after `ACK_TIMEOUT`), so when a logout has answered,
+//!   every replica already refuses the token. Without the wait, a copy replayed on another
+//!   replica right after its logout would race the message, and under load some would get in.
+//!   Each process has an acknowledgement channel of its own, so a logout is delivered 2N − 1
+//!   times on N replicas (the revocation to each, an acknowledgement from each other one);
+//!   on one shared channel every replica would receive every acknowledgement, N + N².
 //! - **start and reconnect**: subscribe first, then `SCAN` the prefix and load every live
 //!   entry (its `exp` is the key's value), then report healthy. Subscribing before loading
 //!   means a revocation published during the load is seen by one or the other (inserts are
@@ -33,39 +32,41 @@
 //!
 //! - **Propagation delay**: read-your-writes holds in the process that revoked, and in every
 //!   other process once `revoke` has returned — unless a replica did not acknowledge within
-//!   [`ACK_TIMEOUT`] (counted, see [`HybridStore::ack_timeouts`]); then it learns of it after
+//!   `ACK_TIMEOUT` (counted, see [`HybridStore::ack_timeouts`]); then it learns of it after
 //!   its pub/sub delivery. The delay is the pub/sub hop plus the acknowledgement (sub-
 //!   millisecond on loopback at rest).
 //! - **While Redis is down** the store does not fail: checks keep answering from the local
 //!   table (no 503s), and a revoke made here is refused here at once and queued (up to
-//!   [`MAX_PENDING`]); the queue is written and published when Redis returns, so other
+//!   `MAX_PENDING`); the queue is written and published when Redis returns, so other
 //!   replicas learn of it late — or never, if this process dies first. Revocations made on
 //!   other replicas during the outage are late here until the reconnect reloads the keys.
 //!   `health()` answers an error meanwhile ("not in sync"), so `/healthz` shows it.
 
 use std::collections::HashMap;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 
+use crate::lock::MutexExt;
 use crate::revocation::url_params::StoreUrl;
-use futures_util::future::BoxFuture;
 
+use crate::revocation::backends::redis::scan_prefix;
 use crate::revocation::expiry::stored_exp;
 use crate::revocation::{
-    Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    opener, Capabilities, EntryUnit, HashMapStore, Jti, Namespacing, Profile, RedisStore,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
 /// Key prefix used when the URL sets none.
-pub const DEFAULT_PREFIX: &str = "revbench:hybrid:";
+const DEFAULT_PREFIX: &str = "revbench:hybrid:";
 /// Revocations queued while Redis is unreachable; beyond this, revoke fails.
-pub const MAX_PENDING: usize = 100_000;
+const MAX_PENDING: usize = 100_000;
 /// How long `connect` waits for the first subscribe-and-load.
 const FIRST_SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one connection attempt of the subscriber may take.
@@ -74,10 +75,11 @@ const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(1);
 const RETRY_MIN: Duration = Duration::from_millis(50);
 const RETRY_MAX: Duration = Duration::from_millis(250);
 /// Longest a revoke waits for the other replicas to acknowledge it.
-pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
+const ACK_TIMEOUT: Duration = Duration::from_millis(100);
 /// While connected, how often queued revocations are retried (a write can fail alone).
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-const SCAN_BATCH: usize = 1000;
+/// Queued revocations written per `MULTI` when Redis returns.
+const FLUSH_BATCH: usize = 1000;
 const BACKEND: &str = "hybrid";
 
 /// The `hybrid+redis://` line of [`crate::revocation::SCHEMES`].
@@ -86,7 +88,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["hybrid+redis"],
     example: "hybrid+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(HybridStore::connect),
     profile: Profile {
         summary: "in-process check on every replica; revocations written to Redis and pushed \
                   to every replica (pub/sub)",
@@ -97,12 +99,8 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     },
 };
 
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(HybridStore::connect(url).await?) as SharedStore) })
-}
-
 /// Sync state shared by the store and its subscriber task.
-struct Sync {
+struct SyncState {
     /// The local table has every live entry and the subscription is up.
     synced: AtomicBool,
     /// Revocations made while not synced, written when Redis returns. The lock also orders
@@ -129,7 +127,7 @@ pub struct HybridStore {
     /// This process's id in revocation messages: acknowledgements come back on
     /// `P__acks:<origin>`.
     origin: u64,
-    sync: Arc<Sync>,
+    sync: Arc<SyncState>,
     /// Dropping it stops the subscriber thread.
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -137,16 +135,11 @@ pub struct HybridStore {
 impl HybridStore {
     /// Connects, subscribes, loads the live entries, and returns once the table is in sync.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let redis_url = url.strip_prefix("hybrid+").unwrap_or(url);
-        let mut parsed = StoreUrl::parse(redis_url)?;
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
-        let client = redis::Client::open(parsed.for_driver().as_str())
-            .map_err(|e| StoreError::BadUrl { url: url.to_string(), reason: e.to_string() })?;
-        let mut with_prefix = parsed.for_driver().clone();
-        with_prefix.query_pairs_mut().append_pair("prefix", &prefix);
-        let redis = RedisStore::connect(with_prefix.as_str()).await?;
+        let parsed = StoreUrl::parse(url.strip_prefix("hybrid+").unwrap_or(url))?;
+        let redis = RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await?;
+        let prefix = redis.prefix().to_string();
         let (first_sync, mut first_synced) = watch::channel(false);
-        let sync = Arc::new(Sync {
+        let sync = Arc::new(SyncState {
             synced: AtomicBool::new(false),
             pending: Mutex::default(),
             loads: AtomicU64::new(0),
@@ -159,7 +152,7 @@ impl HybridStore {
         let channel = format!("{prefix}__revoked");
         let origin: u64 = rand::random();
         let subscriber = Subscriber {
-            client,
+            client: redis.client().clone(),
             redis: redis.clone(),
             channel: channel.clone(),
             acks_prefix: format!("{prefix}__acks:"),
@@ -173,7 +166,7 @@ impl HybridStore {
         if !matches!(synced, Ok(Ok(_))) {
             return Err(StoreError::Unreachable {
                 backend: BACKEND,
-                url: url.to_string(),
+                url: crate::redact::redact(url),
                 reason: format!(
                     "could not subscribe and load the live entries within {} s",
                     FIRST_SYNC_TIMEOUT.as_secs()
@@ -191,7 +184,7 @@ impl HybridStore {
 
     /// Revocations queued while Redis was unreachable and not written yet.
     pub fn pending(&self) -> usize {
-        self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.sync.pending.locked().len()
     }
 
     /// Revokes that returned before every replica had acknowledged them.
@@ -204,7 +197,7 @@ impl HybridStore {
     async fn publish_and_wait(&self, jti: Jti, exp: UnixSeconds) -> Result<(), StoreError> {
         let nonce: u64 = rand::random();
         let (acked, mut acks) = watch::channel(0);
-        self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).insert(nonce, acked);
+        self.sync.waiting.locked().insert(nonce, acked);
         let mut pipe = redis::pipe();
         pipe.atomic();
         pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
@@ -217,12 +210,12 @@ impl HybridStore {
                 self.sync.ack_timeouts.fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner).remove(&nonce);
+        self.sync.waiting.locked().remove(&nonce);
         published.map(|_| ()).map_err(|e| StoreError::backend(BACKEND, e))
     }
 
     /// Whether the local table is in sync (subscribed and loaded).
-    pub fn is_synced(&self) -> bool {
+    fn is_synced(&self) -> bool {
         self.sync.synced.load(Ordering::Acquire)
     }
 }
@@ -254,15 +247,14 @@ struct Subscriber {
     /// This process's origin id (see [`HybridStore`]).
     origin: u64,
     local: Arc<HashMapStore>,
-    sync: Arc<Sync>,
+    sync: Arc<SyncState>,
 }
 
 impl Subscriber {
     /// Runs the subscriber on a thread of its own with a single-threaded runtime, so applying
-    /// a revocation never waits behind the server's request handling for a worker (measured:
-    /// on the server's runtime, under load on two cores, 10% of copies replayed on another
-    /// replica right after their logout were still accepted). Dropping the returned sender
-    /// stops it.
+    /// a revocation never waits for a worker busy with the server's requests: under load, on
+    /// the server's runtime, a copy replayed on another replica right after its logout could
+    /// be checked before the revocation was applied. Dropping the returned sender stops it.
     fn spawn_thread(self) -> Result<tokio::sync::oneshot::Sender<()>, StoreError> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -313,7 +305,7 @@ impl Subscriber {
         }
         self.sync.loads.fetch_add(1, Ordering::Relaxed);
         let queued = {
-            let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = self.sync.pending.locked();
             self.sync.synced.store(true, Ordering::Release);
             std::mem::take(&mut *pending)
         };
@@ -334,7 +326,7 @@ impl Subscriber {
                 },
                 _ = tick.tick() => {
                     let queued = std::mem::take(
-                        &mut *self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner),
+                        &mut *self.sync.pending.locked(),
                     );
                     self.flush(queued).await;
                 }
@@ -344,9 +336,9 @@ impl Subscriber {
 
     /// Writes queued revocations; what fails goes back in the queue.
     async fn flush(&self, queued: Vec<(Jti, UnixSeconds)>) {
-        for chunk in queued.chunks(SCAN_BATCH) {
+        for chunk in queued.chunks(FLUSH_BATCH) {
             if write_and_publish(&self.redis, &self.channel, chunk).await.is_err() {
-                let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut pending = self.sync.pending.locked();
                 pending.extend_from_slice(chunk);
             }
         }
@@ -378,7 +370,7 @@ impl Subscriber {
 
     /// One acknowledgement of a revoke this process may be waiting for.
     fn acknowledged(&self, nonce: u64) {
-        let waiting = self.sync.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let waiting = self.sync.waiting.locked();
         if let Some(acked) = waiting.get(&nonce) {
             acked.send_modify(|n| *n += 1);
         }
@@ -386,35 +378,24 @@ impl Subscriber {
 
     /// Every live key under the prefix, with its `exp` from the value, into the local table.
     async fn load(&self) -> Result<(), StoreError> {
-        let mut conn = self.redis.connection();
-        let pattern = format!("{}*", self.redis.prefix());
-        let mut cursor: u64 = 0;
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
-            let (next, keys): (u64, Vec<String>) =
-                scan.query_async(&mut conn).await.map_err(|e| StoreError::backend(BACKEND, e))?;
-            if !keys.is_empty() {
-                let values: Vec<Option<u64>> = redis::cmd("MGET")
-                    .arg(&keys)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| StoreError::backend(BACKEND, e))?;
-                let prefix_len = self.redis.prefix().len();
-                let entries: Vec<(Jti, UnixSeconds)> = keys
-                    .iter()
-                    .zip(values)
-                    .filter_map(|(key, exp)| Some((key.get(prefix_len..)?.parse().ok()?, exp?)))
-                    .collect();
-                for (jti, exp) in entries {
+        let (mut scan, mut conn) = (self.redis.connection(), self.redis.connection());
+        let prefix = self.redis.prefix();
+        let mut batches = pin!(scan_prefix(&mut scan, prefix, BACKEND));
+        while let Some(keys) = batches.try_next().await? {
+            let values: Vec<Option<u64>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| StoreError::backend(BACKEND, e))?;
+            for (key, exp) in keys.iter().zip(values) {
+                // A key that expired since the SCAN reads as nil: skipped.
+                let jti = key.get(prefix.len()..).and_then(|id| id.parse().ok());
+                if let (Some(jti), Some(exp)) = (jti, exp) {
                     self.local.insert(jti, exp);
                 }
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
         }
+        Ok(())
     }
 }
 
@@ -453,7 +434,7 @@ impl RevocationStore for HybridStore {
     async fn revoke(&self, jti: Jti, expires_at: UnixSeconds) -> Result<(), StoreError> {
         self.local.insert(jti, expires_at);
         {
-            let mut pending = self.sync.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = self.sync.pending.locked();
             if !self.sync.synced.load(Ordering::Acquire) {
                 if pending.len() >= MAX_PENDING {
                     return Err(StoreError::backend(
@@ -467,11 +448,7 @@ impl RevocationStore for HybridStore {
         }
         if self.publish_and_wait(jti, expires_at).await.is_err() {
             // Refused here already; the subscriber writes it when Redis answers again.
-            self.sync
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push((jti, expires_at));
+            self.sync.pending.locked().push((jti, expires_at));
         }
         Ok(())
     }

@@ -20,22 +20,21 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 
 use crate::revocation::strategies::refresh::{
     new_refresh_token, token_hash, FamilyId, Grant, RefreshTokens, Rotation,
 };
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
-    stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RedisStore, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats, TokenFacts,
+    opener, stored_exp, Capabilities, EntryUnit, Namespacing, Profile, RedisStore, RevocationStore,
+    Scheme, StoreError, StoreStats, TokenFacts,
 };
 use crate::time::UnixSeconds;
 
 /// Key prefix used when the URL sets none.
-pub const DEFAULT_PREFIX: &str = "revbench:refresh:";
+const DEFAULT_PREFIX: &str = "revbench:refresh:";
 /// Refresh-token lifetime when the URL sets none.
-pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(3600);
+const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(3600);
 const BACKEND: &str = "refresh-redis";
 
 /// KEYS: old token, new token. ARGV: family key prefix, new token's `exp`.
@@ -62,7 +61,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["refresh+redis"],
     example: "refresh+redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(RefreshRedisStore::connect),
     profile: Profile {
         summary: "short-lived access tokens, not checked; refresh tokens rotated in Redis, a \
                   reused one revokes its login's family; logout revokes the family",
@@ -72,12 +71,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RefreshToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move {
-        Ok(std::sync::Arc::new(RefreshRedisStore::connect(url).await?) as SharedStore)
-    })
-}
 
 /// Refresh-token families in Redis.
 pub struct RefreshRedisStore {
@@ -89,8 +82,7 @@ pub struct RefreshRedisStore {
 impl RefreshRedisStore {
     /// Connects and checks the server answers.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let redis_url = url.strip_prefix("refresh+").unwrap_or(url);
-        let mut parsed = StoreUrl::parse(redis_url)?;
+        let mut parsed = StoreUrl::parse(url.strip_prefix("refresh+").unwrap_or(url))?;
         let mut lifetime = |name: &str| -> Result<Option<Duration>, StoreError> {
             match parsed.take(name) {
                 None => Ok(None),
@@ -103,10 +95,7 @@ impl RefreshRedisStore {
         };
         let access_ttl = lifetime("access")?;
         let refresh_ttl = lifetime("refresh")?.unwrap_or(DEFAULT_REFRESH_TTL);
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
-        let mut with_prefix = parsed.for_driver().clone();
-        with_prefix.query_pairs_mut().append_pair("prefix", &prefix);
-        let redis = RedisStore::connect(with_prefix.as_str()).await?;
+        let redis = RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await?;
         Ok(Self { redis, access_ttl, refresh_ttl })
     }
 
@@ -216,17 +205,10 @@ impl RevocationStore for RefreshRedisStore {
         BACKEND
     }
 
-    /// Keeps no token ids: `revoke` and `is_revoked` do nothing, like `none:`.
+    /// Keeps no token ids: `revoke` and `is_revoked` are the trait's no-op defaults, as for
+    /// `none:`.
     fn capabilities(&self) -> Capabilities {
         Capabilities { remembers: false, expires: true, shared: true }
-    }
-
-    async fn revoke(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
-        Ok(false)
     }
 
     /// No check: an access token is good until its `exp`.

@@ -11,14 +11,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::ready;
+use std::pin::pin;
+
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use futures_util::stream::{self, Stream, TryChunksError, TryStreamExt};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, ScanOptions};
 
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
-    profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile, RevocationStore,
-    Scheme, SharedStore, StoreError, StoreStats,
+    opener, profile, stored_exp, Capabilities, EntryUnit, Jti, Namespacing, Profile,
+    RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::UnixSeconds;
 
@@ -35,7 +39,7 @@ const TLS_FIX: &str = "pass ca_file=PATH naming the CA that signed the server's 
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Keys a `SCAN` step looks at: each step is one short command on Redis's single thread, so
-/// a count or clear never blocks checks for long (see `count_keys` for its measured cost).
+/// walking a large database (to count, clear or load a prefix) never blocks checks for long.
 const SCAN_BATCH: usize = 1000;
 
 /// A Redis-backed revocation list over one reconnecting, multiplexed connection.
@@ -44,6 +48,9 @@ pub struct RedisStore {
     // ConnectionManager multiplexes every request over one connection and reconnects in the
     // background after a failure; cloning it is cheap (an Arc).
     conn: ConnectionManager,
+    /// What `conn` was opened with (address, credentials, TLS roots), for connections of
+    /// another kind such as `hybrid+redis://`'s subscriber.
+    client: redis::Client,
     prefix: String,
     /// Concurrent checks share a pipeline (see `batch.rs`).
     checks: Arc<batch::CheckBatcher>,
@@ -52,8 +59,17 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects and checks the server answers `PING`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut parsed = StoreUrl::parse(url)?;
-        let prefix = parsed.take("prefix").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
+        Self::connect_parsed(StoreUrl::parse(url)?, DEFAULT_PREFIX).await
+    }
+
+    /// Connects with what a strategy built on Redis leaves of its URL (`cutoff+redis://…`
+    /// without `cutoff+` and the strategy's own parameters): the key prefix (`prefix=`, else
+    /// `default_prefix`), `ca_file=`, and the rest for the driver.
+    pub(crate) async fn connect_parsed(
+        mut parsed: StoreUrl,
+        default_prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let prefix = parsed.take("prefix").unwrap_or_else(|| default_prefix.to_string());
         if prefix.contains(['*', '?', '[', ']', '\\']) {
             return Err(parsed.bad(format!("prefix `{prefix}` must not contain glob characters")));
         }
@@ -97,13 +113,13 @@ impl RedisStore {
         };
         let conn = tokio::time::timeout(
             CONNECT_TIMEOUT * 3,
-            ConnectionManager::new_with_config(client, config),
+            ConnectionManager::new_with_config(client.clone(), config),
         )
         .await
         .map_err(|_| unreachable("timed out".to_string()))?
         .map_err(|e| unreachable(e.to_string()))?;
         let checks = batch::CheckBatcher::new(conn.clone(), prefix.clone());
-        let store = Self { conn, prefix, checks };
+        let store = Self { conn, client, prefix, checks };
         store.health().await.map_err(|e| unreachable(e.to_string()))?;
         Ok(store)
     }
@@ -113,29 +129,22 @@ impl RedisStore {
         &self.prefix
     }
 
+    /// The client the store connected with, for a connection of another kind (pub/sub).
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
     /// The connection, for bulk work such as pipelined fills.
     pub fn connection(&self) -> ConnectionManager {
         self.conn.clone()
     }
 
-    /// Keys under this store's prefix: `SCAN MATCH prefix*` over the selected database.
-    ///
-    /// It walks every key of the database (Redis has no per-prefix count), in steps of
-    /// [`SCAN_BATCH`] keys. SCAN may return a key twice while Redis shrinks its table, so the
-    /// count can be briefly high by a few keys; it never counts another prefix's keys.
-    pub async fn count_keys(&self) -> Result<u64, StoreError> {
-        let pattern = format!("{}*", self.prefix);
-        let (mut cursor, mut count) = (0u64, 0u64);
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
-            let (next, keys): (u64, Vec<redis::Value>) = self.query(&scan).await?;
-            count += keys.len() as u64;
-            if next == 0 {
-                return Ok(count);
-            }
-            cursor = next;
-        }
+    /// Keys under this store's prefix (see [`scan_prefix`] for what the count may include).
+    async fn count_keys(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        scan_prefix(&mut conn, &self.prefix, BACKEND)
+            .try_fold(0, |count, keys| ready(Ok(count + keys.len() as u64)))
+            .await
     }
 
     /// The key for `jti`.
@@ -154,7 +163,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     url_schemes: &["redis", "rediss"],
     example: "redis://host:port/db",
     namespacing: Namespacing::KeyPrefix,
-    open,
+    open: opener!(RedisStore::connect),
     profile: Profile {
         summary: "deny-list in Redis: one `EXISTS` per request, keys expire at `exp`",
         needs: "Redis",
@@ -162,10 +171,6 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
         unit: EntryUnit::RevokedToken,
     },
 };
-
-fn open(url: &str) -> BoxFuture<'_, Result<SharedStore, StoreError>> {
-    Box::pin(async move { Ok(Arc::new(RedisStore::connect(url).await?) as SharedStore) })
-}
 
 #[async_trait]
 impl RevocationStore for RedisStore {
@@ -220,23 +225,36 @@ impl RevocationStore for RedisStore {
 
     /// Deletes every key under this store's prefix (SCAN + UNLINK in batches).
     async fn clear(&self) -> Result<(), StoreError> {
-        let pattern = format!("{}*", self.prefix);
-        let mut cursor: u64 = 0;
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
-            let (next, keys): (u64, Vec<String>) = self.query(&scan).await?;
-            if !keys.is_empty() {
-                let mut unlink = redis::cmd("UNLINK");
-                unlink.arg(keys);
-                self.query::<u64>(&unlink).await?;
-            }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
+        let mut conn = self.conn.clone();
+        let mut batches = pin!(scan_prefix(&mut conn, &self.prefix, BACKEND));
+        while let Some(keys) = batches.try_next().await? {
+            self.query::<u64>(redis::cmd("UNLINK").arg(keys)).await?;
         }
+        Ok(())
     }
+}
+
+/// The keys under `prefix` on the server behind `conn`, in batches of up to [`SCAN_BATCH`]:
+/// `SCAN … MATCH prefix* COUNT 1000`, the next step sent only when the batches so far are
+/// taken (the redis crate's SCAN iterator, so no cursor loop is written twice).
+///
+/// SCAN walks every key of the database (Redis has no per-prefix index) and may return a key
+/// twice while Redis resizes its table, so a count can be briefly high by a few keys; it never
+/// returns another prefix's keys, since prefixes hold no glob characters (checked when the
+/// URL is read). On a cluster, `conn` must reach one node: a cursor means nothing elsewhere.
+pub(crate) fn scan_prefix<'a, C>(
+    conn: &'a mut C,
+    prefix: &str,
+    backend: &'static str,
+) -> impl Stream<Item = Result<Vec<String>, StoreError>> + Send + 'a
+where
+    C: ConnectionLike + Send + Sync,
+{
+    let options = ScanOptions::default().with_pattern(format!("{prefix}*")).with_count(SCAN_BATCH);
+    stream::once(conn.scan_options::<String>(options))
+        .try_flatten()
+        .try_chunks(SCAN_BATCH)
+        .map_err(move |TryChunksError(_, e)| StoreError::backend(backend, e))
 }
 
 /// Reads `name:value` from an `INFO` reply.
