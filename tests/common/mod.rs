@@ -4,6 +4,8 @@
 //! "skip or require this backend" decision ([`backend`]), the store conformance suite
 //! ([`conformance`]), MongoDB specifics ([`mongo`]) and a proxy that goes silent like a
 //! blackholed server ([`stall`]).
+//!
+//! Every test binary includes it (`#[path = "../common/mod.rs"] mod common;`) and uses a part.
 #![allow(dead_code)]
 
 pub mod backend;

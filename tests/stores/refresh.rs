@@ -1,12 +1,10 @@
 //! Short-lived access tokens with refresh-token rotation (`refresh+redis://`) over real HTTP
 //! against the real Redis, each test in a key prefix of its own, removed at the end.
 
-mod common;
-
 use std::time::Duration;
 
-use common::backend::{require_or_skip, server_addr, via, Backend};
-use common::{client, me, Forwarder, TestServer};
+use crate::common::backend::{require_or_skip, server_addr, via, Backend};
+use crate::common::{client, me, Forwarder, TestServer};
 use revbench::revocation::{namespaced, open, SharedStore};
 use revbench::server::REFRESH_COOKIE;
 

@@ -4,14 +4,12 @@
 //! while the store is down, no revoked token ever accepted, recovery without a server restart
 //! within 5 s. Fail open: requests pass and each pass is counted.
 
-mod common;
-
 use std::time::Duration;
 
-use common::backend::{require_or_skip, server_addr, via, Backend};
-use common::load::{Load, Sample, TokenKind};
-use common::redis_server::{Persistence, RedisServer};
-use common::{client, login, me, Forwarder, TestServer};
+use crate::common::backend::{require_or_skip, server_addr, via, Backend};
+use crate::common::load::{Load, Sample, TokenKind};
+use crate::common::redis_server::{Persistence, RedisServer};
+use crate::common::{client, login, me, Forwarder, TestServer};
 use revbench::revocation::{open, ScratchStore};
 use revbench::server::{ServerConfig, StatsResponse};
 use tokio::time::Instant;

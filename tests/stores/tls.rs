@@ -3,10 +3,9 @@
 //! certificate checked against a CA made at test time; a wrong CA is one clear line and exit 2,
 //! and the password is never printed.
 
-mod common;
-
-use common::conformance::run_all;
-use common::tls_servers::TlsServers;
+use crate::common;
+use crate::common::conformance::run_all;
+use crate::common::tls_servers::TlsServers;
 use revbench::revocation::{open, Jti};
 
 fn servers() -> Option<TlsServers> {

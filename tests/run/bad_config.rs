@@ -1,8 +1,8 @@
 //! Bad configuration given to the `revbench` binary: each mistake ends the process with exit
 //! code 2 and an `error:` line that names the problem and the fix — never a panic, never a
-//! hang. (`compare` on mismatched or other-version files is covered in `tests/report.rs`.)
+//! hang. (`compare` on mismatched or other-version files is covered in `tests/reports/report.rs`.)
 
-mod common;
+use crate::common;
 
 /// What a finished `revbench` process left behind.
 struct Exit {

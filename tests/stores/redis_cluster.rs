@@ -2,8 +2,7 @@
 //! master, statistics summed over the masters, a clear that reaches every master, and errors
 //! that name the fix. Runs against `REDIS_CLUSTER_URL` or a local cluster the test starts.
 
-mod common;
-
+use crate::common;
 use revbench::revocation::{open, Jti, SharedStore};
 use revbench::time::now_secs;
 

@@ -1,16 +1,14 @@
 //! Secrets and hygiene: cookie attributes, graceful shutdown that finishes in-flight requests,
 //! and a `revbench serve` process whose output never contains a whole token.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{client, login, TestServer};
 use async_trait::async_trait;
-use common::{client, login, TestServer};
 use revbench::revocation::{
     open, Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats,
 };

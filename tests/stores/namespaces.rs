@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::backend::{require_or_skip, Backend};
+use crate::common::backend::{require_or_skip, Backend};
 use revbench::revocation::{Jti, ScratchStore};
 
 /// The tests share one Redis database and compare all of it: one at a time.

@@ -1,12 +1,11 @@
 //! The reference server over real HTTP on loopback: the replay loophole and its fix, fail
 //! closed on a dead store, and JSON errors for bad input.
 
-mod common;
-
 use std::time::Duration;
 
-use common::backend::{require_or_skip, scratch_or_skip, server_addr, via, Backend};
-use common::{client, login, me, Forwarder, TestServer};
+use crate::common;
+use crate::common::backend::{require_or_skip, scratch_or_skip, server_addr, via, Backend};
+use crate::common::{client, login, me, Forwarder, TestServer};
 use revbench::revocation::{open, ScratchStore, SharedStore};
 use revbench::server::{ServerConfig, StatsResponse};
 use revbench::time::now_secs;

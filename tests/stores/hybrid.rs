@@ -4,13 +4,11 @@
 //! at the end. `REVBENCH_REQUIRE_REDIS=1` turns an unreachable Redis into a failure instead of
 //! a skip. `-- --nocapture` prints the measured revoke times.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::backend::{require_or_skip, server_addr, via, Backend};
-use common::conformance::run_all;
-use common::Forwarder;
+use crate::common::backend::{require_or_skip, server_addr, via, Backend};
+use crate::common::conformance::run_all;
+use crate::common::Forwarder;
 use revbench::revocation::{namespaced, HybridStore, Jti, RevocationStore, SharedStore};
 use revbench::time::now_secs;
 

@@ -2,13 +2,12 @@
 //! HTTP, compared with a normal run of the same store. Redis runs in db 14, under a key prefix
 //! of the test's own, removed at the end.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
-use common::process::revbench_exit;
+use crate::common;
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::process::revbench_exit;
 use revbench::harness::output::shared_secret;
 use revbench::harness::remote::NOT_APPLICABLE;
 use revbench::harness::{Replica, ReplicaSpec};
