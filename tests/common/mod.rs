@@ -2,8 +2,8 @@
 //! can cut a real backend off, a `redis-server` of the test's own that can be killed
 //! ([`redis_server`]), closed-loop load with every request recorded ([`load`]), the one
 //! "skip or require this backend" decision ([`backend`]), the store conformance suite
-//! ([`conformance`]), MongoDB specifics ([`mongo`]) and a proxy that goes silent like a
-//! blackholed server ([`stall`]).
+//! ([`conformance`]), MongoDB specifics ([`mongo`]), a proxy that goes silent like a
+//! blackholed server ([`stall`]) and the one bounded poll loop ([`poll::poll_until`]).
 //!
 //! Every test binary includes it (`#[path = "../common/mod.rs"] mod common;`) and uses a part.
 #![allow(dead_code)]
@@ -12,6 +12,7 @@ pub mod backend;
 pub mod conformance;
 pub mod load;
 pub mod mongo;
+pub mod poll;
 pub mod process;
 pub mod redis_cluster;
 pub mod redis_server;

@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::backend::{require_or_skip, Backend};
+use crate::common::poll::poll_until;
 use revbench::revocation::{Jti, ScratchStore};
 
 /// The tests share one Redis database and compare all of it: one at a time.
@@ -371,15 +372,9 @@ async fn interrupt_when_writing(args: &[&str], before: &RedisSnapshot) -> String
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    loop {
-        let now = redis_snapshot().await;
-        if now.len() > before.len() + 10 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "nothing written within 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let writing = async || (redis_snapshot().await.len() > before.len() + 10).then_some(());
+    let (within, every) = (Duration::from_secs(30), Duration::from_millis(200));
+    poll_until("keys written", within, every, writing).await.unwrap();
     let pid = child.id().unwrap() as libc::pid_t;
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, libc::SIGINT) };
