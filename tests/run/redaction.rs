@@ -5,6 +5,8 @@
 
 use std::process::{Command, Stdio};
 
+use crate::common::run::RunArgs;
+
 const SECRET: &str = "hunter2-do-not-print";
 
 fn revbench(args: &[&str]) -> (bool, String) {
@@ -53,22 +55,8 @@ fn run_stores_no_password() {
     let skipped = format!("redis://nobody:{SECRET}@127.0.0.1:1/0");
     let stores = format!("{postgres},{skipped}");
     let out = std::env::temp_dir().join(format!("revbench-redact-{}", std::process::id()));
-    let out_arg = out.display().to_string();
-    let (ok, text) = revbench_with(
-        &[
-            "run",
-            "--scenario",
-            "check-only",
-            "--duration",
-            "1s",
-            "--rounds",
-            "1",
-            "--out",
-            &out_arg,
-            "--no-progress",
-        ],
-        &[("REVBENCH_STORES", &stores)],
-    );
+    let run = RunArgs::short(&out).scenario("check-only");
+    let (ok, text) = revbench_with(&run.args(), &[("REVBENCH_STORES", &stores)]);
     assert!(ok, "{text}");
     assert!(!text.contains(SECRET), "terminal: {text}");
     assert!(text.contains("nobody:****@"), "the skipped store is named: {text}");

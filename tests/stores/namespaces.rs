@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::common::backend::{require_or_skip, Backend};
 use crate::common::poll::poll_until;
+use crate::common::run::RunArgs;
 use revbench::revocation::{Jti, ScratchStore};
 
 /// The tests share one Redis database and compare all of it: one at a time.
@@ -217,22 +218,7 @@ async fn run_keeps_user_data_and_leaves_nothing() {
     }
     let out = out_dir("run");
     let stores = stores.join(",");
-    let out_arg = out.display().to_string();
-    revbench(&[
-        "run",
-        "--stores",
-        &stores,
-        "--scenario",
-        "logout-replay",
-        "--duration",
-        "1s",
-        "--rounds",
-        "1",
-        "--out",
-        &out_arg,
-        "--no-report",
-        "--no-progress",
-    ]);
+    revbench(&RunArgs::short(&out).stores(&stores).scenario("logout-replay").no_report().args());
     if has_redis {
         assert_eq!(redis_snapshot().await, before, "the run changed the redis database");
     }
@@ -404,26 +390,8 @@ async fn ctrl_c_leaves_nothing() {
     let keys = seed_user_keys("ctrlc").await;
     let before = redis_snapshot().await;
     let store = format!("{redis}?prefix=mine%3A");
-    let out = out_dir("ctrlc-run").display().to_string();
-    interrupt_when_writing(
-        &[
-            "run",
-            "--stores",
-            &store,
-            "--scenario",
-            "steady",
-            "--duration",
-            "60s",
-            "--rounds",
-            "1",
-            "--out",
-            &out,
-            "--no-report",
-            "--no-progress",
-        ],
-        &before,
-    )
-    .await;
+    let run = RunArgs::short(&out_dir("ctrlc-run")).stores(&store).scenario("steady");
+    interrupt_when_writing(&run.duration("60s").no_report().args(), &before).await;
     assert_eq!(redis_snapshot().await, before, "an interrupted run left keys behind");
     let out = out_dir("ctrlc-growth").display().to_string();
     interrupt_when_writing(
