@@ -14,7 +14,6 @@ pub mod load;
 pub mod mongo;
 pub mod poll;
 pub mod process;
-pub mod redis_cluster;
 pub mod redis_server;
 pub mod run;
 pub mod stall;
