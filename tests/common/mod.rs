@@ -6,6 +6,10 @@
 //! blackholed server ([`stall`]) and the one bounded poll loop ([`poll::poll_until`]).
 //!
 //! Every test binary includes it (`#[path = "../common/mod.rs"] mod common;`) and uses a part.
+//! There are five, one per area: `server`, `stores`, `run`, `reports` and `measuring` (whose
+//! tests run one at a time). A new test file goes into the binary of its area as a module (one
+//! `mod` line in its `main.rs`), not at the top of `tests/`: each binary links the whole
+//! dependency tree, and a file there would be one more.
 #![allow(dead_code)]
 
 pub mod backend;
