@@ -1,6 +1,8 @@
-//! The one decision "run against this backend, skip, or fail": a test that needs Redis,
-//! PostgreSQL or MongoDB asks [`require_or_skip`]. Outside CI an unreachable backend skips the
-//! test with the reason printed; with `REVBENCH_REQUIRE_<NAME>=1` (CI sets it) it fails.
+//! The one decision "run against this backend, skip, or fail": a test that needs Redis, a Redis
+//! Cluster, PostgreSQL or MongoDB asks [`require_or_skip`] (or [`Backend::url_or_skip`] when it
+//! only needs the address). Outside CI an unreachable backend skips the test with the reason
+//! printed; with `REVBENCH_REQUIRE_<NAME>=1` (CI sets it) it fails. Whatever else a test may
+//! lack (a `redis-server` binary, the TLS servers) goes through [`skip_unless_required`] too.
 
 use revbench::revocation::ScratchStore;
 
@@ -53,41 +55,50 @@ impl Backend {
         }
     }
 
-    /// Whether this run must not skip it.
-    pub fn required(self) -> bool {
-        std::env::var(self.require_var()).is_ok_and(|v| v == "1")
-    }
-
-    /// Its configured URL, if any.
-    pub fn url(self) -> Option<String> {
+    /// Its URL, or why there is none.
+    pub fn locate(self) -> Result<String, String> {
         let from_env = std::env::var(self.url_var()).ok();
         match self {
             // No standard address: a local cluster is started (or found running) instead.
-            Backend::RedisCluster => from_env.or_else(|| super::redis_cluster::start_local().ok()),
-            _ => from_env.or(self.default_url().map(str::to_string)),
+            Backend::RedisCluster => from_env.map_or_else(start_local_cluster, Ok),
+            _ => from_env
+                .or(self.default_url().map(str::to_string))
+                .ok_or_else(|| format!("{} is not set", self.url_var())),
         }
+    }
+
+    /// Its URL, if it has one (whether it answers is not checked).
+    pub fn url(self) -> Option<String> {
+        self.locate().ok()
+    }
+
+    /// Its URL, or skip or fail as [`Backend::skip`] says (whether it answers is not checked).
+    pub fn url_or_skip(self) -> Option<String> {
+        self.locate().map_or_else(|reason| self.skip(&reason), Some)
     }
 
     /// Skips (prints why, returns `None`) or, when required, fails with `reason`.
     pub fn skip<T>(self, reason: &str) -> Option<T> {
-        if self.required() {
-            panic!("{}=1 but {}: {reason}", self.require_var(), self.name());
-        }
-        println!(
-            "{}: skipped: {reason} (set {}=1 to fail instead)",
-            self.name(),
-            self.require_var()
-        );
-        None
+        skip_unless_required(self.require_var(), self.name(), reason)
     }
 }
 
-/// The one place a missing backend becomes a failure: panics with `reason` when
-/// `require_var=1` (CI sets it), and returns otherwise so the caller can skip.
-pub fn fail_if_required(require_var: &str, what: &str, reason: &str) {
+/// The one place something a test needs but lacks becomes a failure or a skip: panics with
+/// `reason` when `require_var=1` (CI sets it); otherwise prints that `what` is skipped and why,
+/// and returns `None` for the caller to return.
+pub fn skip_unless_required<T>(require_var: &str, what: &str, reason: &str) -> Option<T> {
     if std::env::var(require_var).is_ok_and(|v| v == "1") {
         panic!("{require_var}=1 but {what}: {reason}");
     }
+    println!("{what}: skipped: {reason} (set {require_var}=1 to fail instead)");
+    None
+}
+
+/// Starts the local 3-master cluster of `scripts/redis-cluster.sh` (about 3 s the first time;
+/// later calls find it running in 10 ms; the script serializes concurrent starts) and returns
+/// its URL.
+fn start_local_cluster() -> Result<String, String> {
+    super::process::start_script("redis-cluster.sh").map(|url| url.trim().to_string())
 }
 
 /// The backend's URL if it answers (a scratch namespace opened and removed); otherwise skip
@@ -105,9 +116,7 @@ pub async fn require_or_skip(backend: Backend) -> Option<String> {
 /// The backend opened in a fresh namespace of the test's own (remove it at the end), or skip
 /// or fail as [`Backend::skip`] says.
 pub async fn scratch_or_skip(backend: Backend, label: &str) -> Option<ScratchStore> {
-    let Some(url) = backend.url() else {
-        return backend.skip(&format!("{} is not set", backend.url_var()));
-    };
+    let url = backend.url_or_skip()?;
     match ScratchStore::open(&url, label).await {
         Ok(scratch) => Some(scratch),
         Err(e) => backend.skip(&e.to_string()),

@@ -1,6 +1,6 @@
 //! The one test suite every store must pass, written against `RevocationStore` only.
 //!
-//! Each check is a plain async function; `tests/conformance.rs` runs [`run_all`] for every
+//! Each check is a plain async function; `tests/stores/conformance.rs` runs [`run_all`] for every
 //! backend. What a store promises ([`Capabilities`]) decides what is expected of it, so
 //! `none:` is held to "never remembers" and `naive:` to "never forgets".
 

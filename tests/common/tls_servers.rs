@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use super::backend::skip_unless_required;
+
 /// Where the TLS servers are and which CA files to try.
 pub struct TlsServers {
     /// `rediss://revbench:PASSWORD@127.0.0.1:PORT/0`
@@ -16,18 +18,17 @@ pub struct TlsServers {
 }
 
 impl TlsServers {
-    /// Starts them (or finds them running), or says why not. With `REVBENCH_REQUIRE_TLS=1`
-    /// (CI) failing to start is a failure, not a skip.
-    pub fn get() -> Result<Self, String> {
+    /// Starts them (or finds them running), or skips (`None`, printing why) when they cannot
+    /// start; with `REVBENCH_REQUIRE_TLS=1` (CI) that is a failure instead.
+    pub fn get_or_skip() -> Option<Self> {
         // The tests of one binary run in parallel: one start at a time, or two would race to
         // make the same certificates and data directory.
         static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
-        let found = start();
-        if let Err(reason) = &found {
-            super::backend::fail_if_required("REVBENCH_REQUIRE_TLS", "the TLS servers", reason);
-        }
-        found
+        start().map_or_else(
+            |reason| skip_unless_required("REVBENCH_REQUIRE_TLS", "the TLS servers", &reason),
+            Some,
+        )
     }
 
     /// The password both servers require (for checking it is never printed).

@@ -1,16 +1,15 @@
 //! Secrets and hygiene: cookie attributes, graceful shutdown that finishes in-flight requests,
 //! and a `revbench serve` process whose output never contains a whole token.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::poll::poll_until;
+use crate::common::{client, login, TestServer};
 use async_trait::async_trait;
-use common::{client, login, TestServer};
 use revbench::revocation::{
     open, Capabilities, Jti, RevocationStore, SharedStore, StoreError, StoreStats,
 };
@@ -109,15 +108,15 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     let shutdown = tokio::spawn(server.shutdown());
 
     // The listener closes at once; poll briefly for the accept loop to see the signal.
-    let mut refused = false;
-    for _ in 0..50 {
-        if tokio::net::TcpStream::connect(&addr).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(refused, "new connections are refused once shutdown starts");
+    let refused = async || tokio::net::TcpStream::connect(&addr).await.is_err().then_some(());
+    poll_until(
+        "refused connection",
+        Duration::from_millis(500),
+        Duration::from_millis(10),
+        refused,
+    )
+    .await
+    .expect("new connections are refused once shutdown starts");
 
     let stopped = tokio::time::timeout(Duration::from_secs(5), shutdown).await.unwrap();
     stopped.unwrap().unwrap();

@@ -3,21 +3,10 @@
 //! certificate checked against a CA made at test time; a wrong CA is one clear line and exit 2,
 //! and the password is never printed.
 
-mod common;
-
-use common::conformance::run_all;
-use common::tls_servers::TlsServers;
+use crate::common;
+use crate::common::conformance::run_all;
+use crate::common::tls_servers::TlsServers;
 use revbench::revocation::{open, Jti};
-
-fn servers() -> Option<TlsServers> {
-    match TlsServers::get() {
-        Ok(servers) => Some(servers),
-        Err(reason) => {
-            println!("skipped: {reason}");
-            None
-        }
-    }
-}
 
 fn unique(label: &str) -> String {
     format!("revbench_test_{label}_{}", &Jti::random().to_string()[..12])
@@ -31,7 +20,7 @@ fn with(url: &str, query: &str) -> String {
 /// `rediss://` with a user and password honours the contract, verified against the test CA.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_over_tls_passes_conformance() {
-    let Some(servers) = servers() else { return };
+    let Some(servers) = TlsServers::get_or_skip() else { return };
     let url =
         with(&servers.redis_url, &format!("ca_file={}&prefix={}:", servers.ca_file, unique("tls")));
     let store = open(&url).await.unwrap();
@@ -44,7 +33,7 @@ async fn redis_over_tls_passes_conformance() {
 /// test CA.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_over_tls_passes_conformance() {
-    let Some(servers) = servers() else { return };
+    let Some(servers) = TlsServers::get_or_skip() else { return };
     let url = with(
         &servers.postgres_url,
         &format!("ca_file={}&table={}&pool=2", servers.ca_file, unique("tls")),
@@ -58,7 +47,7 @@ async fn postgres_over_tls_passes_conformance() {
 /// with one line that names the fix, and the password appears nowhere in it.
 #[test]
 fn a_wrong_ca_is_one_line_and_exit_2() {
-    let Some(servers) = servers() else { return };
+    let Some(servers) = TlsServers::get_or_skip() else { return };
     let password = servers.password();
     for url in [&servers.redis_url, &servers.postgres_url] {
         let url = with(url, &format!("ca_file={}", servers.wrong_ca_file));

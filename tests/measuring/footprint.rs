@@ -1,13 +1,13 @@
 //! `revbench footprint` end to end: real fills, real byte counts, nothing left behind.
 //!
-//! Alone in its own test binary on purpose: in-process footprints read this process's
-//! resident memory, which other tests' allocations would disturb.
-
-mod common;
+//! Each test holds [`crate::ALONE`]: in-process footprints read this process's resident
+//! memory, which other tests' allocations would disturb, and a fill is load the latency checks
+//! beside it must not see.
 
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
+use crate::common;
+use crate::common::backend::{require_or_skip, Backend};
 use revbench::footprint::{measure, FootprintRequest, Method};
 use revbench::revocation::RedisStore;
 
@@ -18,6 +18,7 @@ fn request(store_url: &str, entries: u64) -> FootprintRequest {
 /// An in-process footprint is the RSS delta, and a `u128` set cannot take under 16 bytes each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn naive_footprint_counts_process_memory() {
+    let _alone = crate::ALONE.lock().await;
     let footprint = measure(&request("naive:", 200_000)).await.unwrap();
     assert_eq!(footprint.method, Method::ProcessRss);
     assert_eq!(footprint.store_entries, Some(200_000));
@@ -27,6 +28,7 @@ async fn naive_footprint_counts_process_memory() {
 /// A Redis footprint counts at least each key's 32 hex digits, and deletes its keys after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_footprint_cleans_up() {
+    let _alone = crate::ALONE.lock().await;
     let Some(url) = require_or_skip(Backend::Redis).await else { return };
     let footprint = measure(&request(&url, 2_000)).await.unwrap();
     assert_eq!(footprint.method, Method::StoreReported);
@@ -42,6 +44,7 @@ async fn redis_footprint_cleans_up() {
 /// bytes, names the server that answered, and drops the database it created.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongo_footprint_drops_its_database() {
+    let _alone = crate::ALONE.lock().await;
     let Some(url) = require_or_skip(Backend::Mongo).await else { return };
     let footprint = measure(&request(&url, 5_000)).await.unwrap();
     println!("{}", footprint.summary());

@@ -1,8 +1,9 @@
 //! Bad configuration given to the `revbench` binary: each mistake ends the process with exit
 //! code 2 and an `error:` line that names the problem and the fix — never a panic, never a
-//! hang. (`compare` on mismatched or other-version files is covered in `tests/report.rs`.)
+//! hang. (`compare` on mismatched or other-version files is covered in `tests/reports/report.rs`.)
 
-mod common;
+use crate::common;
+use crate::common::run::RunArgs;
 
 /// What a finished `revbench` process left behind.
 struct Exit {
@@ -107,19 +108,8 @@ fn bad_scenario_file() {
     let dir = temp_dir("scenario");
     let file = dir.join("mine.toml");
     std::fs::write(&file, "description = \"x\"\nusers = 2\nramp_up = \"0s\"\nduration = \"1s\"\ntoken_ttl = \"1m\"\nuserz = 3\n[[steps]]\nkind = \"me\"\nweight = 1\n").unwrap();
-    let out = dir.join("out");
-    let exit = revbench(
-        &[
-            "run",
-            "--scenario",
-            file.to_str().unwrap(),
-            "--stores",
-            "none:",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let run = RunArgs::short(&dir.join("out")).scenario(file.to_str().unwrap()).stores("none:");
+    let exit = revbench(&run.args(), &[]);
     assert_one_line_error(&exit, &["mine.toml", "userz", "scenarios/steady.toml"]);
     let exit = revbench(&["run", "--scenario", "no-such-scenario", "--stores", "none:"], &[]);
     assert_one_line_error(&exit, &["no-such-scenario", "steady", ".toml"]);
@@ -134,19 +124,13 @@ fn unwritable_output_dir() {
     // A regular file where a directory is needed: unwritable even for root.
     let blocker = dir.join("not-a-dir");
     std::fs::write(&blocker, "x").unwrap();
-    let out = blocker.join("run");
-    let exit = revbench(
-        &["run", "--scenario", "check-only", "--stores", "none:", "--out", out.to_str().unwrap()],
-        &[],
-    );
+    let run = RunArgs::short(&blocker.join("run")).scenario("check-only").stores("none:");
+    let exit = revbench(&run.args(), &[]);
     assert_one_line_error(&exit, &["cannot create", "--out"]);
 
     let results = dir.join("results.json");
     std::fs::write(&results, "{\"keep\": true}").unwrap();
-    let exit = revbench(
-        &["run", "--scenario", "nope", "--stores", "none:", "--out", dir.to_str().unwrap()],
-        &[],
-    );
+    let exit = revbench(&RunArgs::short(&dir).scenario("nope").stores("none:").args(), &[]);
     assert_eq!(exit.code, Some(2), "{}", exit.stderr);
     assert_eq!(std::fs::read_to_string(&results).unwrap(), "{\"keep\": true}");
     let _ = std::fs::remove_dir_all(dir);
@@ -195,11 +179,8 @@ fn run_and_growth_refuse_unknown_store_urls() {
 #[test]
 fn run_with_nothing_measured_fails() {
     let out = temp_dir("nothing-measured");
-    let args = ["run", "--stores", "redis://127.0.0.1:1/0", "--scenario", "check-only"];
-    let timing = ["--rounds", "1", "--duration", "1s", "--no-report", "--no-progress", "--out"];
-    let all: Vec<&str> =
-        args.iter().chain(&timing).copied().chain([out.to_str().unwrap()]).collect();
-    let exit = revbench(&all, &[]);
+    let run = RunArgs::short(&out).stores("redis://127.0.0.1:1/0").scenario("check-only");
+    let exit = revbench(&run.no_report().args(), &[]);
     assert_eq!(exit.code, Some(2), "{}", exit.stderr);
     assert!(
         exit.stderr.contains("skipped redis://127.0.0.1:1/0: cannot reach redis"),

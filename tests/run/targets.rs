@@ -2,13 +2,13 @@
 //! HTTP, compared with a normal run of the same store. Redis runs in db 14, under a key prefix
 //! of the test's own, removed at the end.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
-use common::process::revbench_exit;
+use crate::common;
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::process::revbench_exit;
+use crate::common::run::RunArgs;
 use revbench::harness::output::shared_secret;
 use revbench::harness::remote::NOT_APPLICABLE;
 use revbench::harness::{Replica, ReplicaSpec};
@@ -49,15 +49,12 @@ fn urls(servers: &[Replica]) -> String {
 fn run(how: &[&str], scenarios: &[&str], report: bool) -> RunResults {
     let out = std::env::temp_dir()
         .join(format!("revbench-target-test-{}", revbench::revocation::Jti::random()));
-    let mut args = vec!["run", "--rounds", "1", "--duration", "1s", "--warmup", "0s"];
-    args.extend(["--no-progress", "--out", out.to_str().unwrap()]);
+    let mut run = RunArgs::short(&out).with(&["--warmup", "0s"]).with(how);
     if !report {
-        args.push("--no-report");
+        run = run.no_report();
     }
-    args.extend(how);
-    for scenario in scenarios {
-        args.extend(["--scenario", scenario]);
-    }
+    let run = scenarios.iter().fold(run, |run, scenario| run.scenario(scenario));
+    let args = run.args();
     let (code, stderr) = revbench_exit(&args, &[]);
     assert_eq!(code, Some(0), "revbench {args:?}: {stderr}");
     let results = RunResults::read(&out.join("results.json")).unwrap();
@@ -151,8 +148,8 @@ async fn bad_targets_exit_2() {
         (&["--target", &hashmap, "--pin"], "--pin"),
     ];
     for (how, expected) in cases {
-        let mut args = vec!["run", "--no-progress", "--no-report", "--scenario", "logout-replay"];
-        args.extend(how);
+        let run = RunArgs::bare().no_report().scenario("logout-replay").with(how);
+        let args = run.args();
         let (code, stderr) = revbench_exit(&args, &[]);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");

@@ -3,11 +3,10 @@
 //! store, and the server keeps serving. Many are signed with the server's real secret so that
 //! the claim checks, not only the signature check, are what refuses them.
 
-mod common;
-
+use crate::common;
+use crate::common::{client, login, TestServer, TEST_SECRET};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use common::{client, login, TestServer, TEST_SECRET};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use revbench::revocation::open;
 use revbench::server::{ServerConfig, StatsResponse, MAX_HEADER_BYTES};

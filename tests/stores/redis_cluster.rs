@@ -2,8 +2,8 @@
 //! master, statistics summed over the masters, a clear that reaches every master, and errors
 //! that name the fix. Runs against `REDIS_CLUSTER_URL` or a local cluster the test starts.
 
-mod common;
-
+use crate::common;
+use crate::common::backend::Backend;
 use revbench::revocation::{open, Jti, SharedStore};
 use revbench::time::now_secs;
 
@@ -11,13 +11,7 @@ const BULK: usize = 3000;
 
 /// A store on the test cluster in a key prefix of its own: (store, cluster URL, prefix).
 async fn cluster_store(label: &str) -> Option<(SharedStore, String, String)> {
-    let url = match common::redis_cluster::url() {
-        Ok(url) => url,
-        Err(reason) => {
-            println!("skipped: {reason}");
-            return None;
-        }
-    };
+    let url = Backend::RedisCluster.url_or_skip()?;
     let tag = &Jti::random().to_string()[..10];
     let separator = if url.contains('?') { '&' } else { '?' };
     let prefix = format!("revbench_test_{label}_{tag}:");
@@ -105,10 +99,7 @@ async fn unreachable_cluster_names_the_fix() {
 /// servers count no store error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_on_the_cluster_leak_nothing() {
-    let url = match common::redis_cluster::url() {
-        Ok(url) => url,
-        Err(reason) => return println!("skipped: {reason}"),
-    };
+    let Some(url) = Backend::RedisCluster.url_or_skip() else { return };
     let mut scenario = revbench::scenario::Scenario::load("replicas").unwrap();
     scenario.users = 3;
     let options = common::run::short_run("cluster-run", vec![scenario], vec![url]);

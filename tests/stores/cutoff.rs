@@ -1,13 +1,11 @@
 //! The per-user cut-off ("log out everywhere") over real HTTP: `cutoff:` in-process and
 //! `cutoff+redis://` against the real Redis (a key prefix of its own, removed).
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
-use common::{client, login, me, TestServer};
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::{client, login, me, TestServer};
 use revbench::revocation::{namespaced, open, CutoffStore, Jti, RevocationStore, SharedStore};
 
 async fn logout(http: &reqwest::Client, server: &TestServer, token: &str) -> u16 {

@@ -5,11 +5,9 @@
 //! local ports), each test in a namespace of its own that is removed afterwards; an
 //! unreachable one is skipped with the reason, or fails under `REVBENCH_REQUIRE_<NAME>=1`.
 
-mod common;
-
-use common::backend::{scratch_or_skip, Backend};
-use common::conformance::run_all;
-use common::mongo::{database_names, database_of, with_option};
+use crate::common::backend::{scratch_or_skip, Backend};
+use crate::common::conformance::run_all;
+use crate::common::mongo::{database_names, database_of, with_option};
 use revbench::revocation::{open, Jti, SCHEMES};
 
 /// Every in-process store in the scheme table honours the contract (`none:` by never
@@ -38,7 +36,7 @@ async fn redis_store() {
 }
 
 /// `refresh+redis://` honours the contract as a store that keeps no token ids (like `none:`:
-/// its per-request check is a no-op; its own contract is tested in `tests/refresh.rs`).
+/// its per-request check is a no-op; its own contract is tested in `tests/stores/refresh.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_redis_store() {
     let Some(scratch) = scratch_or_skip(Backend::Redis, "conformance").await else { return };
@@ -70,7 +68,7 @@ async fn postgres_store() {
 ///
 /// The contract runs with `timeoutMS=10000`: the stand-in serves about 900 operations/s, so
 /// the burst of 2,000 concurrent operations queues longer than the default 1 s bound (which
-/// `tests/server.rs` proves on a blackholed server).
+/// `tests/server/server.rs` proves on a blackholed server).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongo_store() {
     let Some(scratch) = scratch_or_skip(Backend::Mongo, "conformance").await else { return };

@@ -1,21 +1,14 @@
 //! Reports and `revbench compare` on hand-made results files (`tests/fixtures/`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use crate::{fixture, small};
 use revbench::report;
 use revbench::results::RunResults;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn small() -> RunResults {
-    RunResults::read(&fixture("small-results.json")).unwrap()
-}
-
 /// The Markdown report of a fixed results file matches the committed snapshot
-/// (`UPDATE_SNAPSHOTS=1 cargo test --test report` rewrites it after a deliberate change).
+/// (`UPDATE_SNAPSHOTS=1 cargo test --test reports` rewrites it after a deliberate change).
 #[test]
 fn markdown_matches_snapshot() {
     let markdown = report::markdown(&report::build(&small(), &[]).unwrap());

@@ -1,12 +1,10 @@
 //! `revbench growth` end to end with short runs: a real `revbench serve` process per store,
 //! real logouts, real Redis and PostgreSQL. TTL 3 s, 8 s runs, 150 logouts/s.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
+use crate::common::backend::{require_or_skip, Backend};
 use revbench::growth::options::GrowthOptions;
 use revbench::growth::scheduler::run;
 use revbench::results::growth::{GrowthResults, GrowthSeries};

@@ -1,12 +1,10 @@
 //! `revbench run` end to end with short runs: real server processes, real load, real stores.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
-use common::run::short_run;
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::run::short_run;
 use revbench::results::{RunResults, StoreStatus, SCHEMA_VERSION};
 use revbench::run::options::RunOptions;
 use revbench::run::scheduler::run;

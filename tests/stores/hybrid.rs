@@ -4,13 +4,12 @@
 //! at the end. `REVBENCH_REQUIRE_REDIS=1` turns an unreachable Redis into a failure instead of
 //! a skip. `-- --nocapture` prints the measured revoke times.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::backend::{require_or_skip, server_addr, via, Backend};
-use common::conformance::run_all;
-use common::Forwarder;
+use crate::common::backend::{require_or_skip, server_addr, via, Backend};
+use crate::common::conformance::run_all;
+use crate::common::poll::poll_until;
+use crate::common::Forwarder;
 use revbench::revocation::{namespaced, HybridStore, Jti, RevocationStore, SharedStore};
 use revbench::time::now_secs;
 
@@ -28,17 +27,9 @@ fn later(secs: u64) -> u64 {
     now_secs() + secs
 }
 
-/// Polls `check` every 50 µs until it holds or `limit` passes; the time it took.
-async fn time_until(limit: Duration, check: impl AsyncFn() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_micros(50)).await;
-    }
-    None
-}
+/// How often the outage test looks for what it waits for: often, so the printed catch-up time
+/// is close to the real one.
+const POLL: Duration = Duration::from_micros(50);
 
 /// The hybrid store honours the shared contract within one process (read-your-writes there).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,8 +90,10 @@ async fn an_outage_makes_revocations_late_not_lost() {
     let (cut_off, elsewhere) = (open(&cut_off_url).await, open(&direct).await);
 
     forwarder.cut().await;
-    let noticed = time_until(Duration::from_secs(3), || async { cut_off.health().await.is_err() });
-    assert!(noticed.await.is_some(), "health never reported the lost connection");
+    let lost = async || cut_off.health().await.is_err().then_some(());
+    poll_until("lost connection in health", Duration::from_secs(3), POLL, lost)
+        .await
+        .expect("health reports the lost connection");
     let (mine, theirs) = (Jti::random(), Jti::random());
     cut_off.revoke(mine, later(60)).await.unwrap();
     elsewhere.revoke(theirs, later(60)).await.unwrap();
@@ -112,12 +105,14 @@ async fn an_outage_makes_revocations_late_not_lost() {
 
     let restored = Instant::now();
     forwarder.restore().await.unwrap();
-    let caught_up = time_until(Duration::from_secs(5), || async {
-        cut_off.is_revoked(theirs).await.unwrap() && elsewhere.is_revoked(mine).await.unwrap()
-    })
-    .await;
+    let both_seen = async || {
+        let seen =
+            cut_off.is_revoked(theirs).await.unwrap() && elsewhere.is_revoked(mine).await.unwrap();
+        seen.then_some(())
+    };
+    let caught_up = poll_until("catch-up", Duration::from_secs(5), POLL, both_seen).await;
     println!("caught up {:?} after Redis returned", restored.elapsed());
-    assert!(caught_up.is_some(), "no catch-up within 5 s of Redis returning");
+    caught_up.expect("both revokes are seen within 5 s of Redis returning");
     assert!(cut_off.health().await.is_ok());
     assert_eq!((cut_off.pending(), cut_off.loads()), (0, 2));
     elsewhere.clear().await.unwrap();

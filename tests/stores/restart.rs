@@ -2,10 +2,8 @@
 //! handle, same signing key) on the same Redis prefix or PostgreSQL table refuses every
 //! replay; in-process stores start empty and accept every replay.
 
-mod common;
-
-use common::backend::{scratch_or_skip, Backend};
-use common::{client, login, me, TestServer};
+use crate::common::backend::{scratch_or_skip, Backend};
+use crate::common::{client, login, me, TestServer};
 use revbench::revocation::open;
 
 /// Tokens revoked by logout on the first server.

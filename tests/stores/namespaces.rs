@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-mod common;
-
-use common::backend::{require_or_skip, Backend};
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::poll::poll_until;
+use crate::common::run::RunArgs;
 use revbench::revocation::{Jti, ScratchStore};
 
 /// The tests share one Redis database and compare all of it: one at a time.
@@ -210,22 +210,7 @@ async fn run_keeps_user_data_and_leaves_nothing() {
     }
     let out = out_dir("run");
     let stores = stores.join(",");
-    let out_arg = out.display().to_string();
-    revbench(&[
-        "run",
-        "--stores",
-        &stores,
-        "--scenario",
-        "logout-replay",
-        "--duration",
-        "1s",
-        "--rounds",
-        "1",
-        "--out",
-        &out_arg,
-        "--no-report",
-        "--no-progress",
-    ]);
+    revbench(&RunArgs::short(&out).stores(&stores).scenario("logout-replay").no_report().args());
     if has_redis {
         assert_eq!(redis_snapshot().await, before, "the run changed the redis database");
     }
@@ -365,15 +350,9 @@ async fn interrupt_when_writing(args: &[&str], before: &RedisSnapshot) -> String
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    loop {
-        let now = redis_snapshot().await;
-        if now.len() > before.len() + 10 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "nothing written within 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let writing = async || (redis_snapshot().await.len() > before.len() + 10).then_some(());
+    let (within, every) = (Duration::from_secs(30), Duration::from_millis(200));
+    poll_until("keys written", within, every, writing).await.unwrap();
     let pid = child.id().unwrap() as libc::pid_t;
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, libc::SIGINT) };
@@ -403,26 +382,8 @@ async fn ctrl_c_leaves_nothing() {
     let keys = seed_user_keys("ctrlc").await;
     let before = redis_snapshot().await;
     let store = format!("{redis}?prefix=mine%3A");
-    let out = out_dir("ctrlc-run").display().to_string();
-    interrupt_when_writing(
-        &[
-            "run",
-            "--stores",
-            &store,
-            "--scenario",
-            "steady",
-            "--duration",
-            "60s",
-            "--rounds",
-            "1",
-            "--out",
-            &out,
-            "--no-report",
-            "--no-progress",
-        ],
-        &before,
-    )
-    .await;
+    let run = RunArgs::short(&out_dir("ctrlc-run")).stores(&store).scenario("steady");
+    interrupt_when_writing(&run.duration("60s").no_report().args(), &before).await;
     assert_eq!(redis_snapshot().await, before, "an interrupted run left keys behind");
     let out = out_dir("ctrlc-growth").display().to_string();
     interrupt_when_writing(

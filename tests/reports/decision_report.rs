@@ -1,8 +1,6 @@
 //! The report's decision view on a fixture built in code from `tests/fixtures/small-results.json`:
 //! two topologies (one server, three replicas), replay windows, and a per-user cut-off.
 
-use std::path::Path;
-
 use revbench::report;
 use revbench::results::{Measurement, ReplayWindow, RunResults, StoreRecord};
 use revbench::scenario::Scenario;
@@ -44,8 +42,7 @@ fn measured(
 /// at once everywhere. The cut-off holds 100 + 500·k users at its round ends, 64 B each
 /// above a fixed 5000 B.
 fn fixture() -> RunResults {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small-results.json");
-    let mut results = RunResults::read(&path).unwrap();
+    let mut results = crate::small();
     results.config.scenarios.push(Scenario::load("replicas").unwrap());
     results.stores.push(StoreRecord::measured("cutoff", "cutoff:", None, None));
     // A third round like the first: 3 rounds a side are the fewest whose interval (90%)

@@ -1,21 +1,12 @@
-//! The hidden-delay checks, in their own test binary so no other test competes for the CPU
-//! while they measure (cargo runs test binaries one after another), and one after the other
-//! within it (`MEASURING`): the libtest harness would otherwise run the two at once.
-
-// Only the run options of tests/common: the rest of it is not needed here.
-#[path = "common/run.rs"]
-mod run_options;
+//! The hidden-delay checks: each measures with nothing else running in the process (it holds
+//! [`crate::ALONE`]).
 
 use std::time::Duration;
 
+use crate::common::run::short_run;
 use revbench::run::options::RunOptions;
 use revbench::run::scheduler::run;
 use revbench::scenario::Scenario;
-use run_options::short_run;
-use tokio::sync::Mutex;
-
-/// Held by each test while it measures, so the two never share the CPU.
-static MEASURING: Mutex<()> = Mutex::const_new(());
 
 fn options(inject: Option<Duration>) -> RunOptions {
     let mut scenario = Scenario::load("check-only").unwrap();
@@ -45,7 +36,7 @@ async fn p50_us(inject: Option<Duration>) -> f64 {
 /// 10 paired runs) is in the README.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_latency_shows_in_p50() {
-    let _alone = MEASURING.lock().await;
+    let _alone = crate::ALONE.lock().await;
     let plain = p50_us(None).await;
     let delayed = p50_us(Some(Duration::from_millis(2))).await;
     let added_ms = (delayed - plain) / 1000.0;
@@ -65,7 +56,7 @@ async fn injected_latency_shows_in_p50() {
 /// in the README).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn constant_rate_corrected_matches_at_low_rate() {
-    let _alone = MEASURING.lock().await;
+    let _alone = crate::ALONE.lock().await;
     let mut options = options(Some(Duration::from_millis(2)));
     let mut scenario = Scenario::load("constant-rate").unwrap();
     (scenario.users, scenario.rate) = (2, Some(200.0));

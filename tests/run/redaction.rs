@@ -5,6 +5,9 @@
 
 use std::process::{Command, Stdio};
 
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::run::RunArgs;
+
 const SECRET: &str = "hunter2-do-not-print";
 
 fn revbench(args: &[&str]) -> (bool, String) {
@@ -44,31 +47,16 @@ fn errors_show_no_password() {
 /// A run with a measured store and a skipped one, both with passwords, given in
 /// `REVBENCH_STORES` (which keeps them off the process list), writes none of them to the
 /// terminal, results.json, report.md or report.html.
-#[test]
-fn run_stores_no_password() {
-    let postgres = std::env::var("POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+#[tokio::test]
+async fn run_stores_no_password() {
+    let Some(postgres) = require_or_skip(Backend::Postgres).await else { return };
     let mut postgres = url::Url::parse(&postgres).unwrap();
     postgres.set_password(Some(SECRET)).unwrap();
     let skipped = format!("redis://nobody:{SECRET}@127.0.0.1:1/0");
     let stores = format!("{postgres},{skipped}");
     let out = std::env::temp_dir().join(format!("revbench-redact-{}", std::process::id()));
-    let out_arg = out.display().to_string();
-    let (ok, text) = revbench_with(
-        &[
-            "run",
-            "--scenario",
-            "check-only",
-            "--duration",
-            "1s",
-            "--rounds",
-            "1",
-            "--out",
-            &out_arg,
-            "--no-progress",
-        ],
-        &[("REVBENCH_STORES", &stores)],
-    );
+    let run = RunArgs::short(&out).scenario("check-only");
+    let (ok, text) = revbench_with(&run.args(), &[("REVBENCH_STORES", &stores)]);
     assert!(ok, "{text}");
     assert!(!text.contains(SECRET), "terminal: {text}");
     assert!(text.contains("nobody:****@"), "the skipped store is named: {text}");

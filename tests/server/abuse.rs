@@ -2,13 +2,11 @@
 //! carry details, a flood of invalid tokens at `/revoke`. Everything on loopback, bounded in
 //! count and time.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{client, login, me, TestServer};
 use async_trait::async_trait;
-use common::{client, login, me, TestServer};
 use revbench::revocation::{
     Capabilities, Jti, MemoryStore, RevocationStore, SharedStore, StoreError, StoreStats,
 };

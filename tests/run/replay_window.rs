@@ -3,12 +3,10 @@
 //!
 //! Redis-backed stores run in a key prefix of the run's own, removed at the end.
 
-mod common;
-
 use std::time::Duration;
 
-use common::backend::{require_or_skip, Backend};
-use common::run::short_run;
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::run::short_run;
 use revbench::results::{ReplayWindow, RunResults};
 use revbench::run::options::RunOptions;
 use revbench::run::scheduler::run;

@@ -1,12 +1,12 @@
 //! The reference server over real HTTP on loopback: the replay loophole and its fix, fail
 //! closed on a dead store, and JSON errors for bad input.
 
-mod common;
-
 use std::time::Duration;
 
-use common::backend::{require_or_skip, scratch_or_skip, server_addr, via, Backend};
-use common::{client, login, me, Forwarder, TestServer};
+use crate::common;
+use crate::common::backend::{require_or_skip, scratch_or_skip, server_addr, via, Backend};
+use crate::common::poll::poll_until;
+use crate::common::{client, login, me, Forwarder, TestServer};
 use revbench::revocation::{open, ScratchStore, SharedStore};
 use revbench::server::{ServerConfig, StatsResponse};
 use revbench::time::now_secs;
@@ -22,6 +22,24 @@ async fn redis_store(through: Option<std::net::SocketAddr>) -> Option<SharedStor
 
 fn redis_target() -> std::net::SocketAddr {
     server_addr(&Backend::Redis.url().unwrap())
+}
+
+/// Waits until `token` gets 200 again from `server`, whose store is back, asserting that every
+/// answer meanwhile is 503; panics after `within`.
+async fn recovers_within(
+    within: Duration,
+    client: &reqwest::Client,
+    server: &TestServer,
+    token: &str,
+) {
+    let recovered = async || match me(client, server, token).await.0 {
+        200 => Some(()),
+        status => {
+            assert_eq!(status, 503, "only 503 while recovering");
+            None
+        }
+    };
+    poll_until("recovery", within, Duration::from_millis(100), recovered).await.unwrap();
 }
 
 /// Login, copy the token, logout, replay the copy: what each store answers to the replay.
@@ -200,16 +218,7 @@ async fn dead_store_fails_closed_and_recovers() {
     assert_eq!(stats.counters.fail_open_passes, 0);
 
     forwarder.restore().await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let status = me(&client, &server, &live).await.0;
-        if status == 200 {
-            break;
-        }
-        assert_eq!(status, 503, "only 503 while recovering");
-        assert!(tokio::time::Instant::now() < deadline, "no recovery within 5 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    recovers_within(Duration::from_secs(5), &client, &server, &live).await;
     assert_eq!(me(&client, &server, &revoked).await.0, 401, "revocation survived the outage");
     server.state.store.clear().await.unwrap();
 }
@@ -299,16 +308,7 @@ async fn blackholed_mongo_fails_closed_within_the_bound() {
     }
 
     proxy.resume();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = me(&client, &server, &live).await.0;
-        if status == 200 {
-            break;
-        }
-        assert_eq!(status, 503, "only 503 while recovering");
-        assert!(tokio::time::Instant::now() < deadline, "no recovery within 10 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    recovers_within(Duration::from_secs(10), &client, &server, &live).await;
     assert_eq!(me(&client, &server, &revoked).await.0, 401, "revocation survived the stall");
     db.remove().await.unwrap();
 }

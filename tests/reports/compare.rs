@@ -2,19 +2,11 @@
 //! better, pairs are used when both files come from one paired run, and correctness fails a
 //! comparison whatever the latency says.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::{fixture, small};
 use revbench::compare::{compare, Method, ProblemKind, Verdict};
 use revbench::results::{MeasurementFailure, PairedRun, RoundResult, RunResults};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn small() -> RunResults {
-    RunResults::read(&fixture("small-results.json")).unwrap()
-}
 
 fn rounds<'a>(r: &'a mut RunResults, store: &str) -> &'a mut Vec<RoundResult> {
     &mut r.measurements.iter_mut().find(|m| m.store == store).unwrap().rounds

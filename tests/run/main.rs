@@ -1,0 +1,17 @@
+//! The measuring commands end to end (`cargo test --test run`): short `revbench run`s with real
+//! server processes and real stores (leak rates, replay windows, outages, paired runs,
+//! `--target`), `growth`, passwords kept out of every output, and bad configuration.
+//!
+//! One test binary for these areas: each binary links the whole dependency tree, so a few
+//! binaries build much faster than one per file. Its tests run in parallel threads of one
+//! process, as the runs of one file always did; their bands allow for a neighbour's load.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_config;
+mod growth;
+mod redaction;
+mod replay_window;
+mod run;
+mod targets;
