@@ -16,7 +16,7 @@
 //!
 //! Jti revocation does not apply: `revoke(jti, …)` records nothing and `is_revoked(jti)` is
 //! always false (`remembers: false`, the trait's defaults). The strategy acts through `log_out`, `is_refused` and
-//! `issue_at`; `tests/cutoff.rs` holds its own checks.
+//! `issue_at`; `tests/stores/cutoff.rs` holds its own checks.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -26,7 +26,7 @@
 //! keys are already the complete, self-expiring list of live revocations, so one mechanism
 //! (reload the keys on every (re)connect) covers every absence, and pub/sub only has to carry
 //! the live feed, which it delivers in well under a millisecond on loopback (measured in
-//! `tests/hybrid.rs`, printed by `cargo test --test hybrid -- --nocapture`).
+//! `tests/stores/hybrid.rs`, printed by `cargo test --test stores hybrid:: -- --nocapture`).
 //!
 //! # Contract, where it differs from [`RevocationStore`]'s
 //!

@@ -95,7 +95,7 @@ mod tests {
 
     /// The check waits about the injected delay, not grossly more (< 30 ms: other tests run
     /// beside it; precision under load is
-    /// checked end to end in tests/injected_latency.rs), and still answers correctly. A single
+    /// checked end to end in tests/measuring/injected_latency.rs), and still answers correctly. A single
     /// sleep may end early by the learnt median wake-up lateness (at most 2 ms, see
     /// crate::precise_sleep), so the lower bound is the delay minus that.
     #[tokio::test]
