@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use revbench::results::RunResults;
 
+mod browser;
+#[path = "../common/mod.rs"]
+mod common;
 mod compare;
 mod decision_report;
 mod merge;
