@@ -177,6 +177,13 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// Physical entries and bytes as the backend reports them.
     async fn stats(&self) -> Result<StoreStats, StoreError>;
 
+    /// Revocations that returned before every replica had acknowledged them, for a store
+    /// that pushes revocations to its replicas (`hybrid+redis`): each is a window in which
+    /// another replica may still accept the token. `None` (this default) for the others.
+    fn sync_timeouts(&self) -> Option<u64> {
+        None
+    }
+
     /// Whether the backend answers; used by `/healthz`.
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())
@@ -325,6 +332,17 @@ pub fn scheme_examples() -> String {
 /// The forms are listed in [`SCHEMES`].
 pub async fn open(url: &str) -> Result<SharedStore, StoreError> {
     (Scheme::of(url)?.open)(url).await
+}
+
+/// Opens the store a URL names as a handle for the harness (to clear, fill, count and remove
+/// a measurement's store) that takes no part in the servers' own traffic: `hybrid+redis` opens
+/// [`HybridStore::connect_passive`], which does not subscribe, so the harness is not one more
+/// replica acknowledging every logout. Every other store opens as [`open`] does.
+pub async fn open_passive(url: &str) -> Result<SharedStore, StoreError> {
+    if std::ptr::eq(Scheme::of(url)?, &strategies::hybrid::SCHEME) {
+        return Ok(Arc::new(HybridStore::connect_passive(url).await?));
+    }
+    open(url).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// eventually consistent totals).
 #[derive(Debug, Default)]
 pub struct Counters {
+    requests: AtomicU64,
     checks: AtomicU64,
     revoked_hits: AtomicU64,
     store_errors: AtomicU64,
@@ -22,6 +23,10 @@ pub struct Counters {
 /// A copy of the counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountersSnapshot {
+    /// Requests received on the API routes (`/login`, `/api/me`, `/logout`, `/refresh`,
+    /// `/revoke`, and unknown paths), each answered; `/stats` and `/healthz` are not counted.
+    #[serde(default)]
+    pub requests: u64,
     /// Revocation checks asked of the store.
     pub checks: u64,
     /// Checks that found the token revoked (the request got 401).
@@ -50,6 +55,10 @@ pub struct CountersSnapshot {
 }
 
 impl Counters {
+    pub fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn check(&self) {
         self.checks.fetch_add(1, Ordering::Relaxed);
     }
@@ -90,6 +99,7 @@ impl Counters {
 
     pub fn snapshot(&self) -> CountersSnapshot {
         CountersSnapshot {
+            requests: self.requests.load(Ordering::Relaxed),
             checks: self.checks.load(Ordering::Relaxed),
             revoked_hits: self.revoked_hits.load(Ordering::Relaxed),
             store_errors: self.store_errors.load(Ordering::Relaxed),

@@ -37,6 +37,9 @@ pub struct RevokeRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatsResponse {
     pub store: String,
+    /// The server process's id, random at start (absent from older servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     pub capabilities: Capabilities,
     #[serde(flatten)]
     pub stats: StoreStats,
@@ -45,6 +48,10 @@ pub struct StatsResponse {
     pub stats_error: Option<String>,
     #[serde(flatten)]
     pub counters: CountersSnapshot,
+    /// Revocations that returned before every replica acknowledged them, for a store that
+    /// pushes revocations to its replicas (`hybrid+redis`); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_timeouts: Option<u64>,
 }
 
 pub async fn login(
@@ -149,10 +156,12 @@ pub async fn stats(State(state): State<SharedState>) -> Json<StatsResponse> {
     };
     Json(StatsResponse {
         store: state.store.name().to_string(),
+        instance: Some(state.instance.clone()),
         capabilities: state.store.capabilities(),
         stats,
         stats_error,
         counters: state.counters.snapshot(),
+        sync_timeouts: state.store.sync_timeouts(),
     })
 }
 

@@ -8,7 +8,7 @@
 //! | `POST /refresh` `{"refresh_token"}` or cookie | rotates a refresh token (refresh-token strategies, [`refresh`]) |
 //! | `POST /revoke` form `token=` | RFC 7009-style revocation of any token |
 //! | `GET /healthz` | 200 when the store answers, else 503 |
-//! | `GET /stats` | the store's stats and the server's counters |
+//! | `GET /stats` | the store's stats and the server's counters (requests answered on the routes above, store errors, writes, …) |
 //!
 //! A store error on the protected call gives 503 (fail closed) unless the server was started
 //! with `fail_open`, in which case the request passes and is counted. A 5xx body never says
@@ -31,6 +31,7 @@ use crate::token::TokenKeys;
 mod accept;
 mod auth;
 pub mod command;
+mod counted;
 mod counters;
 mod error;
 mod handlers;
@@ -110,6 +111,10 @@ pub struct AppState {
     /// Keys a logout or revoke writes to the store: 0 for a strategy that keeps nothing
     /// (`none:`), 1 for the others (a deny-list entry, a user's cut-off, a family deleted).
     pub logout_writes: u64,
+    /// This process's id in `/stats`, random at start: several load generators that read one
+    /// server's counters count them once (`revbench merge`), and a restarted server is told
+    /// from the one it replaced.
+    pub instance: String,
 }
 
 /// The cheap-to-clone handle handlers receive.
@@ -121,6 +126,7 @@ impl AppState {
             .is_some_and(|s| s.profile.unit == crate::revocation::EntryUnit::Nothing);
         Arc::new(Self {
             logout_writes: u64::from(!keeps_nothing),
+            instance: crate::jti::Jti::random().to_string()[..12].to_string(),
             store,
             keys,
             config,
@@ -140,6 +146,7 @@ impl AppState {
 
 /// The router with every route, usable without a socket (`tower::ServiceExt::oneshot`).
 pub fn router(state: SharedState) -> Router {
+    let counted = counted::CountRequestsLayer { state: state.clone() };
     Router::new()
         // The body limit only where a body is read: as a router-wide layer it would allocate
         // an extensions map on every request, the protected call included.
@@ -152,6 +159,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/stats", get(handlers::stats))
         .fallback(handlers::not_found)
         .layer(limits::HeaderLimitLayer)
+        .layer(counted)
         .with_state(state)
 }
 

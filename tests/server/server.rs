@@ -258,6 +258,37 @@ async fn logout_counts_the_writes_it_makes() {
     }
 }
 
+/// The server counts every request it answers on its routes — refusals, unknown paths and
+/// oversized heads included — and not its own `/stats` and `/healthz`, so that a measurement
+/// can set its tallies against the server's; each process has an instance id of its own.
+#[tokio::test]
+async fn stats_count_the_requests_answered() {
+    let server = TestServer::start(open("hashmap:").await.unwrap()).await;
+    let other = TestServer::start(open("hashmap:").await.unwrap()).await;
+    let client = client();
+    let stats = async |server: &TestServer| -> StatsResponse {
+        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap()
+    };
+    assert_eq!(stats(&server).await.counters.requests, 0, "reading /stats is not counted");
+    let token = login(&client, &server, "heidi").await;
+    assert_eq!(me(&client, &server, &token).await.0, 200);
+    assert_eq!(me(&client, &server, "not-a-token").await.0, 401);
+    let logout = client.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(logout.status(), 204);
+    assert_eq!(me(&client, &server, &token).await.0, 401, "the replay");
+    let missing = client.get(server.url("/nowhere")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let huge = "x".repeat(revbench::server::MAX_HEADER_BYTES + 1);
+    let refused = client.get(server.url("/api/me")).header("x-big", huge).send().await.unwrap();
+    assert_eq!(refused.status(), 431);
+    client.get(server.url("/healthz")).send().await.unwrap();
+    let counted = stats(&server).await;
+    assert_eq!(counted.counters.requests, 7, "{counted:?}");
+    assert_eq!(counted.sync_timeouts, None, "only stores that push revocations report them");
+    let (a, b) = (counted.instance.unwrap(), stats(&other).await.instance.unwrap());
+    assert!(a.len() >= 8 && a != b, "{a} {b}");
+}
+
 /// Shutdown completes and the server returns cleanly.
 #[tokio::test]
 async fn graceful_shutdown_returns_ok() {

@@ -128,13 +128,26 @@ pub struct HybridStore {
     /// `P__acks:<origin>`.
     origin: u64,
     sync: Arc<SyncState>,
-    /// Dropping it stops the subscriber thread.
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// Dropping it stops the subscriber thread; `None` for a passive handle, which has none.
+    _stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl HybridStore {
     /// Connects, subscribes, loads the live entries, and returns once the table is in sync.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, true).await
+    }
+
+    /// A handle on the same keys that takes no part in the replicas' sync: it neither
+    /// subscribes nor acknowledges, and its revokes are written and published without
+    /// waiting. The harness clears, fills and removes a measurement's store with it, so it
+    /// is not one more replica acknowledging every logout (2N − 1 deliveries on N replicas
+    /// stay 2N − 1).
+    pub async fn connect_passive(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, false).await
+    }
+
+    async fn open(url: &str, subscribe: bool) -> Result<Self, StoreError> {
         let parsed = StoreUrl::parse(url.strip_prefix("hybrid+").unwrap_or(url))?;
         let redis = RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await?;
         let prefix = redis.prefix().to_string();
@@ -160,8 +173,12 @@ impl HybridStore {
             local: local.clone(),
             sync: sync.clone(),
         };
+        if !subscribe {
+            sync.synced.store(true, Ordering::Release);
+            return Ok(Self { local, redis, channel, origin, sync, _stop: None });
+        }
         let stop = subscriber.spawn_thread()?;
-        let store = Self { local, redis, channel, origin, sync, _stop: stop };
+        let store = Self { local, redis, channel, origin, sync, _stop: Some(stop) };
         let synced = tokio::time::timeout(FIRST_SYNC_TIMEOUT, first_synced.wait_for(|s| *s)).await;
         if !matches!(synced, Ok(Ok(_))) {
             return Err(StoreError::Unreachable {
@@ -446,6 +463,10 @@ impl RevocationStore for HybridStore {
                 return Ok(());
             }
         }
+        if self._stop.is_none() {
+            // A passive handle is no replica: nobody acknowledges to it.
+            return write_and_publish(&self.redis, &self.channel, &[(jti, expires_at)]).await;
+        }
         if self.publish_and_wait(jti, expires_at).await.is_err() {
             // Refused here already; the subscriber writes it when Redis answers again.
             self.sync.pending.locked().push((jti, expires_at));
@@ -468,6 +489,10 @@ impl RevocationStore for HybridStore {
     /// The local table's entries and bytes (what each replica holds in memory).
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         self.local.stats().await
+    }
+
+    fn sync_timeouts(&self) -> Option<u64> {
+        Some(self.ack_timeouts())
     }
 
     /// An error while the table is out of sync (Redis unreachable, reconnecting).

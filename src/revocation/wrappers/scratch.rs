@@ -19,6 +19,14 @@ impl ScratchStore {
         Ok(Self { store: open(&url).await?, url })
     }
 
+    /// [`ScratchStore::open`] as a handle that takes no part in the servers' own traffic
+    /// ([`crate::revocation::open_passive`]): for the harness, which only clears, fills,
+    /// counts and removes the store its servers use.
+    pub async fn open_passive(url: &str, label: &str) -> Result<Self, StoreError> {
+        let url = namespaced(url, label)?;
+        Ok(Self { store: crate::revocation::open_passive(&url).await?, url })
+    }
+
     /// Leaves nothing behind: drops the PostgreSQL table or MongoDB database, deletes the Redis
     /// keys under the prefix, empties an in-process store.
     pub async fn remove(self) -> Result<(), StoreError> {
