@@ -78,7 +78,8 @@ fn redact_after_scheme(url: &str, out: &mut String) {
     }
 }
 
-fn is_secret(key: &str) -> bool {
+/// Whether a query parameter named `key` holds a secret (see [`SECRET_PARAMS`]).
+pub fn is_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SECRET_PARAMS.iter().any(|secret| key.contains(secret))
 }

@@ -1,8 +1,9 @@
 //! What every measuring command (`run`, `growth`) shares: server replicas as processes, CPU
 //! placement, opening the stores to measure in namespaces of their own, servers already
-//! running elsewhere (`--target`), the store URLs they are given, and the output directory with
-//! its results file.
+//! running elsewhere (`--target`), the store URLs they are given and the labels that name them,
+//! and the output directory with its results file.
 
+pub mod label;
 pub mod output;
 pub mod pinning;
 pub mod probe;

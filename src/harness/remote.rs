@@ -149,6 +149,7 @@ impl Deployment {
     /// The store as the results list it.
     pub fn record(&self) -> StoreRecord {
         StoreRecord::measured(&self.store, &self.shown_urls().join(","), None, None)
+            .with_scheme(&self.store)
     }
 }
 

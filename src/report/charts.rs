@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use super::colors::{self, Palette};
 use super::criterion::{micro_point, MicroResult};
 use super::plot::{Bar, BarChart, Chart, LineChart, Series, XLabels};
 use super::vocabulary::shown_name;
-use super::{colors, cost_chart, decision};
+use super::{cost_chart, decision};
 use crate::results::{Measurement, RoundResult, RunResults, StoreRecord};
 
 /// A chart and the file stem it is saved under (`charts/<stem>.svg|png`).
@@ -30,9 +31,10 @@ pub enum Place {
 
 /// Every chart the results support.
 pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
+    let palette = Palette::of(&results.stores);
     let mut charts = Vec::new();
     for topology in decision::topologies(results) {
-        if let Some(chart) = cost_chart::chart(&topology) {
+        if let Some(chart) = cost_chart::chart(&topology, &palette) {
             let stem = cost_chart::stem(&topology.scenario.name);
             charts.push(NamedChart { stem, place: Place::Decision, chart });
         }
@@ -47,12 +49,12 @@ pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
         charts.push(NamedChart {
             stem: format!("latency-{}", scenario.name),
             place: place.clone(),
-            chart: spectrum(&scenario.name, &measurements, &results.stores),
+            chart: spectrum(&scenario.name, &measurements, &results.stores, &palette),
         });
         charts.push(NamedChart {
             stem: format!("throughput-{}", scenario.name),
             place,
-            chart: throughput(&scenario.name, &measurements, &results.stores),
+            chart: throughput(&scenario.name, &measurements, &results.stores, &palette),
         });
     }
     if let Some(chart) = check_latency_vs_size(micro) {
@@ -62,26 +64,37 @@ pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
     charts
 }
 
-/// The round whose p99 is the median of the rounds' p99s (a representative histogram).
+/// The round whose check-latency p99 is the median of the rounds' (a representative
+/// histogram), among the rounds that have a check latency.
 pub fn representative(m: &Measurement) -> Option<&RoundResult> {
-    let mut rounds: Vec<&RoundResult> = m.rounds.iter().collect();
-    rounds.sort_by_key(|r| r.latency.p99_us);
+    let mut rounds: Vec<&RoundResult> =
+        m.rounds.iter().filter(|r| r.check_latency().is_some()).collect();
+    rounds.sort_by_key(|r| r.check_latency().map(|l| l.p99_us));
     rounds.get(rounds.len() / 2).copied()
 }
 
-fn spectrum(scenario: &str, measurements: &[&Measurement], stores: &[StoreRecord]) -> Chart {
+fn spectrum(
+    scenario: &str,
+    measurements: &[&Measurement],
+    stores: &[StoreRecord],
+    palette: &Palette,
+) -> Chart {
     let series = measurements
         .iter()
         .filter_map(|m| {
             let round = representative(m)?;
-            let latency = round.latency_by_request.get("me").unwrap_or(&round.latency);
+            let latency = round.check_latency()?;
             let points = latency
                 .spectrum
                 .iter()
                 .filter(|(p, _)| *p < 100.0)
                 .map(|(p, us)| (1.0 / (1.0 - p / 100.0), *us as f64 / 1000.0))
                 .collect();
-            Some(Series { name: shown_name(&m.store, stores), color: colors::of(&m.store), points })
+            Some(Series {
+                name: shown_name(&m.store, stores),
+                color: palette.color(&m.store),
+                points,
+            })
         })
         .collect();
     Chart::Line(LineChart {
@@ -94,14 +107,19 @@ fn spectrum(scenario: &str, measurements: &[&Measurement], stores: &[StoreRecord
     })
 }
 
-fn throughput(scenario: &str, measurements: &[&Measurement], stores: &[StoreRecord]) -> Chart {
+fn throughput(
+    scenario: &str,
+    measurements: &[&Measurement],
+    stores: &[StoreRecord],
+    palette: &Palette,
+) -> Chart {
     let bars = measurements
         .iter()
         .filter_map(|m| {
             let rps = m.median.as_ref()?.requests_per_sec;
             Some(Bar {
                 name: shown_name(&m.store, stores),
-                color: colors::of(&m.store),
+                color: palette.color(&m.store),
                 value: rps.median,
                 min: rps.min,
                 max: rps.max,

@@ -1,5 +1,5 @@
-//! "Cost vs protection": per topology, one marker per strategy at (added p99 latency against
-//! `none:` in the same scenario, replay window p99), both on log axes.
+//! "Cost vs protection": per topology, one marker per strategy at (added check-latency p99
+//! against `none:` in the same scenario, longest replay window), both on log axes.
 //!
 //! Log axes cannot show 0 or less, so:
 //! - an added p99 of 0 or less (a strategy no slower than `none:` at p99) is plotted at
@@ -9,11 +9,12 @@
 //! - a p99 that fell on a copy never refused is plotted at the token lifetime (the copy
 //!   works until its `exp`), on the reference line at the top, labelled `never refused`.
 //!
-//! The window shown is the worst round's p99, as in the decision table.
+//! The window shown is the longest of any probed copy over the rounds, as in the decision
+//! table.
 
 use std::collections::BTreeMap;
 
-use super::colors;
+use super::colors::Palette;
 use super::decision::{Protection, Row, Topology};
 use super::plot::{Chart, Label, Marker, Reference, ScatterChart};
 
@@ -26,7 +27,7 @@ pub fn stem(scenario: &str) -> String {
 }
 
 /// The chart of one topology; `None` when `none:` was not measured there (no cost to show).
-pub fn chart(topology: &Topology) -> Option<Chart> {
+pub fn chart(topology: &Topology, palette: &Palette) -> Option<Chart> {
     topology.none?;
     let lifetime_ms = topology.scenario.token_ttl.as_secs_f64() * 1000.0;
     let mut markers = Vec::new();
@@ -34,7 +35,7 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
     let mut spots: BTreeMap<(u64, u64), (Label, Vec<String>)> = BTreeMap::new();
     for row in &topology.rows {
         let Some(added) = row.added_p99_ms else { continue };
-        if row.protection == Protection::NotProbed {
+        if matches!(row.protection, Protection::NotProbed | Protection::Unanswered { .. }) {
             continue;
         }
         let (x, x_text) = if added > 0.0 {
@@ -43,7 +44,7 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
             (FLOOR_MS, "≤ 0 ms".to_string())
         };
         let (y, y_text) = window_point(row, lifetime_ms);
-        markers.push(Marker { color: colors::of(&row.measurement.store), x, y });
+        markers.push(Marker { color: palette.color(&row.measurement.store), x, y });
         let spot = spots
             .entry((x.to_bits(), y.to_bits()))
             .or_insert_with(|| (Label { x, y, text: format!("{x_text}, {y_text}") }, Vec::new()));
@@ -68,9 +69,8 @@ pub fn chart(topology: &Topology) -> Option<Chart> {
         } else {
             format!("Cost vs protection — {} (scenario {})", topology.name, topology.scenario.name)
         },
-        x_label: "added p99 latency per request vs none, ms (log; ≤ 0.001 plotted at 0.001)"
-            .to_string(),
-        y_label: "replay window p99, ms (log; 0 at 0.001)".to_string(),
+        x_label: "added check p99 latency vs none, ms (log; ≤ 0.001 plotted at 0.001)".to_string(),
+        y_label: "longest replay window, ms (log; 0 at 0.001)".to_string(),
         x_range: (FLOOR_MS / 2.0, max_x * 20.0),
         y_range,
         markers,
@@ -114,7 +114,7 @@ fn stacked(mut labels: Vec<Label>, middle: f64) -> Vec<Label> {
 
 /// The y of a strategy and how its label describes it.
 fn window_point(row: &Row, lifetime_ms: f64) -> (f64, String) {
-    match row.window_p99_us {
+    match row.window_max_us {
         None => (lifetime_ms, "never refused".to_string()),
         Some(0) => (FLOOR_MS, "window 0".to_string()),
         Some(us) => {

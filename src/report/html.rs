@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
+use super::colors::Palette;
 use super::markdown::{CHART_NOTE, DECISION_INTRO, RENEWAL_INTRO, STRATEGIES_INTRO};
 use super::vocabulary::Table;
-use super::{colors, Exporter, Place, Report};
+use super::{Exporter, Place, Report};
 
 pub struct Html;
 
@@ -20,11 +21,12 @@ pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn table(t: &Table, swatches: bool) -> String {
+/// A table; with `swatches`, its first column names stores, each marked with its colour.
+fn table(t: &Table, swatches: Option<&Palette>) -> String {
     table_with_class(t, swatches, "")
 }
 
-fn table_with_class(t: &Table, swatches: bool, class: &str) -> String {
+fn table_with_class(t: &Table, swatches: Option<&Palette>, class: &str) -> String {
     let mut out = format!("<table class=\"{class}\">");
     if t.headers.iter().any(|h| !h.is_empty()) {
         out.push_str("<tr>");
@@ -36,11 +38,11 @@ fn table_with_class(t: &Table, swatches: bool, class: &str) -> String {
     for row in &t.rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
-            if i == 0 && swatches {
+            if let (0, Some(palette)) = (i, swatches) {
                 let _ = write!(
                     out,
                     "<td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>",
-                    colors::hex(cell),
+                    palette.hex(cell),
                     escape(cell)
                 );
             } else {
@@ -82,10 +84,10 @@ impl Exporter for Html {
              memory) and buys (replayed tokens refused), measured side by side in one run. Medians \
              across rounds, with min–max where rounds differ.</p>\n<h2>Environment</h2>\n"
         );
-        out.push_str(&table_with_class(&report.environment, false, "env"));
+        out.push_str(&table_with_class(&report.environment, None, "env"));
         if let Some(decision) = &report.decision {
             let _ = writeln!(out, "<h2>Decision view</h2>\n<p>{}</p>", prose(DECISION_INTRO));
-            out.push_str(&table(&decision.table, false));
+            out.push_str(&table(&decision.table, None));
             for (topology, meaning) in &decision.meanings {
                 let _ = writeln!(
                     out,
@@ -96,7 +98,7 @@ impl Exporter for Html {
             }
             if let Some(strategies) = &decision.strategies {
                 let _ = writeln!(out, "<p>{}</p>", prose(STRATEGIES_INTRO));
-                out.push_str(&table(strategies, true));
+                out.push_str(&table(strategies, Some(&report.palette)));
             }
             let mut charts = report.charts_in(&Place::Decision).peekable();
             if charts.peek().is_some() {
@@ -113,20 +115,20 @@ impl Exporter for Html {
                 escape(&section.name),
                 escape(&section.description)
             );
-            out.push_str(&table(&section.table, true));
+            out.push_str(&table(&section.table, Some(&report.palette)));
             if let Some(outage) = &section.outage {
                 out.push_str("<p>While the store was cut off:</p>\n");
-                out.push_str(&table(outage, true));
+                out.push_str(&table(outage, Some(&report.palette)));
             }
             if let Some(window) = &section.replay_window {
                 out.push_str(
-                    "<p>Replay window: a copy logged out, then replayed until refused:</p>\n",
+                    "<p>Replay window: copies logged out, then replayed on a fixed schedule:</p>\n",
                 );
-                out.push_str(&table(window, true));
+                out.push_str(&table(window, Some(&report.palette)));
             }
             if let Some(renewal) = &section.renewal {
                 let _ = writeln!(out, "<p>{}</p>", prose(RENEWAL_INTRO));
-                out.push_str(&table(renewal, true));
+                out.push_str(&table(renewal, Some(&report.palette)));
             }
             let _ = writeln!(
                 out,
@@ -140,7 +142,7 @@ impl Exporter for Html {
         if let Some(micro) = &report.micro {
             out.push_str("<h2>Check latency (criterion microbenchmarks)</h2>\n");
             let _ = writeln!(out, "<p>{}</p>", escape(super::markdown::MICRO_SOURCE));
-            out.push_str(&table(micro, false));
+            out.push_str(&table(micro, None));
             for chart in report.charts_in(&Place::Micro) {
                 let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
             }

@@ -8,10 +8,12 @@ use super::{Exporter, Place, Report};
 pub struct Markdown;
 
 /// What the decision view shows, before its table (the HTML report shows the same words).
-pub const DECISION_INTRO: &str = "Per topology and strategy: the latency each adds to every \
-    request against `none:` in the same scenario (medians over rounds), and what it buys — how \
-    long a copied token kept working after logout (replay window p99, the worst round's; \
-    `never`: until its `exp`) and the share of replays accepted under load.";
+pub const DECISION_INTRO: &str = "Per topology and strategy: the latency each adds to the \
+    check (`GET /api/me` with a live token, the same request for every store) against `none:` \
+    in the same scenario (medians over rounds), and what it buys — how long a copied token kept \
+    working after logout (the longest window of any probed copy; `never`: until its `exp`) and \
+    the share of answered replays accepted under load (unanswered ones, 5xx or no answer, \
+    shown beside it).";
 
 /// Before the strategies table.
 pub const STRATEGIES_INTRO: &str = "What each strategy is, what one entry costs in memory in \
@@ -20,8 +22,8 @@ pub const STRATEGIES_INTRO: &str = "What each strategy is, what one entry costs 
     its store is down.";
 
 /// Under the cost-vs-protection charts: how values a log axis cannot show are placed.
-pub const CHART_NOTE: &str = "Cost vs protection, one chart per topology: x is the added p99 \
-    latency against `none:`, y the replay window p99, both on log axes. An added p99 of 0 or \
+pub const CHART_NOTE: &str = "Cost vs protection, one chart per topology: x is the added check \
+    p99 latency against `none:`, y the longest replay window, both on log axes. An added p99 of 0 or \
     less and a window of 0 are plotted at 0.001 ms and labelled `≤ 0 ms` / `window 0`; copies \
     never refused are plotted at the token lifetime (the line at the top).";
 
@@ -90,7 +92,7 @@ impl Exporter for Markdown {
             }
             if let Some(window) = &section.replay_window {
                 out.push_str(
-                    "\nReplay window: a copy logged out, then replayed until refused:\n\n",
+                    "\nReplay window: copies logged out, then replayed on a fixed schedule:\n\n",
                 );
                 out.push_str(&table(window));
             }

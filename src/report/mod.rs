@@ -49,6 +49,8 @@ pub struct DecisionView {
 
 /// Everything an exporter formats.
 pub struct Report {
+    /// Every store's colour, by label and by the name tables show (HTML swatches).
+    pub palette: colors::Palette,
     pub environment: vocabulary::Table,
     pub decision: Option<DecisionView>,
     pub scenarios: Vec<tables::ScenarioSection>,
@@ -83,6 +85,7 @@ pub fn build(results: &RunResults, micro: &[criterion::MicroResult]) -> anyhow::
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Report {
+        palette: colors::Palette::of(&results.stores),
         environment: tables::environment(results),
         decision: decision_view(results),
         scenarios: tables::scenarios(results),

@@ -1,13 +1,13 @@
 //! The generated "what this means" sentences: only what the numbers show.
 
 use super::decision::{Protection, Topology};
-use super::vocabulary::{replays, BASELINE_STORE};
+use super::vocabulary::{baseline, check_p50s, is_baseline, replays};
 use crate::results::{Measurement, StoreRecord, StoreStatus};
 use crate::stats::{self, Estimate};
 
-/// A store's p50 against `none`'s in the same run: rounds vs rounds (Hodges–Lehmann ratio,
-/// Mann–Whitney interval), so a difference the rounds cannot tell from noise is not stated
-/// as a fact.
+/// A store's check-latency p50 against `none`'s in the same run: rounds vs rounds
+/// (Hodges–Lehmann ratio, Mann–Whitney interval), so a difference the rounds cannot tell from
+/// noise is not stated as a fact.
 pub struct VersusNone {
     pub ratio: Estimate,
     /// p50 difference, µs.
@@ -16,9 +16,7 @@ pub struct VersusNone {
 
 impl VersusNone {
     pub fn of(m: &Measurement, none: &Measurement) -> Option<Self> {
-        let p50 =
-            |m: &Measurement| m.rounds.iter().map(|r| r.latency.p50_us as f64).collect::<Vec<_>>();
-        let (base, store) = (p50(none), p50(m));
+        let (base, store) = (check_p50s(none), check_p50s(m));
         Some(Self {
             ratio: stats::ratio_interval(&base, &store)?,
             shift: stats::shift_interval(&base, &store)?,
@@ -64,28 +62,47 @@ impl VersusNone {
 /// measured. A store served by a wire-compatible stand-in is named with it, so its latency is
 /// never read as the real product's.
 pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[StoreRecord]) -> String {
-    let none =
-        measurements.iter().copied().find(|m| m.store == BASELINE_STORE && m.median.is_some());
+    let none = baseline(measurements, stores);
     let mut sentences = Vec::new();
     for m in measurements {
         let Some(median) = &m.median else { continue };
         let mut parts = Vec::new();
-        match none.filter(|_| m.store != BASELINE_STORE).and_then(|none| VersusNone::of(m, none)) {
-            Some(versus) => parts.push(versus.cost()),
-            None => {
-                parts.push(format!("answers in {:.2} ms at p50", median.p50_us.median / 1000.0))
+        let versus = none.filter(|n| n.store != m.store).and_then(|none| VersusNone::of(m, none));
+        match (versus, median.check_p50_us) {
+            (Some(versus), _) => parts.push(versus.cost()),
+            (None, Some(p50)) => {
+                parts.push(format!("answers in {:.2} ms at p50", p50.median / 1000.0))
             }
+            (None, None) => {}
         }
-        let (attempted, accepted) = replays(m);
-        if attempted > 0 {
-            let pct = 100.0 * accepted as f64 / attempted as f64;
+        let tally = replays(m);
+        if tally.answered > 0 {
+            let pct = 100.0 * tally.accepted as f64 / tally.answered as f64;
             let across =
                 if replicas > 1 { format!(" across {replicas} replicas") } else { String::new() };
-            parts.push(format!("leaked {accepted} of {attempted} replays ({pct:.0}%){across}"));
+            parts.push(format!(
+                "leaked {} of {} answered replays ({pct:.0}%){across}",
+                tally.accepted, tally.answered
+            ));
+        }
+        if tally.unanswered > 0 {
+            parts.push(format!(
+                "left {} of {} replays unanswered (5xx or no answer: neither refused nor accepted)",
+                tally.unanswered, tally.attempted
+            ));
         }
         let errors: u64 = m.rounds.iter().map(|r| r.store_errors).sum();
         if errors > 0 {
             parts.push(format!("had {errors} store errors"));
+        }
+        let late: u64 = m.rounds.iter().filter_map(|r| r.sync_timeouts).sum();
+        if late > 0 {
+            parts.push(format!(
+                "returned {late} logouts before every replica had acknowledged them"
+            ));
+        }
+        if parts.is_empty() {
+            continue;
         }
         sentences.push(format!("{} {}", subject(&m.store, stores), parts.join(" and ")));
     }
@@ -112,6 +129,7 @@ pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
     let mut delayed = Vec::new();
     let mut leaking = Vec::new();
     let mut unprobed = Vec::new();
+    let mut unanswered = Vec::new();
     for row in &t.rows {
         match row.protection {
             Protection::AtOnce => at_once.push(row.name.clone()),
@@ -122,6 +140,9 @@ pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
                 leaking.push(format!("{} ({never} of {probed} copies never refused)", row.name))
             }
             Protection::NotProbed => unprobed.push(row.name.clone()),
+            Protection::Unanswered { copies } => {
+                unanswered.push(format!("{} ({copies} copies)", row.name))
+            }
         }
     }
     let mut sentences = Vec::new();
@@ -143,6 +164,12 @@ pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
     if !unprobed.is_empty() {
         sentences.push(format!("Not probed (every logout failed): {}.", list(&unprobed)));
     }
+    if !unanswered.is_empty() {
+        sentences.push(format!(
+            "Replays unanswered (5xx or no answer), so nothing shows whether copies are refused:              {}.",
+            list(&unanswered)
+        ));
+    }
     sentences.push(cheapest_protective(t, stores));
     sentences.join(" ")
 }
@@ -156,7 +183,7 @@ fn cheapest_protective(t: &Topology, stores: &[StoreRecord]) -> String {
         .rows
         .iter()
         .filter(|r| matches!(r.protection, Protection::AtOnce | Protection::Within(_)))
-        .filter(|r| r.measurement.store != BASELINE_STORE)
+        .filter(|r| !is_baseline(&r.measurement.store, stores))
         .filter_map(|r| Some((r, VersusNone::of(r.measurement, none)?)))
         .min_by(|a, b| a.1.shift.value.total_cmp(&b.1.shift.value));
     match cheapest {

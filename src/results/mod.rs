@@ -19,8 +19,10 @@ pub mod answers;
 pub mod growth;
 pub mod histogram;
 mod replay;
+mod servers;
 
-pub use replay::ReplayWindow;
+pub use replay::{middle_and_max, ReplayCounts, ReplayWindow};
+pub use servers::{ServerCounters, ServerWindow};
 
 /// Bumped on every incompatible change to these structs.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -165,8 +167,13 @@ pub enum StoreStatus {
 /// A store asked for: measured, or skipped and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreRecord {
-    /// Short name (`redis`).
+    /// The store's label (`redis`, `redis/9?prefix=other:`, or the name given as `name=URL`):
+    /// what every measurement of the store is filed under.
     pub name: String,
+    /// The scheme's short name (`redis`), for what is known of every store of a kind: its
+    /// colour, its description. Absent in older files, whose `name` is the scheme's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
     /// URL as given, with revbench's own per-run parameters.
     pub url: String,
     pub status: StoreStatus,
@@ -199,18 +206,29 @@ pub struct RoundResult {
     pub sequence: usize,
     pub started_at: String,
     pub elapsed_secs: f64,
-    /// Requests that got a response.
+    /// Requests of the load that got a response, whatever it was (replays included; the
+    /// replay-window probes' requests are counted in `replay_window.requests`).
     pub requests: u64,
     pub requests_per_sec: f64,
-    /// Latency of every request answered as expected (see [`answers::expected_status`]), from
-    /// its actual send. (Files written before `error_latency` existed mixed in every answer.)
+    /// Latency of every request of the load answered as expected (see
+    /// [`answers::expected_status`]), replays excluded (they are in `replay_latency`), from
+    /// its actual send. Its mix of request kinds follows the store (a strategy may add
+    /// refreshes): stores are compared on [`RoundResult::check_latency`]. (Files written
+    /// before `error_latency` existed mixed in every answer; before `replay_latency`, a
+    /// revoking store's refused replays.)
     pub latency: LatencySummary,
-    /// Latency of answers with another status (401/503 where 200 was expected, a replay let
-    /// in, …): kept apart so a store that fails fast never looks faster.
+    /// Latency of answers with another status (401/503 where 200 was expected, …), replays
+    /// excluded: kept apart so a store that fails fast never looks faster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_latency: Option<LatencySummary>,
-    /// Per request kind (`me`, `login`, `logout`, `replay`).
+    /// Per request kind (`me`, `login`, `logout`, `refresh`), answers as expected only.
+    /// `me` is the check latency: `GET /api/me` with a live token, the same request for every
+    /// store. (Older files have a `replay` kind: the replays answered 401.)
     pub latency_by_request: BTreeMap<String, LatencySummary>,
+    /// Latency of every replay of a revoked copy, whatever its answer (accepted, refused,
+    /// unanswered), so that no store's latency figure holds requests another's does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_latency: Option<LatencySummary>,
     /// Constant-rate mode only: latency from each request's intended start, without the load
     /// client's own lateness (see `pacing_lateness`).
     pub corrected_latency: Option<LatencySummary>,
@@ -222,13 +240,46 @@ pub struct RoundResult {
     pub statuses: BTreeMap<String, u64>,
     /// Requests without a response, by request kind and error kind.
     pub errors: BTreeMap<String, u64>,
+    /// Replays of revoked copies sent: accepted + refused + unanswered.
     pub replays_attempted: u64,
+    /// Replays answered 200: the revoked copy was let in (a leak).
     pub replays_accepted: u64,
-    /// `replays_accepted / replays_attempted`, absent when nothing was replayed.
+    /// Replays answered 401: the copy was refused. Absent in older files, which counted
+    /// every answer but 200 as refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replays_refused: Option<u64>,
+    /// Replays not answered properly — a 5xx or any status but 200 and 401, or no answer at
+    /// all (timeout, connection refused): neither accepted nor refused, so kept out of the
+    /// leak rate and shown beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replays_unanswered: Option<u64>,
+    /// `replays_accepted / (replays_accepted + replays_refused)`: the share of answered
+    /// replays let in; absent when no replay was answered.
     pub leak_rate: Option<f64>,
-    /// Summed over replicas, from `/stats`.
+    /// Store calls that failed, over the measured window, summed over the servers (each
+    /// counted once: see `servers`).
     pub store_errors: u64,
+    /// Requests let through without an answer from the store (`--fail-open`), likewise.
     pub fail_open_passes: u64,
+    /// Requests the servers answered over the measured window by their own count, summed
+    /// over the servers: the load's `requests` plus the probes' (`replay_window.requests`),
+    /// give or take requests in flight at either end. `None` when a server could not report
+    /// or does not count them (an older `revbench serve`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_requests: Option<u64>,
+    /// Revocations that returned before every replica acknowledged them (`hybrid+redis`),
+    /// over the measured window; `None` for the stores that push nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_timeouts: Option<u64>,
+    /// Each server's own counters (`/stats`) at the start and at the end of the measured
+    /// window (a server started during it starts at zero): every server-side count above is
+    /// the sum of these deltas, and `revbench merge` counts a server that several generators
+    /// read once. Absent in older files, whose counts were the servers' raw totals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerWindow>,
+    /// Simulated users that drove the load (this generator's share with `--segment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<usize>,
     /// Store entries and bytes at the end, as the store reports them (first replica).
     pub store_entries: Option<u64>,
     pub store_bytes: Option<u64>,
@@ -237,7 +288,9 @@ pub struct RoundResult {
     /// CPU the load client (this process: goose, HDR recording) spent per request (µs).
     #[serde(default)]
     pub client_cpu_us_per_request: Option<f64>,
-    /// CPU the server replicas spent per request (µs), from `/proc/PID/stat`.
+    /// CPU the server replicas spent per request they answered (µs): their CPU time from
+    /// `/proc/PID/stat` over the measured window, divided by `server_requests` (by the
+    /// load's recorded requests in files without it).
     #[serde(default)]
     pub server_cpu_us_per_request: Option<f64>,
     /// Set for scenarios that cut the store off.
@@ -281,9 +334,17 @@ pub struct RoundMedian {
     pub corrected_p50_us: Option<Spread>,
     pub leak_rate: Option<Spread>,
     pub server_peak_rss_bytes: Option<Spread>,
-    /// Replay window p99 (µs) over the rounds where it was measured and finite.
+    /// The check latency's (`GET /api/me`) percentiles, over the rounds that have it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replay_window_p99_us: Option<Spread>,
+    pub check_p50_us: Option<Spread>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_p99_us: Option<Spread>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_p999_us: Option<Spread>,
+    /// The replay window's largest probe (µs) over the rounds where it was measured and
+    /// finite. (Older files: `replay_window_p99_us`, which with eight probes was the largest.)
+    #[serde(default, alias = "replay_window_p99_us", skip_serializing_if = "Option::is_none")]
+    pub replay_window_max_us: Option<Spread>,
     /// Share of probed copies never refused, over the rounds that probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay_never_refused: Option<Spread>,
@@ -358,6 +419,35 @@ impl LatencySummary {
     }
 }
 
+/// Writes per simulated user and hour of measured time: what compares strategies whatever a
+/// run's length and users.
+pub fn per_user_hour(writes: Option<u64>, users: usize, secs: f64) -> Option<f64> {
+    writes.map(|n| n as f64 / users.max(1) as f64 / (secs.max(1e-9) / 3600.0))
+}
+
+/// The request kind whose latency is the check latency.
+pub const CHECK_REQUEST: &str = "me";
+
+impl RoundResult {
+    /// The check latency: `GET /api/me` with a live token answered 200 — the same request
+    /// for every store, so stores are compared like with like. `None` when the scenario
+    /// sent none.
+    pub fn check_latency(&self) -> Option<&LatencySummary> {
+        self.latency_by_request.get(CHECK_REQUEST)
+    }
+
+    /// Replays answered (accepted or refused); in older files every replay that got a
+    /// response.
+    pub fn replays_answered(&self) -> u64 {
+        self.replays_attempted.saturating_sub(self.replays_unanswered.unwrap_or(0))
+    }
+
+    /// `accepted / answered`, `None` when no replay was answered.
+    pub fn leak_of(accepted: u64, answered: u64) -> Option<f64> {
+        (answered > 0).then(|| accepted as f64 / answered as f64)
+    }
+}
+
 impl Measurement {
     /// Recomputes [`Measurement::median`] from the rounds.
     pub fn update_median(&mut self) {
@@ -379,8 +469,11 @@ impl Measurement {
             corrected_p50_us: spread(&|r| r.corrected_latency.as_ref().map(|l| l.p50_us as f64)),
             leak_rate: spread(&|r| r.leak_rate),
             server_peak_rss_bytes: spread(&|r| r.server_peak_rss_bytes.map(|b| b as f64)),
-            replay_window_p99_us: spread(&|r| {
-                r.replay_window.as_ref().and_then(|w| w.p99_us).map(|us| us as f64)
+            check_p50_us: spread(&|r| r.check_latency().map(|l| l.p50_us as f64)),
+            check_p99_us: spread(&|r| r.check_latency().map(|l| l.p99_us as f64)),
+            check_p999_us: spread(&|r| r.check_latency().map(|l| l.p999_us as f64)),
+            replay_window_max_us: spread(&|r| {
+                r.replay_window.as_ref().and_then(|w| w.max_us).map(|us| us as f64)
             }),
             replay_never_refused: spread(&|r| {
                 r.replay_window.as_ref().and_then(ReplayWindow::never_refused_fraction)
@@ -407,33 +500,63 @@ pub enum ReadError {
 }
 
 impl StoreRecord {
-    /// A store that answered, with the server behind it and its caveat if any.
+    /// A store labelled `label` that answered at `url`, with the server behind it and its
+    /// caveat if any; its scheme is the URL's.
     pub fn measured(
-        name: &str,
+        label: &str,
         url: &str,
         server_version: Option<String>,
         server_caveat: Option<String>,
     ) -> Self {
-        let (name, url) = (name.to_string(), crate::redact::redact(url));
+        let (name, scheme, url) = (label.to_string(), scheme_name(url), crate::redact::redact(url));
         let status = StoreStatus::Measured;
-        Self { name, url, status, reason: None, server_version, server_caveat }
+        Self { name, scheme, url, status, reason: None, server_version, server_caveat }
     }
 
-    /// A store that could not be measured, named by its URL's scheme where it has one.
-    pub fn skipped(url: &str, reason: String) -> Self {
-        let name = crate::revocation::Scheme::of(url)
-            .map(|s| s.name.to_string())
-            .unwrap_or_else(|_| url.split(':').next().unwrap_or(url).to_string());
-        let url = crate::redact::redact(url);
+    /// A store labelled `label` that could not be measured.
+    pub fn skipped(label: &str, url: &str, reason: String) -> Self {
+        let (name, scheme, url) = (label.to_string(), scheme_name(url), crate::redact::redact(url));
         let (status, reason) = (StoreStatus::Skipped, Some(reason));
-        Self { name, url, status, reason, server_version: None, server_caveat: None }
+        Self { name, scheme, url, status, reason, server_version: None, server_caveat: None }
+    }
+
+    /// The same record with its scheme named (when the URL does not say it, as `--target`'s
+    /// server URLs do not).
+    pub fn with_scheme(self, scheme: &str) -> Self {
+        Self { scheme: Some(scheme.to_string()), ..self }
+    }
+
+    /// The scheme's short name: recorded, or (older files) the store's name.
+    pub fn scheme_name(&self) -> &str {
+        self.scheme.as_deref().unwrap_or(&self.name)
     }
 }
 
+/// The short name of the scheme `url` names, if it names one.
+fn scheme_name(url: &str) -> Option<String> {
+    crate::revocation::Scheme::of(url).ok().map(|s| s.name.to_string())
+}
+
 impl RunResults {
-    /// Reads and checks a results file.
+    /// Reads and checks a results file. Medians are derived from the rounds, so they are
+    /// recomputed: every reader sees this version's medians, whatever wrote the file.
     pub fn read(path: &Path) -> Result<Self, ReadError> {
-        read_versioned(path, None)
+        let mut results: Self = read_versioned(path, None)?;
+        for measurement in &mut results.measurements {
+            measurement.update_median();
+        }
+        Ok(results)
+    }
+
+    /// The record of the store labelled `label`.
+    pub fn store(&self, label: &str) -> Option<&StoreRecord> {
+        self.stores.iter().find(|s| s.name == label)
+    }
+
+    /// The scheme's short name of the store labelled `label` (the label itself when the store
+    /// is not listed).
+    pub fn scheme_of<'a>(&'a self, label: &'a str) -> &'a str {
+        self.store(label).map_or(label, StoreRecord::scheme_name)
     }
 
     /// Writes the file atomically (temp file + rename), so a crash never leaves half a file.

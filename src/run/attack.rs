@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use goose::config::GooseConfiguration;
 use goose::goose::Scenario as GooseScenario;
+use goose::test_plan::TestPlan;
 use goose::GooseAttack;
 
 use super::http1::Target;
@@ -12,8 +13,8 @@ use super::recorder::Recorder;
 use super::steps::{transaction, LoadContext};
 use crate::scenario::Scenario;
 
-/// Runs `scenario` against `replicas` for `duration` (whole seconds, at least 1) and returns
-/// the wall time the load ran.
+/// Runs `scenario` against `replicas` for `duration` (to the millisecond: a `--duration 1200ms`
+/// is 1.2 s of load, not 1 s) and returns the wall time the load ran.
 pub async fn drive(
     scenario: &Scenario,
     replicas: &[String],
@@ -34,7 +35,7 @@ pub async fn drive(
         goose_scenario = goose_scenario
             .register_transaction(transaction(step.kind, ctx.clone()).set_weight(step.weight)?);
     }
-    let attack = GooseAttack::initialize_with_config(configuration(scenario, replicas, duration))?
+    let attack = GooseAttack::initialize_with_config(configuration(scenario, replicas, duration)?)?
         .register_scenario(goose_scenario);
     // The load client gets a single-threaded runtime on its own OS thread: a multi-threaded
     // client spends much of its CPU switching between its own workers, CPU the server under
@@ -57,29 +58,19 @@ pub async fn drive(
     finished.await.map_err(|_| anyhow::anyhow!("the load thread panicked"))?
 }
 
-/// Goose's configuration, built in code (it never reads the process arguments).
 /// Stops the attack under way (on Ctrl-C: its thread outlives the measurement it served).
 pub fn stop() {
     goose::trigger_killswitch("revbench was interrupted");
 }
 
+/// Goose's configuration, built in code (it never reads the process arguments).
 fn configuration(
     scenario: &Scenario,
     replicas: &[String],
     duration: Duration,
-) -> GooseConfiguration {
-    let ramp_secs = scenario.ramp_up.as_secs_f64();
-    // Goose starts users at `increase_rate` per second; "no ramp" means all within ~1 ms.
-    let increase_rate = if ramp_secs > 0.0 {
-        scenario.users as f64 / ramp_secs
-    } else {
-        scenario.users as f64 * 1000.0
-    };
+) -> anyhow::Result<GooseConfiguration> {
     let mut config = GooseConfiguration::default();
     config.host = Some(replicas[0].clone());
-    config.users = Some(scenario.users);
-    config.increase_rate = Some(format!("{increase_rate}"));
-    config.run_time = Some(format!("{}s", duration.as_secs().max(1)));
     // Every request is timed by revbench's own HDR recorder; goose's aggregation would
     // only add client CPU on a machine the server shares.
     config.no_metrics = true;
@@ -90,5 +81,45 @@ fn configuration(
     config.no_telnet = true;
     config.quiet = 1;
     config.timeout = Some("10".to_string());
-    config
+    with_test_plan(config, test_plan(scenario.users, scenario.ramp_up, duration))
+}
+
+/// `config` with `plan`: goose keeps the test plan in a crate-private field, but the
+/// configuration is serde, so the plan goes in through its serialized form (its text form,
+/// `--test-plan`, takes whole seconds only).
+fn with_test_plan(
+    config: GooseConfiguration,
+    plan: TestPlan,
+) -> anyhow::Result<GooseConfiguration> {
+    let mut value = serde_json::to_value(&config)?;
+    value["test_plan"] = serde_json::to_value(&plan)?;
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Goose's plan in milliseconds (its `run_time` takes whole seconds): start `users` over
+/// `ramp_up` ("no ramp" is all within 1 ms), hold them for `duration`, stop at once.
+fn test_plan(users: usize, ramp_up: Duration, duration: Duration) -> TestPlan {
+    let ms = |d: Duration| d.as_millis().min(usize::MAX as u128) as usize;
+    TestPlan {
+        steps: vec![(users, ms(ramp_up).max(1)), (users, ms(duration).max(1)), (0, 0)],
+        current: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sub-second durations keep their milliseconds (whole seconds used to be all goose took).
+    #[test]
+    fn plans_keep_milliseconds() {
+        let plan = test_plan(4, Duration::ZERO, Duration::from_millis(1700));
+        assert_eq!(plan.steps, [(4, 1), (4, 1700), (0, 0)]);
+        let ramped = test_plan(8, Duration::from_millis(500), Duration::from_secs(3));
+        assert_eq!(ramped.steps, [(8, 500), (8, 3000), (0, 0)]);
+        let scenario = Scenario::load("steady").unwrap();
+        let config = configuration(&scenario, &["http://h:1".into()], Duration::from_millis(1700));
+        let config = serde_json::to_value(config.unwrap()).unwrap();
+        assert_eq!(config["test_plan"]["steps"][1], serde_json::json!([scenario.users, 1700]));
+    }
 }

@@ -21,8 +21,8 @@ pub struct Args {
     #[arg(long = "scenario", value_name = "NAME|PATH")]
     pub scenarios: Vec<String>,
 
-    /// Comma-separated store URLs (also read from REVBENCH_STORES, which keeps passwords out
-    /// of the process list).
+    /// Comma-separated store URLs, each optionally NAME=URL (also read from REVBENCH_STORES,
+    /// which keeps passwords out of the process list).
     #[arg(long, env = STORES_ENV, hide_env_values = true, value_delimiter = ',', long_help = stores_help())]
     pub stores: Vec<String>,
 
@@ -132,7 +132,11 @@ fn stores_help() -> String {
          Redis, PostgreSQL and MongoDB at REDIS_URL / POSTGRES_URL / MONGODB_URL or their \
          standard local ports, and Redis Cluster at REDIS_CLUSTER_URL when it is set. Each is \
          measured in a namespace of its own (a key prefix, table or database revbench creates \
-         and removes), never in one the URL names.",
+         and removes), never in one the URL names. A store is named in results after its URL: \
+         the scheme, then the host, port, database and parameters that differ from the \
+         scheme's default local URL (redis://127.0.0.1:6379/9?prefix=a: is \
+         `redis/9?prefix=a:`), so two URLs are two stores; NAME=URL names it NAME (letters, \
+         digits, - and _), e.g. a=redis://h/9,b=redis://h/9?prefix=x:.",
         crate::revocation::scheme_examples()
     )
 }
@@ -171,6 +175,8 @@ async fn paired(options: RunOptions, no_report: bool) -> anyhow::Result<()> {
     print!("{}", summary::table(&both.base));
     println!("\ncandidate:");
     print!("{}", summary::table(&both.candidate));
+    // Both sides list the same stores: when every one was skipped there is nothing to compare.
+    ensure_measured(&both.candidate.stores)?;
     let base = out_dir.join(options::BASE_FILE);
     let candidate = out_dir.join(options::CANDIDATE_FILE);
     match crate::compare::compare(&both.base, &both.candidate, crate::compare::DEFAULT_THRESHOLD) {

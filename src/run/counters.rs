@@ -1,87 +1,119 @@
-//! The servers' own counters (`GET /stats`), read around a measurement and summed over the
-//! replicas: store errors, fail-open passes, store writes, and the store's size.
+//! The servers' own counters (`GET /stats`), read at the start and at the end of the measured
+//! window: each server's delta over the window is what it counted for the round (requests,
+//! store errors, fail-open passes, store writes, sync timeouts), never what came before.
 
 use super::recorder::Recorder;
 use crate::harness::remote::stats;
-use crate::server::CountersSnapshot;
+use crate::results::{ServerCounters, ServerWindow};
+use crate::server::StatsResponse;
 
-/// The servers' counters, summed over the replicas.
-#[derive(Default)]
-pub struct Counters {
-    pub store_errors: u64,
-    pub fail_open_passes: u64,
-    /// The store's size as the first server reports it (they share one store).
+/// One server's `/stats` at one moment.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// Its instance id (its URL for a server that reports none).
+    pub instance: String,
+    pub counters: ServerCounters,
+    /// The store's size as this server reports it.
     pub entries: Option<u64>,
     pub bytes: Option<u64>,
-    /// Summed over the replicas; `None` when one could not report.
-    pub writes: Option<Writes>,
+}
+
+impl Reading {
+    fn of(url: &str, stats: StatsResponse) -> Self {
+        let c = &stats.counters;
+        Reading {
+            // A server too old to count its requests has no instance id either.
+            counters: ServerCounters {
+                requests: stats.instance.is_some().then_some(c.requests),
+                store_errors: c.store_errors,
+                fail_open_passes: c.fail_open_passes,
+                store_writes: c.store_writes,
+                refresh_writes: c.refresh_writes,
+                sync_timeouts: stats.sync_timeouts,
+            },
+            instance: stats.instance.unwrap_or_else(|| crate::redact::redact(url)),
+            entries: stats.stats.entries,
+            bytes: stats.stats.bytes,
+        }
+    }
+
+    /// A server started during the window: it had counted nothing before it.
+    pub fn fresh(&self) -> Reading {
+        let zero = ServerCounters {
+            requests: self.counters.requests.map(|_| 0),
+            sync_timeouts: self.counters.sync_timeouts.map(|_| 0),
+            ..ServerCounters::default()
+        };
+        Reading { counters: zero, ..self.clone() }
+    }
+}
+
+/// Every server's `/stats` now, read concurrently, in `urls` order (`None` where one did not
+/// answer).
+pub async fn read_all(http: &reqwest::Client, urls: &[String]) -> Vec<Option<Reading>> {
+    let reads = urls
+        .iter()
+        .map(|url| async move { stats(http, url).await.ok().map(|stats| Reading::of(url, stats)) });
+    futures_util::future::join_all(reads).await
+}
+
+/// What the servers counted over the window.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Each server read at both ends of the window.
+    pub servers: Vec<ServerWindow>,
+    /// Every server was read at both ends: the totals are whole.
+    pub complete: bool,
+    /// The store's size at the end, as the first server reports it (they share one store).
+    pub entries: Option<u64>,
+    pub bytes: Option<u64>,
 }
 
 impl Counters {
-    /// Adds the counts of the replicas that replaced these after a restart (their counters
-    /// start at zero); the store's size is theirs, read last.
+    /// The servers' deltas added up.
+    pub fn total(&self) -> ServerCounters {
+        ServerWindow::total(&self.servers).unwrap_or_default()
+    }
+
+    /// Adds the replicas that replaced these after a restart (their windows start at their
+    /// start); the store's size is theirs, read last.
     pub fn add_after_restart(&mut self, after: Counters) {
-        self.store_errors += after.store_errors;
-        self.fail_open_passes += after.fail_open_passes;
+        self.servers.extend(after.servers);
+        self.complete &= after.complete;
         self.entries = after.entries;
         self.bytes = after.bytes;
     }
 }
 
-/// Store writes the servers counted: all, and those made by `POST /refresh`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Writes {
-    pub all: u64,
-    pub refresh: u64,
-}
-
-impl Writes {
-    fn add(self, counters: &CountersSnapshot) -> Self {
-        Writes {
-            all: self.all + counters.store_writes,
-            refresh: self.refresh + counters.refresh_writes,
-        }
-    }
-
-    /// The writes between two readings; `None` unless both were read.
-    pub fn between(before: Option<Writes>, after: Option<Writes>) -> Option<Writes> {
-        let (before, after) = before.zip(after)?;
-        Some(Writes {
-            all: after.all.saturating_sub(before.all),
-            refresh: after.refresh.saturating_sub(before.refresh),
-        })
-    }
-}
-
-/// The servers' store writes so far, `None` when one cannot report.
-pub async fn store_writes(http: &reqwest::Client, urls: &[String]) -> Option<Writes> {
-    let mut total = Writes::default();
-    for url in urls {
-        total = total.add(&stats(http, url).await.ok()?.counters);
-    }
-    Some(total)
-}
-
-/// Sums the servers' `/stats` counters. A server that cannot answer is recorded as the
-/// error `"stats unavailable"`, so its zero counts are never mistaken for measured ones.
+/// Reads every server at the end of the window and pairs the readings with `before`. A
+/// server that cannot answer is recorded as the error `"stats unavailable"`, so its zero
+/// counts are never mistaken for measured ones, and the totals are marked incomplete.
 pub async fn collect_counters(
     http: &reqwest::Client,
     urls: &[String],
+    before: &[Option<Reading>],
     recorder: &Recorder,
 ) -> Counters {
-    let mut counters = Counters { writes: Some(Writes::default()), ..Counters::default() };
-    for (i, url) in urls.iter().enumerate() {
-        let Ok(stats) = stats(http, url).await else {
+    let after = read_all(http, urls).await;
+    let mut counters = Counters { complete: true, ..Counters::default() };
+    for (i, reading) in after.into_iter().enumerate() {
+        let Some(reading) = reading else {
             recorder.error("stats", "unavailable");
-            counters.writes = None;
+            counters.complete = false;
             continue;
         };
-        counters.writes = counters.writes.map(|w| w.add(&stats.counters));
-        counters.store_errors += stats.counters.store_errors;
-        counters.fail_open_passes += stats.counters.fail_open_passes;
         if i == 0 {
-            counters.entries = stats.stats.entries;
-            counters.bytes = stats.stats.bytes;
+            (counters.entries, counters.bytes) = (reading.entries, reading.bytes);
+        }
+        match before.get(i).cloned().flatten() {
+            Some(start) if start.instance == reading.instance => {
+                counters.servers.push(ServerWindow {
+                    instance: reading.instance,
+                    before: start.counters,
+                    after: reading.counters,
+                });
+            }
+            _ => counters.complete = false,
         }
     }
     counters

@@ -10,17 +10,17 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use super::attack;
-use super::counters::{collect_counters, store_writes, Counters, Writes};
+use super::counters::{collect_counters, read_all, Counters, Reading};
 use super::fleet::Fleet;
 use super::forwarder::Forwarder;
 use super::outage;
 use super::recorder::{Recorded, Recorder};
-use super::replay_window::{self, PROBE_LIMIT};
+use super::replay_window::{self, Schedule, PROBE_INTERVAL, PROBE_LIMIT};
 use super::restart;
 use crate::harness::{ReplicaSpec, Target};
 use crate::process::own_cpu_time;
 use crate::results::answers::split_status_key;
-use crate::results::{LatencySummary, ReplayWindow, RoundResult};
+use crate::results::{per_user_hour, LatencySummary, ReplayWindow, RoundResult};
 use crate::scenario::{Outage, Scenario};
 use crate::time::now_rfc3339;
 
@@ -87,7 +87,7 @@ pub async fn measure(
     let probes = spawn_probes(http, scenario, &fleet.urls, outage, timing);
     let cut = spawn_outage(forwarder, outage, timing.warmup, &recorder);
     let load = drive_load(http, scenario, &fleet, &recorder, timing).await;
-    let mut after = read_after_load(http, &fleet, probes, &recorder, load.writes_before).await;
+    let mut after = read_after_load(http, &fleet, probes, &recorder, &load.before).await;
     let elapsed = match load.elapsed {
         Ok(elapsed) => elapsed,
         Err(e) => {
@@ -146,7 +146,8 @@ async fn route_for_outage(
 }
 
 /// Replay-window probes run under the recorded load (or during the outage), as a real
-/// replay would; the restart scenario probes after its restart instead.
+/// replay would, inside the measured window; the restart scenario probes after its restart
+/// instead.
 fn spawn_probes(
     http: &reqwest::Client,
     scenario: &Scenario,
@@ -180,8 +181,8 @@ struct LoadRun {
     /// Warm-up excluded.
     elapsed: anyhow::Result<Duration>,
     cpu: CpuUse,
-    /// The servers' store writes when recording started.
-    writes_before: Option<Writes>,
+    /// The servers' counters when recording started.
+    before: Vec<Option<Reading>>,
 }
 
 /// CPU time spent while the load was recorded.
@@ -192,8 +193,8 @@ struct CpuUse {
     servers: Option<Duration>,
 }
 
-/// Drives the load for warm-up + duration. Recording, the CPU readings and the write count
-/// start when the warm-up ends, so that none of them includes it.
+/// Drives the load for warm-up + duration. Recording, the CPU readings and the servers'
+/// counters start when the warm-up ends, so that none of them includes it.
 async fn drive_load(
     http: &reqwest::Client,
     scenario: &Scenario,
@@ -205,10 +206,10 @@ async fn drive_load(
     let warm_up = async {
         tokio::time::sleep(warmup).await;
         recorder.start_recording();
-        let writes = store_writes(http, &fleet.urls).await;
-        (own_cpu_time(), fleet.server_cpu(), writes)
+        let before = read_all(http, &fleet.urls).await;
+        (own_cpu_time(), fleet.server_cpu(), before)
     };
-    let (load, (client_before, servers_before, writes_before)) = tokio::join!(
+    let (load, (client_before, servers_before, before)) = tokio::join!(
         attack::drive(scenario, &fleet.urls, recorder.clone(), warmup + duration),
         warm_up
     );
@@ -216,34 +217,33 @@ async fn drive_load(
         client: own_cpu_time().saturating_sub(client_before),
         servers: fleet.owns_processes().then(|| fleet.server_cpu().saturating_sub(servers_before)),
     };
-    LoadRun { elapsed: load.map(|elapsed| elapsed.saturating_sub(warmup)), cpu, writes_before }
+    LoadRun { elapsed: load.map(|elapsed| elapsed.saturating_sub(warmup)), cpu, before }
 }
 
 /// What the servers and the probes report once the load is over.
 struct AfterLoad {
     peak_rss: Option<u64>,
     replay_window: Option<ReplayWindow>,
+    /// What each server counted over the window.
     counters: Counters,
-    /// Store writes while the load was recorded.
-    writes: Option<Writes>,
 }
 
-/// Reads the servers' peak memory, waits for the probes, then reads the servers' counters.
+/// Reads the servers' peak memory, waits for the probes (they end inside the window), then
+/// reads the servers' counters.
 async fn read_after_load(
     http: &reqwest::Client,
     fleet: &Fleet,
     probes: Option<JoinHandle<ReplayWindow>>,
     recorder: &Recorder,
-    writes_before: Option<Writes>,
+    before: &[Option<Reading>],
 ) -> AfterLoad {
     let peak_rss = fleet.peak_rss();
     let replay_window = match probes {
         Some(task) => task.await.ok(),
         None => None,
     };
-    let counters = collect_counters(http, &fleet.urls, recorder).await;
-    let writes = Writes::between(writes_before, counters.writes);
-    AfterLoad { peak_rss, replay_window, counters, writes }
+    let counters = collect_counters(http, &fleet.urls, before, recorder).await;
+    AfterLoad { peak_rss, replay_window, counters }
 }
 
 /// The restart scenario, once the load is over: copies logged out on the old replicas are
@@ -259,10 +259,14 @@ async fn restart_and_replay(
     let copies = restart::copies_for_restart(http, &fleet.urls).await;
     fleet.stop().await;
     let fleet = Fleet::start(http, spec, count).await?;
+    // The new servers have counted nothing yet: their windows start at zero.
+    let started: Vec<Option<Reading>> =
+        read_all(http, &fleet.urls).await.iter().map(|r| r.as_ref().map(Reading::fresh)).collect();
     restart::replay_copies(http, &fleet.replicas, recorder).await;
     after.replay_window = Some(restart::probe_after_restart(http, &fleet.replicas, copies).await);
     after.peak_rss = after.peak_rss.max(fleet.peak_rss());
-    after.counters.add_after_restart(collect_counters(http, &fleet.urls, recorder).await);
+    let counted = collect_counters(http, &fleet.urls, &started, recorder).await;
+    after.counters.add_after_restart(counted);
     Ok(fleet)
 }
 
@@ -283,10 +287,15 @@ impl Gathered {
     fn into_result(self, done: Recorded) -> RoundResult {
         let Gathered { at, started_at, elapsed, users, cpu, outage, after } = self;
         let secs = elapsed.as_secs_f64().max(1e-9);
-        // Writes per user and hour compare strategies whatever the run's length and users.
-        let per_user_hour = |n: u64| n as f64 / users.max(1) as f64 / (secs / 3600.0);
         let refreshes = refresh_requests(&done.statuses);
-        RoundResult {
+        let counters = &after.counters;
+        let total = counters.total();
+        // Totals that a missing reading would understate are not given at all.
+        let whole = |n: Option<u64>| n.filter(|_| counters.complete);
+        let server_requests = whole(total.requests);
+        let store_writes = whole(Some(total.store_writes));
+        let refresh_writes = whole(Some(total.refresh_writes));
+        let mut round = RoundResult {
             round: at.round,
             sequence: at.sequence,
             started_at,
@@ -298,27 +307,44 @@ impl Gathered {
             corrected_latency: done.all_corrected,
             statuses: done.statuses,
             errors: done.errors,
-            replays_attempted: done.replays_attempted,
+            replays_attempted: done.replays_accepted
+                + done.replays_refused
+                + done.replays_unanswered,
             replays_accepted: done.replays_accepted,
-            leak_rate: (done.replays_attempted > 0)
-                .then(|| done.replays_accepted as f64 / done.replays_attempted as f64),
-            store_errors: after.counters.store_errors,
-            fail_open_passes: after.counters.fail_open_passes,
+            replays_refused: Some(done.replays_refused),
+            replays_unanswered: Some(done.replays_unanswered),
+            leak_rate: RoundResult::leak_of(
+                done.replays_accepted,
+                done.replays_accepted + done.replays_refused,
+            ),
+            replay_latency: done.replay_latency,
+            store_errors: total.store_errors,
+            fail_open_passes: total.fail_open_passes,
+            server_requests,
+            sync_timeouts: total.sync_timeouts.filter(|_| !counters.servers.is_empty()),
+            servers: after.counters.servers.clone(),
+            users: Some(users),
             store_entries: after.counters.entries,
             store_bytes: after.counters.bytes,
             server_peak_rss_bytes: after.peak_rss,
             client_cpu_us_per_request: per_request(cpu.client, done.requests),
-            server_cpu_us_per_request: cpu.servers.and_then(|c| per_request(c, done.requests)),
+            // The servers' CPU went to every request they answered, the probes' too.
+            server_cpu_us_per_request: cpu
+                .servers
+                .and_then(|c| per_request(c, server_requests.unwrap_or(done.requests))),
             outage: done.outage.zip(outage).map(|(log, outage)| outage::result(log, outage)),
             replay_window: after.replay_window,
             error_latency: done.all_unexpected,
             pacing_lateness: done.pacing_lateness,
             pair: None,
             refresh_requests_per_sec: (refreshes > 0).then(|| refreshes as f64 / secs),
-            store_writes: after.writes.map(|w| w.all),
-            store_writes_per_user_hour: after.writes.map(|w| per_user_hour(w.all)),
-            refresh_writes_per_user_hour: after.writes.map(|w| per_user_hour(w.refresh)),
-        }
+            store_writes,
+            store_writes_per_user_hour: None,
+            refresh_writes_per_user_hour: None,
+        };
+        round.store_writes_per_user_hour = per_user_hour(store_writes, users, secs);
+        round.refresh_writes_per_user_hour = per_user_hour(refresh_writes, users, secs);
+        round
     }
 }
 
@@ -328,7 +354,7 @@ fn overall_latency(done: &Recorded) -> LatencySummary {
 }
 
 /// `POST /refresh` requests answered, whatever their status.
-fn refresh_requests(statuses: &BTreeMap<String, u64>) -> u64 {
+pub fn refresh_requests(statuses: &BTreeMap<String, u64>) -> u64 {
     statuses
         .iter()
         .filter(|(key, _)| split_status_key(key).is_some_and(|(request, _)| request == "refresh"))
@@ -344,27 +370,64 @@ const OUTAGE_PROBE_DELAY: Duration = Duration::from_millis(200);
 /// reconnect and a reload, seconds on a loaded machine.
 const AFTER_OUTAGE_LIMIT: Duration = Duration::from_secs(3);
 
-/// Replay-window probes: a third into the recorded load, or just after the store was cut off
-/// (then each replays until the store has been back for [`AFTER_OUTAGE_LIMIT`]). Never during
-/// the warm-up: `timing.warmup` comes first.
+/// Pause between replays while a store is down: its windows are seconds long, so a coarser
+/// resolution keeps the probes' load small over the long probe.
+const OUTAGE_PROBE_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Replay-window probes under the recorded load, after the warm-up ([`probe_plan`]).
 async fn probe_under_load(
     http: &reqwest::Client,
     urls: &[String],
     outage: Option<Outage>,
     timing: Timing,
 ) -> ReplayWindow {
-    let Timing { duration, warmup } = timing;
-    let (delay, limit) = match outage {
-        Some(o) => (
-            o.after + OUTAGE_PROBE_DELAY,
-            o.length.saturating_sub(OUTAGE_PROBE_DELAY) + AFTER_OUTAGE_LIMIT,
-        ),
-        None => (duration / 3, PROBE_LIMIT),
-    };
-    tokio::time::sleep(warmup + delay).await;
-    replay_window::probe_all(http, urls, limit).await
+    let (delay, schedule) = probe_plan(outage, timing.duration);
+    tokio::time::sleep(timing.warmup + delay).await;
+    replay_window::probe_all(http, urls, schedule).await
+}
+
+/// When the probes start (from the end of the warm-up) and how they replay: a quarter into the
+/// measured window for at most half of it, so that their requests fall inside the window
+/// whatever the store answers; with an outage, from just after the cut until the store has
+/// been back for [`AFTER_OUTAGE_LIMIT`], within the window.
+pub fn probe_plan(outage: Option<Outage>, duration: Duration) -> (Duration, Schedule) {
+    match outage {
+        Some(o) => {
+            let delay = o.after + OUTAGE_PROBE_DELAY;
+            let wanted = o.length.saturating_sub(OUTAGE_PROBE_DELAY) + AFTER_OUTAGE_LIMIT;
+            let limit = wanted.min(duration.saturating_sub(delay));
+            (delay, Schedule { interval: OUTAGE_PROBE_INTERVAL, limit })
+        }
+        None => {
+            let limit = PROBE_LIMIT.min(duration / 2);
+            (duration / 4, Schedule { interval: PROBE_INTERVAL, limit })
+        }
+    }
 }
 
 fn per_request(cpu: Duration, requests: u64) -> Option<f64> {
     (requests > 0).then(|| cpu.as_secs_f64() * 1e6 / requests as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Probes fall inside the measured window: a quarter in, for at most half of it; with an
+    /// outage, from just after the cut to the end of the window at the latest.
+    #[test]
+    fn probes_fit_the_window() {
+        let secs = Duration::from_secs;
+        let (delay, schedule) = probe_plan(None, secs(1));
+        assert_eq!(
+            (delay, schedule.limit),
+            (Duration::from_millis(250), Duration::from_millis(500))
+        );
+        let (delay, schedule) = probe_plan(None, secs(10));
+        assert_eq!((delay, schedule.limit), (Duration::from_millis(2500), PROBE_LIMIT));
+        let outage = Outage { after: secs(3), length: secs(3) };
+        let (delay, schedule) = probe_plan(Some(outage), secs(9));
+        assert!(delay + schedule.limit <= secs(9), "{delay:?} + {schedule:?}");
+        assert_eq!(schedule.interval, OUTAGE_PROBE_INTERVAL);
+    }
 }

@@ -86,15 +86,23 @@ impl Progress {
 }
 
 fn line(sequence: usize, total: usize, store: &str, scenario: &str, r: &RoundResult) -> String {
-    let leak = r
-        .leak_rate
-        .map(|l| format!(", leaked {:.0}% of {} replays", l * 100.0, r.replays_attempted));
+    let leak = r.leak_rate.map(|l| {
+        format!(", leaked {:.0}% of {} answered replays", l * 100.0, r.replays_answered())
+    });
+    let unanswered =
+        r.replays_unanswered.filter(|n| *n > 0).map(|n| format!(", {n} replays unanswered"));
+    // The check latency when there is one: the figure stores are compared on.
+    let (label, latency) = match r.check_latency() {
+        Some(check) => ("check ", check),
+        None => ("", &r.latency),
+    };
     format!(
-        "[{sequence}/{total}] round {} {store:<8} {scenario:<14} {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms{}",
+        "[{sequence}/{total}] round {} {store:<8} {scenario:<14} {:>8.0} req/s  {label}p50 {:.3} ms  p99 {:.3} ms{}{}",
         r.round,
         r.requests_per_sec,
-        r.latency.p50_us as f64 / 1000.0,
-        r.latency.p99_us as f64 / 1000.0,
-        leak.unwrap_or_default()
+        latency.p50_us as f64 / 1000.0,
+        latency.p99_us as f64 / 1000.0,
+        leak.unwrap_or_default(),
+        unanswered.unwrap_or_default()
     )
 }

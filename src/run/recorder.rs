@@ -1,5 +1,7 @@
 //! What the load steps record: an HDR histogram of every request's latency, statuses and
-//! errors by step, and the replay counts that give the leak rate.
+//! errors by step, and the replays by answer (accepted, refused, unanswered), which give the
+//! leak rate. Replays have a histogram of their own whatever their answer, so that no store's
+//! latency figures hold requests another store's do not.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -8,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::replay_window::Answer;
 use crate::lock::MutexExt;
 use crate::results::LatencySummary;
 use crate::units::Micros;
@@ -27,10 +30,10 @@ fn new_histogram() -> Histogram<Micros> {
 /// Which histogram a sample goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
-    /// An expected answer, from its actual send.
+    /// An expected answer, from its actual send (replays go to [`Recorder::replay_latency`]).
     Service,
-    /// An answer with another status than expected (401/503 where 200 was expected, a leaked
-    /// replay, …), from its actual send: kept apart so failing fast never looks fast.
+    /// An answer with another status than expected (401/503 where 200 was expected, …), from
+    /// its actual send: kept apart so failing fast never looks fast.
     Unexpected,
     /// Constant-rate mode: an expected answer from its intended start (corrected for
     /// coordinated omission), without the client's own lateness.
@@ -48,11 +51,14 @@ pub struct Recorder {
     unexpected: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
     corrected: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
     lateness: Mutex<BTreeMap<&'static str, Histogram<Micros>>>,
+    /// Every replay's latency, whatever its answer.
+    replays: Mutex<Option<Histogram<Micros>>>,
     // Keyed without allocating: this runs once per request on the load client's hot path.
     statuses: Mutex<BTreeMap<(&'static str, u16), u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
-    replays_attempted: AtomicU64,
     replays_accepted: AtomicU64,
+    replays_refused: AtomicU64,
+    replays_unanswered: AtomicU64,
     kept_copies: Mutex<Vec<String>>,
     /// [`PHASE_NORMAL`], [`PHASE_OUTAGE`] or [`PHASE_RECOVERING`].
     phase: AtomicU8,
@@ -92,12 +98,15 @@ pub struct Recorded {
     pub all_unexpected: Option<LatencySummary>,
     /// Constant-rate mode: the client's own lateness, all request kinds together.
     pub pacing_lateness: Option<LatencySummary>,
-    /// Requests answered, expected or not.
+    /// Every replay, whatever its answer.
+    pub replay_latency: Option<LatencySummary>,
+    /// Requests answered, expected or not, replays included.
     pub requests: u64,
     pub statuses: BTreeMap<String, u64>,
     pub errors: BTreeMap<String, u64>,
-    pub replays_attempted: u64,
     pub replays_accepted: u64,
+    pub replays_refused: u64,
+    pub replays_unanswered: u64,
     /// Set when the store was cut off during the measurement.
     pub outage: Option<OutageLog>,
 }
@@ -184,19 +193,32 @@ impl Recorder {
         *self.errors.locked().entry(format!("{request} {kind}")).or_default() += 1;
     }
 
-    /// Counts one replay of a revoked token sent in `sent_in`; `accepted` means the server let
-    /// it in (a leak).
-    pub fn replay(&self, sent_in: Phase, accepted: bool) {
+    /// Counts one replay of a revoked token sent in `sent_in`, by its answer: accepted (a
+    /// leak), refused, or unanswered (a 5xx, or no answer: nothing shown either way).
+    pub fn replay(&self, sent_in: Phase, answer: Answer) {
         if !self.recording() {
             return;
         }
-        self.replays_attempted.fetch_add(1, Ordering::Relaxed);
-        if accepted {
-            self.replays_accepted.fetch_add(1, Ordering::Relaxed);
-            if sent_in.0 == PHASE_OUTAGE && self.phase.load(Ordering::Relaxed) == PHASE_OUTAGE {
-                self.outage.locked().replays_accepted_during += 1;
-            }
+        let counter = match answer {
+            Answer::Accepted => &self.replays_accepted,
+            Answer::Refused => &self.replays_refused,
+            Answer::Unanswered => &self.replays_unanswered,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let during =
+            sent_in.0 == PHASE_OUTAGE && self.phase.load(Ordering::Relaxed) == PHASE_OUTAGE;
+        if answer == Answer::Accepted && during {
+            self.outage.locked().replays_accepted_during += 1;
         }
+    }
+
+    /// Records how long one replay took to be answered (or to fail), whatever the answer.
+    pub fn replay_latency(&self, elapsed: Duration) {
+        if !self.recording() {
+            return;
+        }
+        let micros = (elapsed.as_micros() as u64).clamp(1, MAX_TRACKABLE);
+        self.replays.locked().get_or_insert_with(new_histogram).saturating_record(micros);
     }
 
     /// Keeps a revoked token's copy for the replay after a restart (up to [`MAX_KEPT_COPIES`]).
@@ -230,6 +252,9 @@ impl Recorder {
         let (_, lateness) = summarise(&self.lateness);
         let overall =
             |h: &Histogram<Micros>| (!h.is_empty()).then(|| LatencySummary::from_histogram(h));
+        let statuses: BTreeMap<String, u64> = (self.statuses.locked().iter())
+            .map(|((request, status), n)| (format!("{request} {status}"), *n))
+            .collect();
         Recorded {
             latency,
             corrected,
@@ -237,16 +262,16 @@ impl Recorder {
                 .then(|| LatencySummary::from_histogram(&all_histogram)),
             all_corrected: (!all_corrected.is_empty())
                 .then(|| LatencySummary::from_histogram(&all_corrected)),
-            requests: all_histogram.len() + all_unexpected.len(),
+            requests: statuses.values().sum(),
             all_unexpected: overall(&all_unexpected),
             pacing_lateness: overall(&lateness),
+            replay_latency: self.replays.locked().as_ref().and_then(overall),
             all_histogram,
-            statuses: (self.statuses.locked().iter())
-                .map(|((request, status), n)| (format!("{request} {status}"), *n))
-                .collect(),
+            statuses,
             errors: self.errors.locked().clone(),
-            replays_attempted: self.replays_attempted.load(Ordering::Relaxed),
             replays_accepted: self.replays_accepted.load(Ordering::Relaxed),
+            replays_refused: self.replays_refused.load(Ordering::Relaxed),
+            replays_unanswered: self.replays_unanswered.load(Ordering::Relaxed),
             outage: (self.phase.load(Ordering::Relaxed) != PHASE_NORMAL)
                 .then(|| self.outage.locked().clone()),
         }
@@ -258,7 +283,8 @@ mod tests {
     use super::*;
 
     /// Percentiles come from every recorded sample, per request and overall; unexpected
-    /// answers are counted as requests but kept out of the expected answers' latency.
+    /// answers are kept out of the expected answers' latency, replays out of both; every
+    /// answer counts as a request.
     #[test]
     fn summarises_per_request_and_overall() {
         let recorder = Recorder::default();
@@ -267,22 +293,30 @@ mod tests {
         }
         recorder.latency(Clock::Service, "login", Duration::from_secs(1));
         recorder.latency(Clock::Unexpected, "me", Duration::from_micros(30));
+        recorder.replay_latency(Duration::from_micros(70));
         let now = recorder.phase();
-        recorder.status(now, "me", 200);
-        recorder.status(now, "me", 200);
-        recorder.replay(now, true);
-        recorder.replay(now, false);
+        for _ in 0..100 {
+            recorder.status(now, "me", 200);
+        }
+        recorder.status(now, "login", 200);
+        recorder.status(now, "me", 503);
+        recorder.status(now, "replay", 503);
+        recorder.replay(now, Answer::Accepted);
+        recorder.replay(now, Answer::Refused);
+        recorder.replay(now, Answer::Unanswered);
         let done = recorder.finish();
         let me = &done.latency["me"];
         assert_eq!(me.count, 100);
         assert!((me.p50_us as i64 - 50_000).abs() <= 50, "{me:?}");
         assert!((me.p99_us as i64 - 99_000).abs() <= 100, "{me:?}");
-        assert_eq!(done.requests, 102, "expected and unexpected answers both count");
+        assert_eq!(done.requests, 103, "every answer counts, the replay's too");
         let all = done.all.unwrap();
         assert!(all.max_us >= 999_000 && all.count == 101, "{all:?}");
         assert_eq!(done.all_unexpected.unwrap().p50_us, 30, "kept apart from the expected");
-        assert_eq!(done.statuses["me 200"], 2);
-        assert_eq!((done.replays_attempted, done.replays_accepted), (2, 1));
+        assert_eq!(done.replay_latency.unwrap().p50_us, 70, "replays apart from both");
+        assert_eq!(done.statuses["me 200"], 100);
+        let replays = (done.replays_accepted, done.replays_refused, done.replays_unanswered);
+        assert_eq!(replays, (1, 1, 1));
         assert!(done.all_corrected.is_none());
         assert!(done.outage.is_none());
     }
@@ -294,13 +328,15 @@ mod tests {
         let now = recorder.phase();
         recorder.latency(Clock::Service, "me", Duration::from_millis(50));
         recorder.status(now, "me", 200);
-        recorder.replay(now, true);
+        recorder.replay(now, Answer::Accepted);
+        recorder.replay_latency(Duration::from_millis(1));
         recorder.error("me", "timeout");
         recorder.start_recording();
         recorder.latency(Clock::Service, "me", Duration::from_millis(1));
         recorder.status(now, "me", 200);
         let done = recorder.finish();
-        assert_eq!((done.requests, done.replays_attempted), (1, 0));
+        assert_eq!((done.requests, done.replays_accepted), (1, 0));
+        assert!(done.replay_latency.is_none());
         assert_eq!(done.all.unwrap().max_us, 1000);
         assert_eq!(done.statuses["me 200"], 1);
         assert!(done.errors.is_empty());
@@ -315,7 +351,7 @@ mod tests {
         recorder.status(before, "me", 200); // in flight when the store was cut: not "during"
         let down = recorder.phase();
         recorder.status(down, "me", 503);
-        recorder.replay(down, true);
+        recorder.replay(down, Answer::Accepted);
         recorder.status(down, "me", 503);
         recorder.end_outage();
         let back = recorder.phase();

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::http1::{Connections, Outgoing, Target};
 use super::recorder::{Clock, Phase, Recorder};
+use super::replay_window::Answer as ReplayAnswer;
 use crate::scenario::StepKind;
 
 /// What every user of one measurement shares.
@@ -200,15 +201,23 @@ impl LoadContext {
             session.virtual_done = Some(virtual_done);
             let lateness = started.saturating_duration_since(slot.ready);
             recorder.latency(Clock::PacingLateness, request.name(), lateness);
-            if matches!(&outcome, Ok((status, _)) if *status == request.expected()) {
+            let replay = matches!(request, Request::Replay);
+            if !replay && matches!(&outcome, Ok((status, _)) if *status == request.expected()) {
                 recorder.latency(Clock::Corrected, request.name(), virtual_done - slot.due);
             }
+        }
+        if matches!(request, Request::Replay) {
+            // Every replay in one histogram, whatever the answer: a revoking store's refusals
+            // and `none:`'s acceptances are the same request.
+            recorder.replay_latency(done - started);
         }
         match outcome {
             Ok((status, body)) => {
                 let clock =
                     if status == request.expected() { Clock::Service } else { Clock::Unexpected };
-                recorder.latency(clock, request.name(), done - started);
+                if !matches!(request, Request::Replay) {
+                    recorder.latency(clock, request.name(), done - started);
+                }
                 recorder.status(phase, request.name(), status);
                 Ok(Some(Answer { status, body, phase }))
             }
@@ -339,9 +348,10 @@ impl LoadContext {
         let Some(copy) = self.revoked_copy(user, logout_on).await? else { return Ok(()) };
         let replay_on =
             if cross_replica { (logout_on + 1) % self.replicas.len() } else { logout_on };
-        if let Some(answer) = self.call(user, Request::Replay, replay_on, Some(&copy)).await? {
-            self.recorder.replay(answer.phase, answer.status == 200);
-        }
+        let phase = self.recorder.phase();
+        let answer = self.call(user, Request::Replay, replay_on, Some(&copy)).await?;
+        let status = answer.as_ref().map(|a| a.status);
+        self.recorder.replay(answer.map_or(phase, |a| a.phase), ReplayAnswer::of(status));
         Ok(())
     }
 

@@ -1,4 +1,6 @@
 //! The table `revbench run` prints at the end: one row per store and scenario (medians).
+//! Latency is the check latency (`GET /api/me` with a live token), the same request for every
+//! store; the leak is of the answered replays.
 
 use std::fmt::Write;
 
@@ -13,15 +15,15 @@ pub fn table(results: &RunResults) -> String {
         "scenario",
         "store",
         "req/s",
-        "p50 ms",
-        "p99 ms",
-        "p99.9 ms",
+        "check p50",
+        "check p99",
+        "check p99.9",
         "corr p50 ms",
         "corr p99 ms",
         "leak",
         "error ans",
         "peak MiB",
-        "replay p99 ms"
+        "replay max ms"
     );
     for m in &results.measurements {
         write_row(&mut out, m, results);
@@ -35,12 +37,14 @@ pub fn table(results: &RunResults) -> String {
 fn write_row(out: &mut String, m: &Measurement, results: &RunResults) {
     let Some(median) = &m.median else { return };
     let leak = median.leak_rate.map(|l| format!("{:.0}%", l.median * 100.0)).unwrap_or("-".into());
+    let ms =
+        |s: Option<Spread>| s.map(|s| format!("{:.3}", s.median / 1000.0)).unwrap_or("-".into());
     let rss = median
         .server_peak_rss_bytes
         .map(|b| format!("{:.1}", b.median / (1024.0 * 1024.0)))
         .unwrap_or("-".into());
     // A store served by a wire-compatible stand-in is starred and explained below.
-    let stand_in = results.stores.iter().any(|s| s.name == m.store && s.server_caveat.is_some());
+    let stand_in = results.store(&m.store).is_some_and(|s| s.server_caveat.is_some());
     let store = if stand_in { format!("{}*", m.store) } else { m.store.clone() };
     // Constant-rate scenarios: latency from each request's intended start.
     let corrected =
@@ -49,25 +53,37 @@ fn write_row(out: &mut String, m: &Measurement, results: &RunResults) {
         m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
     let _ = writeln!(
         out,
-        "{:<15} {:<14} {:>10.0} {:>10.3} {:>10.3} {:>10.3} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
+        "{:<15} {:<14} {:>10.0} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
         m.scenario,
         store,
         median.requests_per_sec.median,
-        median.p50_us.median / 1000.0,
-        median.p99_us.median / 1000.0,
-        median.p999_us.median / 1000.0,
+        ms(median.check_p50_us),
+        ms(median.check_p99_us),
+        ms(median.check_p999_us),
         corrected(median.corrected_p50_us),
         corrected(median.corrected_p99_us),
         leak,
         error_answers,
         rss,
-        replay_p99(median)
+        replay_max(median)
     );
 }
 
-/// Below the table: who served the starred stores, what was skipped or not applicable, and
-/// the servers measured elsewhere.
+/// Below the table: replays that went unanswered, who served the starred stores, what was
+/// skipped or not applicable, and the servers measured elsewhere.
 fn footnotes(out: &mut String, results: &RunResults) {
+    for m in &results.measurements {
+        let unanswered: u64 = m.rounds.iter().filter_map(|r| r.replays_unanswered).sum();
+        let attempted: u64 = m.rounds.iter().map(|r| r.replays_attempted).sum();
+        if unanswered > 0 {
+            let _ = writeln!(
+                out,
+                "{} under {}: {unanswered} of {attempted} replays unanswered (5xx or no answer: \
+                 neither refused nor accepted, kept out of the leak)",
+                m.store, m.scenario
+            );
+        }
+    }
     for store in results.stores.iter().filter(|s| s.status == StoreStatus::Measured) {
         if let (Some(server), Some(caveat)) = (&store.server_version, &store.server_caveat) {
             let _ = writeln!(out, "{}*: served by {server}: {caveat}", store.name);
@@ -90,12 +106,12 @@ fn footnotes(out: &mut String, results: &RunResults) {
     }
 }
 
-/// The replay window's p99 (median over rounds): `never` when at least 1% of the probed
-/// copies were never refused (so the p99 falls on one), `-` when it was not probed.
-pub fn replay_p99(median: &RoundMedian) -> String {
-    match (median.replay_never_refused, median.replay_window_p99_us) {
-        (Some(never), _) if never.median >= 0.01 => "never".to_string(),
-        (_, Some(p99)) => format!("{:.3}", p99.median / 1000.0),
+/// The longest replay window of a round's probes (median over rounds): `never` when a probed
+/// copy was never refused in most rounds, `-` when it was not probed.
+pub fn replay_max(median: &RoundMedian) -> String {
+    match (median.replay_never_refused, median.replay_window_max_us) {
+        (Some(never), _) if never.median > 0.0 => "never".to_string(),
+        (_, Some(max)) => format!("{:.3}", max.median / 1000.0),
         _ => "-".to_string(),
     }
 }

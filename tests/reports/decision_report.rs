@@ -5,34 +5,39 @@ use revbench::report;
 use revbench::results::{Measurement, ReplayWindow, RunResults, StoreRecord};
 use revbench::scenario::Scenario;
 
-/// `never` of 8 probed copies never refused; refused copies' window p99/max in µs.
-fn window(never: u64, p99_us: Option<u64>, max_us: Option<u64>) -> ReplayWindow {
+/// `never` of 8 probed copies never refused; the longest window in µs.
+fn window(never: u64, max_us: Option<u64>) -> ReplayWindow {
+    let windows_us: Vec<Option<u64>> =
+        (0..8).map(|i| if i < 8 - never { Some(max_us.unwrap_or(0)) } else { None }).collect();
     ReplayWindow {
         probes: 8,
         logouts_failed: 0,
         never_refused: never,
+        unanswered: 0,
         p50_us: if never > 4 { None } else { Some(0) },
-        p99_us,
         max_us,
+        windows_us,
         probe_limit_us: 1_000_000,
-        interval_us: 1_000,
+        interval_us: 2_000,
+        replays: None,
+        requests: 8 * 502,
     }
 }
 
-const AT_ONCE: (u64, Option<u64>, Option<u64>) = (0, Some(0), Some(0));
-const NEVER: (u64, Option<u64>, Option<u64>) = (8, None, None);
+const AT_ONCE: (u64, Option<u64>) = (0, Some(0));
+const NEVER: (u64, Option<u64>) = (8, None);
 
 /// A copy of `base` for `store` in `scenario`, every round with this replay window.
 fn measured(
     base: &Measurement,
     store: &str,
     scenario: &str,
-    (never, p99, max): (u64, Option<u64>, Option<u64>),
+    (never, max): (u64, Option<u64>),
 ) -> Measurement {
     let mut m = base.clone();
     (m.store, m.scenario) = (store.to_string(), scenario.to_string());
     for round in &mut m.rounds {
-        round.replay_window = Some(window(never, p99, max));
+        round.replay_window = Some(window(never, max));
     }
     m.update_median();
     m
@@ -131,7 +136,7 @@ fn narrative_follows_the_numbers() {
         results.measurements.iter_mut().find(|m| m.store == "redis" && m.scenario == "replicas");
     let redis = redis.unwrap();
     for round in &mut redis.rounds {
-        round.replay_window = Some(window(3, None, Some(2_000)));
+        round.replay_window = Some(window(3, Some(2_000)));
     }
     let three = meaning(&markdown(&results), "3 replicas");
     assert!(three.contains("redis (9 of 24 copies never refused)"), "{three}");
@@ -141,7 +146,7 @@ fn narrative_follows_the_numbers() {
     // On one server every logout of the cut-off failed: not probed, in words and in the table.
     let cutoff = results.measurements.iter_mut().find(|m| m.store == "cutoff").unwrap();
     for round in &mut cutoff.rounds {
-        round.replay_window = Some(ReplayWindow { logouts_failed: 8, ..window(0, None, None) });
+        round.replay_window = Some(ReplayWindow { logouts_failed: 8, ..window(0, None) });
     }
     let md = markdown(&results);
     assert!(meaning(&md, "one server").contains("Not probed (every logout failed): cutoff."));
@@ -151,7 +156,7 @@ fn narrative_follows_the_numbers() {
     let none_rounds = results.measurements[0].rounds.clone();
     let redis = &mut results.measurements[1];
     for (round, none) in redis.rounds.iter_mut().zip(none_rounds.iter().rev()) {
-        round.latency = none.latency.clone();
+        round.latency_by_request = none.latency_by_request.clone();
     }
     redis.update_median();
     results.measurements.retain(|m| m.store != "cutoff");

@@ -30,7 +30,7 @@ fn markdown_states_measured_facts() {
     assert!(
         markdown.contains(
             "redis shows no measurable difference from none at p50 (1.54× none, interval \
-             1.47–1.61× at 67%, too few rounds to call) and leaked 0 of 970 replays"
+             1.47–1.61× at 67%, too few rounds to call) and leaked 0 of 970 answered replays"
         ),
         "{markdown}"
     );

@@ -191,3 +191,30 @@ fn run_with_nothing_measured_fails() {
     assert!(last.starts_with("error: nothing was measured"), "{}", exit.stderr);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A paired run in which every store was skipped measured nothing: exit 2, as a single run.
+#[test]
+fn paired_run_with_nothing_measured_fails() {
+    let out = temp_dir("nothing-measured-paired");
+    let exe = env!("CARGO_BIN_EXE_revbench");
+    let run = RunArgs::short(&out)
+        .stores("redis://127.0.0.1:1/0")
+        .scenario("check-only")
+        .with(&["--baseline-binary", exe]);
+    let exit = revbench(&run.no_report().args(), &[]);
+    assert_eq!(exit.code, Some(2), "{}", exit.stderr);
+    let last = exit.stderr.lines().last().unwrap_or("");
+    assert!(last.starts_with("error: nothing was measured"), "{}", exit.stderr);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Two `--stores` entries with one label would pool their rounds under one row: refused
+/// before anything runs, naming the fix (`name=URL`); a name that is not plain is no name.
+#[test]
+fn two_stores_with_one_label_are_refused() {
+    let run = RunArgs::bare().stores("redis://127.0.0.1:1/0,redis://localhost:1/0");
+    let exit = revbench(&run.args(), &[]);
+    assert_one_line_error(&exit, &["both be labelled `redis:1`", "a=redis://127.0.0.1:1/0"]);
+    let run = RunArgs::bare().stores("x=hashmap:,x=memory:");
+    assert_one_line_error(&revbench(&run.args(), &[]), &["labelled `x`"]);
+}

@@ -113,19 +113,22 @@ async fn outage_on_replicas_makes_the_synced_check_late() {
 
 /// Refresh-token rotation with 2 s access tokens (`access=` overriding the scenario's 15 min):
 /// copies keep working after logout (access tokens are not checked) and are refused within
-/// the access lifetime; the refresh scenario's renewals are counted as refresh requests/s and
-/// store writes per user per hour.
+/// the access lifetime (the 5 s window's probes replay for 2.5 s); the refresh scenario's
+/// renewals are counted as refresh requests/s and store writes per user per hour. The store
+/// is named (`short=URL`), and results file it under that name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_window_is_at_most_the_access_lifetime() {
     let Some(redis) = require_or_skip(Backend::Redis).await else { return };
     let sep = if redis.contains('?') { '&' } else { '?' };
-    let store = format!("refresh+{redis}{sep}access=2s");
+    let store = format!("short=refresh+{redis}{sep}access=2s");
     let mut options = options(&["logout-replay", "refresh"], vec![store]);
-    options.duration = Some(Duration::from_secs(2));
+    options.duration = Some(Duration::from_secs(5));
     let out = options.out_dir.clone();
     let results = run(options).await.unwrap();
+    assert_eq!(results.stores[0].name, "short");
+    assert_eq!(results.stores[0].scheme.as_deref(), Some("refresh-redis"));
 
-    let w = window(&results, "refresh-redis", "logout-replay");
+    let w = window(&results, "short", "logout-replay");
     assert_eq!((w.never_refused, w.logouts_failed), (0, 0), "{w:?}");
     assert!(w.max_us.unwrap() <= 2_000_000, "window beyond the access lifetime: {w:?}");
     assert!(w.p50_us.unwrap() > 0, "copies must work for a while after logout: {w:?}");

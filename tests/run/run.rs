@@ -105,7 +105,7 @@ async fn rounds_interleave_and_unreachable_stores_are_skipped() {
             .all(|r| r.requests > 0 && r.statuses.get("me 200").copied().unwrap_or(0) > 0));
     }
     let skipped = results.stores.iter().find(|s| s.status == StoreStatus::Skipped).unwrap();
-    assert_eq!(skipped.name, "redis");
+    assert_eq!(skipped.name, "redis:1", "labelled by what differs from the default URL");
     assert!(skipped.reason.as_deref().unwrap().contains("127.0.0.1:1"), "{skipped:?}");
     let _ = std::fs::remove_dir_all(out);
 }

@@ -117,3 +117,66 @@ async fn an_outage_makes_revocations_late_not_lost() {
     assert_eq!((cut_off.pending(), cut_off.loads()), (0, 2));
     elsewhere.clear().await.unwrap();
 }
+
+/// The subscribers of a store's revocation channel (`PUBSUB NUMSUB`).
+async fn subscribers(url: &str) -> u64 {
+    let redis_url = url.strip_prefix("hybrid+").unwrap();
+    let prefix = url::Url::parse(redis_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "prefix")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let client = redis::Client::open(redis_url.split('?').next().unwrap()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let channel = format!("{prefix}__revoked");
+    let answer: (String, u64) =
+        redis::cmd("PUBSUB").arg("NUMSUB").arg(&channel).query_async(&mut conn).await.unwrap();
+    answer.1
+}
+
+/// The harness's own handle on a measured hybrid store (to clear, fill and remove it) takes no
+/// part in the replicas' sync: it adds no subscriber, so a logout on N replicas is still
+/// delivered 2N − 1 times (the harness used to be one more replica acknowledging every one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_handle_is_no_subscriber() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let (targets, _) = revbench::harness::probe(&[format!("hybrid+{redis}")], "test_hybrid").await;
+    let target = targets.into_iter().next().expect("the hybrid store opened");
+    assert_eq!(subscribers(&target.url).await, 0, "the harness subscribed");
+    let replica = open(&target.url).await;
+    assert_eq!(subscribers(&target.url).await, 1, "one replica, one subscriber");
+    drop(replica);
+    target.remove().await.unwrap();
+}
+
+/// A revoke that another replica does not acknowledge within the bound returns anyway and is
+/// counted, in the store and in the server's `/stats` (`sync_timeouts`), where a measurement
+/// reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_revokes_are_counted_in_stats() {
+    let Some(url) = hybrid_url().await else { return };
+    let store = std::sync::Arc::new(open(&url).await);
+    // A subscriber that never acknowledges: `PUBLISH` counts it, so the revoke waits for it.
+    let redis_url = url.strip_prefix("hybrid+").unwrap().split('?').next().unwrap().to_string();
+    let client = redis::Client::open(redis_url).unwrap();
+    let mut silent = client.get_async_pubsub().await.unwrap();
+    let prefix = url::Url::parse(url.strip_prefix("hybrid+").unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "prefix")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    silent.subscribe(format!("{prefix}__revoked")).await.unwrap();
+    let server = crate::common::TestServer::start(store.clone() as SharedStore).await;
+    let http = crate::common::client();
+    let token = crate::common::login(&http, &server, "ivan").await;
+    let logout = http.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(logout.status(), 204, "the logout returns, late");
+    assert_eq!(store.ack_timeouts(), 1);
+    let stats: revbench::server::StatsResponse =
+        http.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats.sync_timeouts, Some(1), "{stats:?}");
+    drop(silent);
+    store.clear().await.unwrap();
+}
