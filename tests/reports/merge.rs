@@ -1,14 +1,20 @@
-//! `revbench merge`: two generators' results files become one whose percentiles are exactly
-//! those of the union of their samples, whose counts and replays are sums, and which `report`
-//! and `compare` read like any other.
+//! `revbench merge`: generators' results files become one whose percentiles are exactly those
+//! of the union of their samples, whose counts and replays are sums, whose server counts take
+//! each server once, and which `report` and `compare` read like any other; a run split into
+//! segments and merged equals the whole on every additive field.
 
 use std::path::Path;
 use std::process::Command;
 
+use std::collections::BTreeMap;
+
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use revbench::results::{LatencySummary, RunResults};
+use revbench::results::{
+    LatencySummary, ReplayCounts, ReplayWindow, RoundResult, RunResults, ServerCounters,
+    ServerWindow,
+};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/small-results.json");
 
@@ -121,4 +127,254 @@ fn unmergeable_files_are_refused() {
     assert_eq!(output.trim_end().lines().count(), 1, "{output}");
     let (code, _) = revbench(&["merge", FIXTURE, "-o", "/tmp/never-written.json"]);
     assert_eq!(code, Some(2));
+    // Server counts without the per-server readings that let one server be counted once.
+    let mut older = RunResults::read(Path::new(FIXTURE)).unwrap();
+    for round in older.measurements.iter_mut().flat_map(|m| &mut m.rounds) {
+        round.store_writes = Some(12);
+        round.corrected_latency = None;
+        let summary = LatencySummary::from_histogram(&histogram(&[100, 200]));
+        round.latency = summary.clone();
+        round.latency_by_request = [("me".to_string(), summary)].into();
+    }
+    let error = revbench::merge::merge(&[older.clone(), older]).unwrap_err();
+    assert!(error.to_string().contains("per-server counters"), "{error}");
+}
+
+/// One request of a generated run.
+#[derive(Clone)]
+enum Event {
+    /// A request of the load: its kind, status (`None`: no answer) and latency.
+    Request { kind: &'static str, status: Option<u16>, micros: u64 },
+    /// A replay: `Some(200)` accepted, `Some(401)` refused, else unanswered.
+    Replay { status: Option<u16>, micros: u64 },
+    /// A probed copy's window (`None`: never refused), with its requests.
+    Probe { window: Option<u64>, requests: u64 },
+}
+
+fn random_event(rng: &mut StdRng) -> Event {
+    let micros = rng.random_range(20..50_000);
+    match rng.random_range(0..100) {
+        0..70 => {
+            let kind = ["me", "login", "logout"][rng.random_range(0..3)];
+            let expected = if kind == "logout" { 204 } else { 200 };
+            let status = match rng.random_range(0..50) {
+                0 => None,
+                1 => Some(503),
+                _ => Some(expected),
+            };
+            Event::Request { kind, status, micros }
+        }
+        70..95 => {
+            let status = [Some(200), Some(401), Some(401), Some(503), None][rng.random_range(0..5)];
+            Event::Replay { status, micros }
+        }
+        _ => {
+            let window = rng.random_bool(0.7).then(|| rng.random_range(0..5_000));
+            Event::Probe { window, requests: rng.random_range(2..300) }
+        }
+    }
+}
+
+fn summary(values: &[u64]) -> Option<LatencySummary> {
+    (!values.is_empty()).then(|| LatencySummary::from_histogram(&histogram(values)))
+}
+
+/// A round built from `events` and the servers' readings, as a measurement would record it
+/// (a template round supplies the fields no event sets).
+fn round_of(template: &RoundResult, events: &[Event], servers: Vec<ServerWindow>) -> RoundResult {
+    let mut r = template.clone();
+    let (mut expected, mut unexpected, mut replays) = (Vec::new(), Vec::new(), Vec::new());
+    let mut by_kind: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let (mut statuses, mut errors) = (BTreeMap::new(), BTreeMap::new());
+    let mut counts = ReplayCounts::default();
+    let (mut windows, mut probe_requests) = (Vec::new(), 0);
+    for event in events {
+        match event {
+            Event::Request { kind, status: Some(status), micros } => {
+                *statuses.entry(format!("{kind} {status}")).or_insert(0) += 1;
+                if *status == if *kind == "logout" { 204 } else { 200 } {
+                    expected.push(*micros);
+                    by_kind.entry(kind.to_string()).or_default().push(*micros);
+                } else {
+                    unexpected.push(*micros);
+                }
+            }
+            Event::Request { kind, status: None, .. } => {
+                *errors.entry(format!("{kind} timeout")).or_insert(0) += 1;
+            }
+            Event::Replay { status, micros } => {
+                replays.push(*micros);
+                if let Some(status) = status {
+                    *statuses.entry(format!("replay {status}")).or_insert(0) += 1;
+                }
+                match status {
+                    Some(200) => counts.accepted += 1,
+                    Some(401) => counts.refused += 1,
+                    _ => counts.unanswered += 1,
+                }
+            }
+            Event::Probe { window, requests } => {
+                windows.push(*window);
+                probe_requests += requests;
+            }
+        }
+    }
+    r.requests = statuses.values().sum();
+    r.requests_per_sec = r.requests as f64 / r.elapsed_secs;
+    r.latency = summary(&expected).unwrap_or_else(|| summary(&[1]).unwrap());
+    r.latency_by_request = by_kind.iter().map(|(k, v)| (k.clone(), summary(v).unwrap())).collect();
+    (r.error_latency, r.replay_latency) = (summary(&unexpected), summary(&replays));
+    (r.corrected_latency, r.pacing_lateness) = (None, None);
+    (r.statuses, r.errors) = (statuses, errors);
+    r.replays_attempted = counts.accepted + counts.refused + counts.unanswered;
+    r.replays_accepted = counts.accepted;
+    (r.replays_refused, r.replays_unanswered) = (Some(counts.refused), Some(counts.unanswered));
+    r.leak_rate = RoundResult::leak_of(counts.accepted, counts.accepted + counts.refused);
+    let (p50_us, max_us) = revbench::results::middle_and_max(&windows);
+    r.replay_window = Some(ReplayWindow {
+        probes: windows.len() as u64,
+        logouts_failed: 0,
+        never_refused: windows.iter().filter(|w| w.is_none()).count() as u64,
+        unanswered: 0,
+        p50_us,
+        max_us,
+        windows_us: windows,
+        probe_limit_us: 1_000_000,
+        interval_us: 2_000,
+        replays: Some(counts),
+        requests: probe_requests,
+    });
+    let total = ServerWindow::total(&servers).unwrap();
+    (r.store_errors, r.fail_open_passes) = (total.store_errors, total.fail_open_passes);
+    (r.server_requests, r.sync_timeouts) = (total.requests, total.sync_timeouts);
+    r.store_writes = Some(total.store_writes);
+    r.servers = servers;
+    (r.outage, r.refresh_requests_per_sec) = (None, None);
+    r
+}
+
+/// A server's counters at moment `t` of a run: they only grow.
+fn counters_at(rng_seed: u64, t: u64) -> ServerCounters {
+    let mut rng = StdRng::seed_from_u64(rng_seed);
+    let mut c = ServerCounters { requests: Some(0), sync_timeouts: Some(0), ..Default::default() };
+    for _ in 0..t {
+        c.requests = c.requests.map(|n| n + rng.random_range(0..500));
+        c.store_errors += rng.random_range(0..3);
+        c.fail_open_passes += rng.random_range(0..2);
+        c.store_writes += rng.random_range(0..40);
+        c.refresh_writes += rng.random_range(0..4);
+        c.sync_timeouts = c.sync_timeouts.map(|n| n + rng.random_range(0..2));
+    }
+    c
+}
+
+/// The summary's figures without its encoded histogram (encodings of one histogram may
+/// differ; the figures may not).
+fn figures(l: &LatencySummary) -> LatencySummary {
+    LatencySummary { histogram: None, ..l.clone() }
+}
+
+/// A run split into segments and merged equals the whole on every additive field: counts,
+/// replays by answer, every latency histogram, the probes' windows, and the servers' counts —
+/// whether the generators drove one deployment (`--target`: each server read by every
+/// generator over windows that differ a little, taken once over their union) or servers of
+/// their own.
+#[test]
+fn segments_merged_equal_the_whole() {
+    let template = RunResults::read(Path::new(FIXTURE)).unwrap().measurements[1].rounds[0].clone();
+    for seed in 0..60 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let generators = rng.random_range(2..5);
+        let shared = rng.random_bool(0.5);
+        let events: Vec<Event> =
+            (0..rng.random_range(50..600)).map(|_| random_event(&mut rng)).collect();
+        let owner: Vec<usize> = events.iter().map(|_| rng.random_range(0..generators)).collect();
+        let mut segments = Vec::new();
+        let mut whole_servers = Vec::new();
+        // When generator g read the shared servers: about t=10 to about t=50.
+        let start = |g: usize| 10 + (g as u64 * 3 + seed) % 4;
+        let end = |g: usize| 50 - (g as u64 * 5 + seed) % 3;
+        for g in 0..generators {
+            let mine: Vec<Event> = events
+                .iter()
+                .zip(&owner)
+                .filter(|(_, o)| **o == g)
+                .map(|(e, _)| e.clone())
+                .collect();
+            let servers: Vec<ServerWindow> = if shared {
+                // Two servers, each read by every generator.
+                (0..2)
+                    .map(|s| ServerWindow {
+                        instance: format!("shared-{s}"),
+                        before: counters_at(100 + s, start(g)),
+                        after: counters_at(100 + s, end(g)),
+                    })
+                    .collect()
+            } else {
+                let s = 1_000 + g as u64;
+                vec![ServerWindow {
+                    instance: format!("own-{g}"),
+                    before: counters_at(s, 0),
+                    after: counters_at(s, 40),
+                }]
+            };
+            if !shared {
+                whole_servers.extend(servers.clone());
+            }
+            segments.push(round_of(&template, &mine, servers));
+        }
+        if shared {
+            // The whole run's window: from the first generator's start to the last one's end.
+            let (first, last) = ((0..generators).map(start).min(), (0..generators).map(end).max());
+            whole_servers = (0..2)
+                .map(|s| ServerWindow {
+                    instance: format!("shared-{s}"),
+                    before: counters_at(100 + s, first.unwrap()),
+                    after: counters_at(100 + s, last.unwrap()),
+                })
+                .collect();
+        }
+        let whole = round_of(&template, &events, whole_servers);
+        let rounds: Vec<&RoundResult> = segments.iter().collect();
+        let mut files: Vec<RunResults> = Vec::new();
+        for round in rounds {
+            let mut file = RunResults::read(Path::new(FIXTURE)).unwrap();
+            file.measurements.truncate(1);
+            file.measurements[0].rounds = vec![round.clone()];
+            files.push(file);
+        }
+        let merged = revbench::merge::merge(&files).unwrap();
+        let m = &merged.measurements[0].rounds[0];
+        let what = format!("seed {seed}, {generators} generators, shared servers: {shared}");
+        assert_eq!(m.requests, whole.requests, "{what}");
+        assert_eq!((&m.statuses, &m.errors), (&whole.statuses, &whole.errors), "{what}");
+        let replays = |r: &RoundResult| {
+            (r.replays_attempted, r.replays_accepted, r.replays_refused, r.replays_unanswered)
+        };
+        assert_eq!(replays(m), replays(&whole), "{what}");
+        assert_eq!(m.leak_rate, whole.leak_rate, "{what}");
+        assert_eq!(figures(&m.latency), figures(&whole.latency), "{what}");
+        for (kind, latency) in &whole.latency_by_request {
+            assert_eq!(figures(&m.latency_by_request[kind]), figures(latency), "{what} {kind}");
+        }
+        let opt = |l: &Option<LatencySummary>| l.as_ref().map(figures);
+        assert_eq!(opt(&m.error_latency), opt(&whole.error_latency), "{what}");
+        assert_eq!(opt(&m.replay_latency), opt(&whole.replay_latency), "{what}");
+        let (mw, ww) = (m.replay_window.as_ref().unwrap(), whole.replay_window.as_ref().unwrap());
+        let sorted = |w: &ReplayWindow| {
+            let mut v = w.windows_us.clone();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(mw), sorted(ww), "{what}");
+        let probe_figures = |w: &ReplayWindow| {
+            (w.probes, w.never_refused, w.p50_us, w.max_us, w.requests, w.replays)
+        };
+        assert_eq!(probe_figures(mw), probe_figures(ww), "{what}");
+        let server = |r: &RoundResult| {
+            (r.store_errors, r.fail_open_passes, r.server_requests, r.sync_timeouts, r.store_writes)
+        };
+        assert_eq!(server(m), server(&whole), "{what}");
+        assert_eq!(m.servers.len(), whole.servers.len(), "{what}: each server once");
+    }
 }

@@ -1,7 +1,9 @@
 //! Every number means what it says, end to end: probes load every store alike inside the
 //! measured window and the servers' own count of requests matches the load's, two URLs of one
-//! scheme are two stores in every output, and sub-second timings are kept.
+//! scheme are two stores in every output, sub-second timings are kept, and generators that
+//! drive one deployment merge into counts of its servers taken once.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -130,4 +132,82 @@ async fn two_urls_of_one_scheme_are_two_stores() {
         }
         let _ = std::fs::remove_dir_all(out);
     }
+}
+
+/// Two `--segment` halves of a `--target` run, started together and merged: each server's
+/// counts are taken once (the requests it answered match both generators' requests and
+/// probes together, not twice as many), within the servers' own count over the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_segments_count_each_server_once() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let scratch = revbench::revocation::ScratchStore::open(&redis, "merge").await.unwrap();
+    let spec = revbench::harness::ReplicaSpec {
+        exe: env!("CARGO_BIN_EXE_revbench").into(),
+        store_url: scratch.url.clone(),
+        token_ttl: Duration::from_secs(900),
+        jwt_secret: revbench::harness::output::shared_secret(),
+        inject_latency: None,
+        fail_open: false,
+        cpus: None,
+    };
+    let http = crate::common::client();
+    let server = spec.start(&http).await.unwrap();
+    let stats = async || revbench::harness::remote::stats(&http, &server.base_url).await.unwrap();
+    let before = stats().await.counters;
+    let start =
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(2))
+            .to_string();
+    let dirs = [temp_dir("segment-0"), temp_dir("segment-1")];
+    let halves: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(k, dir)| {
+            let run = RunArgs::short(dir)
+                .no_report()
+                .with(&["--warmup", "0s", "--target", &server.base_url])
+                .with(&["--segment", &format!("{k}/2"), "--start-at", &start])
+                .scenario("logout-replay");
+            let args: Vec<String> = run.args().iter().map(|a| a.to_string()).collect();
+            std::thread::spawn(move || {
+                Command::new(env!("CARGO_BIN_EXE_revbench")).args(&args).output().unwrap()
+            })
+        })
+        .collect();
+    for half in halves {
+        let output = half.join().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let after = stats().await.counters;
+    server.stop().await;
+    scratch.remove().await.unwrap();
+    let merged_path = dirs[0].with_extension("merged.json");
+    let files: Vec<String> =
+        dirs.iter().map(|d| d.join("results.json").to_string_lossy().into_owned()).collect();
+    let (code, text) =
+        revbench(&["merge", &files[0], &files[1], "-o", merged_path.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    let merged = RunResults::read(&merged_path).unwrap();
+    let halves: Vec<RunResults> =
+        files.iter().map(|f| RunResults::read(Path::new(f)).unwrap()).collect();
+
+    let round = &merged.measurements[0].rounds[0];
+    assert_eq!(round.servers.len(), 1, "one server, counted once: {:?}", round.servers);
+    let load: u64 = halves.iter().map(|h| h.measurements[0].rounds[0].requests).sum();
+    let probes: u64 = halves.iter().map(|h| probe_requests(&h.measurements[0].rounds[0])).sum();
+    assert_eq!(round.requests, load);
+    assert_eq!(probe_requests(round), probes);
+    let counted = round.server_requests.unwrap() as f64;
+    let off = (counted - (load + probes) as f64).abs() / counted;
+    println!("merged: {load} + {probes} requests vs {counted} counted by the server");
+    assert!(off < 0.03, "{load} + {probes} vs {counted}");
+    let whole_run = (after.requests - before.requests) as f64;
+    assert!(counted <= whole_run, "{counted} within the server's {whole_run} over the run");
+    let writes = after.store_writes - before.store_writes;
+    assert!(round.store_writes.unwrap() <= writes);
+    assert_eq!((round.store_errors, round.fail_open_passes), (0, 0));
+    assert_eq!(merged.config.scenarios[0].users, Scenario::load("logout-replay").unwrap().users);
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let _ = std::fs::remove_file(merged_path);
 }
