@@ -15,10 +15,13 @@ pub enum ProblemKind {
     StoreMissing,
     /// The measurement failed in the current run (e.g. its servers did not start).
     MeasurementFailed,
-    /// More replays of revoked tokens let in.
+    /// More replays of revoked tokens let in (of the replays answered).
     LeakRate,
     /// More checks the store could not answer (from the servers' `/stats`).
     StoreErrors,
+    /// More replays not answered properly (5xx, no answer): a store that cannot say whether
+    /// a copy is revoked protects nobody, however fast it fails.
+    UnansweredReplays,
     /// More answers other than the expected status (e.g. 503 to `GET /api/me`) or no answer.
     UnexpectedAnswers,
 }
@@ -30,6 +33,7 @@ impl ProblemKind {
             ProblemKind::MeasurementFailed => "measurement failed",
             ProblemKind::LeakRate => "leak rate",
             ProblemKind::StoreErrors => "store errors",
+            ProblemKind::UnansweredReplays => "unanswered replays",
             ProblemKind::UnexpectedAnswers => "unexpected answers",
         }
     }
@@ -63,8 +67,8 @@ impl std::fmt::Display for Problem {
 /// in 21,339 requests where the baseline had 0 of 32,858 — not a finding).
 const RATE_FACTOR: f64 = 2.0;
 
-/// A replay let in where the baseline let none in always fails: a store that revokes lets no
-/// copy through, so one leak is a bug, not noise.
+/// A replay let in where the baseline let none in (or replayed nothing) always fails: a store
+/// that revokes lets no copy through, so one leak is a bug, not noise.
 const LEAK_FACTOR: f64 = 1.0;
 
 /// Counts (events, trials) over a measurement's rounds, e.g. (replays accepted, attempted).
@@ -107,9 +111,10 @@ pub fn problems(baseline: &RunResults, current: &RunResults) -> Vec<Problem> {
             }
             continue;
         };
-        let checks: [(ProblemKind, Counter, f64, &str); 3] = [
-            (ProblemKind::LeakRate, leaks, LEAK_FACTOR, "replays"),
+        let checks: [(ProblemKind, Counter, f64, &str); 4] = [
+            (ProblemKind::LeakRate, leaks, LEAK_FACTOR, "answered replays"),
             (ProblemKind::StoreErrors, store_errors, RATE_FACTOR, "requests"),
+            (ProblemKind::UnansweredReplays, unanswered_replays, RATE_FACTOR, "replays"),
             (ProblemKind::UnexpectedAnswers, unexpected_answers, RATE_FACTOR, "requests"),
         ];
         for (kind, count, factor, of) in checks {
@@ -156,8 +161,16 @@ fn missing_stores(baseline: &RunResults, current: &RunResults) -> Vec<Problem> {
         .collect()
 }
 
+/// (accepted, answered): a replay that got no proper answer is neither.
 fn leaks(m: &Measurement) -> (u64, u64) {
-    m.rounds.iter().fold((0, 0), |(l, a), r| (l + r.replays_accepted, a + r.replays_attempted))
+    m.rounds.iter().fold((0, 0), |(l, a), r| (l + r.replays_accepted, a + r.replays_answered()))
+}
+
+/// (unanswered, attempted).
+fn unanswered_replays(m: &Measurement) -> (u64, u64) {
+    m.rounds
+        .iter()
+        .fold((0, 0), |(u, a), r| (u + r.replays_unanswered.unwrap_or(0), a + r.replays_attempted))
 }
 
 fn store_errors(m: &Measurement) -> (u64, u64) {
@@ -175,14 +188,18 @@ fn unexpected_answers(m: &Measurement) -> (u64, u64) {
     })
 }
 
-/// `current` is worse: for leaks, any where the baseline had none; otherwise its rate is
-/// `factor` times the baseline's or more with the two 95% (Wilson) intervals apart.
+/// `current` is worse: for leaks, any where the baseline had none or replayed nothing;
+/// otherwise its rate is `factor` times the baseline's or more with the two 95% (Wilson)
+/// intervals apart.
 fn got_worse(baseline: (u64, u64), current: (u64, u64), factor: f64) -> bool {
-    if current.0 == 0 || baseline.1 == 0 || current.1 == 0 {
+    if current.0 == 0 || current.1 == 0 {
         return false;
     }
     if baseline.0 == 0 && factor == LEAK_FACTOR {
         return true;
+    }
+    if baseline.1 == 0 {
+        return false;
     }
     let (Some(b), Some(c)) = (
         stats::proportion_interval(baseline.0, baseline.1),
@@ -202,6 +219,8 @@ mod tests {
     #[test]
     fn worse_rates() {
         assert!(got_worse((0, 1000), (1, 1000), LEAK_FACTOR), "one leak where none was");
+        assert!(got_worse((0, 0), (3, 40), LEAK_FACTOR), "a leak where nothing was replayed");
+        assert!(!got_worse((0, 0), (3, 40), RATE_FACTOR), "no baseline rate to compare with");
         assert!(!got_worse((0, 32_858), (1, 21_339), RATE_FACTOR), "one timeout is noise");
         assert!(got_worse((0, 32_858), (40, 21_339), RATE_FACTOR));
         assert!(!got_worse((0, 1000), (0, 1000), 2.0));

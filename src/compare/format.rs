@@ -73,6 +73,21 @@ fn named(c: &Change) -> String {
 }
 
 impl Comparison {
+    /// When stores went missing from the baseline and others appeared in the current run, they
+    /// may be one store under two labels.
+    fn label_hint(&self) -> Option<String> {
+        let missing = self
+            .problems
+            .iter()
+            .any(|p| p.kind == super::ProblemKind::StoreMissing && p.scenario.is_none());
+        (missing && !self.unmatched_stores.is_empty()).then(|| {
+            "stores are matched by label (its URL's scheme, host, port, database and \
+             parameters, or the name given as name=URL): to compare a store whose URL changed, \
+             give it one name in both runs"
+                .to_string()
+        })
+    }
+
     /// One line per finding, worst first.
     fn headline(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -122,6 +137,9 @@ impl Comparison {
         }
         for store in &self.unmatched_stores {
             let _ = writeln!(out, "not compared: {store} (measured only in the current run)");
+        }
+        if let Some(hint) = self.label_hint() {
+            let _ = writeln!(out, "{hint}");
         }
         for l in self.headline() {
             let _ = writeln!(out, "{l}");
@@ -178,6 +196,9 @@ impl Comparison {
                 "Not compared (measured only in the current run): {}\n",
                 self.unmatched_stores.join(", ")
             );
+        }
+        if let Some(hint) = self.label_hint() {
+            let _ = writeln!(out, "{hint}\n");
         }
         let _ = writeln!(
             out,

@@ -29,9 +29,12 @@ of its change lies beyond the threshold; otherwise it is \"no measurable change\
 (both files from one `revbench run --baseline-binary`): the median of the per-pair ratios, with \
 the exact sign-test interval. Separate runs: the Hodges-Lehmann ratio of the rounds, with the \
 exact Mann-Whitney interval. With few pairs or rounds the widest interval (min-max) is used and \
-its real coverage is shown; below 90% (fewer than 5 pairs, or than 3 rounds a side) nothing is called. Correctness fails the comparison whatever the latency: a store \
-measured in the baseline but skipped or failing in the current run, a higher leak rate, more \
-store errors or more unexpected answers.";
+its real coverage is shown; below 90% (fewer than 5 pairs, or than 3 rounds a side) nothing is called. Latency is the check latency: `GET /api/me` with a live token, the \
+same request for every store. Stores are matched by label and scenarios by name and content. \
+Correctness fails the comparison whatever the latency: a store measured in the baseline but \
+skipped or failing in the current run, a higher leak rate (of answered replays; any leak where \
+the baseline let none in or replayed nothing), more store errors, more unanswered replays or \
+more unexpected answers.";
 
 pub mod command;
 
@@ -52,8 +55,17 @@ struct Metric {
 
 const METRICS: [Metric; 5] = [
     Metric { name: "requests_per_sec", better: Better::Higher, read: |r| Some(r.requests_per_sec) },
-    Metric { name: "p50_us", better: Better::Lower, read: |r| Some(r.latency.p50_us as f64) },
-    Metric { name: "p99_us", better: Better::Lower, read: |r| Some(r.latency.p99_us as f64) },
+    // The check latency: the same request for every store, and for one store in both runs.
+    Metric {
+        name: "p50_us",
+        better: Better::Lower,
+        read: |r| Some(r.check_latency()?.p50_us as f64),
+    },
+    Metric {
+        name: "p99_us",
+        better: Better::Lower,
+        read: |r| Some(r.check_latency()?.p99_us as f64),
+    },
     Metric {
         name: "corrected_p50_us",
         better: Better::Lower,
@@ -135,6 +147,11 @@ pub enum CompareError {
     DifferentScenarios { baseline: String, current: String },
     #[error("no store was measured in the baseline; re-run it with stores that answer")]
     NoCommonStore,
+    #[error(
+        "scenario `{name}` is not the same in both runs ({what}); run both with the same \
+         scenario file and --segment"
+    )]
+    DifferentScenario { name: String, what: String },
 }
 
 fn scenario_names(r: &RunResults) -> std::collections::BTreeSet<String> {
@@ -162,6 +179,7 @@ pub fn compare(
         };
         return Err(CompareError::DifferentScenarios { baseline: join(&b), current: join(&c) });
     }
+    same_scenarios(baseline, current)?;
     if baseline.measurements.iter().all(|m| m.rounds.is_empty()) {
         return Err(CompareError::NoCommonStore);
     }
@@ -187,6 +205,39 @@ pub fn compare(
         problems: correctness::problems(baseline, current),
         unmatched_stores: unmatched,
     })
+}
+
+/// Scenarios of one name must be one workload: what they ask of the servers, key by key
+/// (their descriptions may differ).
+fn same_scenarios(baseline: &RunResults, current: &RunResults) -> Result<(), CompareError> {
+    for b in &baseline.config.scenarios {
+        let Some(c) = current.config.scenarios.iter().find(|c| c.name == b.name) else { continue };
+        let keys = |s: &crate::scenario::Scenario| {
+            let mut value = serde_json::to_value(s).expect("a scenario serializes");
+            if let Some(map) = value.as_object_mut() {
+                map.remove("description");
+            }
+            value
+        };
+        let (bk, ck) = (keys(b), keys(c));
+        if bk != ck {
+            let differ: Vec<String> = bk
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(key, value)| ck.get(key.as_str()) != Some(*value))
+                .map(|(key, value)| {
+                    let now = ck.get(key.as_str()).cloned().unwrap_or_default();
+                    format!("{key}: {value} vs {now}")
+                })
+                .collect();
+            return Err(CompareError::DifferentScenario {
+                name: b.name.clone(),
+                what: differ.join("; "),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn find<'a>(results: &'a RunResults, store: &str, scenario: &str) -> Option<&'a Measurement> {
@@ -291,7 +342,9 @@ impl Comparison {
     }
 }
 
-/// Parses `10%`, `10` (percent) or `0.1` (fraction below 1).
+/// Parses a percentage, `10%` or `10`, as a fraction (0.10). A bare number between 0 and 1
+/// is refused: `0.5` could mean 50% (a fraction) or 0.5%, and the two readings differ a
+/// hundredfold.
 pub fn parse_threshold(raw: &str) -> Result<f64, String> {
     let trimmed = raw.trim();
     let (number, percent) = match trimmed.strip_suffix('%') {
@@ -302,7 +355,13 @@ pub fn parse_threshold(raw: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("`{raw}` is not a percentage; write e.g. 10%"))?;
-    let fraction = if percent || value >= 1.0 { value / 100.0 } else { value };
+    if !percent && value > 0.0 && value < 1.0 {
+        return Err(format!(
+            "`{raw}` is ambiguous: write {}% for a fraction of {raw}, or {raw}% for {raw} percent",
+            (value * 1e6).round() / 1e4
+        ));
+    }
+    let fraction = value / 100.0;
     if !(0.0..10.0).contains(&fraction) {
         return Err(format!("`{raw}` is out of range; use 0% to 1000%"));
     }
@@ -313,12 +372,18 @@ pub fn parse_threshold(raw: &str) -> Result<f64, String> {
 mod tests {
     use super::*;
 
-    /// Thresholds are read as percentages.
+    /// Thresholds are read as percentages, with or without `%`: `1` is 1%, as `1%` is; a bare
+    /// number below 1, which could be a fraction or a percentage, is refused (it was read as
+    /// a fraction, so `0.99` meant 99% while `1` meant 1%).
     #[test]
     fn thresholds() {
         assert_eq!(parse_threshold("10%").unwrap(), 0.10);
         assert_eq!(parse_threshold("25").unwrap(), 0.25);
-        assert_eq!(parse_threshold("0.05").unwrap(), 0.05);
+        assert_eq!(parse_threshold("1").unwrap(), 0.01);
+        assert_eq!(parse_threshold("0.5%").unwrap(), 0.005);
+        assert_eq!(parse_threshold("0").unwrap(), 0.0);
+        let ambiguous = parse_threshold("0.99").unwrap_err();
+        assert!(ambiguous.contains("99%") && ambiguous.contains("0.99%"), "{ambiguous}");
         assert!(parse_threshold("ten").is_err());
         assert!(parse_threshold("-5%").is_err());
     }

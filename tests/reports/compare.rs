@@ -38,11 +38,14 @@ fn a_faster_store_that_leaks_fails() {
     let mut current = small();
     for r in rounds(&mut current, "redis") {
         r.replays_accepted = r.replays_attempted;
-        r.latency.p50_us /= 2;
+        r.latency_by_request.get_mut("me").unwrap().p50_us /= 2;
     }
     let (code, out) = run_compare(&base, &current, &[]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("leak rate logout-replay / redis: 0.0% (0/970 replays)"), "{out}");
+    assert!(
+        out.contains("leak rate logout-replay / redis: 0.0% (0/970 answered replays)"),
+        "{out}"
+    );
     assert!(out.contains("too few pairs or rounds"), "2 rounds a side call nothing: {out}");
 }
 
@@ -118,7 +121,7 @@ fn pairs_see_through_shared_drift() {
             let mut round = template.clone();
             round.round = i + 1;
             round.pair = Some(i + 1);
-            round.latency.p50_us = (600.0 + d + add) as u64;
+            round.latency_by_request.get_mut("me").unwrap().p50_us = (600.0 + d + add) as u64;
             rounds.push(round);
         }
         r.measurements[0].update_median();
@@ -175,4 +178,122 @@ fn export_formats() {
         || e["name"].as_str().unwrap().ends_with("leak_rate")));
     let bigger = run("github-action-benchmark-bigger");
     assert!(bigger.as_array().unwrap().iter().all(|e| e["unit"] == "req/s"));
+}
+
+/// A candidate whose store answers 503 to every replay refuses nothing: its leak rate has no
+/// answered replay to stand on, `compare` fails naming the unanswered replays, and its report
+/// says "unanswered", never that it refused the copies.
+#[test]
+fn replays_answered_503_fail_as_unanswered() {
+    let base = small();
+    let mut current = small();
+    for r in rounds(&mut current, "redis") {
+        let attempted = r.replays_attempted;
+        r.statuses.remove("replay 401");
+        r.statuses.insert("replay 503".into(), attempted);
+        (r.replays_accepted, r.replays_refused, r.replays_unanswered) =
+            (0, Some(0), Some(attempted));
+        r.leak_rate = None;
+        r.replay_window = Some(revbench::results::ReplayWindow {
+            probes: 8,
+            logouts_failed: 0,
+            never_refused: 0,
+            unanswered: 8,
+            p50_us: None,
+            max_us: None,
+            windows_us: Vec::new(),
+            probe_limit_us: 500_000,
+            interval_us: 2_000,
+            replays: Some(revbench::results::ReplayCounts {
+                accepted: 0,
+                refused: 0,
+                unanswered: 2000,
+            }),
+            requests: 2016,
+        });
+    }
+    let (code, out) = run_compare(&base, &current, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "unanswered replays logout-replay / redis: 0.0% (0/970 replays) → 100.0% (970/970 replays)"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("leak rate logout-replay"), "nothing answered, nothing leaked: {out}");
+    let report = revbench::report::markdown(&revbench::report::build(&current, &[]).unwrap());
+    let redis_row = report.lines().find(|l| l.starts_with("| redis | 4900")).expect(&report);
+    assert!(redis_row.contains("–, 970 unanswered"), "{redis_row}");
+    assert!(report.contains("redis shows"), "{report}");
+    assert!(report.contains("left 970 of 970 replays unanswered"), "{report}");
+    let decision = report.lines().find(|l| l.starts_with("| one server | redis |")).expect(&report);
+    assert!(decision.contains("not shown (replays unanswered)"), "{decision}");
+    assert!(report.contains("Replays unanswered (5xx or no answer)"), "{report}");
+    assert!(!report.contains("refused every copy at its first replay: redis"), "{report}");
+    assert!(!report.contains("Refused every copy at its first replay: none and redis"));
+}
+
+/// A leak where the baseline attempted no replay at all (its logouts failed, say) fails:
+/// there is no rate to compare with, and a revoking store lets no copy in.
+#[test]
+fn a_leak_where_the_baseline_replayed_nothing_fails() {
+    let mut base = small();
+    for r in rounds(&mut base, "redis") {
+        (r.replays_attempted, r.replays_accepted, r.leak_rate) = (0, 0, None);
+        r.statuses.remove("replay 401");
+    }
+    let mut current = small();
+    for r in rounds(&mut current, "redis") {
+        r.replays_accepted = 3;
+    }
+    let c = compare(&base, &current, 0.1).unwrap();
+    assert!(c.problems.iter().any(|p| p.kind == ProblemKind::LeakRate), "{:?}", c.problems);
+    assert!(c.fails());
+}
+
+/// Scenarios are matched by name and content: one name with other users (another
+/// `--segment`, an edited file) is refused with the keys that differ, exit 2.
+#[test]
+fn scenarios_of_one_name_must_match() {
+    let base = small();
+    let mut current = small();
+    current.config.scenarios[0].users = 64;
+    current.config.scenarios[0].description = "descriptions may differ".into();
+    let (code, out) = run_compare(&base, &current, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("scenario `logout-replay` is not the same"), "{out}");
+    assert!(out.contains("users: 4 vs 64") && !out.contains("description"), "{out}");
+    let mut described = small();
+    described.config.scenarios[0].description = "another text".into();
+    assert!(compare(&base, &described, 0.1).is_ok());
+}
+
+/// `--max-regression` is a percentage with or without `%`; a bare number below 1, which once
+/// meant a fraction (0.99 was 99%, while 1 was 1%), is refused as ambiguous.
+#[test]
+fn max_regression_is_a_percentage() {
+    let (code, out) = run_compare(&small(), &small(), &["--max-regression", "0.99"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("ambiguous") && out.contains("99%"), "{out}");
+    let (code, out) = run_compare(&small(), &small(), &["--max-regression", "1", "--format", "md"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Threshold 1%"), "{out}");
+}
+
+/// A store of the baseline missing from the current run and a new store there are named,
+/// with how stores are matched (by label), so a URL that changed is not silently lost.
+#[test]
+fn unmatched_stores_are_named() {
+    let base = small();
+    let mut current = small();
+    for m in current.measurements.iter_mut().filter(|m| m.store == "redis") {
+        m.store = "redis/9".into();
+    }
+    let redis = current.stores.iter_mut().find(|s| s.name == "redis").unwrap();
+    redis.name = "redis/9".into();
+    let (code, out) = run_compare(&base, &current, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("store missing redis: measured → not in this run's --stores"), "{out}");
+    assert!(out.contains("not compared: redis/9 (measured only in the current run)"), "{out}");
+    assert!(out.contains("matched by label"), "{out}");
 }
