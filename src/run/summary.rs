@@ -9,9 +9,11 @@ use crate::results::{Measurement, RoundMedian, RunResults, Spread, StoreStatus};
 /// A plain-text table of the medians across rounds.
 pub fn table(results: &RunResults) -> String {
     let mut out = String::new();
+    // Wide enough for the longest label (and a stand-in's star): `redis/9?prefix=other:`.
+    let width = results.measurements.iter().map(|m| m.store.len() + 1).fold(14, usize::max);
     let _ = writeln!(
         out,
-        "\n{:<15} {:<14} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
+        "\n{:<15} {:<width$} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
         "scenario",
         "store",
         "req/s",
@@ -26,7 +28,7 @@ pub fn table(results: &RunResults) -> String {
         "replay max ms"
     );
     for m in &results.measurements {
-        write_row(&mut out, m, results);
+        write_row(&mut out, m, results, width);
     }
     refresh_traffic(&mut out, results);
     footnotes(&mut out, results);
@@ -34,7 +36,7 @@ pub fn table(results: &RunResults) -> String {
 }
 
 /// One store under one scenario; nothing when it has no median (no round measured).
-fn write_row(out: &mut String, m: &Measurement, results: &RunResults) {
+fn write_row(out: &mut String, m: &Measurement, results: &RunResults, width: usize) {
     let Some(median) = &m.median else { return };
     let leak = median.leak_rate.map(|l| format!("{:.0}%", l.median * 100.0)).unwrap_or("-".into());
     let ms =
@@ -53,7 +55,7 @@ fn write_row(out: &mut String, m: &Measurement, results: &RunResults) {
         m.rounds.iter().filter_map(|r| r.error_latency.as_ref()).map(|l| l.count).sum();
     let _ = writeln!(
         out,
-        "{:<15} {:<14} {:>10.0} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
+        "{:<15} {:<width$} {:>10.0} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>9} {:>14}",
         m.scenario,
         store,
         median.requests_per_sec.median,
