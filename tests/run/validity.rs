@@ -90,7 +90,10 @@ async fn sub_second_timings_are_kept() {
     let out = options.out_dir.clone();
     let results = run(options).await.unwrap();
     let elapsed = results.measurements[0].rounds[0].elapsed_secs;
-    assert!((1.15..1.6).contains(&elapsed), "measured {elapsed} s of 1.2 s");
+    // At least the 1.2 s asked for (whole seconds gave 1 s, or 0.52 s after the warm-up); the
+    // window also holds goose's start and stop, which a loaded machine stretches to a second or
+    // more, so the upper bound is loose (the plan's milliseconds have a unit test in attack.rs).
+    assert!((1.15..3.0).contains(&elapsed), "measured {elapsed} s of 1.2 s");
     let _ = std::fs::remove_dir_all(out);
 }
 
