@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The figure behind "several load generators, one result" (README): two generators at half load
+# The figure behind "several load generators, one result" (docs/measurements/merge.md): two generators at half load
 # each (`run --segment 0/2` and `1/2`, started together with `--start-at`), merged with
 # `revbench merge`, against one generator at full load, all driving the same server
 # (`run --target`). Full-load runs come before and after the pair, so the difference between

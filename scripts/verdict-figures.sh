@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The figures behind compare's rule (docs/ci.md, README "Verdicts"): false alarms of paired and
+# The figures behind compare's rule (docs/ci.md, docs/measurements/ci-gate.md): false alarms of paired and
 # of sequential A/A runs, and whether known regressions are caught.
 #
 #   scripts/verdict-figures.sh [REPEATS] [OUT]

@@ -33,7 +33,7 @@ async fn p50_us(inject: Option<Duration>) -> f64 {
 /// bands are +2 ms within −20%/+25% (a delay applied twice fails), and +100 µs from 60 to 400 µs
 /// (a delay lost, or taken as milliseconds, fails). How precisely the timer waits, and that it
 /// waits rather than spins, is `precise_sleep`'s unit test; the release figure (+104…+110 µs,
-/// 10 paired runs) is in the README.
+/// 10 paired runs) is in docs/measurements/ci-gate.md.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_latency_shows_in_p50() {
     let _alone = crate::ALONE.lock().await;
@@ -53,7 +53,7 @@ async fn injected_latency_shows_in_p50() {
 /// as its own histogram and kept out of the corrected latency, so the corrected p50 is within
 /// 5% of the uncorrected p50, and from 0.9× to 1.4× the delay: the service time and waking
 /// the idle client and server add to it (debug build here: 2.33–2.48 ms; the release figure is
-/// in the README).
+/// in docs/measurements/ci-gate.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn constant_rate_corrected_matches_at_low_rate() {
     let _alone = crate::ALONE.lock().await;
