@@ -4,7 +4,7 @@
 //! | group | what one iteration does |
 //! |---|---|
 //! | `reference/hashset/<size>/<hit\|miss>` | `HashSet<u128>::contains`: the in-process floor |
-//! | `is_revoked/<store>/<size>/<hit\|miss>` | `store.is_revoked(jti)` through the trait, as the server calls it |
+//! | `is_revoked/<store>/<size>/<hit\|miss>` | `store.is_revoked(jti, exp)` through the trait, as the server calls it |
 //! | `verify/<hs256\|eddsa>` | decode + signature + claims check of one token |
 //! | `request/<store>` | `GET /api/me` through the axum router (no socket), store at its largest size |
 //!
@@ -91,7 +91,10 @@ fn main() {
     let mut rng = rand::rng();
     let mut ids: Vec<(Jti, UnixSeconds)> = Vec::with_capacity(SIZES[SIZES.len() - 1].0);
     let mut reference: HashSet<u128> = HashSet::new();
-    let misses: Vec<Jti> = (0..PROBES).map(|_| Jti::random()).collect();
+    // A miss carries an `exp` in the range the revoked ids have, as a live token would.
+    let misses: Vec<(Jti, UnixSeconds)> = (0..PROBES)
+        .map(|i| (Jti::random(), now + EXP_FROM_SECS + i as u64 % EXP_FROM_SECS))
+        .collect();
 
     for (size, label) in SIZES {
         while ids.len() < size {
@@ -99,7 +102,8 @@ fn main() {
             ids.push((jti, now + EXP_FROM_SECS + (ids.len() as u64 % EXP_FROM_SECS)));
             reference.insert(jti.0);
         }
-        let hits: Vec<Jti> = (0..PROBES).map(|_| ids[rng.random_range(0..size)].0).collect();
+        let hits: Vec<(Jti, UnixSeconds)> =
+            (0..PROBES).map(|_| ids[rng.random_range(0..size)]).collect();
         bench_reference(&mut criterion, label, &reference, &hits, &misses);
         for subject in subjects.iter_mut().filter(|s| size <= s.max_size) {
             rt.block_on(fill(subject, &ids[..size]));
@@ -231,18 +235,18 @@ async fn fill(subject: &mut Subject, ids: &[(Jti, UnixSeconds)]) {
 }
 
 /// Refuses to measure a store that answers wrongly: a broken fill would give a fast lie.
-async fn check_answers(store: &SharedStore, hit: Jti, miss: Jti) {
+async fn check_answers(store: &SharedStore, hit: (Jti, UnixSeconds), miss: (Jti, UnixSeconds)) {
     let remembers = store.capabilities().remembers;
-    assert_eq!(store.is_revoked(hit).await.unwrap(), remembers, "{}: hit", store.name());
-    assert!(!store.is_revoked(miss).await.unwrap(), "{}: miss", store.name());
+    assert_eq!(store.is_revoked(hit.0, hit.1).await.unwrap(), remembers, "{}: hit", store.name());
+    assert!(!store.is_revoked(miss.0, miss.1).await.unwrap(), "{}: miss", store.name());
 }
 
 fn bench_reference(
     c: &mut Criterion,
     label: &str,
     set: &HashSet<u128>,
-    hits: &[Jti],
-    misses: &[Jti],
+    hits: &[(Jti, UnixSeconds)],
+    misses: &[(Jti, UnixSeconds)],
 ) {
     let mut group = c.benchmark_group(format!("reference/hashset/{label}"));
     for (kind, probes) in [("hit", hits), ("miss", misses)] {
@@ -250,7 +254,7 @@ fn bench_reference(
             let mut i = 0usize;
             b.iter(|| {
                 i = i.wrapping_add(1);
-                black_box(set.contains(&probes[i & (PROBES - 1)].0))
+                black_box(set.contains(&probes[i & (PROBES - 1)].0 .0))
             })
         });
     }
@@ -262,8 +266,8 @@ fn bench_store(
     rt: &Runtime,
     subject: &Subject,
     label: &str,
-    hits: &[Jti],
-    misses: &[Jti],
+    hits: &[(Jti, UnixSeconds)],
+    misses: &[(Jti, UnixSeconds)],
 ) {
     let store: &dyn revbench::revocation::RevocationStore = &**subject.store();
     let mut group = c.benchmark_group(format!("is_revoked/{}/{label}", subject.name));
@@ -272,8 +276,8 @@ fn bench_store(
             let mut i = 0usize;
             b.to_async(rt).iter(|| {
                 i = i.wrapping_add(1);
-                let jti = probes[i & (PROBES - 1)];
-                async move { black_box(store.is_revoked(jti).await.expect("is_revoked")) }
+                let (jti, exp) = probes[i & (PROBES - 1)];
+                async move { black_box(store.is_revoked(jti, exp).await.expect("is_revoked")) }
             })
         });
     }

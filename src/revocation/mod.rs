@@ -108,10 +108,15 @@ pub struct TokenFacts<'a> {
 /// # Contract
 ///
 /// - `revoke(jti, expires_at)` is idempotent: revoking twice is the same as once.
-/// - Read-your-writes: once `revoke` has returned `Ok`, `is_revoked(jti)` on the same store
-///   answers `true` (for shared stores, from any process using the same URL) — for stores that
-///   remember ([`Capabilities::remembers`]). The others keep no token ids and leave `revoke`
-///   and `is_revoked` at their defaults: `revoke` records nothing, `is_revoked` is `false`.
+/// - Read-your-writes: once `revoke(jti, expires_at)` has returned `Ok`, `is_revoked(jti,
+///   expires_at)` on the same store answers `true` (for shared stores, from any process using
+///   the same URL) — for stores that remember ([`Capabilities::remembers`]). The others keep no
+///   token ids and leave `revoke` and `is_revoked` at their defaults: `revoke` records nothing,
+///   `is_revoked` is `false`.
+/// - The check is asked with the token's own `exp`, the value its logout passed to `revoke`
+///   (a token id comes with one `exp`). A store may use it to find the entry (a partition by
+///   expiry); asked with another `expires_at` than the one revoked with, its answer is
+///   unspecified.
 /// - An entry stops counting once `expires_at` has passed (`now >= expires_at`), because the
 ///   token it blocks is dead by then anyway. `naive:` is the exception: it never forgets.
 ///   Physical removal may lag (see [`StoreStats::entries`]); the answer may not.
@@ -132,9 +137,10 @@ pub trait RevocationStore: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Whether `jti` is revoked now: a deny-list's per-request check. The default answers
-    /// `false`, for a store that keeps no token ids (`remembers: false`).
-    async fn is_revoked(&self, _jti: Jti) -> Result<bool, StoreError> {
+    /// Whether `jti`, of a token expiring at `expires_at`, is revoked now: a deny-list's
+    /// per-request check. The default answers `false`, for a store that keeps no token ids
+    /// (`remembers: false`).
+    async fn is_revoked(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         Ok(false)
     }
 
@@ -149,11 +155,11 @@ pub trait RevocationStore: Send + Sync + 'static {
     }
 
     /// The server's per-request check of a verified token. Deny-lists ask [`is_revoked`] for
-    /// its jti (this default); a per-user cut-off looks up its `sub` instead.
+    /// its jti and exp (this default); a per-user cut-off looks up its `sub` instead.
     ///
     /// [`is_revoked`]: RevocationStore::is_revoked
     async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
-        self.is_revoked(token.jti).await
+        self.is_revoked(token.jti, token.exp).await
     }
 
     /// The server's logout of a verified token. Deny-lists revoke its jti until its `exp`

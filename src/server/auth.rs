@@ -146,7 +146,7 @@ mod tests {
         assert_eq!(refused.status, axum::http::StatusCode::UNAUTHORIZED, "{}", refused.message);
         assert_eq!(refused.message, TokenError::Expired.to_string());
         // The store had forgotten it: without the second look the replay would have passed.
-        assert!(!inner.is_revoked(jti).await.unwrap(), "the store still held the entry");
+        assert!(!inner.is_revoked(jti, exp).await.unwrap(), "the store still held the entry");
     }
 
     /// Bearer wins over the cookie; the cookie is found among others.

@@ -122,7 +122,7 @@ impl RevocationStore for FailingStore {
     async fn revoke(&self, _: Jti, _: UnixSeconds) -> Result<(), StoreError> {
         Err(StoreError::Backend { backend: "failing", message: DETAIL.into() })
     }
-    async fn is_revoked(&self, _: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, _: Jti, _: UnixSeconds) -> Result<bool, StoreError> {
         Err(StoreError::Backend { backend: "failing", message: DETAIL.into() })
     }
     async fn stats(&self) -> Result<StoreStats, StoreError> {

@@ -67,10 +67,10 @@ impl RevocationStore for SlowChecks {
         self.inner.revoke(jti, expires_at).await
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
         self.started.notify_one();
         tokio::time::sleep(self.delay).await;
-        let answer = self.inner.is_revoked(jti).await;
+        let answer = self.inner.is_revoked(jti, expires_at).await;
         self.finished.store(true, Ordering::SeqCst);
         answer
     }

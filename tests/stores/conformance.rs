@@ -81,7 +81,7 @@ async fn mongo_store() {
     let ids: Vec<_> = (0..2_500).map(|i| (Jti::random(), now + 600 + i % 7)).collect();
     store.revoke_many(&ids).await.unwrap();
     store.revoke_many(&ids[..1_000]).await.unwrap(); // upserts: no duplicates, no error
-    assert!(store.is_revoked(ids[2_499].0).await.unwrap());
+    assert!(store.is_revoked(ids[2_499].0, ids[2_499].1).await.unwrap());
     let stats = store.stats().await.unwrap();
     assert_eq!(stats.entries, Some(2_500), "{stats:?}");
     assert!(stats.bytes.unwrap_or(0) > 0, "{stats:?}");

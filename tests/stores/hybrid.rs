@@ -50,9 +50,10 @@ async fn a_returned_revoke_is_seen_by_every_instance() {
     for _ in 0..200 {
         let jti = Jti::random();
         let started = Instant::now();
-        a.revoke(jti, later(60)).await.unwrap();
+        let exp = later(60);
+        a.revoke(jti, exp).await.unwrap();
         took.push(started.elapsed());
-        assert!(b.is_revoked(jti).await.unwrap(), "b had not applied a returned revoke");
+        assert!(b.is_revoked(jti, exp).await.unwrap(), "b had not applied a returned revoke");
     }
     took.sort();
     let (p50, p99, max) = (took[100], took[197], took[199]);
@@ -67,13 +68,12 @@ async fn a_returned_revoke_is_seen_by_every_instance() {
 async fn a_new_instance_loads_live_entries_before_it_is_ready() {
     let Some(url) = hybrid_url().await else { return };
     let a = open(&url).await;
-    let live: Vec<Jti> = (0..500).map(|_| Jti::random()).collect();
-    let entries: Vec<(Jti, u64)> = live.iter().map(|&j| (j, later(60))).collect();
+    let entries: Vec<(Jti, u64)> = (0..500).map(|_| (Jti::random(), later(60))).collect();
     a.revoke_many(&entries).await.unwrap();
     let late = open(&url).await;
     assert_eq!(late.loads(), 1);
-    for jti in &live {
-        assert!(late.is_revoked(*jti).await.unwrap(), "a live revocation was not loaded");
+    for &(jti, exp) in &entries {
+        assert!(late.is_revoked(jti, exp).await.unwrap(), "a live revocation was not loaded");
     }
     assert_eq!(late.stats().await.unwrap().entries, Some(500));
     a.clear().await.unwrap();
@@ -94,20 +94,20 @@ async fn an_outage_makes_revocations_late_not_lost() {
     poll_until("lost connection in health", Duration::from_secs(3), POLL, lost)
         .await
         .expect("health reports the lost connection");
-    let (mine, theirs) = (Jti::random(), Jti::random());
-    cut_off.revoke(mine, later(60)).await.unwrap();
-    elsewhere.revoke(theirs, later(60)).await.unwrap();
-    assert!(cut_off.is_revoked(mine).await.unwrap(), "own revoke must hold at once");
+    let (mine, theirs, exp) = (Jti::random(), Jti::random(), later(60));
+    cut_off.revoke(mine, exp).await.unwrap();
+    elsewhere.revoke(theirs, exp).await.unwrap();
+    assert!(cut_off.is_revoked(mine, exp).await.unwrap(), "own revoke must hold at once");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!cut_off.is_revoked(theirs).await.unwrap(), "a revoke from elsewhere is late");
-    assert!(!elsewhere.is_revoked(mine).await.unwrap(), "the queued revoke is not out yet");
+    assert!(!cut_off.is_revoked(theirs, exp).await.unwrap(), "a revoke from elsewhere is late");
+    assert!(!elsewhere.is_revoked(mine, exp).await.unwrap(), "the queued revoke is not out yet");
     assert_eq!(cut_off.pending(), 1);
 
     let restored = Instant::now();
     forwarder.restore().await.unwrap();
     let both_seen = async || {
-        let seen =
-            cut_off.is_revoked(theirs).await.unwrap() && elsewhere.is_revoked(mine).await.unwrap();
+        let seen = cut_off.is_revoked(theirs, exp).await.unwrap()
+            && elsewhere.is_revoked(mine, exp).await.unwrap();
         seen.then_some(())
     };
     let caught_up = poll_until("catch-up", Duration::from_secs(5), POLL, both_seen).await;

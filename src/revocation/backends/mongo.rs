@@ -253,7 +253,7 @@ impl RevocationStore for MongoStore {
         bounded(self.operation_timeout, "revoke", upsert).await.map(|_| ())
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         let now = DateTime::from_millis(now_millis() as i64);
         let find = self
             .collection

@@ -350,7 +350,7 @@ impl RevocationStore for PostgresStore {
         timed(conn.client.execute(&conn.upsert, &params)).await.map(|_| ())
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         let conn = self.conn().await?;
         let key = jti.0.to_be_bytes();
         let row = timed(conn.client.query_opt(&conn.check, &[&key.as_slice()])).await?;

@@ -314,7 +314,7 @@ impl RevocationStore for RedisClusterStore {
         .await
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         let mut cmd = redis::cmd("EXISTS");
         cmd.arg(self.key(jti));
         Ok(self.query::<u64>(&cmd).await? > 0)

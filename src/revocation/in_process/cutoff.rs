@@ -14,7 +14,7 @@
 //!
 //! # Contract, where it differs from [`RevocationStore`]'s
 //!
-//! Jti revocation does not apply: `revoke(jti, …)` records nothing and `is_revoked(jti)` is
+//! Jti revocation does not apply: `revoke(jti, …)` records nothing and `is_revoked(jti, exp)` is
 //! always false (`remembers: false`, the trait's defaults). The strategy acts through `log_out`, `is_refused` and
 //! `issue_at`; `tests/stores/cutoff.rs` holds its own checks.
 

@@ -268,7 +268,7 @@ impl RevocationStore for HashMapStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         Ok(self.shared.contains_live(words(jti), coarse_now()))
     }
 
@@ -300,8 +300,8 @@ mod tests {
         assert_eq!(store.stats().await.unwrap().entries, Some(2));
         assert_eq!(store.sweep(now), 1);
         assert_eq!(store.stats().await.unwrap().entries, Some(1));
-        assert!(store.is_revoked(live).await.unwrap());
-        assert!(!store.is_revoked(dead).await.unwrap());
+        assert!(store.is_revoked(live, now + 100).await.unwrap());
+        assert!(!store.is_revoked(dead, now - 100).await.unwrap());
     }
 
     /// Re-revoking with a later exp keeps the entry through the old bucket's sweep.

@@ -77,7 +77,7 @@ impl RevocationStore for MemoryStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         // moka checks the entry's expiry on read, so an expired entry is never returned even
         // before its housekeeping removes it.
         Ok(self.cache.contains_key(&jti.0))

@@ -51,7 +51,7 @@ impl RevocationStore for NaiveStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         Ok(self.revoked.read_locked().contains(&jti.0))
     }
 

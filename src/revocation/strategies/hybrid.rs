@@ -475,8 +475,8 @@ impl RevocationStore for HybridStore {
     }
 
     /// The local table only: never a network round trip, never an error.
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
-        self.local.is_revoked(jti).await
+    async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
+        self.local.is_revoked(jti, expires_at).await
     }
 
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {

@@ -187,7 +187,7 @@ impl RevocationStore for RedisStore {
     }
 
     /// One `EXISTS` per check, sent in a pipeline with the checks of concurrent requests.
-    async fn is_revoked(&self, jti: Jti) -> Result<bool, StoreError> {
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         self.checks.is_revoked(jti).await
     }
 
