@@ -58,7 +58,8 @@ pub async fn login(
     State(state): State<SharedState>,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(request) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let Json(request) =
+        body.map_err(|e| super::deadline::body_rejection(e.status(), e.body_text(), &e))?;
     let username = request.username.trim();
     if username.is_empty() || username.len() > MAX_USERNAME_BYTES {
         return Err(ApiError::bad_request(format!(
@@ -110,7 +111,8 @@ pub async fn revoke(
     State(state): State<SharedState>,
     form: Result<Form<RevokeRequest>, FormRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Form(request) = form.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let Form(request) =
+        form.map_err(|e| super::deadline::body_rejection(e.status(), e.body_text(), &e))?;
     let token = request
         .token
         .filter(|t| !t.is_empty())

@@ -14,7 +14,8 @@
 //! with `fail_open`, in which case the request passes and is counted. A 5xx body never says
 //! more than what failed (`revocation store unavailable`); the details go to the log, at most
 //! a few lines a second ([`log_limit`]). Connections are limited in number and in the time a
-//! request head may take ([`accept`]).
+//! request head may take ([`accept`]), a body and a response write ([`deadline`]); shutdown
+//! takes at most [`ServerConfig::shutdown_grace`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ mod auth;
 pub mod command;
 mod counted;
 mod counters;
+mod deadline;
 mod error;
 mod handlers;
 mod issue;
@@ -65,6 +67,14 @@ pub struct ServerConfig {
     /// How long a client may take to send a request head (and an idle kept-alive
     /// connection may wait for its next one) before it is closed.
     pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive after its head ([`deadline`]).
+    pub body_read_timeout: Duration,
+    /// How long output may wait for a client to read it before the connection is dropped
+    /// ([`deadline`]).
+    pub write_timeout: Duration,
+    /// On shutdown, how long requests in flight may take to finish before their connections
+    /// are dropped.
+    pub shutdown_grace: Duration,
 }
 
 /// Connections served at once unless configured: well above the load scenarios' users, and
@@ -73,6 +83,13 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 900;
 /// Header-read timeout unless configured: long for a real client on loopback or a LAN,
 /// short enough that slow clients cannot hold every slot for long.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Body-read timeout unless configured: a login body is a few dozen bytes.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Write timeout unless configured: every answer is under a few KiB.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Shutdown grace unless configured: requests in flight take milliseconds; a client past it
+/// is one the deadlines above would soon close anyway.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -82,6 +99,9 @@ impl Default for ServerConfig {
             secure_cookies: false,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -147,13 +167,16 @@ impl AppState {
 /// The router with every route, usable without a socket (`tower::ServiceExt::oneshot`).
 pub fn router(state: SharedState) -> Router {
     let counted = counted::CountRequestsLayer { state: state.clone() };
+    // The body limit and deadline only where a body is read: as router-wide layers they
+    // would cost every request, the protected call included. A body other routes leave
+    // unread ends its connection once they have answered.
+    let body_limit = DefaultBodyLimit::max(MAX_BODY_BYTES);
+    let body_deadline = deadline::DeadlineBodyLayer { timeout: state.config.body_read_timeout };
     Router::new()
-        // The body limit only where a body is read: as a router-wide layer it would allocate
-        // an extensions map on every request, the protected call included.
-        .route("/login", post(handlers::login).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .route("/login", post(handlers::login).layer(body_limit).layer(body_deadline))
         .route("/logout", post(handlers::logout))
-        .route("/refresh", post(refresh::refresh).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
-        .route("/revoke", post(handlers::revoke).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .route("/refresh", post(refresh::refresh).layer(body_limit).layer(body_deadline))
+        .route("/revoke", post(handlers::revoke).layer(body_limit).layer(body_deadline))
         .route("/api/me", get(handlers::me))
         .route("/healthz", get(handlers::healthz))
         .route("/stats", get(handlers::stats))

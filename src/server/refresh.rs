@@ -8,6 +8,7 @@
 //! when the store cannot answer (fail closed).
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -51,8 +52,9 @@ fn presented(headers: &HeaderMap, body: &Bytes) -> Result<String, ApiError> {
 pub async fn refresh(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| super::deadline::body_rejection(e.status(), e.body_text(), &e))?;
     let Some(tokens) = state.store.refresh_tokens() else {
         return Err(ApiError::bad_request(
             "this server's strategy issues no refresh tokens (use --store refresh+redis://…)",

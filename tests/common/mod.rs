@@ -118,3 +118,13 @@ pub async fn me(
 
 #[allow(unused_imports)] // not every test binary cuts a backend off
 pub use revbench::run::forwarder::Forwarder;
+
+/// `GET /stats` of `server`, parsed.
+pub async fn stats(
+    client: &reqwest::Client,
+    server: &TestServer,
+) -> revbench::server::StatsResponse {
+    let response = client.get(server.url("/stats")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "/stats");
+    response.json().await.unwrap()
+}

@@ -172,7 +172,162 @@ async fn invalid_revoke_tokens_are_counted() {
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    let stats: StatsResponse =
-        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: StatsResponse = crate::common::stats(&client, &server).await;
     assert_eq!(stats.counters.invalid_revoke_tokens, 300);
+}
+
+/// A `POST /login` head announcing 100,000 body bytes.
+const TRICKLED_HEAD: &[u8] = b"POST /login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
+
+/// Sends [`TRICKLED_HEAD`], then one body byte every 2 s; returns how long after the head the
+/// server closed the connection (`None`: still open after `lasting`) and whether it answered
+/// 408 first.
+async fn trickling_client(addr: String, lasting: Duration) -> (Option<Duration>, bool) {
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(TRICKLED_HEAD).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 512];
+    while started.elapsed() < lasting {
+        if stream.write_all(b" ").await.is_err() {
+            return (Some(started.elapsed()), answer.starts_with(b"HTTP/1.1 408"));
+        }
+        let until = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            match tokio::time::timeout_at(until, stream.read(&mut buf)).await {
+                Err(_) => break,
+                Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+                Ok(_) => return (Some(started.elapsed()), answer.starts_with(b"HTTP/1.1 408")),
+            }
+        }
+    }
+    (None, false)
+}
+
+/// Pipelines `GET /healthz` without reading an answer until its writes block for 300 ms (the
+/// socket buffers both ways are full), then waits for the server to close the connection.
+/// Returns how long after the buffers filled it was closed, or what happened instead.
+async fn unread_pipeliner(addr: String, lasting: Duration) -> Result<Duration, String> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    // A small receive buffer: the server's answers fill it after a few hundred requests.
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let batch = b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n".repeat(64);
+    let started = Instant::now();
+    let mut sent = 0usize;
+    let full_at = loop {
+        if started.elapsed() > lasting {
+            return Err(format!("buffers not full after {lasting:?} ({sent} bytes sent)"));
+        }
+        match tokio::time::timeout(Duration::from_millis(300), stream.write_all(&batch)).await {
+            Ok(Ok(())) => sent += batch.len(),
+            Ok(Err(e)) => {
+                return Err(format!("closed before its buffers filled ({sent} bytes): {e}"))
+            }
+            Err(_) => break Instant::now(),
+        }
+    };
+    // A closed connection with unread data is reset: the next write fails.
+    while full_at.elapsed() < lasting {
+        match tokio::time::timeout(Duration::from_millis(100), stream.write_all(&batch)).await {
+            Ok(Err(_)) => return Ok(full_at.elapsed()),
+            _ => continue,
+        }
+    }
+    Err(format!("still open {lasting:?} after its buffers filled ({sent} bytes sent)"))
+}
+
+/// With the default limits, 50 clients trickling a body and 50 pipelining requests without
+/// reading the answers are each closed 10 s after the server began waiting on them, while a
+/// normal client logs in at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_bodies_and_unread_answers_are_closed() {
+    let config = ServerConfig::default();
+    let deadline = config.body_read_timeout.max(config.write_timeout);
+    assert!(deadline <= Duration::from_secs(10), "the documented limit is 10 s");
+    let server = TestServer::start_with(Arc::new(MemoryStore::new()), config).await;
+    let lasting = Duration::from_secs(16);
+    let trickling: Vec<_> =
+        (0..50).map(|_| tokio::spawn(trickling_client(addr(&server), lasting))).collect();
+    let pipelining: Vec<_> =
+        (0..50).map(|_| tokio::spawn(unread_pipeliner(addr(&server), lasting))).collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let client = client();
+    let started = Instant::now();
+    login(&client, &server, "patient").await;
+    assert!(started.elapsed() < Duration::from_secs(2), "login took {:?}", started.elapsed());
+    // On a loaded machine a task may run after its timer (0.9 s late seen with the whole
+    // binary running beside five builds): 2 s of slack.
+    let slack = Duration::from_secs(2);
+    let mut longest = (Duration::ZERO, Duration::ZERO);
+    for held in trickling {
+        let (closed, answered) = held.await.unwrap();
+        let closed = closed.expect("a trickling client still open after 16 s");
+        assert!(closed >= deadline / 2 && closed < deadline + slack, "closed after {closed:?}");
+        assert!(answered, "a trickled body is answered 408 before the connection closes");
+        longest.0 = longest.0.max(closed);
+    }
+    for held in pipelining {
+        let closed = held.await.unwrap().unwrap();
+        assert!(closed < deadline + slack, "closed {closed:?} after its buffers filled");
+        longest.1 = longest.1.max(closed);
+    }
+    println!("longest held: trickling {:?}, pipelining {:?} after full", longest.0, longest.1);
+}
+
+/// `revbench serve` stops within 15 s of SIGTERM, cleanly, with clients attached that trickle
+/// headers, trickle a body, or never read their answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stops_on_sigterm_whatever_clients_do() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
+        .args(["serve", "--store", "memory:", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let lasting = Duration::from_secs(20);
+    let clients: Vec<_> = (0..10)
+        .flat_map(|_| {
+            [
+                tokio::spawn(slow_client(addr.clone(), lasting)),
+                tokio::spawn(async_map(trickling_client(addr.clone(), lasting))),
+                tokio::spawn(async_map(unread_pipeliner(addr.clone(), lasting))),
+            ]
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let started = Instant::now();
+    // SAFETY: a signal to our own child's pid has no memory-safety effects.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            panic!("serve still running 15 s after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "SIGTERM is a clean shutdown: {status}");
+    println!("serve stopped {:?} after SIGTERM", started.elapsed());
+    for client in clients {
+        client.abort();
+    }
+}
+
+/// Any client's result as a `Duration`, so the three kinds fit one list.
+async fn async_map<T>(client: impl std::future::Future<Output = T>) -> Duration {
+    let started = Instant::now();
+    client.await;
+    started.elapsed()
 }

@@ -235,7 +235,7 @@ async fn assert_refused(server: &TestServer, hostile: &Hostile, expected: u16) -
 
 /// The server's counters, to show hostile input never reached the store.
 async fn stats(server: &TestServer) -> StatsResponse {
-    client().get(server.url("/stats")).send().await.unwrap().json().await.unwrap()
+    crate::common::stats(&client(), server).await
 }
 
 /// Every input of the HS256 corpus gets a 401 JSON error, never reaches the store, and the

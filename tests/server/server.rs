@@ -120,8 +120,7 @@ async fn revoke_endpoint() {
         client.post(server.url("/revoke")).form(&[("token", &token)]).send().await.unwrap();
     assert_eq!(revoked.status(), 200);
     assert_eq!(me(&client, &server, &token).await.0, 401);
-    let stats: StatsResponse =
-        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: StatsResponse = crate::common::stats(&client, &server).await;
     assert_eq!(stats.counters.revoked_hits, 1);
     assert_eq!(stats.stats.entries, Some(1));
 }
@@ -212,8 +211,7 @@ async fn dead_store_fails_closed_and_recovers() {
     }
     let health = client.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 503);
-    let stats: StatsResponse =
-        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: StatsResponse = crate::common::stats(&client, &server).await;
     assert!(stats.counters.store_errors >= 3, "{stats:?}");
     assert_eq!(stats.counters.fail_open_passes, 0);
 
@@ -236,8 +234,7 @@ async fn fail_open_passes_are_counted() {
     for _ in 0..3 {
         assert_eq!(me(&client, &server, &token).await.0, 200);
     }
-    let stats: StatsResponse =
-        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: StatsResponse = crate::common::stats(&client, &server).await;
     assert_eq!(stats.counters.fail_open_passes, 3, "{stats:?}");
     assert_eq!(stats.counters.store_errors, 3, "{stats:?}");
 }
@@ -252,8 +249,7 @@ async fn logout_counts_the_writes_it_makes() {
         let token = login(&client, &server, "grace").await;
         let logout = client.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(logout.status(), 204, "{url}");
-        let stats: StatsResponse =
-            client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+        let stats: StatsResponse = crate::common::stats(&client, &server).await;
         assert_eq!(stats.counters.store_writes, writes, "{url}: {stats:?}");
     }
 }
@@ -267,7 +263,7 @@ async fn stats_count_the_requests_answered() {
     let other = TestServer::start(open("hashmap:").await.unwrap()).await;
     let client = client();
     let stats = async |server: &TestServer| -> StatsResponse {
-        client.get(server.url("/stats")).send().await.unwrap().json().await.unwrap()
+        crate::common::stats(&client, server).await
     };
     assert_eq!(stats(&server).await.counters.requests, 0, "reading /stats is not counted");
     let token = login(&client, &server, "heidi").await;

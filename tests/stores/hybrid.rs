@@ -174,8 +174,7 @@ async fn unacknowledged_revokes_are_counted_in_stats() {
     let logout = http.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(logout.status(), 204, "the logout returns, late");
     assert_eq!(store.ack_timeouts(), 1);
-    let stats: revbench::server::StatsResponse =
-        http.get(server.url("/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: revbench::server::StatsResponse = crate::common::stats(&http, &server).await;
     assert_eq!(stats.sync_timeouts, Some(1), "{stats:?}");
     drop(silent);
     store.clear().await.unwrap();

@@ -255,5 +255,5 @@ async fn mongo_cut_off_under_load_fails_closed_and_recovers() {
 }
 
 async fn stats(server: &TestServer) -> StatsResponse {
-    client().get(server.url("/stats")).send().await.unwrap().json().await.unwrap()
+    crate::common::stats(&client(), server).await
 }
