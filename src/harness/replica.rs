@@ -38,8 +38,10 @@ pub enum ReplicaError {
     NotReady { store: String, reason: String },
 }
 
-/// One running replica.
+/// One running replica; it ends when this handle is dropped, and when this process ends
+/// however it ends (its standard input is a pipe from here).
 pub struct Replica {
+    /// Holds the write end of the replica's standard input.
     child: Child,
     pub base_url: String,
     pub pid: u32,
@@ -69,7 +71,10 @@ impl ReplicaSpec {
             .arg("--token-ttl")
             .arg(format!("{}s", self.token_ttl.as_secs().max(1)))
             .env(crate::token::SECRET_ENV, &self.jwt_secret)
-            .stdin(Stdio::null())
+            // The replica stops when this pipe closes: when the child handle is dropped, or
+            // when this process ends in any way (the kernel closes its end).
+            .arg("--exit-with-stdin")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .args(extra_args)

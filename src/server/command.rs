@@ -52,6 +52,12 @@ pub struct Args {
     /// Fill the store with this many live entries before listening (used by `revbench growth`).
     #[arg(long, hide = true)]
     pub prefill: Option<u64>,
+
+    /// Shut down when standard input reaches its end: `run` and `growth` hold the other end
+    /// of a pipe, so a replica ends with the command that started it, however that ends
+    /// (a SIGKILL, the OOM killer, a lost CI runner).
+    #[arg(long, hide = true)]
+    pub exit_with_stdin: bool,
 }
 
 /// Environment variable `--store` is read from when not given: `revbench run` and `growth`
@@ -90,7 +96,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     println!("{listening}");
     let state = AppState::new(store, keys, config);
-    super::run(listener, state, shutdown_signal()).await.context("server failed")
+    let parent_gone = stdin_closed(args.exit_with_stdin);
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown_signal() => {},
+            () = parent_gone => {},
+        }
+    };
+    super::run(listener, state, shutdown).await.context("server failed")
+}
+
+/// Completes when standard input reaches its end (or cannot be read), when `watch` is set;
+/// never otherwise. A plain thread reads it: tokio's stdin would keep the runtime from
+/// shutting down while it waits.
+async fn stdin_closed(watch: bool) {
+    if !watch {
+        return std::future::pending().await;
+    }
+    let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 64];
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = closed.send(());
+    });
+    let _ = on_close.await;
 }
 
 /// `--prefill N`: fills the store before listening (in-process stores can be filled from

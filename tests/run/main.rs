@@ -13,6 +13,7 @@ mod common;
 
 mod bad_config;
 mod growth;
+mod killed;
 mod redaction;
 mod replay_window;
 mod run;
