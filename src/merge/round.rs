@@ -118,6 +118,7 @@ fn merge_server_counts(
     merged.fail_open_passes = total.fail_open_passes;
     merged.server_requests = total.requests.filter(|_| whole(|r| r.server_requests.is_some()));
     merged.sync_timeouts = total.sync_timeouts.filter(|_| !merged.servers.is_empty());
+    merged.queue_overflows = total.queue_overflows.filter(|_| !merged.servers.is_empty());
     let writes = whole(|r| r.store_writes.is_some());
     merged.store_writes = writes.then_some(total.store_writes);
     let users = merged.users.unwrap_or(0);

@@ -101,6 +101,10 @@ pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[Store
                 "returned {late} logouts before every replica had acknowledged them"
             ));
         }
+        let overflows: u64 = m.rounds.iter().filter_map(|r| r.queue_overflows).sum();
+        if overflows > 0 {
+            parts.push(format!("refused {overflows} logouts because its queue for Redis was full"));
+        }
         if parts.is_empty() {
             continue;
         }

@@ -271,6 +271,10 @@ pub struct RoundResult {
     /// over the measured window; `None` for the stores that push nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_timeouts: Option<u64>,
+    /// Revocations refused because the queue for Redis was full (`hybrid+redis`) over the
+    /// measured window; `None` for the stores that queue nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_overflows: Option<u64>,
     /// Each server's own counters (`/stats`) at the start and at the end of the measured
     /// window (a server started during it starts at zero): every server-side count above is
     /// the sum of these deltas, and `revbench merge` counts a server that several generators

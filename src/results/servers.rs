@@ -19,6 +19,9 @@ pub struct ServerCounters {
     /// Revocations that returned before every replica acknowledged them (`hybrid+redis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_timeouts: Option<u64>,
+    /// Revocations refused because the queue for Redis was full (`hybrid+redis`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_overflows: Option<u64>,
 }
 
 /// One server over one measured window.
@@ -47,6 +50,7 @@ impl ServerCounters {
             store_writes: delta(self.store_writes, before.store_writes),
             refresh_writes: delta(self.refresh_writes, before.refresh_writes),
             sync_timeouts: optional(self.sync_timeouts, before.sync_timeouts),
+            queue_overflows: optional(self.queue_overflows, before.queue_overflows),
         }
     }
 
@@ -60,12 +64,18 @@ impl ServerCounters {
             store_writes: self.store_writes + other.store_writes,
             refresh_writes: self.refresh_writes + other.refresh_writes,
             sync_timeouts: optional(self.sync_timeouts, other.sync_timeouts),
+            queue_overflows: optional(self.queue_overflows, other.queue_overflows),
         }
     }
 
     /// The starting point of a sum: every optional count known (zero).
     pub fn zero() -> ServerCounters {
-        ServerCounters { requests: Some(0), sync_timeouts: Some(0), ..ServerCounters::default() }
+        ServerCounters {
+            requests: Some(0),
+            sync_timeouts: Some(0),
+            queue_overflows: Some(0),
+            ..ServerCounters::default()
+        }
     }
 }
 
@@ -110,6 +120,7 @@ fn extreme(a: &ServerCounters, b: &ServerCounters, pick: fn(u64, u64) -> u64) ->
         store_writes: pick(a.store_writes, b.store_writes),
         refresh_writes: pick(a.refresh_writes, b.refresh_writes),
         sync_timeouts: optional(a.sync_timeouts, b.sync_timeouts),
+        queue_overflows: optional(a.queue_overflows, b.queue_overflows),
     }
 }
 

@@ -190,6 +190,13 @@ pub trait RevocationStore: Send + Sync + 'static {
         None
     }
 
+    /// Revocations a store that queues writes while its backend is away (`hybrid+redis`)
+    /// could not queue because its queue was full: each failed (a 503 for its logout) after
+    /// being applied in this process only. `None` (this default) for the others.
+    fn queue_overflows(&self) -> Option<u64> {
+        None
+    }
+
     /// Whether the backend answers; used by `/healthz`.
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())

@@ -30,6 +30,7 @@ impl Reading {
                 store_writes: c.store_writes,
                 refresh_writes: c.refresh_writes,
                 sync_timeouts: stats.sync_timeouts,
+                queue_overflows: stats.queue_overflows,
             },
             instance: stats.instance.unwrap_or_else(|| crate::redact::redact(url)),
             entries: stats.stats.entries,
@@ -42,6 +43,7 @@ impl Reading {
         let zero = ServerCounters {
             requests: self.counters.requests.map(|_| 0),
             sync_timeouts: self.counters.sync_timeouts.map(|_| 0),
+            queue_overflows: self.counters.queue_overflows.map(|_| 0),
             ..ServerCounters::default()
         };
         Reading { counters: zero, ..self.clone() }

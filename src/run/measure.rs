@@ -322,6 +322,7 @@ impl Gathered {
             fail_open_passes: total.fail_open_passes,
             server_requests,
             sync_timeouts: total.sync_timeouts.filter(|_| !counters.servers.is_empty()),
+            queue_overflows: total.queue_overflows.filter(|_| !counters.servers.is_empty()),
             servers: after.counters.servers.clone(),
             users: Some(users),
             store_entries: after.counters.entries,

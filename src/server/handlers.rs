@@ -52,6 +52,11 @@ pub struct StatsResponse {
     /// pushes revocations to its replicas (`hybrid+redis`); absent for the others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_timeouts: Option<u64>,
+    /// Revocations that failed because the store's queue for its backend was full, for a
+    /// store that queues writes while its backend is away (`hybrid+redis`); absent for the
+    /// others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_overflows: Option<u64>,
 }
 
 pub async fn login(
@@ -164,6 +169,7 @@ pub async fn stats(State(state): State<SharedState>) -> Json<StatsResponse> {
         stats_error,
         counters: state.counters.snapshot(),
         sync_timeouts: state.store.sync_timeouts(),
+        queue_overflows: state.store.queue_overflows(),
     })
 }
 

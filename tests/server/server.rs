@@ -281,6 +281,7 @@ async fn stats_count_the_requests_answered() {
     let counted = stats(&server).await;
     assert_eq!(counted.counters.requests, 7, "{counted:?}");
     assert_eq!(counted.sync_timeouts, None, "only stores that push revocations report them");
+    assert_eq!(counted.queue_overflows, None, "only stores that queue writes report them");
     let (a, b) = (counted.instance.unwrap(), stats(&other).await.instance.unwrap());
     assert!(a.len() >= 8 && a != b, "{a} {b}");
 }

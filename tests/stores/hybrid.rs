@@ -118,6 +118,39 @@ async fn an_outage_makes_revocations_late_not_lost() {
     elsewhere.clear().await.unwrap();
 }
 
+/// While Redis is cut off the queue of revocations for it stops at its bound: the revoke past
+/// it fails (the logout gets a 503) and is counted, in the store and in `/stats`; when Redis
+/// returns, everything queued is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_and_counts() {
+    let Some(direct) = hybrid_url().await else { return };
+    let mut forwarder = Forwarder::start(server_addr(&direct)).await.unwrap();
+    let cut_off = std::sync::Arc::new(open(&via(&direct, forwarder.addr)).await);
+    forwarder.cut().await;
+    let lost = async || cut_off.health().await.is_err().then_some(());
+    poll_until("lost connection in health", Duration::from_secs(3), POLL, lost).await.unwrap();
+    let mut queued = 0;
+    while cut_off.revoke(Jti::random(), later(60)).await.is_ok() {
+        queued += 1;
+        assert!(queued <= 1_000_000, "the queue has no bound");
+    }
+    assert_eq!(cut_off.pending(), queued, "the refused revoke was not queued");
+    assert_eq!(cut_off.queue_overflows(), 1);
+    let server = crate::common::TestServer::start(cut_off.clone() as SharedStore).await;
+    let http = crate::common::client();
+    let token = crate::common::login(&http, &server, "judy").await;
+    let logout = http.post(server.url("/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(logout.status(), 503, "a logout that cannot be queued fails");
+    let stats = crate::common::stats(&http, &server).await;
+    assert_eq!(stats.queue_overflows, Some(2), "{stats:?}");
+    forwarder.restore().await.unwrap();
+    let written = async || (cut_off.pending() == 0).then_some(());
+    poll_until("queue written", Duration::from_secs(20), Duration::from_millis(50), written)
+        .await
+        .unwrap();
+    cut_off.clear().await.unwrap();
+}
+
 /// The subscribers of a store's revocation channel (`PUBSUB NUMSUB`).
 async fn subscribers(url: &str) -> u64 {
     let redis_url = url.strip_prefix("hybrid+").unwrap();
@@ -176,6 +209,7 @@ async fn unacknowledged_revokes_are_counted_in_stats() {
     assert_eq!(store.ack_timeouts(), 1);
     let stats: revbench::server::StatsResponse = crate::common::stats(&http, &server).await;
     assert_eq!(stats.sync_timeouts, Some(1), "{stats:?}");
+    assert_eq!(stats.queue_overflows, Some(0), "{stats:?}");
     drop(silent);
     store.clear().await.unwrap();
 }

@@ -37,8 +37,11 @@
 //!   millisecond on loopback at rest).
 //! - **While Redis is down** the store does not fail: checks keep answering from the local
 //!   table (no 503s), and a revoke made here is refused here at once and queued (up to
-//!   `MAX_PENDING`); the queue is written and published when Redis returns, so other
-//!   replicas learn of it late — or never, if this process dies first. Revocations made on
+//!   `MAX_PENDING`, whatever path queues it: Redis unreachable, a publish that failed, a
+//!   flush that failed); the queue is written and published when Redis returns, so other
+//!   replicas learn of it late — or never, if this process dies first. Past the bound a
+//!   revoke fails (a 503 for the logout, which the client retries) and is counted
+//!   ([`HybridStore::queue_overflows`], `/stats` `queue_overflows`). Revocations made on
 //!   other replicas during the outage are late here until the reconnect reloads the keys.
 //!   `health()` answers an error meanwhile ("not in sync"), so `/healthz` shows it.
 
@@ -117,6 +120,39 @@ struct SyncState {
     waiting: Mutex<HashMap<u64, watch::Sender<u64>>>,
     /// Revokes that stopped waiting at [`ACK_TIMEOUT`].
     ack_timeouts: AtomicU64,
+    /// Revocations not queued because [`MAX_PENDING`] were queued already.
+    queue_overflows: AtomicU64,
+}
+
+impl SyncState {
+    /// Queues revocations to write when Redis answers, as many as [`MAX_PENDING`] allows;
+    /// the rest are counted as overflows. Returns how many did not fit.
+    fn queue(
+        &self,
+        pending: &mut Vec<(Jti, UnixSeconds)>,
+        entries: &[(Jti, UnixSeconds)],
+    ) -> usize {
+        let room = MAX_PENDING.saturating_sub(pending.len()).min(entries.len());
+        pending.extend_from_slice(&entries[..room]);
+        let overflow = entries.len() - room;
+        self.queue_overflows.fetch_add(overflow as u64, Ordering::Relaxed);
+        overflow
+    }
+
+    /// [`SyncState::queue`] for one revoke, which fails when it does not fit.
+    fn queue_one(
+        &self,
+        pending: &mut Vec<(Jti, UnixSeconds)>,
+        entry: (Jti, UnixSeconds),
+    ) -> Result<(), StoreError> {
+        if self.queue(pending, &[entry]) == 0 {
+            return Ok(());
+        }
+        Err(StoreError::backend(
+            BACKEND,
+            format!("Redis is unreachable and {MAX_PENDING} revocations are queued"),
+        ))
+    }
 }
 
 /// The local table kept in sync through Redis.
@@ -160,6 +196,7 @@ impl HybridStore {
             first_sync,
             waiting: Mutex::default(),
             ack_timeouts: AtomicU64::new(0),
+            queue_overflows: AtomicU64::new(0),
         });
         let local = Arc::new(HashMapStore::new());
         let channel = format!("{prefix}__revoked");
@@ -207,6 +244,11 @@ impl HybridStore {
     /// Revokes that returned before every replica had acknowledged them.
     pub fn ack_timeouts(&self) -> u64 {
         self.sync.ack_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// Revocations that could not be queued for Redis because the queue was full.
+    pub fn queue_overflows(&self) -> u64 {
+        self.sync.queue_overflows.load(Ordering::Relaxed)
     }
 
     /// Writes and publishes one revocation, then waits for every subscriber's acknowledgement
@@ -351,12 +393,12 @@ impl Subscriber {
         }
     }
 
-    /// Writes queued revocations; what fails goes back in the queue.
+    /// Writes queued revocations; what fails goes back in the queue, as far as it has room
+    /// (revokes may have queued more meanwhile).
     async fn flush(&self, queued: Vec<(Jti, UnixSeconds)>) {
         for chunk in queued.chunks(FLUSH_BATCH) {
             if write_and_publish(&self.redis, &self.channel, chunk).await.is_err() {
-                let mut pending = self.sync.pending.locked();
-                pending.extend_from_slice(chunk);
+                self.sync.queue(&mut self.sync.pending.locked(), chunk);
             }
         }
     }
@@ -453,14 +495,7 @@ impl RevocationStore for HybridStore {
         {
             let mut pending = self.sync.pending.locked();
             if !self.sync.synced.load(Ordering::Acquire) {
-                if pending.len() >= MAX_PENDING {
-                    return Err(StoreError::backend(
-                        BACKEND,
-                        format!("Redis is unreachable and {MAX_PENDING} revocations are queued"),
-                    ));
-                }
-                pending.push((jti, expires_at));
-                return Ok(());
+                return self.sync.queue_one(&mut pending, (jti, expires_at));
             }
         }
         if self._stop.is_none() {
@@ -469,7 +504,7 @@ impl RevocationStore for HybridStore {
         }
         if self.publish_and_wait(jti, expires_at).await.is_err() {
             // Refused here already; the subscriber writes it when Redis answers again.
-            self.sync.pending.locked().push((jti, expires_at));
+            return self.sync.queue_one(&mut self.sync.pending.locked(), (jti, expires_at));
         }
         Ok(())
     }
@@ -493,6 +528,10 @@ impl RevocationStore for HybridStore {
 
     fn sync_timeouts(&self) -> Option<u64> {
         Some(self.ack_timeouts())
+    }
+
+    fn queue_overflows(&self) -> Option<u64> {
+        Some(self.queue_overflows())
     }
 
     /// An error while the table is out of sync (Redis unreachable, reconnecting).
@@ -538,5 +577,36 @@ mod tests {
         assert_eq!(parse_payload(b"hello"), None);
         assert_eq!(parse_payload(b"zz:1"), None);
         assert_eq!(parse_payload(format!("{jti}:soon").as_bytes()), None);
+    }
+
+    fn sync_state() -> SyncState {
+        SyncState {
+            synced: AtomicBool::new(false),
+            pending: Mutex::default(),
+            loads: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
+            first_sync: watch::channel(false).0,
+            waiting: Mutex::default(),
+            ack_timeouts: AtomicU64::new(0),
+            queue_overflows: AtomicU64::new(0),
+        }
+    }
+
+    /// The queue every path fills (Redis unreachable, a failed publish, a failed flush) stops
+    /// at `MAX_PENDING`; what does not fit is refused and counted.
+    #[test]
+    fn the_queue_is_bounded_and_overflows_are_counted() {
+        let sync = sync_state();
+        let mut pending = vec![(Jti::random(), 1); MAX_PENDING - 2];
+        let batch: Vec<_> = (0..5).map(|_| (Jti::random(), 2)).collect();
+        assert_eq!(sync.queue(&mut pending, &batch), 3, "two fit");
+        assert_eq!(pending.len(), MAX_PENDING);
+        assert_eq!(&pending[MAX_PENDING - 2..], &batch[..2]);
+        assert!(sync.queue_one(&mut pending, (Jti::random(), 3)).is_err());
+        assert_eq!(pending.len(), MAX_PENDING);
+        assert_eq!(sync.queue_overflows.load(Ordering::Relaxed), 4);
+        pending.pop();
+        assert!(sync.queue_one(&mut pending, (Jti::random(), 3)).is_ok());
+        assert_eq!(sync.queue_overflows.load(Ordering::Relaxed), 4);
     }
 }
