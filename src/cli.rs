@@ -21,8 +21,9 @@ pub enum Command {
     Run(crate::run::command::Args),
     /// Write report.md, report.html and charts from a results.json.
     Report(crate::report::command::Args),
-    /// Compare two results files; exit 1 when a metric is worse beyond the threshold (whole
-    /// 95% interval) or correctness got worse.
+    /// Compare two results files; exit 1 when a metric is worse beyond the threshold (exact
+    /// test, Holm-corrected at 5% family-wise) or correctness got worse, 3 when too few rounds
+    /// or pairs were measured to call a metric.
     #[command(after_long_help = crate::compare::RULE)]
     Compare(crate::compare::command::Args),
     /// Merge the results files of load generators that ran side by side into one (exact

@@ -105,6 +105,100 @@ pub fn paired_shift_interval(pairs: &[(f64, f64)]) -> Option<Estimate> {
     median_interval(&diffs)
 }
 
+/// One-sided exact p-values that a shift of the cost beyond `bound` (in log space for ratios)
+/// is only noise: `P(as many or more values beyond bound | the true shift is bound)`.
+///
+/// Paired: the sign test on per-pair values (`values` are per-pair differences; the count of
+/// those strictly above `bound`). The interval of [`median_interval`] excludes `bound` exactly
+/// when this p-value is at most (1 − [`CONFIDENCE`]) / 2, so a test and the interval agree.
+pub fn sign_test_p(values: &[f64], bound: f64) -> Option<f64> {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let above = v.iter().filter(|&&x| x > bound).count();
+    Some(binomial_upper_tail(v.len(), above))
+}
+
+/// Unpaired: the Mann–Whitney test of `candidate − bound` against `base` (the count of pairs
+/// with `candidate − base > bound`, ties counting half). Agrees with [`shift_interval`] as
+/// [`sign_test_p`] agrees with [`median_interval`].
+pub fn rank_sum_test_p(base: &[f64], candidate: &[f64], bound: f64) -> Option<f64> {
+    let (b, c) = (sorted(base.iter().copied()), sorted(candidate.iter().copied()));
+    if b.is_empty() || c.is_empty() {
+        return None;
+    }
+    let (n, m) = (b.len(), c.len());
+    let mut u2 = 0usize; // twice the count: ties count half
+    for y in &c {
+        for x in &b {
+            let d = y - x;
+            u2 += if d > bound {
+                2
+            } else if d == bound {
+                1
+            } else {
+                0
+            };
+        }
+    }
+    if n + m > EXACT_RANK_MAX {
+        let mean = (n * m) as f64 / 2.0;
+        let sd = ((n * m * (n + m + 1)) as f64 / 12.0).sqrt();
+        let z = (u2 as f64 / 2.0 - 0.5 - mean) / sd;
+        return Some(normal_upper_tail(z));
+    }
+    let pmf = mann_whitney_pmf(n, m);
+    let from = u2.div_ceil(2);
+    Some(pmf[from.min(pmf.len())..].iter().sum::<f64>().min(1.0))
+}
+
+/// The smallest one-sided p-value [`sign_test_p`] can give with `n` pairs: 2^−n.
+pub fn sign_test_floor(n: usize) -> f64 {
+    0.5f64.powi(n as i32)
+}
+
+/// The smallest one-sided p-value [`rank_sum_test_p`] can give with `n` and `m` rounds:
+/// 1 / C(n + m, n), every candidate round beyond every base round.
+pub fn rank_sum_floor(n: usize, m: usize) -> f64 {
+    let (small, total) = (n.min(m), n + m);
+    (0..small).fold(1.0, |p, i| p * (i + 1) as f64 / (total - i) as f64)
+}
+
+/// P(B ≥ k) for B ~ Binomial(n, ½).
+fn binomial_upper_tail(n: usize, k: usize) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if n > EXACT_SIGN_MAX {
+        let z = (k as f64 - 0.5 - n as f64 / 2.0) / (n as f64 / 4.0).sqrt();
+        return normal_upper_tail(z);
+    }
+    let mut term = 0.5f64.powi(n as i32); // P(B = 0)
+    let mut below = 0.0; // P(B < k)
+    for j in 0..k {
+        below += term;
+        term *= (n - j) as f64 / (j + 1) as f64;
+    }
+    (1.0 - below).clamp(0.0, 1.0)
+}
+
+/// P(Z ≥ z) for a standard normal Z (Abramowitz & Stegun 7.1.26, error < 1.5e-7).
+fn normal_upper_tail(z: f64) -> f64 {
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * (-x * x).exp();
+    if z >= 0.0 {
+        erfc / 2.0
+    } else {
+        1.0 - erfc / 2.0
+    }
+}
+
 /// The 1-based order statistic `k` such that `[x(k), x(n+1−k)]` covers the median with at
 /// least [`CONFIDENCE`], and that coverage; `k = 1` (min–max) when none reaches it.
 fn sign_rank(n: usize) -> (usize, f64) {
@@ -266,5 +360,33 @@ mod tests {
         let half = proportion_interval(500, 1000).unwrap();
         assert!(half.contains(0.5) && half.high - half.low < 0.07, "{half:?}");
         assert!(proportion_interval(0, 0).is_none());
+    }
+
+    /// The tests' p-values: all of 6 pairs beyond the bound is 2^−6; none is 1; 3 vs 3 rounds
+    /// fully apart is 1/20; the floors agree; the interval excludes the bound exactly when the
+    /// one-sided p-value is at most 2.5%.
+    #[test]
+    fn p_values_match_exact_counts() {
+        let six = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        assert!((sign_test_p(&six, 0.5).unwrap() - 1.0 / 64.0).abs() < 1e-12);
+        assert_eq!(sign_test_p(&six, 10.0).unwrap(), 1.0);
+        assert!((sign_test_p(&six, 1.5).unwrap() - 7.0 / 64.0).abs() < 1e-12, "5 of 6 or more");
+        assert!((sign_test_floor(6) - 1.0 / 64.0).abs() < 1e-15);
+        let (b, c) = ([1.0, 2.0, 3.0], [11.0, 12.0, 13.0]);
+        assert!((rank_sum_test_p(&b, &c, 5.0).unwrap() - 0.05).abs() < 1e-12);
+        assert!((rank_sum_floor(3, 3) - 0.05).abs() < 1e-12);
+        assert!((rank_sum_floor(2, 2) - 1.0 / 6.0).abs() < 1e-12);
+        assert!(rank_sum_test_p(&b, &c, 20.0).unwrap() > 0.99);
+        // From 6 values on (below, the interval is min–max at less than 95%).
+        for n in 6..30 {
+            let values: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let e = median_interval(&values).unwrap();
+            for bound in [e.low - 0.5, e.low + 0.5] {
+                let p = sign_test_p(&values, bound).unwrap();
+                assert_eq!(e.low > bound, p <= (1.0 - CONFIDENCE) / 2.0, "n {n} bound {bound}");
+            }
+        }
+        let z = normal_upper_tail(1.959_963_984_540_054);
+        assert!((z - 0.025).abs() < 1e-6, "{z}");
     }
 }

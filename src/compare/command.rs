@@ -21,15 +21,16 @@ pub struct Args {
     /// The current results.json (e.g. from the candidate branch, same runner).
     pub current: PathBuf,
     /// Largest tolerated worsening of a metric, e.g. 10%: a metric is worse (or better) only
-    /// when the whole 95% interval of its change lies beyond it (see --help for the rule).
+    /// when its test puts the change beyond it, Holm-corrected at 5% family-wise over every
+    /// call (see --help for the rule).
     #[arg(long, default_value = "10%", value_parser = super::parse_threshold)]
     pub max_regression: f64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-/// Runs `revbench compare`: exit 1 on a measurable regression or a correctness failure, 0
-/// otherwise.
+/// Runs `revbench compare`: exit 1 on a measurable regression or a correctness failure, 3 when
+/// a metric could not be called for lack of rounds or pairs, 0 otherwise.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let baseline = RunResults::read(&args.baseline)?;
     let current = RunResults::read(&args.current)?;
@@ -40,5 +41,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => comparison.json(),
     };
     print!("{text}");
-    Ok(if comparison.fails() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(ExitCode::from(comparison.exit_code()))
 }

@@ -7,6 +7,22 @@ use super::{Change, Comparison, Method, Verdict};
 use crate::results::Spread;
 use crate::stats::{Estimate, CONFIDENCE};
 
+/// `12 metrics with no measurable change, 3 inconclusive`.
+fn summary(quiet: &[&Change]) -> String {
+    let unclear = quiet.iter().filter(|c| c.verdict == Verdict::Inconclusive).count();
+    let unchanged = quiet.len() - unclear;
+    match (unchanged, unclear) {
+        (n, 0) => format!("{n} metrics with no measurable change"),
+        (0, n) => format!("{n} metrics inconclusive (too few pairs or rounds)"),
+        (n, u) => format!("{n} metrics with no measurable change, {u} inconclusive"),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn pct(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)
 }
@@ -39,16 +55,24 @@ fn method(m: &Method) -> String {
     }
 }
 
-/// The verdict, saying why nothing was called when the interval is too wide to.
+/// The verdict, saying why when it is not the test's: the 2× rule, or too few rounds.
 fn verdict(c: &Change) -> String {
-    if c.verdict == Verdict::NoMeasurableChange && c.ratio.confidence < super::MIN_CONFIDENCE {
+    if c.gross {
+        format!("{} (every round {}× apart)", c.verdict.label(), super::GROSS_FACTOR)
+    } else if c.verdict == Verdict::Inconclusive {
         format!("{} (too few pairs or rounds)", c.verdict.label())
     } else {
         c.verdict.label().to_string()
     }
 }
 
-fn row(c: &Change) -> [String; 8] {
+/// `p 0.031 ≤ 0.0050` style: the test's p-value and the Holm level it needed.
+fn test_cell(c: &Change) -> String {
+    let sign = if c.p_value <= c.level { "≤" } else { ">" };
+    format!("{} {sign} {}", super::holm::show_p(c.p_value), super::holm::show_p(c.level))
+}
+
+fn row(c: &Change) -> [String; 9] {
     [
         format!("{} / {}", c.scenario, c.store),
         c.metric.clone(),
@@ -57,6 +81,7 @@ fn row(c: &Change) -> [String; 8] {
         ratio_cell(&c.ratio),
         shift_cell(&c.metric, &c.shift),
         method(&c.method),
+        test_cell(c),
         verdict(c),
     ]
 }
@@ -88,6 +113,16 @@ impl Comparison {
         })
     }
 
+    /// `Holm, 5% family-wise over 12 calls`.
+    fn family(&self) -> String {
+        format!(
+            "threshold {:.0}%, Holm-corrected, {:.0}% family-wise over {} calls",
+            self.max_regression * 100.0,
+            self.alpha * 100.0,
+            self.calls
+        )
+    }
+
     /// One line per finding, worst first.
     fn headline(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -103,11 +138,22 @@ impl Comparison {
         if !better.is_empty() {
             lines.push(format!("better: {}", better.join("; ")));
         }
-        if worse.is_empty() && better.is_empty() {
+        let inconclusive = self.inconclusive().count();
+        if inconclusive > 0 {
+            let advice = self.advice().unwrap_or_default();
             lines.push(format!(
-                "no measurable change beyond {:.0}% (whole 95% interval beyond the threshold)",
-                self.max_regression * 100.0
+                "INCONCLUSIVE: {inconclusive} of {} metrics could not be called: {advice}",
+                self.calls
             ));
+        } else if worse.is_empty() && better.is_empty() {
+            lines.push(format!(
+                "no measurable change beyond {:.0}% ({})",
+                self.max_regression * 100.0,
+                self.family()
+            ));
+        }
+        if !(worse.is_empty() && better.is_empty()) || inconclusive > 0 {
+            lines.push(format!("calls: {}", self.family()));
         }
         lines
     }
@@ -123,12 +169,13 @@ impl Comparison {
             "change [95% interval]",
             "shift [95% interval]",
             "compared",
+            "p ≤ Holm level",
             "verdict",
         ];
         let line = |r: &[String]| {
             format!(
-                "{:<30} {:<17} {:>22} {:>22}  {:<38} {:<30} {:<16} {}\n",
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+                "{:<30} {:<17} {:>22} {:>22}  {:<38} {:<30} {:<16} {:<18} {}\n",
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]
             )
         };
         out.push_str(&line(&header.map(str::to_string)));
@@ -151,33 +198,39 @@ impl Comparison {
     /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the verdict first, the
     /// metrics that changed in a table, the unchanged ones folded away.
     pub fn markdown(&self) -> String {
-        let mark = if self.fails() { "❌" } else { "✅" };
+        let mark = match self.exit_code() {
+            0 => "✅",
+            1 => "❌",
+            _ => "❔ inconclusive",
+        };
         let mut out = format!("### revbench compare {mark}\n\n");
         for l in self.headline() {
             let _ = writeln!(out, "- {l}");
         }
         out.push('\n');
         let header = "| scenario / store | metric | baseline (min–max) | current (min–max) | \
-                      change [95% interval] | shift | compared | verdict |\n\
-                      |---|---|---|---|---|---|---|---|\n";
+                      change [95% interval] | shift | compared | p ≤ Holm level | verdict |\n\
+                      |---|---|---|---|---|---|---|---|---|\n";
         let table = |changes: Vec<&Change>| {
             let mut t = header.to_string();
             for c in changes {
                 let r = row(c);
                 let verdict = match c.verdict {
-                    Verdict::Worse => format!("**{}**", r[7]),
-                    _ => r[7].clone(),
+                    Verdict::Worse | Verdict::Inconclusive => format!("**{}**", r[8]),
+                    _ => r[8].clone(),
                 };
                 let _ = writeln!(
                     t,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], verdict
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], verdict
                 );
             }
             t
         };
-        let (called, quiet): (Vec<&Change>, Vec<&Change>) =
-            self.changes.iter().partition(|c| c.verdict != Verdict::NoMeasurableChange);
+        let (called, quiet): (Vec<&Change>, Vec<&Change>) = self
+            .changes
+            .iter()
+            .partition(|c| matches!(c.verdict, Verdict::Worse | Verdict::Better));
         if !called.is_empty() {
             out.push_str(&table(called));
             out.push('\n');
@@ -185,8 +238,8 @@ impl Comparison {
         if !quiet.is_empty() {
             let _ = write!(
                 out,
-                "<details><summary>{} metrics with no measurable change</summary>\n\n{}\n</details>\n\n",
-                quiet.len(),
+                "<details><summary>{}</summary>\n\n{}\n</details>\n\n",
+                summary(&quiet),
                 table(quiet)
             );
         }
@@ -200,12 +253,7 @@ impl Comparison {
         if let Some(hint) = self.label_hint() {
             let _ = writeln!(out, "{hint}\n");
         }
-        let _ = writeln!(
-            out,
-            "Latency in µs. Threshold {:.0}%. {}",
-            self.max_regression * 100.0,
-            self.rule
-        );
+        let _ = writeln!(out, "Latency in µs. {}. {}", capitalised(&self.family()), self.rule);
         out
     }
 

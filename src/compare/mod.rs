@@ -1,9 +1,11 @@
 //! `revbench compare`: baseline vs current, honest about noise, with an exit code for CI.
 //!
-//! Latency and throughput are called worse or better only when the whole 95% interval of the
-//! change lies beyond the threshold ([`RULE`]); correctness fails a comparison whatever the
-//! latency says ([`correctness`]). Gates use ratios, never absolute numbers from another
-//! machine.
+//! Latency and throughput are called worse or better only when an exact test says the change
+//! lies beyond the threshold, with Holm's family-wise error control over every call of the
+//! comparison ([`holm`]), or when every current round lies 2× beyond every baseline round;
+//! when the rounds are too few to call anything the verdict is *inconclusive*, never "no
+//! change" ([`RULE`]). Correctness fails a comparison whatever the latency says
+//! ([`correctness`]). Gates use ratios, never absolute numbers from another machine.
 
 use serde::Serialize;
 use thiserror::Error;
@@ -13,6 +15,7 @@ use crate::stats::{self, Estimate};
 
 pub mod correctness;
 mod format;
+pub mod holm;
 
 pub use correctness::{Problem, ProblemKind};
 
@@ -23,14 +26,32 @@ pub const MIN_CONFIDENCE: f64 = 0.899;
 /// The default `--max-regression` (fraction).
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
+/// The family-wise error rate of one comparison: the chance that any of its calls (worse or
+/// better, over every store, scenario and metric) is a false alarm.
+pub const FAMILY_ALPHA: f64 = 0.05;
+
+/// A metric whose every current round lies this many times beyond every baseline round (or
+/// this fraction of it) is called whatever the number of rounds.
+pub const GROSS_FACTOR: f64 = 2.0;
+
+/// Exit code of a comparison that could not call what it was asked to (too few rounds or
+/// pairs), with no regression and no correctness failure.
+pub const EXIT_INCONCLUSIVE: u8 = 3;
+
 /// The rule, as `--help`, the output and `docs/ci.md` state it.
-pub const RULE: &str = "A metric is called worse (or better) only when the whole 95% interval \
-of its change lies beyond the threshold; otherwise it is \"no measurable change\". Paired runs \
-(both files from one `revbench run --baseline-binary`): the median of the per-pair ratios, with \
-the exact sign-test interval. Separate runs: the Hodges-Lehmann ratio of the rounds, with the \
-exact Mann-Whitney interval. With few pairs or rounds the widest interval (min-max) is used and \
-its real coverage is shown; below 90% (fewer than 5 pairs, or than 3 rounds a side) nothing is called. Latency is the check latency: `GET /api/me` with a live token, the \
-same request for every store. Stores are matched by label and scenarios by name and content. \
+pub const RULE: &str = "A metric is called worse (or better) when an exact test puts its change \
+beyond the threshold with Holm's correction: 5% family-wise over every call of the comparison \
+(every store, scenario and metric), so gating more metrics does not add false alarms. Paired \
+runs (both files from one `revbench run --baseline-binary`): the sign test on the per-pair \
+ratios (shown: their median, with the exact 95% sign-test interval). Separate runs: the \
+Mann-Whitney test on the rounds (shown: the Hodges-Lehmann ratio, with the exact 95% \
+interval). With one call, the test calls a change exactly when the whole 95% interval lies \
+beyond the threshold. A metric whose every current round lies 2x beyond every baseline round \
+(or below half of it), with at least 2 rounds a side, is called whatever the test says. When \
+the pairs or rounds are too few for the test to reach its Holm level, the metric is \
+\"inconclusive\" (exit 3) and the output says how many rounds would do; otherwise an uncalled \
+metric is \"no measurable change\". Latency is the check latency: `GET /api/me` with a live \
+token, the same request for every store. Stores are matched by label and scenarios by name and content. \
 Correctness fails the comparison whatever the latency: a store measured in the baseline but \
 skipped or failing in the current run, a higher leak rate (of answered replays; any leak where \
 the baseline let none in or replayed nothing), more store errors, more unanswered replays or \
@@ -85,6 +106,8 @@ pub enum Verdict {
     Worse,
     Better,
     NoMeasurableChange,
+    /// Too few rounds or pairs for the test to call anything at its level.
+    Inconclusive,
 }
 
 impl Verdict {
@@ -93,6 +116,7 @@ impl Verdict {
             Verdict::Worse => "worse",
             Verdict::Better => "better",
             Verdict::NoMeasurableChange => "no measurable change",
+            Verdict::Inconclusive => "inconclusive",
         }
     }
 }
@@ -122,13 +146,29 @@ pub struct Change {
     pub ratio: Estimate,
     /// current − baseline in the metric's unit, with its interval.
     pub shift: Estimate,
+    /// Two-sided p-value of the change lying within the threshold.
+    pub p_value: f64,
+    /// The smallest p-value these rounds or pairs can give (every one beyond the threshold).
+    pub p_floor: f64,
+    /// The Holm level this metric was tested at.
+    pub level: f64,
+    /// Called because every current round lies [`GROSS_FACTOR`]× beyond every baseline round.
+    pub gross: bool,
     pub verdict: Verdict,
+    /// The way the test leans (worse or better), and the way the rounds lie 2× apart if they do.
+    #[serde(skip)]
+    leaning: Verdict,
+    #[serde(skip)]
+    apart: Option<Verdict>,
 }
 
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub max_regression: f64,
+    /// The family-wise error rate, and the number of calls it covers.
+    pub alpha: f64,
+    pub calls: usize,
     pub rule: &'static str,
     pub changes: Vec<Change>,
     /// Correctness failures: each one fails the comparison.
@@ -198,8 +238,11 @@ pub fn compare(
         .map(|m| m.store.clone())
         .collect();
     unmatched.dedup();
+    holm::decide(&mut changes, FAMILY_ALPHA);
     Ok(Comparison {
         max_regression,
+        alpha: FAMILY_ALPHA,
+        calls: changes.len(),
         rule: RULE,
         changes,
         problems: correctness::problems(baseline, current),
@@ -279,6 +322,7 @@ fn change(
             stats::paired_shift_interval(&pairs)?,
         )
     };
+    let test = holm::test(metric.better, &b, &c, &pairs, max_regression)?;
     Some(Change {
         store: base.store.clone(),
         scenario: base.scenario.clone(),
@@ -289,28 +333,20 @@ fn change(
         method,
         ratio,
         shift,
-        verdict: verdict(metric.better, &ratio, max_regression),
+        p_value: test.p_value,
+        p_floor: test.p_floor,
+        level: FAMILY_ALPHA,
+        gross: false,
+        verdict: Verdict::NoMeasurableChange,
+        leaning: test.leaning,
+        apart: holm::apart(
+            metric.better,
+            &baseline,
+            &current,
+            b.len().min(c.len()),
+            max_regression,
+        ),
     })
-}
-
-/// Nothing is called from an interval below [`MIN_CONFIDENCE`]. Otherwise worse when the
-/// whole interval of the cost (the ratio, inverted for throughput) lies above
-/// `1 + max_regression`; better when it lies below `1 / (1 + max_regression)`.
-fn verdict(better: Better, ratio: &Estimate, max_regression: f64) -> Verdict {
-    if ratio.confidence < MIN_CONFIDENCE {
-        return Verdict::NoMeasurableChange;
-    }
-    let (low, high) = match better {
-        Better::Lower => (ratio.low, ratio.high),
-        Better::Higher => (1.0 / ratio.high, 1.0 / ratio.low),
-    };
-    if low > 1.0 + max_regression {
-        Verdict::Worse
-    } else if high < 1.0 / (1.0 + max_regression) {
-        Verdict::Better
-    } else {
-        Verdict::NoMeasurableChange
-    }
 }
 
 impl Change {
@@ -339,6 +375,39 @@ impl Comparison {
     /// Exit 1 in CI: a metric got worse, or something went wrong.
     pub fn fails(&self) -> bool {
         self.has_regression() || !self.problems.is_empty()
+    }
+
+    /// The metrics that could not be called for lack of rounds or pairs.
+    pub fn inconclusive(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.verdict == Verdict::Inconclusive)
+    }
+
+    /// The exit code for CI: 1 on a regression or a correctness failure (whatever else), 3
+    /// when a metric could not be called, 0 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.fails() {
+            1
+        } else if self.inconclusive().next().is_some() {
+            EXIT_INCONCLUSIVE
+        } else {
+            0
+        }
+    }
+
+    /// How many rounds or pairs would let every call reach its level, when some could not.
+    pub fn advice(&self) -> Option<String> {
+        self.inconclusive().next()?;
+        let level = self.alpha / self.calls.max(1) as f64;
+        Some(format!(
+            "too few rounds to call every metric at {:.0}% family-wise over {} calls (Holm: the \
+             first call needs p ≤ {}); use --rounds ≥ {} in both runs, or a paired run \
+             (`revbench run --baseline-binary BASE`) with --rounds ≥ {}",
+            self.alpha * 100.0,
+            self.calls,
+            holm::show_p(level),
+            holm::rounds_needed(level),
+            holm::pairs_needed(level)
+        ))
     }
 }
 
@@ -386,24 +455,5 @@ mod tests {
         assert!(ambiguous.contains("99%") && ambiguous.contains("0.99%"), "{ambiguous}");
         assert!(parse_threshold("ten").is_err());
         assert!(parse_threshold("-5%").is_err());
-    }
-
-    fn estimate(low: f64, high: f64) -> Estimate {
-        Estimate { value: (low + high) / 2.0, low, high, confidence: 0.95 }
-    }
-
-    /// Worse or better only when the whole interval is beyond the threshold, either way;
-    /// throughput counts the other way round.
-    #[test]
-    fn verdict_needs_the_whole_interval_beyond_the_threshold() {
-        let t = 0.10;
-        assert_eq!(verdict(Better::Lower, &estimate(1.15, 1.30), t), Verdict::Worse);
-        assert_eq!(verdict(Better::Lower, &estimate(1.05, 1.30), t), Verdict::NoMeasurableChange);
-        assert_eq!(verdict(Better::Lower, &estimate(0.70, 0.85), t), Verdict::Better);
-        assert_eq!(verdict(Better::Lower, &estimate(0.85, 1.02), t), Verdict::NoMeasurableChange);
-        assert_eq!(verdict(Better::Higher, &estimate(0.70, 0.85), t), Verdict::Worse);
-        assert_eq!(verdict(Better::Higher, &estimate(1.20, 1.40), t), Verdict::Better);
-        let too_few = Estimate { confidence: 0.5, ..estimate(1.5, 2.0) };
-        assert_eq!(verdict(Better::Lower, &too_few, t), Verdict::NoMeasurableChange);
     }
 }

@@ -2,7 +2,7 @@
 
 use super::decision::{Protection, Topology};
 use super::vocabulary::{baseline, check_p50s, is_baseline, replays};
-use crate::results::{Measurement, StoreRecord, StoreStatus};
+use crate::results::{Measurement, Spread, StoreRecord, StoreStatus};
 use crate::stats::{self, Estimate};
 
 /// A store's check-latency p50 against `none`'s in the same run: rounds vs rounds
@@ -12,28 +12,48 @@ pub struct VersusNone {
     pub ratio: Estimate,
     /// p50 difference, µs.
     pub shift: Estimate,
+    /// Every round of the store lies 2× beyond every round of none (or below half), with at
+    /// least 2 rounds each: called whatever the interval, as `compare` does.
+    pub apart: bool,
 }
 
 impl VersusNone {
     pub fn of(m: &Measurement, none: &Measurement) -> Option<Self> {
         let (base, store) = (check_p50s(none), check_p50s(m));
+        let apart = match (Spread::of(base.iter().copied()), Spread::of(store.iter().copied())) {
+            (Some(b), Some(s)) if base.len() >= 2 && store.len() >= 2 => {
+                let factor = crate::compare::GROSS_FACTOR;
+                s.min >= factor * b.max || s.max * factor <= b.min
+            }
+            _ => false,
+        };
         Some(Self {
             ratio: stats::ratio_interval(&base, &store)?,
             shift: stats::shift_interval(&base, &store)?,
+            apart,
         })
     }
 
-    /// The interval excludes "no change" and covers enough to call anything: `compare`'s
-    /// rule, so too few rounds (2 a side: 67%) never state a difference as a fact.
+    /// The interval excludes "no change" and covers enough to call anything, or every round
+    /// lies 2× apart: `compare`'s rule, so too few rounds (2 a side: 67%) never state a
+    /// difference as a fact.
     pub fn measurable(&self) -> bool {
-        !self.ratio.contains(1.0) && self.ratio.confidence >= crate::compare::MIN_CONFIDENCE
+        self.apart || (!self.ratio.contains(1.0) && !self.inconclusive())
     }
 
-    /// `adds 0.21 ms at p50 (…)`, `is 0.02 ms faster than none at p50 (…)`, or `shows no
-    /// measurable difference from none at p50 (…)` when the interval includes no change.
+    /// Too few rounds for the interval to call anything (below 90%), and not 2× apart.
+    pub fn inconclusive(&self) -> bool {
+        !self.apart && self.ratio.confidence < crate::compare::MIN_CONFIDENCE
+    }
+
+    /// `adds 0.21 ms at p50 (…)`, `is 0.02 ms faster than none at p50 (…)`, `shows no
+    /// measurable difference from none at p50 (…)` when the interval includes no change, or
+    /// `is inconclusive against none at p50 (…)` when the rounds are too few to say.
     fn cost(&self) -> String {
         let delta_ms = self.shift.value / 1000.0;
-        if !self.measurable() {
+        if self.inconclusive() {
+            format!("is inconclusive against none at p50 ({})", self.describe())
+        } else if !self.measurable() {
             format!("shows no measurable difference from none at p50 ({})", self.describe())
         } else if delta_ms >= 0.0 {
             format!("adds {delta_ms:.2} ms at p50 ({})", self.describe())
@@ -51,8 +71,8 @@ impl VersusNone {
         if self.ratio.confidence < stats::CONFIDENCE - 1e-9 {
             s.push_str(&format!(" at {:.0}%", self.ratio.confidence * 100.0));
         }
-        if self.ratio.confidence < crate::compare::MIN_CONFIDENCE {
-            s.push_str(", too few rounds to call");
+        if self.inconclusive() {
+            s.push_str(", too few rounds to call: measure with --rounds 3 or more");
         }
         s
     }

@@ -140,6 +140,7 @@ fn ratio_to_none(m: &Measurement, none: Option<&Measurement>, stores: &[StoreRec
     }
     match narrative::VersusNone::of(m, none) {
         Some(v) if v.measurable() => format!("{:.2}×", v.ratio.value),
+        Some(v) if v.inconclusive() => format!("{:.2}× (inconclusive)", v.ratio.value),
         Some(v) => format!("{:.2}× (no measurable difference)", v.ratio.value),
         None => "–".into(),
     }

@@ -47,6 +47,7 @@ fn a_faster_store_that_leaks_fails() {
         "{out}"
     );
     assert!(out.contains("too few pairs or rounds"), "2 rounds a side call nothing: {out}");
+    assert!(out.contains("INCONCLUSIVE"), "and the output says so: {out}");
 }
 
 /// A store measured in the baseline but skipped in the candidate: exit 1 naming it and why.
@@ -97,31 +98,69 @@ fn unexpected_answers_and_store_errors_fail() {
     assert!(!c.has_regression() && c.fails());
 }
 
-/// The same file against itself: no measurable change, no problem, exit 0.
+/// The same two-round file against itself: too few rounds to call anything, so the verdict
+/// is inconclusive (exit 3) with the fix, never a pass that reads as "no change".
 #[test]
-fn identical_runs_pass() {
+fn too_few_rounds_are_inconclusive_not_a_pass() {
     let (code, out) = run_compare(&small(), &small(), &["--format", "md"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("no measurable change beyond 10%"), "{out}");
-    assert!(out.contains("<details><summary>"), "unchanged metrics folded: {out}");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("INCONCLUSIVE: 6 of 6 metrics could not be called"), "{out}");
+    assert!(out.contains("use --rounds ≥ 5 in both runs"), "{out}");
+    assert!(out.contains("with --rounds ≥ 8"), "{out}");
+    assert!(!out.contains("no measurable change beyond"), "{out}");
+    assert!(out.contains("<details><summary>6 metrics inconclusive"), "folded: {out}");
 }
 
-/// Twelve rounds per side whose drift is shared pairwise: compared as separate runs the
-/// +100 µs hides in the drift, compared as pairs it is found, named and sized.
+/// A 17× slowdown with two rounds a side (two `run --quick`) is called worse: every current
+/// round lies 2× beyond every baseline round; what the rounds cannot call stays inconclusive,
+/// and the regression decides the exit code.
 #[test]
-fn pairs_see_through_shared_drift() {
-    let drift = [0.0, 150.0, -80.0, 300.0, 40.0, -120.0, 220.0, 10.0, -60.0, 180.0, 90.0, -30.0];
-    let make = |side: &str, add: f64| {
+fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
+    let base = small();
+    let mut current = small();
+    for r in rounds(&mut current, "redis") {
+        let me = r.latency_by_request.get_mut("me").unwrap();
+        (me.p50_us, me.p99_us) = (me.p50_us * 17, me.p99_us * 17);
+        r.requests_per_sec /= 17.0;
+    }
+    let c = compare(&base, &current, 0.1).unwrap();
+    let verdict = |metric: &str| {
+        c.changes.iter().find(|c| c.store == "redis" && c.metric == metric).unwrap().verdict
+    };
+    for metric in ["p50_us", "p99_us", "requests_per_sec"] {
+        assert_eq!(verdict(metric), Verdict::Worse, "{metric}");
+    }
+    assert!(c
+        .changes
+        .iter()
+        .filter(|c| c.store == "none")
+        .all(|c| c.verdict == Verdict::Inconclusive));
+    let (code, out) = run_compare(&base, &current, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("worse (every round 2× apart)"), "{out}");
+    assert!(out.contains("p50_us logout-replay / redis +1600.0%"), "{out}");
+    // 1.9× is not enough without a test that can call it.
+    let mut slower = small();
+    for r in rounds(&mut slower, "redis") {
+        let me = r.latency_by_request.get_mut("me").unwrap();
+        me.p50_us = me.p50_us * 19 / 10;
+    }
+    assert_eq!(run_compare(&base, &slower, &[]).0, 3);
+}
+
+/// A paired run with `pairs` pairs of one store, its p50 per pair given on each side.
+fn paired_runs(base_p50: &[f64], candidate_p50: &[f64]) -> (RunResults, RunResults) {
+    let make = |side: &str, p50: &[f64]| {
         let mut r = small();
         r.measurements.retain(|m| m.store == "redis");
         let template = r.measurements[0].rounds[0].clone();
         let rounds = rounds(&mut r, "redis");
         rounds.clear();
-        for (i, d) in drift.iter().enumerate() {
+        for (i, p) in p50.iter().enumerate() {
             let mut round = template.clone();
             round.round = i + 1;
             round.pair = Some(i + 1);
-            round.latency_by_request.get_mut("me").unwrap().p50_us = (600.0 + d + add) as u64;
+            round.latency_by_request.get_mut("me").unwrap().p50_us = *p as u64;
             rounds.push(round);
         }
         r.measurements[0].update_median();
@@ -132,7 +171,52 @@ fn pairs_see_through_shared_drift() {
         });
         r
     };
-    let (base, current) = (make("base", 0.0), make("candidate", 100.0));
+    (make("base", base_p50), make("candidate", candidate_p50))
+}
+
+/// Holm counts every call: 6 pairs all +30% are called when p50 is the only metric a
+/// comparison could call, but with three metrics compared (requests/s, p50, p99) the first
+/// call needs p ≤ 0.05/3 and 6 pairs give at best 2/64: inconclusive, with the pairs that
+/// would do (7). 12 pairs call it; 12 identical pairs pass.
+#[test]
+fn holm_counts_every_call() {
+    let base: Vec<f64> = (0..12).map(|i| 600.0 + 10.0 * i as f64).collect();
+    let slower: Vec<f64> = base.iter().map(|p| p * 1.3).collect();
+    let p50 = |c: &revbench::compare::Comparison| {
+        c.changes.iter().find(|c| c.metric == "p50_us").unwrap().clone()
+    };
+    let (b, c) = paired_runs(&base[..6], &slower[..6]);
+    let six = compare(&b, &c, 0.1).unwrap();
+    assert_eq!(six.calls, 3);
+    let change = p50(&six);
+    assert!((change.p_value - 2.0 / 64.0).abs() < 1e-9, "{change:?}");
+    assert_eq!(change.verdict, Verdict::Inconclusive, "{change:?}");
+    assert!(six
+        .advice()
+        .unwrap()
+        .contains("paired run (`revbench run --baseline-binary BASE`) with --rounds ≥ 7"));
+    let (code, out) = run_compare(&b, &c, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("Holm-corrected, 5% family-wise over 3 calls"), "{out}");
+    let (b, c) = paired_runs(&base, &slower);
+    let twelve = compare(&b, &c, 0.1).unwrap();
+    assert_eq!(p50(&twelve).verdict, Verdict::Worse);
+    assert_eq!(twelve.exit_code(), 1);
+    let (b, c) = paired_runs(&base, &base);
+    let (code, out) = run_compare(&b, &c, &["--format", "md"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no measurable change beyond 10%"), "{out}");
+    assert!(out.contains("<details><summary>3 metrics with no measurable change"), "{out}");
+}
+
+/// Twelve rounds per side whose drift is shared pairwise: compared as separate runs the
+/// +100 µs hides in the drift, compared as pairs it is found, named and sized.
+#[test]
+fn pairs_see_through_shared_drift() {
+    let drift = [0.0, 150.0, -80.0, 300.0, 40.0, -120.0, 220.0, 10.0, -60.0, 180.0, 90.0, -30.0];
+    let base: Vec<f64> = drift.iter().map(|d| 600.0 + d).collect();
+    let slower: Vec<f64> = base.iter().map(|p| p + 100.0).collect();
+    let (base, current) = paired_runs(&base, &slower);
     let p50 = |c: &revbench::compare::Comparison| {
         c.changes.iter().find(|c| c.metric == "p50_us").unwrap().clone()
     };
@@ -154,6 +238,8 @@ fn help_states_the_rule() {
         Command::new(env!("CARGO_BIN_EXE_revbench")).args(["compare", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("whole 95% interval"), "{help}");
+    assert!(help.contains("Holm") && help.contains("5% family-wise"), "{help}");
+    assert!(help.contains("\"inconclusive\" (exit 3)"), "{help}");
     assert!(help.contains("leak rate"), "{help}");
 }
 
@@ -224,7 +310,7 @@ fn replays_answered_503_fail_as_unanswered() {
     let report = revbench::report::markdown(&revbench::report::build(&current, &[]).unwrap());
     let redis_row = report.lines().find(|l| l.starts_with("| redis | 4900")).expect(&report);
     assert!(redis_row.contains("–, 970 unanswered"), "{redis_row}");
-    assert!(report.contains("redis shows"), "{report}");
+    assert!(report.contains("redis is inconclusive against none"), "{report}");
     assert!(report.contains("left 970 of 970 replays unanswered"), "{report}");
     let decision = report.lines().find(|l| l.starts_with("| one server | redis |")).expect(&report);
     assert!(decision.contains("not shown (replays unanswered)"), "{decision}");
@@ -276,7 +362,7 @@ fn max_regression_is_a_percentage() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("ambiguous") && out.contains("99%"), "{out}");
     let (code, out) = run_compare(&small(), &small(), &["--max-regression", "1", "--format", "md"]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "two rounds a side: inconclusive: {out}");
     assert!(out.contains("Threshold 1%"), "{out}");
 }
 

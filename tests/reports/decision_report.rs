@@ -180,7 +180,8 @@ fn memory_per_user_for_cutoff() {
     assert!(redis.contains("| Redis | fails closed"), "{redis}");
 }
 
-/// With 2 rounds a side the interval covers 67%: a difference is never stated as a fact.
+/// With 2 rounds a side the interval covers 67%: a difference is never stated as a fact, nor
+/// its absence: the words are "inconclusive", with the fix.
 #[test]
 fn two_rounds_are_too_few_to_call_a_difference() {
     let mut results = fixture();
@@ -191,8 +192,8 @@ fn two_rounds_are_too_few_to_call_a_difference() {
     let three = meaning(&markdown(&results), "3 replicas");
     assert!(
         three.contains(
-            "redis, shows no measurable difference from none at p50 (1.54× none, interval \
-             1.47–1.61× at 67%, too few rounds to call)"
+            "redis, is inconclusive against none at p50 (1.54× none, interval 1.47–1.61× at \
+             67%, too few rounds to call: measure with --rounds 3 or more)"
         ),
         "{three}"
     );
