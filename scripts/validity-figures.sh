@@ -53,6 +53,8 @@ done
 
 echo
 echo "== 3. merge: two --segment halves of a --target run, store paused 1.5 s mid-window"
+# The server's /stats and `run --target` share this token (serve and run read it from here).
+export REVBENCH_ADMIN_TOKEN="validity-$RANDOM$RANDOM"
 redis-server --port "$PORT" --save "" --appendonly no > "$OUT/redis-server.log" 2>&1 &
 REDIS_PID=$!
 REVBENCH_STORE="redis://127.0.0.1:$PORT/0" "$BIN" serve --addr 127.0.0.1:0 --fail-open \
@@ -71,7 +73,7 @@ for _ in $(seq 100); do
 done
 TARGET=$(grep -o 'http://[0-9.:]*' "$OUT/serve.out" | head -1)
 [ -n "$TARGET" ] || { echo "the server did not start: $(cat "$OUT/serve.err")"; exit 1; }
-curl -s "$TARGET/stats" > "$OUT/stats-before.json"
+curl -s -H "Authorization: Bearer $REVBENCH_ADMIN_TOKEN" "$TARGET/stats" > "$OUT/stats-before.json"
 START=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
 for k in 0 1; do
   "$BIN" run --target "$TARGET" --segment "$k/2" --start-at "$START" --warmup 0s --rounds 1 \
@@ -84,7 +86,7 @@ done
 sleep $(( $(date -u -d "$START" +%s) + 1 - $(date -u +%s) ))
 redis-cli -p "$PORT" CLIENT PAUSE 1500 ALL > /dev/null
 wait "${HALF[0]}" && wait "${HALF[1]}" || { echo "a generator failed: see $OUT/half-*.log"; exit 1; }
-curl -s "$TARGET/stats" > "$OUT/stats-after.json"
+curl -s -H "Authorization: Bearer $REVBENCH_ADMIN_TOKEN" "$TARGET/stats" > "$OUT/stats-after.json"
 "$BIN" merge "$OUT/half-0/results.json" "$OUT/half-1/results.json" -o "$OUT/merged.json"
 row() { # name file
   jq -r --arg name "$1" '.measurements[0].rounds[0]

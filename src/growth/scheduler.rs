@@ -144,6 +144,7 @@ async fn measure(
         inject_latency: None,
         fail_open: false,
         cpus: None,
+        admin_token: shared_secret(),
     };
     let (replica, prefill) = start_filled(options, http, &spec, handle).await?;
     let result = drive(options, http, &target.url, &replica, &secret, prefill).await;

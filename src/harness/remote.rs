@@ -36,19 +36,48 @@ pub struct Deployment {
     /// Base URLs, without a trailing slash, as given (they may hold credentials: show
     /// [`Deployment::shown_urls`] instead).
     pub urls: Vec<String>,
+    /// The token their `/stats` requires, if given.
+    pub admin_token: Option<String>,
 }
 
-/// A server's `GET /stats`.
-pub async fn stats(http: &reqwest::Client, base_url: &str) -> reqwest::Result<StatsResponse> {
-    http.get(format!("{base_url}/stats")).send().await?.error_for_status()?.json().await
+/// A server's `GET /stats`, with the admin token it was given (`serve --admin-token`);
+/// `store` also has it read the store's size, which may cost a keyspace walk: only outside a
+/// measured window.
+pub async fn stats(
+    http: &reqwest::Client,
+    base_url: &str,
+    admin_token: Option<&str>,
+    store: bool,
+) -> reqwest::Result<StatsResponse> {
+    let query = if store { "?store=1" } else { "" };
+    let mut request = http.get(format!("{base_url}/stats{query}"));
+    if let Some(token) = admin_token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await?.error_for_status()?.json().await
 }
 
-/// Checks every URL and reads its store from `/stats`; all must report the same store.
-pub async fn connect(http: &reqwest::Client, urls: &[String]) -> Result<Deployment, RemoteError> {
+/// Checks every URL and reads its store from `/stats` (with `admin_token`, the one the
+/// servers were started with); all must report the same store.
+pub async fn connect(
+    http: &reqwest::Client,
+    urls: &[String],
+    admin_token: Option<&str>,
+) -> Result<Deployment, RemoteError> {
     let mut deployment: Option<Deployment> = None;
     for given in urls {
         let url = base_url(given)?;
-        let answer = stats(http, &url).await.map_err(|e| {
+        let answer = stats(http, &url, admin_token, false).await.map_err(|e| {
+            let locked = matches!(e.status().map(|s| s.as_u16()), Some(401 | 404));
+            if locked {
+                let reason = if admin_token.is_some() {
+                    "the server refused the admin token given (--admin-token)"
+                } else {
+                    "the server requires its admin token: pass --admin-token (or set \
+                     REVBENCH_ADMIN_TOKEN) as it was given to `revbench serve`"
+                };
+                return RemoteError::NotRevbench { url: redact(&url), reason: reason.into() };
+            }
             let not_revbench = e.is_decode() || e.is_status();
             let (url, reason) = (redact(&url), redact(&without_url(e)));
             if not_revbench {
@@ -64,6 +93,7 @@ pub async fn connect(http: &reqwest::Client, urls: &[String]) -> Result<Deployme
                     store: answer.store,
                     capabilities: answer.capabilities,
                     urls: vec![url],
+                    admin_token: admin_token.map(str::to_string),
                 })
             }
             Some(first) => {
@@ -185,6 +215,7 @@ mod tests {
             store: "redis".into(),
             capabilities: Capabilities { remembers: true, expires: true, shared: true },
             urls: (0..n).map(|i| format!("http://h:{i}")).collect(),
+            admin_token: None,
         };
         let scenario = |name: &str| Scenario::load(name).unwrap();
         for name in ["restart", "store-outage", "outage-replicas"] {

@@ -28,6 +28,9 @@ pub struct ReplicaSpec {
     pub fail_open: bool,
     /// CPUs the servers may run on (`--pin`), or `None` for anywhere.
     pub cpus: Option<Vec<usize>>,
+    /// The token each replica's `/stats` requires (random per run, see
+    /// [`crate::harness::output::shared_secret`]).
+    pub admin_token: String,
 }
 
 #[derive(Debug, Error)]
@@ -47,6 +50,8 @@ pub struct Replica {
     pub pid: u32,
     /// What the server said when it started listening (its store, any prefill facts).
     pub listening: Listening,
+    /// The token its `/stats` requires.
+    pub admin_token: String,
 }
 
 impl ReplicaSpec {
@@ -71,6 +76,7 @@ impl ReplicaSpec {
             .arg("--token-ttl")
             .arg(format!("{}s", self.token_ttl.as_secs().max(1)))
             .env(crate::token::SECRET_ENV, &self.jwt_secret)
+            .env(crate::server::admin::ADMIN_TOKEN_ENV, &self.admin_token)
             // The replica stops when this pipe closes: when the child handle is dropped, or
             // when this process ends in any way (the kernel closes its end).
             .arg("--exit-with-stdin")
@@ -110,7 +116,8 @@ impl ReplicaSpec {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let pid = child.id().unwrap_or(0);
-        let replica = Replica { child, base_url, pid, listening };
+        let admin_token = self.admin_token.clone();
+        let replica = Replica { child, base_url, pid, listening, admin_token };
         replica.wait_healthy(http).await.map_err(not_ready)?;
         Ok(replica)
     }
@@ -131,9 +138,10 @@ impl Replica {
         Err(format!("not healthy within 15 s: {last}"))
     }
 
-    /// The replica's `/stats`.
+    /// The replica's `/stats`, with the store's size read now (a keyspace walk for a shared
+    /// store, at most one a second: `growth` samples with it).
     pub async fn stats(&self, http: &reqwest::Client) -> Option<StatsResponse> {
-        super::remote::stats(http, &self.base_url).await.ok()
+        super::remote::stats(http, &self.base_url, Some(&self.admin_token), true).await.ok()
     }
 
     /// Peak resident set size so far (`VmHWM`).

@@ -37,6 +37,11 @@ pub struct Args {
     )]
     pub targets: Vec<String>,
 
+    /// The admin token the --target servers were started with (`serve --admin-token`): their
+    /// /stats answers only with it. Also read from REVBENCH_ADMIN_TOKEN.
+    #[arg(long, env = crate::server::admin::ADMIN_TOKEN_ENV, hide_env_values = true, requires = "targets")]
+    pub admin_token: Option<String>,
+
     /// Measured time per store, scenario and round (overrides the scenarios' own).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
@@ -219,6 +224,7 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
             stores
         },
         targets: args.targets,
+        admin_token: args.admin_token,
         rounds,
         duration: args.duration.or(args.quick.then_some(QUICK_DURATION)),
         out_dir: Output::choose(args.out, ""),

@@ -2,6 +2,7 @@
 //! window: each server's delta over the window is what it counted for the round (requests,
 //! store errors, fail-open passes, store writes, sync timeouts), never what came before.
 
+use super::fleet::Fleet;
 use super::recorder::Recorder;
 use crate::harness::remote::stats;
 use crate::results::{ServerCounters, ServerWindow};
@@ -50,12 +51,14 @@ impl Reading {
     }
 }
 
-/// Every server's `/stats` now, read concurrently, in `urls` order (`None` where one did not
-/// answer).
-pub async fn read_all(http: &reqwest::Client, urls: &[String]) -> Vec<Option<Reading>> {
-    let reads = urls
-        .iter()
-        .map(|url| async move { stats(http, url).await.ok().map(|stats| Reading::of(url, stats)) });
+/// Every server's `/stats` now, read concurrently, in the fleet's order (`None` where one
+/// did not answer); `store` also reads the store's size (only once a window has ended: it may
+/// walk the keyspace).
+pub async fn read_all(http: &reqwest::Client, fleet: &Fleet, store: bool) -> Vec<Option<Reading>> {
+    let token = fleet.admin_token.as_deref();
+    let reads = fleet.urls.iter().map(|url| async move {
+        stats(http, url, token, store).await.ok().map(|stats| Reading::of(url, stats))
+    });
     futures_util::future::join_all(reads).await
 }
 
@@ -87,16 +90,17 @@ impl Counters {
     }
 }
 
-/// Reads every server at the end of the window and pairs the readings with `before`. A
+/// Reads every server at the end of the window, the store's size too, and pairs the readings
+/// with `before`. A
 /// server that cannot answer is recorded as the error `"stats unavailable"`, so its zero
 /// counts are never mistaken for measured ones, and the totals are marked incomplete.
 pub async fn collect_counters(
     http: &reqwest::Client,
-    urls: &[String],
+    fleet: &Fleet,
     before: &[Option<Reading>],
     recorder: &Recorder,
 ) -> Counters {
-    let after = read_all(http, urls).await;
+    let after = read_all(http, fleet, true).await;
     let mut counters = Counters { complete: true, ..Counters::default() };
     for (i, reading) in after.into_iter().enumerate() {
         let Some(reading) = reading else {

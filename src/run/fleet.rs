@@ -11,6 +11,8 @@ pub struct Fleet {
     pub replicas: Vec<Replica>,
     /// Every server's base URL, in replica order.
     pub urls: Vec<String>,
+    /// The token their `/stats` requires.
+    pub admin_token: Option<String>,
 }
 
 impl Fleet {
@@ -32,12 +34,16 @@ impl Fleet {
             }
         }
         let urls = replicas.iter().map(|r| r.base_url.clone()).collect();
-        Ok(Fleet { replicas, urls })
+        Ok(Fleet { replicas, urls, admin_token: Some(spec.admin_token.clone()) })
     }
 
-    /// Servers already running at `urls`.
-    pub fn remote(urls: &[String]) -> Fleet {
-        Fleet { replicas: Vec::new(), urls: urls.to_vec() }
+    /// Servers already running at `urls`, whose `/stats` takes `admin_token`.
+    pub fn remote(urls: &[String], admin_token: Option<&str>) -> Fleet {
+        Fleet {
+            replicas: Vec::new(),
+            urls: urls.to_vec(),
+            admin_token: admin_token.map(str::to_string),
+        }
     }
 
     /// Whether the servers' memory and CPU can be read: only for processes started here.

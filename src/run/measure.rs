@@ -49,15 +49,15 @@ pub enum Servers<'a> {
     Start { target: &'a Target, spec: &'a ReplicaSpec },
     /// Servers already running elsewhere (`--target`): never cleared, restarted or cut off,
     /// and their memory and CPU are not measured.
-    Remote(&'a [String]),
+    Remote { urls: &'a [String], admin_token: Option<&'a str> },
 }
 
 impl Servers<'_> {
     /// The servers already running, or none when the measurement starts its own.
-    fn remote_urls(&self) -> &[String] {
+    fn remote(&self) -> Fleet {
         match self {
-            Servers::Remote(urls) => urls,
-            Servers::Start { .. } => &[],
+            Servers::Remote { urls, admin_token } => Fleet::remote(urls, *admin_token),
+            Servers::Start { .. } => Fleet::remote(&[], None),
         }
     }
 }
@@ -81,7 +81,7 @@ pub async fn measure(
     let (spec, forwarder) = route_for_outage(spec, scenario.outage).await?;
     let mut fleet = match &spec {
         Some(spec) => Fleet::start(http, spec, scenario.replicas).await?,
-        None => Fleet::remote(servers.remote_urls()),
+        None => servers.remote(),
     };
     let outage = scenario.outage.map(|o| outage::fit(o, timing.duration));
     let probes = spawn_probes(http, scenario, &fleet.urls, outage, timing);
@@ -120,7 +120,7 @@ async fn prepare<'a>(
             target.handle().clear().await.context("cannot clear the store before measuring")?;
             Some(spec)
         }
-        Servers::Remote(_) => None,
+        Servers::Remote { .. } => None,
     };
     anyhow::ensure!(
         spec.is_some() || (scenario.outage.is_none() && !scenario.restart_then_replay),
@@ -206,7 +206,7 @@ async fn drive_load(
     let warm_up = async {
         tokio::time::sleep(warmup).await;
         recorder.start_recording();
-        let before = read_all(http, &fleet.urls).await;
+        let before = read_all(http, fleet, false).await;
         (own_cpu_time(), fleet.server_cpu(), before)
     };
     let (load, (client_before, servers_before, before)) = tokio::join!(
@@ -242,7 +242,7 @@ async fn read_after_load(
         Some(task) => task.await.ok(),
         None => None,
     };
-    let counters = collect_counters(http, &fleet.urls, before, recorder).await;
+    let counters = collect_counters(http, fleet, before, recorder).await;
     AfterLoad { peak_rss, replay_window, counters }
 }
 
@@ -260,12 +260,15 @@ async fn restart_and_replay(
     fleet.stop().await;
     let fleet = Fleet::start(http, spec, count).await?;
     // The new servers have counted nothing yet: their windows start at zero.
-    let started: Vec<Option<Reading>> =
-        read_all(http, &fleet.urls).await.iter().map(|r| r.as_ref().map(Reading::fresh)).collect();
+    let started: Vec<Option<Reading>> = read_all(http, &fleet, false)
+        .await
+        .iter()
+        .map(|r| r.as_ref().map(Reading::fresh))
+        .collect();
     restart::replay_copies(http, &fleet.replicas, recorder).await;
     after.replay_window = Some(restart::probe_after_restart(http, &fleet.replicas, copies).await);
     after.peak_rss = after.peak_rss.max(fleet.peak_rss());
-    let counted = collect_counters(http, &fleet.urls, &started, recorder).await;
+    let counted = collect_counters(http, &fleet, &started, recorder).await;
     after.counters.add_after_restart(counted);
     Ok(fleet)
 }

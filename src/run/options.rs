@@ -23,6 +23,8 @@ pub struct RunOptions {
     /// Base URLs of servers already running elsewhere (`--target`), measured instead of
     /// `stores`: replicas of one deployment.
     pub targets: Vec<String>,
+    /// The token the `--target` servers' `/stats` requires (`serve --admin-token`).
+    pub admin_token: Option<String>,
     pub rounds: usize,
     /// Overrides every scenario's duration.
     pub duration: Option<Duration>,

@@ -66,7 +66,7 @@ pub async fn run_paired(options: RunOptions) -> anyhow::Result<PairedResults> {
 async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::Result<Vec<Side>> {
     // Before any load starts, so the signal reaches us and not goose (see `Interrupt`).
     let mut interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
-    let deployment = connect_targets(&options.targets).await?;
+    let deployment = connect_targets(&options.targets, options.admin_token.as_deref()).await?;
     let output = Output::create(&options.out_dir)?;
     let placement = place_processes(options.pin)?;
     let (subjects, stores) = Subjects::open(&options.stores, deployment).await;
@@ -86,11 +86,14 @@ async fn run_sides(options: &RunOptions, baseline: Option<PathBuf>) -> anyhow::R
 }
 
 /// The deployment `--target` names, checked; `None` when the run starts its own servers.
-async fn connect_targets(targets: &[String]) -> anyhow::Result<Option<Deployment>> {
+async fn connect_targets(
+    targets: &[String],
+    admin_token: Option<&str>,
+) -> anyhow::Result<Option<Deployment>> {
     if targets.is_empty() {
         return Ok(None);
     }
-    Ok(Some(remote::connect(&http_client()?, targets).await?))
+    Ok(Some(remote::connect(&http_client()?, targets, admin_token).await?))
 }
 
 /// The results before any measurement: what the run was asked, where, and its stores.
@@ -210,6 +213,8 @@ struct Scheduler<'a> {
     http: reqwest::Client,
     /// One JWT secret for every replica of the run.
     secret: String,
+    /// One admin token for every replica's `/stats`.
+    admin_token: String,
     progress: Progress,
     paired: bool,
     /// Measurements started so far.
@@ -235,7 +240,17 @@ impl<'a> Scheduler<'a> {
             options.rounds,
             mean_duration(options) + options.warmup,
         );
-        Ok(Self { options, placement, http, secret, progress, paired: sides > 1, sequence: 0 })
+        let admin_token = shared_secret();
+        Ok(Self {
+            options,
+            placement,
+            http,
+            secret,
+            admin_token,
+            progress,
+            paired: sides > 1,
+            sequence: 0,
+        })
     }
 
     /// Measures `visit` on every side, or records on each why it cannot be measured.
@@ -296,7 +311,10 @@ impl<'a> Scheduler<'a> {
                 measure(&self.http, servers, scenario, timing, at).await
             }
             Subject::Remote(deployment) => {
-                let servers = Servers::Remote(deployment.servers_for(scenario));
+                let servers = Servers::Remote {
+                    urls: deployment.servers_for(scenario),
+                    admin_token: deployment.admin_token.as_deref(),
+                };
                 measure(&self.http, servers, scenario, timing, at).await
             }
         }
@@ -312,6 +330,7 @@ impl<'a> Scheduler<'a> {
             inject_latency: self.options.inject_latency,
             fail_open: false,
             cpus: self.placement.server_cpus.clone(),
+            admin_token: self.admin_token.clone(),
         }
     }
 

@@ -49,6 +49,12 @@ pub struct Args {
     #[arg(long, value_parser = parse_duration)]
     pub inject_latency: Option<Duration>,
 
+    /// Token that `GET /stats` requires (`Authorization: Bearer <token>`); without one,
+    /// `/stats` is not served. Read from REVBENCH_ADMIN_TOKEN when not given, which keeps
+    /// it out of the process list.
+    #[arg(long, env = super::admin::ADMIN_TOKEN_ENV, hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Fill the store with this many live entries before listening (used by `revbench growth`).
     #[arg(long, hide = true)]
     pub prefill: Option<u64>,
@@ -70,6 +76,10 @@ fn store_help() -> String {
 
 /// Runs the server the arguments describe until a shutdown signal arrives.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.admin_token.as_deref() != Some(""),
+        "--admin-token is empty: give a token, or none to keep /stats closed"
+    );
     let keys = TokenKeys::for_algorithm(args.algorithm)?;
     let mut store = revocation::open(&args.store).await?;
     let prefill = match args.prefill {
@@ -86,6 +96,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         token_ttl: args.token_ttl,
         fail_open: args.fail_open,
         secure_cookies: args.secure_cookies,
+        admin_token: args.admin_token.as_deref().map(super::admin::AdminToken::new),
         ..ServerConfig::default()
     };
     let listening = Listening {

@@ -2,7 +2,7 @@
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,8 @@ pub struct StatsResponse {
     pub capabilities: Capabilities,
     #[serde(flatten)]
     pub stats: StoreStats,
-    /// Set when the store could not report its stats.
+    /// Set when the store could not report its size: a category (`store stats unavailable`),
+    /// never the backend's text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats_error: Option<String>,
     #[serde(flatten)]
@@ -156,12 +157,30 @@ pub async fn healthz(State(state): State<SharedState>) -> Response {
     }
 }
 
-pub async fn stats(State(state): State<SharedState>) -> Json<StatsResponse> {
-    let (stats, stats_error) = match state.store.stats().await {
-        Ok(stats) => (stats, None),
-        Err(e) => (StoreStats::default(), Some(e.to_string())),
+/// `GET /stats[?store=1]`: see [`super::admin`].
+pub async fn stats(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<StatsResponse>, ApiError> {
+    let Some(token) = &state.config.admin_token else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such route"));
     };
-    Json(StatsResponse {
+    if !token.presented_in(&headers) {
+        return Err(ApiError::unauthorized("/stats needs the admin token"));
+    }
+    let reading = if asks_for_store(&uri) {
+        let logs = &state.logs;
+        let log = |e: String| {
+            logs.stats_errors.log(|| format!("stats: {e}"));
+        };
+        Some(state.store_stats.fresh(&state.store, log).await)
+    } else {
+        state.store_stats.last()
+    };
+    let (stats, failed) = reading.unwrap_or_default();
+    let stats_error = failed.then(|| super::admin::STATS_UNAVAILABLE.to_string());
+    Ok(Json(StatsResponse {
         store: state.store.name().to_string(),
         instance: Some(state.instance.clone()),
         capabilities: state.store.capabilities(),
@@ -170,7 +189,13 @@ pub async fn stats(State(state): State<SharedState>) -> Json<StatsResponse> {
         counters: state.counters.snapshot(),
         sync_timeouts: state.store.sync_timeouts(),
         queue_overflows: state.store.queue_overflows(),
-    })
+    }))
+}
+
+/// Whether a `/stats` request asks for the store's size: a `store` parameter, any value.
+fn asks_for_store(uri: &Uri) -> bool {
+    let mut params = uri.query().unwrap_or("").split('&');
+    params.any(|p| p == "store" || p.starts_with("store="))
 }
 
 pub async fn not_found() -> ApiError {

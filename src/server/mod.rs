@@ -8,7 +8,7 @@
 //! | `POST /refresh` `{"refresh_token"}` or cookie | rotates a refresh token (refresh-token strategies, [`refresh`]) |
 //! | `POST /revoke` form `token=` | RFC 7009-style revocation of any token |
 //! | `GET /healthz` | 200 when the store answers, else 503 |
-//! | `GET /stats` | the store's stats and the server's counters (requests answered on the routes above, store errors, writes, …) |
+//! | `GET /stats` | with the admin token only ([`admin`]): the server's counters (requests answered on the routes above, store errors, writes, …) and, with `?store=1`, the store's size |
 //!
 //! A store error on the protected call gives 503 (fail closed) unless the server was started
 //! with `fail_open`, in which case the request passes and is counted. A 5xx body never says
@@ -30,6 +30,7 @@ use crate::revocation::SharedStore;
 use crate::token::TokenKeys;
 
 mod accept;
+pub mod admin;
 mod auth;
 pub mod command;
 mod counted;
@@ -75,6 +76,8 @@ pub struct ServerConfig {
     /// On shutdown, how long requests in flight may take to finish before their connections
     /// are dropped.
     pub shutdown_grace: Duration,
+    /// The token `GET /stats` requires; without one, `/stats` does not exist ([`admin`]).
+    pub admin_token: Option<admin::AdminToken>,
 }
 
 /// Connections served at once unless configured: well above the load scenarios' users, and
@@ -102,6 +105,7 @@ impl Default for ServerConfig {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            admin_token: None,
         }
     }
 }
@@ -110,6 +114,7 @@ impl Default for ServerConfig {
 pub struct ServerLogs {
     pub invalid_revoke_tokens: log_limit::RateLimitedLog,
     pub store_errors: log_limit::RateLimitedLog,
+    pub stats_errors: log_limit::RateLimitedLog,
 }
 
 impl Default for ServerLogs {
@@ -117,6 +122,7 @@ impl Default for ServerLogs {
         Self {
             invalid_revoke_tokens: log_limit::RateLimitedLog::new("revoke: invalid tokens", 5),
             store_errors: log_limit::RateLimitedLog::new("store errors", 5),
+            stats_errors: log_limit::RateLimitedLog::new("store stats errors", 5),
         }
     }
 }
@@ -135,6 +141,8 @@ pub struct AppState {
     /// server's counters count them once (`revbench merge`), and a restarted server is told
     /// from the one it replaced.
     pub instance: String,
+    /// The store's size as `/stats` last read it ([`admin`]).
+    pub store_stats: admin::StoreStatsCache,
 }
 
 /// The cheap-to-clone handle handlers receive.
@@ -152,6 +160,7 @@ impl AppState {
             config,
             counters: Counters::default(),
             logs: ServerLogs::default(),
+            store_stats: admin::StoreStatsCache::default(),
         })
     }
 

@@ -35,6 +35,9 @@ use tokio::task::JoinHandle;
 /// The HS256 secret every [`TestServer`] signs with, so tests can sign hostile tokens with it.
 pub const TEST_SECRET: &[u8] = b"an-end-to-end-test-secret-of-32+bytes";
 
+/// The admin token of every [`TestServer`] whose config names none ([`stats`] sends it).
+pub const TEST_ADMIN_TOKEN: &str = "a-test-admin-token";
+
 /// A running reference server; stopped when dropped.
 pub struct TestServer {
     pub base: String,
@@ -58,6 +61,8 @@ impl TestServer {
         config: ServerConfig,
         keys: TokenKeys,
     ) -> Self {
+        let mut config = config;
+        config.admin_token.get_or_insert_with(|| server::admin::AdminToken::new(TEST_ADMIN_TOKEN));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = AppState::new(store, keys.clone(), config);
@@ -124,7 +129,12 @@ pub async fn stats(
     client: &reqwest::Client,
     server: &TestServer,
 ) -> revbench::server::StatsResponse {
-    let response = client.get(server.url("/stats")).send().await.unwrap();
+    let response = client
+        .get(server.url("/stats?store=1"))
+        .bearer_auth(TEST_ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200, "/stats");
     response.json().await.unwrap()
 }

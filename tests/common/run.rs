@@ -16,6 +16,7 @@ pub fn short_run(label: &str, scenarios: Vec<Scenario>, stores: Vec<String>) -> 
         scenarios,
         stores,
         targets: Vec::new(),
+        admin_token: None,
         rounds: 1,
         duration: Some(Duration::from_secs(1)),
         out_dir: std::env::temp_dir().join(format!("revbench-{label}-{}", Jti::random())),

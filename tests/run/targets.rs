@@ -15,6 +15,9 @@ use revbench::harness::{Replica, ReplicaSpec};
 use revbench::results::RunResults;
 use revbench::revocation::ScratchStore;
 
+/// The admin token of the test's servers, as `run --target` reads it from the environment.
+const ADMIN: (&str, &str) = ("REVBENCH_ADMIN_TOKEN", "a-test-admin-token");
+
 /// A `revbench serve` of this build on `store_url`, with the JWT secret every server of the
 /// test shares.
 fn serve(store_url: &str) -> ReplicaSpec {
@@ -26,6 +29,7 @@ fn serve(store_url: &str) -> ReplicaSpec {
         inject_latency: None,
         fail_open: false,
         cpus: None,
+        admin_token: ADMIN.1.into(),
     }
 }
 
@@ -55,7 +59,7 @@ fn run(how: &[&str], scenarios: &[&str], report: bool) -> RunResults {
     }
     let run = scenarios.iter().fold(run, |run, scenario| run.scenario(scenario));
     let args = run.args();
-    let (code, stderr) = revbench_exit(&args, &[]);
+    let (code, stderr) = revbench_exit(&args, &[ADMIN]);
     assert_eq!(code, Some(0), "revbench {args:?}: {stderr}");
     let results = RunResults::read(&out.join("results.json")).unwrap();
     if report {
@@ -150,12 +154,20 @@ async fn bad_targets_exit_2() {
     for (how, expected) in cases {
         let run = RunArgs::bare().no_report().scenario("logout-replay").with(how);
         let args = run.args();
-        let (code, stderr) = revbench_exit(&args, &[]);
+        let (code, stderr) = revbench_exit(&args, &[ADMIN]);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
     }
-    let (_, stderr) = revbench_exit(&["run", "--target", &mixed], &[]);
+    // Without the servers' admin token, or with another, /stats is closed: the fix is named.
+    let args = RunArgs::bare().no_report().scenario("logout-replay").with(&["--target", &hashmap]);
+    for env in [&[][..], &[(ADMIN.0, "not-the-token")][..]] {
+        let (code, stderr) = revbench_exit(&args.args(), env);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("--admin-token"), "{stderr}");
+        assert!(!stderr.contains("not-the-token"), "{stderr}");
+    }
+    let (_, stderr) = revbench_exit(&["run", "--target", &mixed], &[ADMIN]);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&hashmap) && stderr.contains(&memory), "{stderr}");
     stop(servers).await;

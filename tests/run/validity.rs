@@ -152,10 +152,11 @@ async fn merged_segments_count_each_server_once() {
         inject_latency: None,
         fail_open: false,
         cpus: None,
+        admin_token: "a-test-admin-token".into(),
     };
     let http = crate::common::client();
     let server = spec.start(&http).await.unwrap();
-    let stats = async || revbench::harness::remote::stats(&http, &server.base_url).await.unwrap();
+    let stats = async || server.stats(&http).await.unwrap();
     let before = stats().await.counters;
     let start =
         humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(2))
@@ -168,6 +169,7 @@ async fn merged_segments_count_each_server_once() {
             let run = RunArgs::short(dir)
                 .no_report()
                 .with(&["--warmup", "0s", "--target", &server.base_url])
+                .with(&["--admin-token", &server.admin_token])
                 .with(&["--segment", &format!("{k}/2"), "--start-at", &start])
                 .scenario("logout-replay");
             let args: Vec<String> = run.args().iter().map(|a| a.to_string()).collect();

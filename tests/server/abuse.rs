@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{client, login, me, TestServer};
+use crate::common::{client, login, me, TestServer, TEST_ADMIN_TOKEN};
 use async_trait::async_trait;
 use revbench::revocation::{
     Capabilities, Jti, MemoryStore, RevocationStore, SharedStore, StoreError, StoreStats,
@@ -126,7 +126,7 @@ impl RevocationStore for FailingStore {
         Err(StoreError::Backend { backend: "failing", message: DETAIL.into() })
     }
     async fn stats(&self) -> Result<StoreStats, StoreError> {
-        Ok(StoreStats::default())
+        Err(StoreError::Backend { backend: "failing", message: DETAIL.into() })
     }
     async fn health(&self) -> Result<(), StoreError> {
         Err(StoreError::Backend { backend: "failing", message: DETAIL.into() })
@@ -152,7 +152,11 @@ async fn server_errors_name_no_details() {
     let health = client.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 503);
     let health = health.text().await.unwrap();
-    for body in [body.to_string(), text, health] {
+    let stats = client.get(server.url("/stats?store=1")).bearer_auth(TEST_ADMIN_TOKEN);
+    let stats = stats.send().await.unwrap().text().await.unwrap();
+    let parsed: StatsResponse = serde_json::from_str(&stats).unwrap();
+    assert_eq!(parsed.stats_error.as_deref(), Some("store stats unavailable"), "{stats}");
+    for body in [body.to_string(), text, health, stats] {
         assert!(!body.contains("10.1.2.3") && !body.contains("admin"), "{body}");
     }
 }
@@ -275,13 +279,13 @@ async fn trickled_bodies_and_unread_answers_are_closed() {
     println!("longest held: trickling {:?}, pipelining {:?} after full", longest.0, longest.1);
 }
 
-/// `revbench serve` stops within 15 s of SIGTERM, cleanly, with clients attached that trickle
-/// headers, trickle a body, or never read their answers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_stops_on_sigterm_whatever_clients_do() {
+/// `revbench serve ARGS` on a free port: the process and its address.
+fn serve(args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
         .args(["serve", "--store", "memory:", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("REVBENCH_ADMIN_TOKEN")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -294,6 +298,34 @@ async fn serve_stops_on_sigterm_whatever_clients_do() {
         .find_map(|word| word.strip_prefix("http://"))
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_string();
+    (child, addr)
+}
+
+/// `/stats` is private: without an admin token configured it does not exist (404); with one,
+/// a request without it or with another gets 401; only the token opens it.
+#[tokio::test]
+async fn stats_need_the_admin_token() {
+    let (mut open, addr) = serve(&[]);
+    let http = client();
+    let status = http.get(format!("http://{addr}/stats")).send().await.unwrap().status();
+    let _ = open.kill();
+    let _ = open.wait();
+    assert_eq!(status, 404, "/stats without an admin token configured");
+    let server = TestServer::start(Arc::new(MemoryStore::new())).await;
+    let url = server.url("/stats");
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let wrong = http.get(&url).bearer_auth("a-test-admin-token-2").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let token = login(&http, &server, "eve").await;
+    assert_eq!(http.get(&url).bearer_auth(token).send().await.unwrap().status(), 401);
+    assert_eq!(http.get(&url).bearer_auth(TEST_ADMIN_TOKEN).send().await.unwrap().status(), 200);
+}
+
+/// `revbench serve` stops within 15 s of SIGTERM, cleanly, with clients attached that trickle
+/// headers, trickle a body, or never read their answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stops_on_sigterm_whatever_clients_do() {
+    let (mut child, addr) = serve(&[]);
     let lasting = Duration::from_secs(20);
     let clients: Vec<_> = (0..10)
         .flat_map(|_| {

@@ -19,4 +19,5 @@ mod outage;
 mod redis_cluster;
 mod refresh;
 mod restart;
+mod stats_cost;
 mod tls;
