@@ -61,8 +61,10 @@ async fn sigkill_leaves_no_server_running() {
     assert!(!servers.is_empty(), "no replica running when the run was killed");
     run.start_kill().unwrap();
     run.wait().await.unwrap();
+    let killed = std::time::Instant::now();
     let gone = async || servers.iter().all(|&pid| !running(pid)).then_some(());
     let ended = poll_until("end of every replica", Duration::from_secs(10), every, gone).await;
+    println!("{} replicas ended {:?} after the run was killed", servers.len(), killed.elapsed());
     let _ = std::fs::remove_dir_all(out);
     if ended.is_err() {
         for &pid in &servers {
