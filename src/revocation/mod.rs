@@ -32,6 +32,7 @@ pub use backends::redis::RedisStore;
 pub use backends::redis_cluster::RedisClusterStore;
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries};
+pub use in_process::compact::CompactStore;
 pub use in_process::cutoff::{Cutoff, CutoffStore};
 pub use in_process::hashmap::HashMapStore;
 pub use in_process::memory::MemoryStore;
@@ -312,6 +313,7 @@ pub static SCHEMES: &[&Scheme] = &[
     &strategies::cutoff_redis::SCHEME,
     &backends::redis_cluster::SCHEME,
     &strategies::refresh_redis::SCHEME,
+    &in_process::compact::SCHEME,
 ];
 
 impl Scheme {

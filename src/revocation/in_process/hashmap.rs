@@ -224,7 +224,7 @@ fn clamp(secs: UnixSeconds) -> ExpSecs {
 }
 
 /// Unix seconds from the kernel's coarse clock (no syscall, no hardware counter read).
-fn coarse_now() -> ExpSecs {
+pub(in crate::revocation) fn coarse_now() -> ExpSecs {
     #[cfg(target_os = "linux")]
     {
         let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };

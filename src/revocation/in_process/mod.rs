@@ -1,5 +1,6 @@
 //! Stores that live in the server process: each replica keeps its own list.
 
+pub mod compact;
 pub mod cutoff;
 pub mod hashmap;
 pub mod memory;
