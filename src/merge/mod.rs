@@ -13,6 +13,7 @@
 
 pub mod command;
 mod round;
+mod timeline;
 
 use crate::results::{Measurement, RunResults};
 use crate::scenario::Scenario;

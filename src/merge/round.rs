@@ -16,7 +16,8 @@
 //! - **not mergeable** (see `docs/merge.md`): `store_entries` and `store_bytes` (one store,
 //!   read at different moments: the largest reading), `recovery_ms` (the slowest
 //!   generator's), `elapsed_secs` (the longest), `started_at` (the earliest), `round`,
-//!   `sequence` and `pair` (the first file's).
+//!   `sequence` and `pair` (the first file's), the timeline's check percentiles (the slowest
+//!   generator's in each interval; its counts are summed: [`super::timeline`]).
 
 use std::collections::BTreeMap;
 
@@ -53,6 +54,8 @@ pub fn merge_round(rounds: &[&RoundResult], what: &str) -> Result<RoundResult, M
     merge_server_counts(&mut merged, rounds, what)?;
     merged.replay_window = merge_windows(rounds, what)?;
     merged.outage = merge_outages(rounds);
+    let timelines: Vec<_> = rounds.iter().map(|r| r.timeline.as_ref()).collect();
+    merged.timeline = super::timeline::merge(&timelines);
     // One store behind all generators: its size is one reading, not a sum.
     merged.store_entries = rounds.iter().filter_map(|r| r.store_entries).max();
     merged.store_bytes = rounds.iter().filter_map(|r| r.store_bytes).max();

@@ -1,15 +1,15 @@
-//! Which charts a report has, built from the results: a latency percentile spectrum and a
-//! throughput chart per scenario, cost vs protection per topology, and check latency against
-//! store size from criterion.
+//! Which charts a report has, built from the results: per scenario a latency percentile
+//! spectrum, a throughput chart and its stores over time; cost vs protection per topology;
+//! check latency against store size from criterion.
 
 use std::collections::BTreeMap;
 
 use super::colors::{self, Palette};
 use super::criterion::{micro_point, MicroResult};
 use super::plot::{Bar, BarChart, Chart, LineChart, Series, XLabels};
-use super::vocabulary::shown_name;
-use super::{cost_chart, decision};
-use crate::results::{Measurement, RoundResult, RunResults, StoreRecord};
+use super::vocabulary::{representative, shown_name};
+use super::{cost_chart, decision, timeline_chart};
+use crate::results::{Measurement, RunResults, StoreRecord};
 
 /// A chart and the file stem it is saved under (`charts/<stem>.svg|png`).
 pub struct NamedChart {
@@ -53,24 +53,20 @@ pub fn all(results: &RunResults, micro: &[MicroResult]) -> Vec<NamedChart> {
         });
         charts.push(NamedChart {
             stem: format!("throughput-{}", scenario.name),
-            place,
+            place: place.clone(),
             chart: throughput(&scenario.name, &measurements, &results.stores, &palette),
         });
+        let over_time =
+            timeline_chart::chart(&scenario.name, &measurements, &results.stores, &palette);
+        if let Some(chart) = over_time {
+            charts.push(NamedChart { stem: timeline_chart::stem(&scenario.name), place, chart });
+        }
     }
     if let Some(chart) = check_latency_vs_size(micro) {
         let stem = "check-latency-vs-size".to_string();
         charts.push(NamedChart { stem, place: Place::Micro, chart });
     }
     charts
-}
-
-/// The round whose check-latency p99 is the median of the rounds' (a representative
-/// histogram), among the rounds that have a check latency.
-pub fn representative(m: &Measurement) -> Option<&RoundResult> {
-    let mut rounds: Vec<&RoundResult> =
-        m.rounds.iter().filter(|r| r.check_latency().is_some()).collect();
-    rounds.sort_by_key(|r| r.check_latency().map(|l| l.p99_us));
-    rounds.get(rounds.len() / 2).copied()
 }
 
 fn spectrum(

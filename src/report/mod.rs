@@ -22,6 +22,7 @@ pub mod plot;
 mod renewal;
 mod replay;
 mod tables;
+mod timeline_chart;
 mod vocabulary;
 
 pub use charts::Place;

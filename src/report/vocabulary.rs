@@ -37,6 +37,15 @@ pub fn check_p50s(m: &Measurement) -> Vec<f64> {
     m.rounds.iter().filter_map(check).map(|l| l.p50_us as f64).collect()
 }
 
+/// The round whose check-latency p99 is the median of the rounds' (a representative
+/// histogram), among the rounds that have a check latency.
+pub fn representative(m: &Measurement) -> Option<&RoundResult> {
+    let mut rounds: Vec<&RoundResult> =
+        m.rounds.iter().filter(|r| r.check_latency().is_some()).collect();
+    rounds.sort_by_key(|r| r.check_latency().map(|l| l.p99_us));
+    rounds.get(rounds.len() / 2).copied()
+}
+
 /// A median over rounds in ms, `–` when there is none.
 pub fn ms_cell(spread: Option<Spread>) -> String {
     spread.map(|s| format!("{:.3}", s.median / 1000.0)).unwrap_or_else(|| "–".into())

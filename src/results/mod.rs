@@ -20,9 +20,11 @@ pub mod growth;
 pub mod histogram;
 mod replay;
 mod servers;
+mod timeline;
 
 pub use replay::{middle_and_max, ReplayCounts, ReplayWindow};
 pub use servers::{ServerCounters, ServerWindow};
+pub use timeline::{Timeline, TimelineEvent, Values, RESTARTED, STORE_BACK, STORE_CUT};
 
 /// Bumped on every incompatible change to these structs.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -322,6 +324,11 @@ pub struct RoundResult {
     /// of measured time: what renewing tokens costs the store, apart from logins and logouts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_writes_per_user_hour: Option<f64>,
+    /// The round over time, in short intervals of the measured window (requests, error
+    /// answers, check latency p50 and p99, the outage's and restart's instants); absent in
+    /// older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
 }
 
 /// Medians across rounds; min and max show the spread.

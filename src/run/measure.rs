@@ -17,6 +17,7 @@ use super::outage;
 use super::recorder::{Recorded, Recorder};
 use super::replay_window::{self, Schedule, PROBE_INTERVAL, PROBE_LIMIT};
 use super::restart;
+use super::timeline;
 use crate::harness::{ReplicaSpec, Target};
 use crate::process::own_cpu_time;
 use crate::results::answers::split_status_key;
@@ -73,11 +74,9 @@ pub async fn measure(
 ) -> anyhow::Result<RoundResult> {
     let spec = prepare(servers, scenario).await?;
     let started_at = now_rfc3339();
-    let recorder = Arc::new(if timing.warmup.is_zero() {
-        Recorder::default()
-    } else {
-        Recorder::warming_up()
-    });
+    let recorder =
+        if timing.warmup.is_zero() { Recorder::default() } else { Recorder::warming_up() };
+    let recorder = Arc::new(recorder.with_interval(timeline::interval_for(timing.duration)));
     let (spec, forwarder) = route_for_outage(spec, scenario.outage).await?;
     let mut fleet = match &spec {
         Some(spec) => Fleet::start(http, spec, scenario.replicas).await?,
@@ -258,6 +257,7 @@ async fn restart_and_replay(
 ) -> anyhow::Result<Fleet> {
     let copies = restart::copies_for_restart(http, &fleet.urls).await;
     fleet.stop().await;
+    recorder.restarted();
     let fleet = Fleet::start(http, spec, count).await?;
     // The new servers have counted nothing yet: their windows start at zero.
     let started: Vec<Option<Reading>> = read_all(http, &fleet, false)
@@ -345,6 +345,7 @@ impl Gathered {
             store_writes,
             store_writes_per_user_hour: None,
             refresh_writes_per_user_hour: None,
+            timeline: done.timeline,
         };
         round.store_writes_per_user_hour = per_user_hour(store_writes, users, secs);
         round.refresh_writes_per_user_hour = per_user_hour(refresh_writes, users, secs);

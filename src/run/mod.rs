@@ -5,7 +5,8 @@
 //! after each; [`measure`] is one of them, on a [`fleet`] of servers; [`attack`] and [`steps`]
 //! are the goose load; [`recorder`] keeps what it saw and [`counters`] what the servers
 //! counted; [`outage`] cuts a store off mid-load through [`forwarder`]; [`restart`] replays
-//! copies on restarted replicas; [`progress`] shows the way.
+//! copies on restarted replicas; [`progress`] shows the way; [`timeline`] keeps the load
+//! interval by interval.
 
 pub mod attack;
 pub mod command;
@@ -25,3 +26,4 @@ pub mod segment;
 pub mod steps;
 pub mod subjects;
 pub mod summary;
+pub mod timeline;

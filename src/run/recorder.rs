@@ -1,7 +1,8 @@
 //! What the load steps record: an HDR histogram of every request's latency, statuses and
 //! errors by step, and the replays by answer (accepted, refused, unanswered), which give the
 //! leak rate. Replays have a histogram of their own whatever their answer, so that no store's
-//! latency figures hold requests another store's do not.
+//! latency figures hold requests another store's do not. The same tallies are kept interval
+//! by interval too ([`super::timeline`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -11,8 +12,9 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::replay_window::Answer;
+use super::timeline::{Tally, TimelineRecorder};
 use crate::lock::MutexExt;
-use crate::results::LatencySummary;
+use crate::results::{LatencySummary, Timeline, CHECK_REQUEST, RESTARTED, STORE_BACK, STORE_CUT};
 use crate::units::Micros;
 
 /// Longest latency a histogram can hold; longer ones are clamped to it.
@@ -65,6 +67,8 @@ pub struct Recorder {
     outage: Mutex<OutageLog>,
     /// Set during the warm-up: nothing is recorded until [`Recorder::start_recording`].
     warming_up: AtomicBool,
+    /// The same tallies by interval, from [`Recorder::start_recording`].
+    timeline: Mutex<TimelineRecorder>,
 }
 
 /// Where a measurement is relative to a store outage.
@@ -109,6 +113,8 @@ pub struct Recorded {
     pub replays_unanswered: u64,
     /// Set when the store was cut off during the measurement.
     pub outage: Option<OutageLog>,
+    /// The measurement interval by interval.
+    pub timeline: Option<Timeline>,
 }
 
 impl Recorder {
@@ -120,9 +126,34 @@ impl Recorder {
         recorder
     }
 
-    /// Ends the warm-up: from now on everything counts.
+    /// The same recorder with its timeline in intervals of `interval`.
+    pub fn with_interval(self, interval: Duration) -> Self {
+        *self.timeline.locked() = TimelineRecorder::new(interval);
+        self
+    }
+
+    /// Ends the warm-up: from now on everything counts, and the timeline starts.
     pub fn start_recording(&self) {
+        self.timeline.locked().start(Instant::now());
         self.warming_up.store(false, Ordering::Relaxed);
+    }
+
+    /// Counts `tally` in the timeline's interval of now (read under its lock, so that
+    /// tallies arrive in time order).
+    fn tally(&self, tally: Tally) {
+        let mut timeline = self.timeline.locked();
+        timeline.add(Instant::now(), tally);
+    }
+
+    /// Marks an instant on the timeline.
+    fn mark(&self, what: &str) {
+        let mut timeline = self.timeline.locked();
+        timeline.event(Instant::now(), what);
+    }
+
+    /// The replicas have just been restarted (the restart scenario, after the load).
+    pub fn restarted(&self) {
+        self.mark(RESTARTED);
     }
 
     fn recording(&self) -> bool {
@@ -142,8 +173,12 @@ impl Recorder {
             Clock::Corrected => &self.corrected,
             Clock::PacingLateness => &self.lateness,
         };
-        let mut map = map.locked();
-        map.entry(request).or_insert_with(new_histogram).saturating_record(micros);
+        map.locked().entry(request).or_insert_with(new_histogram).saturating_record(micros);
+        match clock {
+            Clock::Service if request == CHECK_REQUEST => self.tally(Tally::Check(elapsed)),
+            Clock::Unexpected => self.tally(Tally::Error),
+            _ => {}
+        }
     }
 
     /// The phase now; requests take it when they are sent, so one that was already in flight
@@ -171,18 +206,21 @@ impl Recorder {
             }
         }
         *self.statuses.locked().entry((request, status)).or_default() += 1;
+        self.tally(Tally::Answer);
     }
 
     /// The store has just been cut off.
     pub fn begin_outage(&self) {
         self.outage.locked().cut_at = Some(Instant::now());
         self.phase.store(PHASE_OUTAGE, Ordering::Relaxed);
+        self.mark(STORE_CUT);
     }
 
     /// The store is reachable again.
     pub fn end_outage(&self) {
         self.outage.locked().restored_at = Some(Instant::now());
         self.phase.store(PHASE_RECOVERING, Ordering::Relaxed);
+        self.mark(STORE_BACK);
     }
 
     /// Counts a request that got no response, by kind (`connect`, `timeout`, `other`).
@@ -191,6 +229,7 @@ impl Recorder {
             return;
         }
         *self.errors.locked().entry(format!("{request} {kind}")).or_default() += 1;
+        self.tally(Tally::Error);
     }
 
     /// Counts one replay of a revoked token sent in `sent_in`, by its answer: accepted (a
@@ -274,6 +313,7 @@ impl Recorder {
             replays_unanswered: self.replays_unanswered.load(Ordering::Relaxed),
             outage: (self.phase.load(Ordering::Relaxed) != PHASE_NORMAL)
                 .then(|| self.outage.locked().clone()),
+            timeline: self.timeline.locked().finish(),
         }
     }
 }

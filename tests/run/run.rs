@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use crate::common::backend::{require_or_skip, Backend};
 use crate::common::run::short_run;
-use revbench::results::{RunResults, StoreStatus, SCHEMA_VERSION};
+use revbench::results::{
+    RoundResult, RunResults, StoreStatus, Values, SCHEMA_VERSION, STORE_BACK, STORE_CUT,
+};
 use revbench::run::options::RunOptions;
 use revbench::run::scheduler::run;
 use revbench::scenario::Scenario;
@@ -139,8 +141,36 @@ async fn store_outage_fails_closed_and_recovers() {
         let recovery = outage.recovery_ms.unwrap_or_else(|| panic!("{}: never recovered", m.store));
         assert!(recovery < 5000.0, "{}: recovered after {recovery} ms", m.store);
         println!("{}: {during:?}, recovered after {recovery:.0} ms", m.store);
+        timeline_shows_the_outage(&m.rounds[0], &m.store);
     }
     let _ = std::fs::remove_dir_all(out);
+}
+
+/// The round's timeline counts every answer and error once, in 100 ms intervals over the
+/// 4 s window, with the cut and the return marked as long apart as the outage lasted; no
+/// check is answered 200 in an interval wholly inside the outage, and some are after it.
+fn timeline_shows_the_outage(round: &RoundResult, store: &str) {
+    let t = round.timeline.as_ref().unwrap_or_else(|| panic!("{store}: no timeline"));
+    let sum = |v: &Values| v.0.iter().flatten().sum::<u64>();
+    assert_eq!(t.interval_ms, 100, "{store}");
+    assert!((38..=60).contains(&t.intervals()), "{store}: {} intervals", t.intervals());
+    assert_eq!(sum(&t.requests), round.requests, "{store}: every answer once");
+    let unexpected = round.error_latency.as_ref().map_or(0, |l| l.count);
+    let errors = unexpected + round.errors.values().sum::<u64>();
+    assert_eq!(sum(&t.errors), errors, "{store}: every error once");
+    let at = |what: &str| t.events.iter().find(|e| e.what == what).map(|e| e.at_ms);
+    let (cut, back) = (at(STORE_CUT).expect("cut marked"), at(STORE_BACK).expect("back marked"));
+    let down_ms = round.outage.as_ref().unwrap().down_secs * 1000.0;
+    assert!(((back - cut) as f64 - down_ms).abs() < 50.0, "{store}: {cut}..{back}, {down_ms}");
+    // Answers sent just before the cut may come in just after it.
+    let inside = (0..t.intervals() as u64)
+        .filter(|i| i * 100 >= cut + 200 && (i + 1) * 100 <= back)
+        .map(|i| i as usize);
+    for i in inside {
+        assert_eq!(t.check_p50_us.get(i), None, "{store}: a check answered 200 in interval {i}");
+    }
+    let after = (back / 100 + 1) as usize..t.intervals();
+    assert!(after.clone().any(|i| t.check_p99_us.get(i).is_some()), "{store}: none after");
 }
 
 /// `revbench run` measures the server at `MONGODB_URL` and says what it is: a real mongod is

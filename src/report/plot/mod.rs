@@ -10,8 +10,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 mod scatter;
+mod timeline;
 
 pub use scatter::{log_tick, Label, Marker, Reference, ScatterChart};
+pub use timeline::{Mark, Panel, TimelineChart};
 
 /// A series of `(x, y)` points with its legend name and colour.
 #[derive(Debug, Clone)]
@@ -66,6 +68,7 @@ pub enum Chart {
     Line(LineChart),
     Bars(BarChart),
     Scatter(ScatterChart),
+    Timeline(TimelineChart),
 }
 
 impl Chart {
@@ -74,6 +77,15 @@ impl Chart {
             Chart::Line(l) => &l.title,
             Chart::Bars(b) => &b.title,
             Chart::Scatter(s) => &s.title,
+            Chart::Timeline(t) => &t.title,
+        }
+    }
+
+    /// Width and height in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Chart::Timeline(t) => t.size(),
+            _ => (WIDTH, HEIGHT),
         }
     }
 }
@@ -97,7 +109,7 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
     register_font();
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, chart.size()).into_drawing_area();
         draw(&root, chart).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
@@ -107,7 +119,7 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
 /// Renders the chart as a PNG file.
 pub fn png(chart: &Chart, path: &Path) -> Result<(), String> {
     register_font();
-    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    let root = BitMapBackend::new(path, chart.size()).into_drawing_area();
     draw(&root, chart).map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
@@ -120,6 +132,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Dra
         Chart::Line(line) => draw_line(root, line),
         Chart::Bars(bars) => draw_bars(root, bars),
         Chart::Scatter(scatter) => scatter::draw(root, scatter),
+        Chart::Timeline(timeline) => timeline::draw(root, timeline),
     }
 }
 
