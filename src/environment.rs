@@ -20,6 +20,12 @@ pub struct Environment {
     /// redacted); this machine is then only the load generator's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// The load average (1, 5 and 15 minutes, `/proc/loadavg`) when the run started, and
+    /// when it finished: how busy the machine was; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_average: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_average_at_end: Option<String>,
 }
 
 impl Environment {
@@ -41,8 +47,17 @@ impl Environment {
             git_commit: env!("REVBENCH_GIT_COMMIT").to_string(),
             note: None,
             targets: Vec::new(),
+            load_average: load_average(),
+            load_average_at_end: None,
         }
     }
+}
+
+/// The 1, 5 and 15 minute load averages now (`"1.52 0.98 0.61"`), where `/proc` has them.
+pub fn load_average() -> Option<String> {
+    let text = read("/proc/loadavg")?;
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    (fields.len() == 3).then(|| fields.join(" "))
 }
 
 fn read(path: &str) -> Option<String> {
@@ -71,6 +86,16 @@ fn os_description() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The load average is the three figures of `/proc/loadavg`, each a number.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn load_average_is_three_numbers() {
+        let load = load_average().expect("/proc/loadavg is readable on Linux");
+        let figures: Vec<f64> = load.split(' ').map(|f| f.parse().unwrap()).collect();
+        assert_eq!(figures.len(), 3, "{load}");
+        assert!(figures.iter().all(|f| *f >= 0.0), "{load}");
+    }
 
     /// Fields are read from both `key: value` and `KEY="value"` lines.
     #[test]

@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use super::colors::Palette;
-use super::markdown::{CHART_NOTE, DECISION_INTRO, RENEWAL_INTRO, STRATEGIES_INTRO};
+use super::markdown::{
+    summary_intro, CHART_NOTE, DECISION_INTRO, INTRO, RENEWAL_INTRO, STRATEGIES_INTRO,
+};
 use super::vocabulary::Table;
 use super::{Exporter, Place, Report};
 
@@ -14,7 +16,7 @@ margin:2em auto;padding:0 1em;color:#222;line-height:1.45}table{border-collapse:
 font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}\
 td:first-child,th:first-child{text-align:left}.swatch{display:inline-block;width:.8em;height:.8em;\
 margin-right:.4em;border-radius:2px}.chart svg{max-width:100%;height:auto}.meaning{background:#f6f8fa;\
-padding:.6em 1em;border-left:4px solid #888}table.env td{text-align:left}";
+padding:.6em 1em .6em 2em;border-left:4px solid #888}table.env td{text-align:left}";
 
 /// Escapes text for HTML element content and attributes.
 pub fn escape(s: &str) -> String {
@@ -80,32 +82,36 @@ impl Exporter for Html {
         let mut out = format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
              <title>revbench report</title><style>{STYLE}</style></head><body>\n\
-             <h1>revbench report</h1>\n<p>What each revocation store costs (latency, throughput, \
-             memory) and buys (replayed tokens refused), measured side by side in one run. Medians \
-             across rounds, with min–max where rounds differ.</p>\n<h2>Environment</h2>\n"
+             <h1>revbench report</h1>\n<p>{}</p>\n",
+            prose(INTRO)
         );
-        out.push_str(&table_with_class(&report.environment, None, "env"));
+        if !report.summary.is_empty() {
+            let _ = writeln!(out, "<h2>Summary</h2>\n<p>{}</p>", prose(summary_intro(report)));
+            for summary in &report.summary {
+                let _ = write!(
+                    out,
+                    "<p><strong>{}</strong></p>\n<ul class=\"meaning\">",
+                    prose(&summary.heading)
+                );
+                for bullet in &summary.bullets {
+                    let _ = write!(out, "<li>{}</li>", prose(bullet));
+                }
+                out.push_str("</ul>\n");
+            }
+        }
+        let mut charts = report.charts_in(&Place::Decision).peekable();
+        if charts.peek().is_some() {
+            let _ = writeln!(out, "<h2>Cost vs protection</h2>\n<p>{}</p>", prose(CHART_NOTE));
+        }
+        for chart in charts {
+            let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
+        }
         if let Some(decision) = &report.decision {
             let _ = writeln!(out, "<h2>Decision view</h2>\n<p>{}</p>", prose(DECISION_INTRO));
             out.push_str(&table(&decision.table, None));
-            for (topology, meaning) in &decision.meanings {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"meaning\"><strong>{}.</strong> {}</p>",
-                    escape(topology),
-                    escape(meaning)
-                );
-            }
             if let Some(strategies) = &decision.strategies {
                 let _ = writeln!(out, "<p>{}</p>", prose(STRATEGIES_INTRO));
                 out.push_str(&table(strategies, Some(&report.palette)));
-            }
-            let mut charts = report.charts_in(&Place::Decision).peekable();
-            if charts.peek().is_some() {
-                let _ = writeln!(out, "<p>{}</p>", prose(CHART_NOTE));
-            }
-            for chart in charts {
-                let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
             }
         }
         for section in &report.scenarios {
@@ -130,11 +136,13 @@ impl Exporter for Html {
                 let _ = writeln!(out, "<p>{}</p>", prose(RENEWAL_INTRO));
                 out.push_str(&table(renewal, Some(&report.palette)));
             }
-            let _ = writeln!(
-                out,
-                "<p class=\"meaning\"><strong>What this means.</strong> {}</p>",
-                escape(&section.meaning)
-            );
+            if !section.meaning.is_empty() {
+                out.push_str("<p><strong>What this means.</strong></p>\n<ul class=\"meaning\">");
+                for bullet in &section.meaning {
+                    let _ = write!(out, "<li>{}</li>", prose(bullet));
+                }
+                out.push_str("</ul>\n");
+            }
             for chart in report.charts_in(&Place::Scenario(section.name.clone())) {
                 let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
             }
@@ -147,6 +155,8 @@ impl Exporter for Html {
                 let _ = writeln!(out, "<div class=\"chart\">{}</div>", inline_svg(&chart.svg));
             }
         }
+        out.push_str("<h2>Environment</h2>\n");
+        out.push_str(&table_with_class(&report.environment, None, "env"));
         out.push_str("</body></html>\n");
         out.into_bytes()
     }

@@ -7,6 +7,22 @@ use super::{Exporter, Place, Report};
 
 pub struct Markdown;
 
+/// Under the title: what the report is.
+pub const INTRO: &str = "What each revocation store costs (latency, throughput, memory) and \
+    buys (replayed tokens refused), measured side by side in one run: the answer first, then \
+    the decision view, each scenario in detail, and the environment last. Latency is from each \
+    request's send to its full response; medians across rounds, with min–max where rounds \
+    differ.";
+
+/// Before the summary's bullets.
+pub const SUMMARY_INTRO: &str = "Per topology measured: the strategies that refused every \
+    replayed copy, the cheapest of them against `none:` in the same scenario, and what the \
+    others let through (copies never refused within the probe; replays accepted under load).";
+
+/// Before the summary's bullets when no scenario probed replay windows.
+pub const SUMMARY_BY_SCENARIO_INTRO: &str = "No scenario probed replay windows, so the answer is \
+    per scenario: each store against `none:` in the same scenario.";
+
 /// What the decision view shows, before its table (the HTML report shows the same words).
 pub const DECISION_INTRO: &str = "Per topology and strategy: the latency each adds to the \
     check (`GET /api/me` with a live token, the same request for every store) against `none:` \
@@ -38,6 +54,15 @@ pub const MICRO_SOURCE: &str =
 `cargo bench --bench check_latency` on this machine, not by this load run). Medians per check; \
 the floor is a plain `HashSet<u128>` lookup of the same size and kind.";
 
+/// The summary's first line.
+pub fn summary_intro(report: &Report) -> &'static str {
+    if report.decision.is_some() {
+        SUMMARY_INTRO
+    } else {
+        SUMMARY_BY_SCENARIO_INTRO
+    }
+}
+
 /// A GitHub-flavoured Markdown table (pipes in cells escaped).
 pub fn table(t: &Table) -> String {
     let cell = |s: &String| s.replace('|', "\\|");
@@ -57,30 +82,29 @@ impl Exporter for Markdown {
 
     fn export(&self, report: &Report) -> Vec<u8> {
         let mut out = String::from("# revbench report\n\n");
-        let _ = writeln!(
-            out,
-            "What each revocation store costs (latency, throughput, memory) and buys (replayed \
-             tokens refused), measured side by side in one run. Latency is from each request's \
-             send to its full response; medians across rounds, with min–max where rounds differ.\n"
-        );
-        out.push_str("## Environment\n\n");
-        out.push_str(&table(&report.environment));
+        let _ = writeln!(out, "{INTRO}\n");
+        if !report.summary.is_empty() {
+            let _ = write!(out, "## Summary\n\n{}\n", summary_intro(report));
+            for summary in &report.summary {
+                let _ = write!(out, "\n**{}**\n\n", summary.heading);
+                for bullet in &summary.bullets {
+                    let _ = writeln!(out, "- {bullet}");
+                }
+            }
+        }
+        let mut charts = report.charts_in(&Place::Decision).peekable();
+        if charts.peek().is_some() {
+            let _ = write!(out, "\n## Cost vs protection\n\n{CHART_NOTE}\n\n");
+        }
+        for chart in charts {
+            let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);
+        }
         if let Some(decision) = &report.decision {
             let _ = write!(out, "\n## Decision view\n\n{DECISION_INTRO}\n\n");
             out.push_str(&table(&decision.table));
-            for (topology, meaning) in &decision.meanings {
-                let _ = write!(out, "\n**{topology}.** {meaning}\n");
-            }
             if let Some(strategies) = &decision.strategies {
                 let _ = write!(out, "\n{STRATEGIES_INTRO}\n\n");
                 out.push_str(&table(strategies));
-            }
-            let mut charts = report.charts_in(&Place::Decision).peekable();
-            if charts.peek().is_some() {
-                let _ = write!(out, "\n{CHART_NOTE}\n\n");
-            }
-            for chart in charts {
-                let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);
             }
         }
         for section in &report.scenarios {
@@ -100,7 +124,13 @@ impl Exporter for Markdown {
                 let _ = write!(out, "\n{RENEWAL_INTRO}\n\n");
                 out.push_str(&table(renewal));
             }
-            let _ = write!(out, "\n**What this means.** {}\n\n", section.meaning);
+            if !section.meaning.is_empty() {
+                out.push_str("\n**What this means.**\n\n");
+                for bullet in &section.meaning {
+                    let _ = writeln!(out, "- {bullet}");
+                }
+            }
+            out.push('\n');
             for chart in report.charts_in(&Place::Scenario(section.name.clone())) {
                 let _ = writeln!(out, "![{}](charts/{}.png)", chart.title, chart.stem);
             }
@@ -114,6 +144,8 @@ impl Exporter for Markdown {
                 let _ = write!(out, "\n![{}](charts/{}.png)\n", chart.title, chart.stem);
             }
         }
+        out.push_str("\n## Environment\n\n");
+        out.push_str(&table(&report.environment));
         out.into_bytes()
     }
 }

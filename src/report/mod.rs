@@ -39,19 +39,26 @@ pub struct RenderedChart {
 }
 
 /// The decision view: cost against `none:` and the replay window per topology and strategy,
-/// what each strategy is and needs, and what the numbers say per topology.
+/// what each strategy is and needs.
 pub struct DecisionView {
     pub table: vocabulary::Table,
     /// Per strategy: what it does, memory per entry (this run), needs, when its store is down.
     pub strategies: Option<vocabulary::Table>,
-    /// `(topology, paragraph)`, generated from the numbers.
-    pub meanings: Vec<(String, String)>,
+}
+
+/// The answer for one topology (or, in a run that probed no replay window, one scenario):
+/// short bullets generated from the numbers.
+pub struct Summary {
+    pub heading: String,
+    pub bullets: Vec<String>,
 }
 
 /// Everything an exporter formats.
 pub struct Report {
     /// Every store's colour, by label and by the name tables show (HTML swatches).
     pub palette: colors::Palette,
+    /// What the report opens with.
+    pub summary: Vec<Summary>,
     pub environment: vocabulary::Table,
     pub decision: Option<DecisionView>,
     pub scenarios: Vec<tables::ScenarioSection>,
@@ -85,25 +92,33 @@ pub fn build(results: &RunResults, micro: &[criterion::MicroResult]) -> anyhow::
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let topologies = decision::topologies(results);
+    let mut scenarios = tables::scenarios(results);
+    let summary = if topologies.is_empty() {
+        // No topology to answer for: each scenario's bullets are the answer, said once.
+        let heading = |name: &str| format!("scenario `{name}`");
+        (scenarios.iter_mut())
+            .map(|s| Summary { heading: heading(&s.name), bullets: std::mem::take(&mut s.meaning) })
+            .collect()
+    } else {
+        (topologies.iter())
+            .map(|t| Summary {
+                heading: t.name.clone(),
+                bullets: narrative::topology(t, &results.stores),
+            })
+            .collect()
+    };
     Ok(Report {
         palette: colors::Palette::of(&results.stores),
+        summary,
         environment: tables::environment(results),
-        decision: decision_view(results),
-        scenarios: tables::scenarios(results),
+        decision: decision::table(&topologies).map(|table| DecisionView {
+            table,
+            strategies: decision::strategies(results, &topologies),
+        }),
+        scenarios,
         micro: tables::microbenchmarks(micro),
         charts,
-    })
-}
-
-fn decision_view(results: &RunResults) -> Option<DecisionView> {
-    let topologies = decision::topologies(results);
-    Some(DecisionView {
-        table: decision::table(&topologies)?,
-        strategies: decision::strategies(results, &topologies),
-        meanings: topologies
-            .iter()
-            .map(|t| (t.name.clone(), narrative::topology(t, &results.stores)))
-            .collect(),
     })
 }
 

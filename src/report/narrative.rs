@@ -1,4 +1,5 @@
-//! The generated "what this means" sentences: only what the numbers show.
+//! The generated sentences — the report's summary per topology and each scenario's "what
+//! this means" — as short bullets: only what the numbers show.
 
 use super::decision::{Protection, Topology};
 use super::vocabulary::{baseline, check_p50s, is_baseline, replays};
@@ -78,10 +79,14 @@ impl VersusNone {
     }
 }
 
-/// One paragraph for a scenario's measurements, comparing each store with `none` when it was
-/// measured. A store served by a wire-compatible stand-in is named with it, so its latency is
-/// never read as the real product's.
-pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[StoreRecord]) -> String {
+/// One bullet per store of a scenario, comparing it with `none` when it was measured. A store
+/// served by a wire-compatible stand-in is named with it, so its latency is never read as the
+/// real product's.
+pub fn bullets(
+    measurements: &[&Measurement],
+    replicas: usize,
+    stores: &[StoreRecord],
+) -> Vec<String> {
     let none = baseline(measurements, stores);
     let mut sentences = Vec::new();
     for m in measurements {
@@ -128,12 +133,12 @@ pub fn paragraph(measurements: &[&Measurement], replicas: usize, stores: &[Store
         if parts.is_empty() {
             continue;
         }
-        sentences.push(format!("{} {}", subject(&m.store, stores), parts.join(" and ")));
+        sentences.push(format!("{} {}.", subject(&m.store, stores), list(&parts)));
     }
     if sentences.is_empty() {
-        return "No store was measured.".to_string();
+        sentences.push("No store was measured.".to_string());
     }
-    format!("{}.", sentences.join("; "))
+    sentences
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -145,10 +150,11 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// What one topology's numbers say: which strategies refused a replayed copy at once, which
-/// within a delay, which leaked, and what the cheapest that refused every copy costs
-/// against `none:` at p50 (or that the rounds show no measurable difference).
-pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
+/// What one topology's numbers say, one bullet each: which strategies refused a replayed copy
+/// at once, which within a delay, what the cheapest that refused every copy costs against
+/// `none:` at p50 (or that the rounds show no measurable difference) and p99, which leaked
+/// and how much.
+pub fn topology(t: &Topology, stores: &[StoreRecord]) -> Vec<String> {
     let mut at_once = Vec::new();
     let mut delayed = Vec::new();
     let mut leaking = Vec::new();
@@ -161,7 +167,12 @@ pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
                 delayed.push(format!("{} (within {:.3} ms)", row.name, us as f64 / 1000.0))
             }
             Protection::Leaks { never, probed } => {
-                leaking.push(format!("{} ({never} of {probed} copies never refused)", row.name))
+                let tally = replays(row.measurement);
+                let accepted = match tally.answered {
+                    0 => String::new(),
+                    n => format!(", {:.0}% of {n}", 100.0 * tally.accepted as f64 / n as f64),
+                };
+                leaking.push(format!("{} ({never}/{probed}{accepted})", row.name))
             }
             Protection::NotProbed => unprobed.push(row.name.clone()),
             Protection::Unanswered { copies } => {
@@ -176,6 +187,12 @@ pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
     if !delayed.is_empty() {
         sentences.push(format!("Refused every copy after a delay: {}.", list(&delayed)));
     }
+    // The cheapest protective strategy right after the protective ones; when none refused
+    // every copy, that is said after what the others did.
+    let refused_any = !sentences.is_empty();
+    if refused_any {
+        sentences.push(cheapest_protective(t, stores));
+    }
     if !leaking.is_empty() {
         let limit = t.rows.iter().find_map(|r| {
             r.measurement.rounds.iter().find_map(|round| round.replay_window.as_ref())
@@ -183,19 +200,26 @@ pub fn topology(t: &Topology, stores: &[StoreRecord]) -> String {
         let within = limit
             .map(|w| format!(" within the {:.1} s probe", w.probe_limit_us as f64 / 1e6))
             .unwrap_or_default();
-        sentences.push(format!("Leaked{within}: {}.", list(&leaking)));
+        sentences.push(format!(
+            "Leaked{within} (copies never refused, then the share of answered replays under load \
+             accepted): {}.",
+            list(&leaking)
+        ));
     }
     if !unprobed.is_empty() {
         sentences.push(format!("Not probed (every logout failed): {}.", list(&unprobed)));
     }
     if !unanswered.is_empty() {
         sentences.push(format!(
-            "Replays unanswered (5xx or no answer), so nothing shows whether copies are refused:              {}.",
+            "Replays unanswered (5xx or no answer), so nothing shows whether copies are refused: \
+             {}.",
             list(&unanswered)
         ));
     }
-    sentences.push(cheapest_protective(t, stores));
-    sentences.join(" ")
+    if !refused_any {
+        sentences.push(cheapest_protective(t, stores));
+    }
+    sentences
 }
 
 /// The strategy that refused every copy with the smallest p50 shift against `none:`.
@@ -211,11 +235,17 @@ fn cheapest_protective(t: &Topology, stores: &[StoreRecord]) -> String {
         .filter_map(|r| Some((r, VersusNone::of(r.measurement, none)?)))
         .min_by(|a, b| a.1.shift.value.total_cmp(&b.1.shift.value));
     match cheapest {
-        Some((row, versus)) => format!(
-            "The cheapest that refused every copy, {}, {}.",
-            subject(&row.measurement.store, stores),
-            versus.cost()
-        ),
+        Some((row, versus)) => {
+            let p99 = row
+                .added_p99_ms
+                .map(|ms| format!(" and {ms:+.2} ms at p99 (difference of medians)"))
+                .unwrap_or_default();
+            format!(
+                "Cheapest of those: {}, which {}{p99}.",
+                subject(&row.measurement.store, stores),
+                versus.cost()
+            )
+        }
         None => "No strategy refused every copy here.".to_string(),
     }
 }

@@ -5,7 +5,9 @@ use super::criterion::{micro_point, MicroResult};
 use super::plot::group_thousands;
 use super::vocabulary::{baseline, is_baseline, ms_cell, replays, shown_name, Table};
 use super::{narrative, renewal, replay};
-use crate::results::{Measurement, RoundResult, RunResults, Spread, StoreRecord, StoreStatus};
+use crate::results::{
+    Measurement, NotApplicable, RoundResult, RunResults, Spread, StoreRecord, StoreStatus,
+};
 use crate::scenario::Scenario;
 
 /// One scenario's section.
@@ -19,7 +21,8 @@ pub struct ScenarioSection {
     pub replay_window: Option<Table>,
     /// What renewing tokens cost (scenarios with refresh traffic).
     pub renewal: Option<Table>,
-    pub meaning: String,
+    /// "What this means": one bullet per store; empty when the report's summary says it.
+    pub meaning: Vec<String>,
 }
 
 /// Per store: the outage's length, what was answered while the store was down, recovery.
@@ -107,12 +110,17 @@ pub fn environment(results: &RunResults) -> Table {
             ),
         ]);
     }
+    if let Some(load) = &env.load_average {
+        let end = env.load_average_at_end.as_deref().unwrap_or("not recorded");
+        rows.push(vec![
+            "load average (1, 5, 15 min)".into(),
+            format!("{load} at the start, {end} at the end"),
+        ]);
+    }
     if let Some(note) = &env.note {
         rows.push(vec!["note".into(), note.clone()]);
     }
-    for skipped in &results.not_applicable {
-        rows.push(vec![format!("{} × {}", skipped.store, skipped.scenario), skipped.status()]);
-    }
+    rows.extend(not_applicable_rows(&results.not_applicable));
     for store in &results.stores {
         let value = match (store.status, &store.server_version, &store.reason) {
             (StoreStatus::Skipped, _, reason) => {
@@ -130,6 +138,31 @@ pub fn environment(results: &RunResults) -> Table {
         rows.push(vec![format!("store {}", store.name), value]);
     }
     Table { headers: vec!["".into(), "".into()], rows }
+}
+
+/// One row per scenario and reason, naming every store it applies to once (files from older
+/// versions list a pair once per round).
+fn not_applicable_rows(pairs: &[NotApplicable]) -> Vec<Vec<String>> {
+    let mut grouped: Vec<(&NotApplicable, Vec<&str>)> = Vec::new();
+    for pair in pairs {
+        let same = |(first, _): &&mut (&NotApplicable, Vec<&str>)| {
+            first.scenario == pair.scenario && first.reason == pair.reason
+        };
+        match grouped.iter_mut().find(same) {
+            Some((_, stores)) if stores.contains(&pair.store.as_str()) => {}
+            Some((_, stores)) => stores.push(&pair.store),
+            None => grouped.push((pair, vec![&pair.store])),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(first, stores)| {
+            vec![
+                format!("not measured under {}", first.scenario),
+                format!("{} — {}", stores.join(", "), first.status()),
+            ]
+        })
+        .collect()
 }
 
 /// The check latency's p50 ratio to `none`, marked when its interval includes "no change".
@@ -209,7 +242,7 @@ fn section(results: &RunResults, scenario: &Scenario) -> Option<ScenarioSection>
         outage: outage_table(&measurements, stores),
         replay_window: replay::table(&measurements, stores),
         renewal: renewal::table(&measurements, stores),
-        meaning: narrative::paragraph(&measurements, scenario.replicas, stores),
+        meaning: narrative::bullets(&measurements, scenario.replicas, stores),
     })
 }
 

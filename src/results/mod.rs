@@ -58,6 +58,7 @@ impl ResultsHeader {
     /// Marks the run finished now.
     pub fn finish(&mut self) {
         self.finished_at = Some(now_rfc3339());
+        self.environment.load_average_at_end = crate::environment::load_average();
     }
 }
 

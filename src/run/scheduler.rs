@@ -256,13 +256,16 @@ impl<'a> Scheduler<'a> {
     /// Measures `visit` on every side, or records on each why it cannot be measured.
     async fn visit(&mut self, visit: &Visit<'_>, sides: &mut [Side]) -> anyhow::Result<()> {
         if let Some(reason) = visit.subject.not_applicable(visit.scenario) {
+            let pair = NotApplicable {
+                store: visit.store().to_string(),
+                scenario: visit.scenario.name.clone(),
+                reason,
+            };
             for side in sides.iter_mut() {
-                side.results.not_applicable.push(NotApplicable {
-                    store: visit.store().to_string(),
-                    scenario: visit.scenario.name.clone(),
-                    reason: reason.clone(),
-                });
-                side.results.not_applicable.dedup();
+                // Once per pair, not once per round.
+                if !side.results.not_applicable.contains(&pair) {
+                    side.results.not_applicable.push(pair.clone());
+                }
                 self.progress.passed_over();
             }
             return Ok(());

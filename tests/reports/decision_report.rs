@@ -80,10 +80,11 @@ fn markdown(results: &RunResults) -> String {
     report::markdown(&report::build(results, &[]).unwrap())
 }
 
-/// The paragraph of one topology in the decision view.
+/// The summary's bullets of one topology, on one line.
 fn meaning(markdown: &str, topology: &str) -> String {
-    let start = markdown.find(&format!("**{topology}.** ")).unwrap_or_else(|| panic!("{markdown}"));
-    markdown[start..].lines().next().unwrap().to_string()
+    let start = markdown.find(&format!("**{topology}**\n")).unwrap_or_else(|| panic!("{markdown}"));
+    let bullets = markdown[start..].lines().skip(2).take_while(|l| l.starts_with("- "));
+    bullets.map(|l| &l[2..]).collect::<Vec<_>>().join(" ")
 }
 
 /// One cost-vs-protection chart per topology, written as SVG and PNG and embedded in both
@@ -121,15 +122,17 @@ fn narrative_follows_the_numbers() {
     assert!(three.contains("Refused every copy at its first replay: redis."), "{three}");
     assert!(
         three.contains(
-            "Leaked within the 1.0 s probe: none (24 of 24 copies never refused) and cutoff \
-             (24 of 24 copies never refused)."
+            "Leaked within the 1.0 s probe (copies never refused, then the share of answered \
+             replays under load accepted): none (24/24, 100% of 1520) and cutoff (24/24, 100% \
+             of 1520)."
         ),
         "{three}"
     );
-    assert!(three.contains("The cheapest that refused every copy, redis, adds 0.21 ms"), "{three}");
+    assert!(three.contains("Cheapest of those: redis, which adds 0.21 ms"), "{three}");
+    assert!(three.contains("and +0.30 ms at p99 (difference of medians)."), "{three}");
     let one = meaning(&md, "one server");
     assert!(one.contains("at its first replay: redis and cutoff."), "{one}");
-    assert!(one.contains("The cheapest that refused every copy, cutoff, shows no measurable"));
+    assert!(one.contains("Cheapest of those: cutoff, which shows no measurable"), "{one}");
 
     // Redis now leaks on replicas: named as leaking, and nothing protective is left.
     let redis =
@@ -139,7 +142,7 @@ fn narrative_follows_the_numbers() {
         round.replay_window = Some(window(3, Some(2_000)));
     }
     let three = meaning(&markdown(&results), "3 replicas");
-    assert!(three.contains("redis (9 of 24 copies never refused)"), "{three}");
+    assert!(three.contains("redis (9/24, 0% of 1450)"), "{three}");
     assert!(three.contains("No strategy refused every copy here."), "{three}");
     assert!(!three.contains("first replay"), "{three}");
 
@@ -162,7 +165,7 @@ fn narrative_follows_the_numbers() {
     results.measurements.retain(|m| m.store != "cutoff");
     let one = meaning(&markdown(&results), "one server");
     assert!(
-        one.contains("The cheapest that refused every copy, redis, shows no measurable difference"),
+        one.contains("Cheapest of those: redis, which shows no measurable difference"),
         "{one}"
     );
 }
@@ -192,8 +195,8 @@ fn two_rounds_are_too_few_to_call_a_difference() {
     let three = meaning(&markdown(&results), "3 replicas");
     assert!(
         three.contains(
-            "redis, is inconclusive against none at p50 (1.54× none, interval 1.47–1.61× at \
-             67%, too few rounds to call: measure with --rounds 3 or more)"
+            "redis, which is inconclusive against none at p50 (1.54× none, interval 1.47–1.61× \
+             at 67%, too few rounds to call: measure with --rounds 3 or more)"
         ),
         "{three}"
     );
@@ -214,6 +217,18 @@ fn one_topology_twice_is_named_by_scenario() {
     let md = markdown(&results);
     assert!(meaning(&md, "one server (logout-replay)").contains("first replay"), "{md}");
     assert!(meaning(&md, "one server (refresh)").contains("first replay"), "{md}");
-    assert!(!md.contains("**one server.**"), "{md}");
-    assert!(md.contains("**3 replicas.**"), "{md}");
+    assert!(!md.contains("**one server**\n"), "{md}");
+    assert!(md.contains("**3 replicas**\n"), "{md}");
+}
+
+/// In the decision fixture's report the cost-vs-protection charts follow the summary and
+/// precede the decision table.
+#[test]
+fn the_decision_chart_follows_the_summary() {
+    let md = markdown(&fixture());
+    let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("no {needle}: {md}"));
+    let (summary, chart, decision) =
+        (at("## Summary"), at("## Cost vs protection"), at("## Decision view"));
+    assert!(summary < chart && chart < decision, "{md}");
+    assert!(at("![Cost vs protection") < decision, "{md}");
 }

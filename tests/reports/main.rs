@@ -14,6 +14,7 @@ mod browser;
 mod common;
 mod compare;
 mod decision_report;
+mod layout;
 mod merge;
 mod report;
 
