@@ -29,6 +29,7 @@ pub use backends::mongo::{MongoStore, OPERATION_TIMEOUT as MONGO_OPERATION_TIMEO
 pub use backends::mongo_server::MongoServer;
 pub use backends::postgres::PostgresStore;
 pub use backends::redis::RedisStore;
+pub use backends::redis_buckets::RedisBucketsStore;
 pub use backends::redis_cluster::RedisClusterStore;
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
 pub use fill::{fill, random_entries};
@@ -314,6 +315,7 @@ pub static SCHEMES: &[&Scheme] = &[
     &backends::redis_cluster::SCHEME,
     &strategies::refresh_redis::SCHEME,
     &in_process::compact::SCHEME,
+    &backends::redis_buckets::SCHEME,
 ];
 
 impl Scheme {

@@ -16,6 +16,7 @@ mod cutoff;
 mod hybrid;
 mod namespaces;
 mod outage;
+mod redis_buckets;
 mod redis_cluster;
 mod refresh;
 mod restart;

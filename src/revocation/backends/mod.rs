@@ -4,5 +4,6 @@ pub mod mongo;
 pub mod mongo_server;
 pub mod postgres;
 pub mod redis;
+pub mod redis_buckets;
 pub mod redis_cluster;
 pub mod tls;

@@ -26,7 +26,7 @@ use crate::revocation::{
 };
 use crate::time::UnixSeconds;
 
-mod batch;
+pub(crate) mod batch;
 
 /// Key prefix used when the URL sets none.
 pub const DEFAULT_PREFIX: &str = "revbench:revoked:";
@@ -118,7 +118,11 @@ impl RedisStore {
         .await
         .map_err(|_| unreachable("timed out".to_string()))?
         .map_err(|e| unreachable(e.to_string()))?;
-        let checks = batch::CheckBatcher::new(conn.clone(), prefix.clone());
+        let key_prefix = prefix.clone();
+        let exists: batch::CheckCommand = Box::new(move |pipe, jti, _exp, _retry| {
+            pipe.cmd("EXISTS").arg(jti_key(&key_prefix, jti));
+        });
+        let checks = batch::CheckBatcher::new(conn.clone(), BACKEND, exists);
         let store = Self { conn, client, prefix, checks };
         store.health().await.map_err(|e| unreachable(e.to_string()))?;
         Ok(store)
@@ -187,8 +191,8 @@ impl RevocationStore for RedisStore {
     }
 
     /// One `EXISTS` per check, sent in a pipeline with the checks of concurrent requests.
-    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        self.checks.is_revoked(jti).await
+    async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
+        self.checks.is_revoked(jti, expires_at).await
     }
 
     /// One pipeline of `SET … EXAT` for the whole chunk: one round trip instead of one per id.

@@ -1,0 +1,89 @@
+//! `redis+buckets://`: the conformance suite, and the layout it promises — every hash within
+//! Redis's *default* listpack limits (at most 128 fields), encoded as a listpack, expiring with
+//! its last token — checked on the real server.
+
+use futures_util::TryStreamExt;
+use redis::AsyncCommands;
+
+use crate::common::backend::{require_or_skip, Backend};
+use crate::common::conformance::run_all;
+use revbench::revocation::{Jti, ScratchStore};
+use revbench::time::now_secs;
+
+/// A `redis+buckets://` store in a namespace of its own, on the test Redis.
+async fn scratch(label: &str) -> Option<ScratchStore> {
+    let url = require_or_skip(Backend::Redis).await?;
+    let url = url.replacen("redis://", "redis+buckets://", 1);
+    Some(ScratchStore::open(&url, label).await.expect("redis+buckets opens"))
+}
+
+/// `redis+buckets://` honours the contract.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance() {
+    let Some(scratch) = scratch("conformance").await else { return };
+    run_all(scratch.store.clone()).await;
+    let stats = scratch.store.stats().await.unwrap();
+    assert!(stats.entries.unwrap() >= 1, "{stats:?}");
+    scratch.remove().await.unwrap();
+}
+
+/// 20,000 ids in one expiry bucket are split over many hashes, none over 128 fields and each
+/// a listpack (whatever the server's own limit: the store keeps to the default), every id is
+/// found and no other, and every hash expires with its last token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashes_stay_within_the_default_listpack_limits() {
+    const IDS: usize = 20_000;
+    let Some(scratch) = scratch("layout").await else { return };
+    let exp = now_secs() + 600;
+    let ids: Vec<(Jti, u64)> = (0..IDS).map(|_| (Jti::random(), exp)).collect();
+    revbench::revocation::fill(&scratch.store, ids.iter().copied()).await.unwrap();
+    scratch.store.revoke(ids[0].0, exp).await.unwrap(); // again: no duplicate
+
+    let prefix = url::Url::parse(&scratch.url.replacen("redis+buckets", "redis", 1))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "prefix")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let client = redis::Client::open(Backend::Redis.url().unwrap()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = conn
+        .scan_options::<String>(
+            redis::ScanOptions::default().with_pattern(format!("{prefix}*")).with_count(1000),
+        )
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let hashes: Vec<&String> = keys.iter().filter(|k| !k.ends_with(":d")).collect();
+    assert!(hashes.len() > IDS / 128, "{} hashes for {IDS} ids", hashes.len());
+    let mut fields = 0;
+    for key in &hashes {
+        let len: usize = conn.hlen(*key).await.unwrap();
+        let encoding: String =
+            redis::cmd("OBJECT").arg("ENCODING").arg(*key).query_async(&mut conn).await.unwrap();
+        let expires: i64 = redis::cmd("EXPIRETIME").arg(*key).query_async(&mut conn).await.unwrap();
+        assert!(len <= 128, "{key}: {len} fields");
+        assert_eq!(encoding, "listpack", "{key}");
+        assert_eq!(expires, exp as i64, "{key}");
+        fields += len;
+    }
+    assert_eq!(fields, IDS);
+    assert_eq!(scratch.store.stats().await.unwrap().entries, Some(IDS as u64));
+    println!(
+        "{IDS} ids in {} hashes (mean {:.1} fields)",
+        hashes.len(),
+        IDS as f64 / hashes.len() as f64
+    );
+    for &(jti, exp) in ids.iter().step_by(13) {
+        assert!(scratch.store.is_revoked(jti, exp).await.unwrap(), "{jti}");
+    }
+    for _ in 0..2_000 {
+        assert!(!scratch.store.is_revoked(Jti::random(), exp).await.unwrap());
+    }
+    scratch.remove().await.unwrap();
+    let left: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
