@@ -35,6 +35,9 @@ pub enum Command {
     Footprint(crate::footprint::command::Args),
     /// Watch each store grow and shrink as tokens expire, and write results.json.
     Growth(crate::growth::command::Args),
+    /// List the namespaces revbench made under a store URL (keys, tables, databases) and
+    /// remove those older than --older-than: what a killed run left.
+    Clean(crate::clean::command::Args),
 }
 
 /// Runs the command; the exit code is 0 on success.
@@ -49,6 +52,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => crate::export::command::run(args).map(done),
         Command::Footprint(args) => crate::footprint::command::run(args).await.map(done),
         Command::Growth(args) => crate::growth::command::run(args).await.map(done),
+        Command::Clean(args) => crate::clean::command::run(args).await.map(done),
     }
 }
 

@@ -163,6 +163,21 @@ async fn identify(client: &Client, limit: Duration) -> MongoServer {
     MongoServer::identify(status.as_ref(), build.as_ref())
 }
 
+/// Databases on the URL's server whose names start with `prefix` (`revbench clean`).
+pub(crate) async fn databases_starting(url: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+    let (driver_url, _) = take_timeout(url)?;
+    let bad = |e: mongodb::error::Error| StoreError::BadUrl {
+        url: crate::redact::redact(url),
+        reason: e.to_string(),
+    };
+    let mut options = ClientOptions::parse(&driver_url).await.map_err(bad)?;
+    options.server_selection_timeout.get_or_insert(SELECTION_TIMEOUT);
+    options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+    let client = Client::with_options(options).map_err(bad)?;
+    let names = bounded(MAINTENANCE_TIMEOUT, "listDatabases", client.list_database_names()).await?;
+    Ok(names.into_iter().filter(|name| name.starts_with(prefix)).collect())
+}
+
 /// Runs `operation` for at most `limit`; a driver error or the deadline is a store error.
 async fn bounded<T>(
     limit: Duration,

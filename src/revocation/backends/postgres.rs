@@ -230,6 +230,27 @@ impl Settings {
     }
 }
 
+/// Tables in the URL's database (its current schema) whose names start with `prefix`; reads
+/// the catalogue only (`revbench clean`).
+pub(crate) async fn tables_starting(url: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+    let settings = Settings::parse(url)?;
+    let client = connect_raw(&settings).await.map_err(|reason| StoreError::Unreachable {
+        backend: BACKEND,
+        url: crate::redact::redact(url),
+        reason,
+        fix: FIX,
+    })?;
+    let rows = client
+        .query(
+            "SELECT tablename::text FROM pg_tables \
+             WHERE schemaname = current_schema() AND left(tablename, length($1)) = $1",
+            &[&prefix],
+        )
+        .await
+        .map_err(|e| StoreError::backend(BACKEND, e))?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
 async fn connect_raw(settings: &Settings) -> Result<Client, String> {
     let url = &settings.driver_url;
     // The connection future drives the socket; it ends when the client is dropped or the

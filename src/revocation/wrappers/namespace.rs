@@ -2,26 +2,46 @@
 //! removes only that. A namespace the user's URL names is a *parent*, never used as given:
 //! a Redis prefix gets revbench's own prefix appended, a PostgreSQL table is replaced by a
 //! fresh one beside it, a MongoDB database by a fresh one (authenticating where the URL said).
+//!
+//! Every name records what made it and when: `revbench:<label>:<unix seconds>_<random>:` (a
+//! Redis prefix), `revbench_<label>_<unix seconds>_<random>` (a table, a database), the
+//! label being the command (`run`, `growth`, `footprint`, …). `revbench clean` finds them
+//! again by [`parse_tag`] after a run that could not remove its own (a `kill -9`).
 
 use crate::revocation::{Jti, Namespacing, Scheme, StoreError};
 
-/// `url` pointed at a fresh namespace `revbench…<label>…<random tag>` for the stores that share
-/// a server; in-process URLs come back unchanged. `label` is lowercase letters and `_`.
+/// `url` pointed at a fresh namespace `revbench…<label>…<unix seconds>_<random>` for the
+/// stores that share a server; in-process URLs come back unchanged. `label` is lowercase
+/// letters and `_`.
 pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
     let scheme = Scheme::of(url)?;
     if scheme.namespacing == Namespacing::InProcess {
         return Ok(url.to_string());
     }
-    let tag = &Jti::random().to_string()[..10];
+    let tag = format!("{}_{}", crate::time::now_secs(), &Jti::random().to_string()[..8]);
+    let name = match scheme.namespacing {
+        Namespacing::KeyPrefix => {
+            let (parsed, _) = parse_lenient(url)?;
+            let given =
+                parsed.query_pairs().find(|(k, _)| k == "prefix").map(|(_, v)| v.into_owned());
+            format!("{}revbench:{label}:{tag}:", given.unwrap_or_default())
+        }
+        _ => format!("revbench_{label}_{tag}"),
+    };
+    pointed_at(url, &name)
+}
+
+/// `url` pointed at the namespace `name`: the key prefix, the table, or the database (the
+/// URL's own database stays the authentication source, as the driver would have used it).
+pub fn pointed_at(url: &str, name: &str) -> Result<String, StoreError> {
+    let scheme = Scheme::of(url)?;
     let (mut parsed, nodes) = parse_lenient(url)?;
     let given =
         |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     match scheme.namespacing {
-        Namespacing::KeyPrefix => {
-            let prefix = format!("{}revbench:{label}:{tag}:", given("prefix").unwrap_or_default());
-            set_param(&mut parsed, "prefix", &prefix);
-        }
-        Namespacing::Table => set_param(&mut parsed, "table", &format!("revbench_{label}_{tag}")),
+        Namespacing::InProcess => return Ok(url.to_string()),
+        Namespacing::KeyPrefix => set_param(&mut parsed, "prefix", name),
+        Namespacing::Table => set_param(&mut parsed, "table", name),
         Namespacing::Database => {
             // Credentials are checked against a database the URL implies (below) unless
             // `authSource` names one: pin it before the path changes, or the fresh database
@@ -31,14 +51,25 @@ pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
                     parsed.query_pairs_mut().append_pair("authSource", &source);
                 }
             }
-            parsed.set_path(&format!("/revbench_{label}_{tag}"));
+            parsed.set_path(&format!("/{name}"));
         }
-        Namespacing::InProcess => unreachable!("returned above"),
     }
     Ok(match nodes {
         Some(nodes) => parsed.to_string().replacen(PLACEHOLDER_HOST, &nodes, 1),
         None => parsed.to_string(),
     })
+}
+
+/// What a namespace's name says: `<label><separator><unix seconds>_<random>` (what follows
+/// `revbench:` or `revbench_`) → the label (the command that made it) and when it was made.
+/// `None` for a name revbench did not give.
+pub fn parse_tag(name: &str, separator: char) -> Option<(String, u64)> {
+    let (head, random) = name.rsplit_once('_')?;
+    let (label, secs) = head.rsplit_once(separator)?;
+    let label_ok = !label.is_empty() && label.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    let random_ok = random.len() == 8 && random.chars().all(|c| c.is_ascii_hexdigit());
+    let secs = secs.parse().ok().filter(|_| label_ok && random_ok)?;
+    Some((label.to_string(), secs))
 }
 
 /// Stands in for an authority the `url` crate cannot parse while the query is edited.
@@ -112,6 +143,16 @@ mod tests {
         let mongo = namespaced("mongodb://h:27017", "growth").unwrap();
         assert!(mongo.contains("/revbench_growth_") && param(&mongo, "authSource").is_none());
         assert_eq!(namespaced("naive:", "bench").unwrap(), "naive:");
+        // The name says what made it and when.
+        let table = param(&pg, "table").unwrap();
+        let (label, made) = parse_tag(table.strip_prefix("revbench_").unwrap(), '_').unwrap();
+        assert_eq!(label, "run");
+        assert!(made.abs_diff(crate::time::now_secs()) < 5, "{table}");
+        let prefix = param(&redis, "prefix").unwrap();
+        let tag = prefix.strip_prefix("revbench:").unwrap().trim_end_matches(':');
+        assert_eq!(parse_tag(tag, ':').unwrap().0, "bench");
+        assert_eq!(parse_tag("run_abc", '_'), None);
+        assert_eq!(parse_tag("user_table", '_'), None);
         assert!(namespaced("memcached://x", "bench").is_err());
     }
 
