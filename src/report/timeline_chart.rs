@@ -28,29 +28,34 @@ pub fn chart(
         })
         .collect();
     let (_, _, first) = shown.first()?;
-    let panel = |y_label: &str, value: &dyn Fn(&Timeline, usize) -> Option<f64>| Panel {
-        y_label: y_label.to_string(),
-        series: shown
-            .iter()
-            .map(|(m, _, t)| Series {
-                name: shown_name(&m.store, stores),
-                color: palette.color(&m.store),
-                points: (0..t.intervals())
-                    .map(|i| (t.middle_secs(i), value(t, i).unwrap_or(f64::NAN)))
-                    .collect(),
-            })
-            .collect(),
-    };
+    let panel =
+        |y_label: &str, value: &dyn Fn(&RoundResult, &Timeline, usize) -> Option<f64>| Panel {
+            y_label: y_label.to_string(),
+            series: shown
+                .iter()
+                .map(|(m, round, t)| Series {
+                    name: shown_name(&m.store, stores),
+                    color: palette.color(&m.store),
+                    points: (0..t.intervals())
+                        .map(|i| (t.middle_secs(i), value(round, t, i).unwrap_or(f64::NAN)))
+                        .collect(),
+                })
+                .collect(),
+        };
     let ms = |values: fn(&Timeline) -> &Values| {
-        move |t: &Timeline, i: usize| values(t).get(i).map(|us| us as f64 / 1000.0)
+        move |_: &RoundResult, t: &Timeline, i: usize| values(t).get(i).map(|us| us as f64 / 1000.0)
     };
-    let p50 = ms(|t| &t.check_p50_us);
-    let p99 = ms(|t| &t.check_p99_us);
+    // Rates over the part of an interval the window covered: the last one is often partial.
+    let rate = |values: fn(&Timeline) -> &Values| {
+        move |round: &RoundResult, t: &Timeline, i: usize| {
+            t.rate_in_window(i, values(t).get(i)?, round.elapsed_secs)
+        }
+    };
     let panels = vec![
-        panel("requests/s", &|t, i| t.requests.get(i).map(|n| t.per_sec(n))),
-        panel("check p50 (ms)", &p50),
-        panel("check p99 (ms)", &p99),
-        panel("error answers/s", &|t, i| t.errors.get(i).map(|n| t.per_sec(n))),
+        panel("requests/s", &rate(|t| &t.requests)),
+        panel("check p50 (ms)", &ms(|t| &t.check_p50_us)),
+        panel("check p99 (ms)", &ms(|t| &t.check_p99_us)),
+        panel("error answers/s", &rate(|t| &t.errors)),
     ];
     let marks = shown
         .iter()

@@ -102,9 +102,18 @@ impl Timeline {
         (i as f64 + 0.5) * self.interval_ms as f64 / 1000.0
     }
 
-    /// A count per interval as a rate per second.
-    pub fn per_sec(&self, count: u64) -> f64 {
-        count as f64 * 1000.0 / self.interval_ms.max(1) as f64
+    /// Interval `i`'s count as a rate per second of the time it covered of a window that
+    /// ended `window_secs` in: the interval the window ends in counts only up to its end
+    /// (`None` when that is under a fifth of an interval, too short for a rate); the others,
+    /// after the window included (a restart's replays), count whole.
+    pub fn rate_in_window(&self, i: usize, count: u64, window_secs: f64) -> Option<f64> {
+        let (start, end) = (self.at_secs(i), self.at_secs(i + 1));
+        let covered = if start < window_secs && window_secs < end {
+            window_secs - start
+        } else {
+            end - start
+        };
+        (covered >= (end - start) / 5.0).then(|| count as f64 / covered)
     }
 }
 
@@ -122,5 +131,24 @@ mod tests {
         assert_eq!(serde_json::from_str::<Values>(&json).unwrap(), values);
         assert_eq!(serde_json::from_str::<Values>("\"\"").unwrap(), Values::default());
         assert!(serde_json::from_str::<Values>("\"1,x\"").is_err());
+    }
+
+    /// The interval a window ends in is a rate over its covered part, or none when that part
+    /// is too short; whole intervals before and after are rates over their length.
+    #[test]
+    fn rates_of_partial_intervals() {
+        let t = Timeline {
+            interval_ms: 100,
+            requests: Values(vec![Some(50); 4]),
+            errors: Values::default(),
+            check_p50_us: Values::default(),
+            check_p99_us: Values::default(),
+            events: Vec::new(),
+        };
+        let rate = |i, window| t.rate_in_window(i, 50, window).map(|r| r.round());
+        assert_eq!(rate(0, 0.25), Some(500.0));
+        assert_eq!(rate(2, 0.25), Some(1000.0), "50 in the 50 ms it covered");
+        assert_eq!(rate(2, 0.21), None, "10 ms: too short for a rate");
+        assert_eq!(rate(3, 0.25), Some(500.0), "after the window: whole");
     }
 }
