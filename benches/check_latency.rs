@@ -11,7 +11,8 @@
 //! Every in-process deny-list runs; `cutoff:` does not (its check is by user, not by token id,
 //! so `is_revoked` answers a constant), and is printed among the skipped groups.
 //!
-//! Sizes are 1k, 100k and 1M live entries (MongoDB: up to 100k). A hit asks for a revoked id
+//! Sizes are 1k, 100k and 1M live entries (MongoDB: up to 100k), and 10M for the in-process
+//! stores with `REVBENCH_BENCH_10M=1`. A hit asks for a revoked id
 //! drawn at random from the whole store, a miss for one never revoked; each benchmark cycles
 //! through [`PROBES`] such ids so the lookups reach memory the way real traffic does, rather
 //! than hitting one hot cache line.
@@ -46,6 +47,11 @@ use tower::ServiceExt;
 
 /// Store sizes, with the labels used in benchmark ids.
 const SIZES: [(usize, &str); 3] = [(1_000, "1k"), (100_000, "100k"), (1_000_000, "1M")];
+/// With `REVBENCH_BENCH_10M=1`, the in-process stores and the reference also run at 10M
+/// (several GB of memory; remote stores stop at 1M).
+const SIZE_10M: (usize, &str) = (10_000_000, "10M");
+/// Largest size a remote store is filled to.
+const REMOTE_MAX_SIZE: usize = 1_000_000;
 /// MongoDB fills are slow (one upsert per id), and 100k already shows its shape.
 const MONGO_MAX_SIZE: usize = 100_000;
 /// Distinct ids each benchmark cycles through (a power of two, for a cheap index mask).
@@ -89,14 +95,18 @@ fn main() {
 
     let now = now_secs();
     let mut rng = rand::rng();
-    let mut ids: Vec<(Jti, UnixSeconds)> = Vec::with_capacity(SIZES[SIZES.len() - 1].0);
+    let mut sizes = SIZES.to_vec();
+    if std::env::var("REVBENCH_BENCH_10M").is_ok_and(|v| v == "1") {
+        sizes.push(SIZE_10M);
+    }
+    let mut ids: Vec<(Jti, UnixSeconds)> = Vec::with_capacity(sizes[sizes.len() - 1].0);
     let mut reference: HashSet<u128> = HashSet::new();
     // A miss carries an `exp` in the range the revoked ids have, as a live token would.
     let misses: Vec<(Jti, UnixSeconds)> = (0..PROBES)
         .map(|i| (Jti::random(), now + EXP_FROM_SECS + i as u64 % EXP_FROM_SECS))
         .collect();
 
-    for (size, label) in SIZES {
+    for (size, label) in sizes {
         while ids.len() < size {
             let jti = Jti::random();
             ids.push((jti, now + EXP_FROM_SECS + (ids.len() as u64 % EXP_FROM_SECS)));
@@ -146,13 +156,22 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
     let mut candidates: Vec<(&'static str, Option<String>, usize)> =
         in_process.iter().map(|s| (s.name, Some(s.example.to_string()), usize::MAX)).collect();
     candidates.extend([
-        ("redis", Some(env_or("REDIS_URL", "redis://127.0.0.1:6379")), usize::MAX),
+        ("redis", Some(env_or("REDIS_URL", "redis://127.0.0.1:6379")), REMOTE_MAX_SIZE),
+        (
+            "redis-buckets",
+            Some(env_or("REDIS_URL", "redis://127.0.0.1:6379").replacen(
+                "redis",
+                "redis+buckets",
+                1,
+            )),
+            REMOTE_MAX_SIZE,
+        ),
         (
             "postgres",
             Some(env_or("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")),
-            usize::MAX,
+            REMOTE_MAX_SIZE,
         ),
-        ("redis-cluster", std::env::var("REDIS_CLUSTER_URL").ok(), usize::MAX),
+        ("redis-cluster", std::env::var("REDIS_CLUSTER_URL").ok(), REMOTE_MAX_SIZE),
         ("mongo", std::env::var("MONGODB_URL").ok(), MONGO_MAX_SIZE),
     ]);
     for (name, url, max_size) in candidates {
@@ -337,7 +356,9 @@ fn print_ratios(started: SystemTime) {
     for kind in ["hit", "miss"] {
         let Some(floor) = median(format!("reference/hashset/{label}"), kind) else { continue };
         println!("  reference/hashset/{label}/{kind}: {floor:.1} ns");
-        for store in ["none", "naive", "memory", "hashmap", "redis", "postgres"] {
+        for store in
+            ["none", "naive", "memory", "hashmap", "compact", "redis", "redis-buckets", "postgres"]
+        {
             if let Some(ns) = median(format!("is_revoked/{store}/{label}"), kind) {
                 let ratio = ns / floor;
                 println!("  is_revoked/{store}/{label}/{kind}: {ns:.1} ns = {ratio:.2}x");

@@ -57,7 +57,8 @@ struct LocalDefault {
 /// The default local URL of a backend, by the URL scheme after any `strategy+`.
 fn local_default(url_scheme: &str) -> LocalDefault {
     match url_scheme {
-        "redis" | "rediss" => LocalDefault { port: Some(6379), databases: &["", "0"] },
+        // `redis+buckets://` is a Redis layout, not a strategy over `buckets://`.
+        "redis" | "rediss" | "buckets" => LocalDefault { port: Some(6379), databases: &["", "0"] },
         "postgres" | "postgresql" => {
             LocalDefault { port: Some(5432), databases: &["", "postgres"] }
         }
@@ -171,6 +172,7 @@ mod tests {
             ("hashmap:", "hashmap"),
             ("memory", "memory"),
             ("redis://127.0.0.1:6379", "redis"),
+            ("redis+buckets://127.0.0.1:6379", "redis-buckets"),
             ("redis://localhost:6379/0", "redis"),
             ("redis://127.0.0.1:6379/9", "redis/9"),
             ("redis://127.0.0.1:6379/9?prefix=other:", "redis/9?prefix=other:"),

@@ -18,7 +18,7 @@
 //!   (`EVALSHA`), in the same pipelines as `redis://`'s checks of concurrent requests. A check
 //!   of a token whose `exp` has passed answers `false` without asking.
 //! - Revocations are one script call each (atomic in Redis); fills send [`FILL_CHUNK`] per
-//!   call.
+//!   call, one call at a time.
 //!
 //! Standalone Redis only: the scripts touch keys they compute, which a cluster forbids.
 
@@ -45,7 +45,7 @@ pub const BUCKET_SECS: u64 = 60;
 /// default `hash-max-listpack-entries`.
 pub const LIMIT: usize = 127;
 /// Revocations per script call in a fill: each call holds Redis for about a millisecond.
-const FILL_CHUNK: usize = 200;
+const FILL_CHUNK: usize = 100;
 
 /// `KEYS[1]` the bucket's directory, `ARGV[1]` its hash prefix, `ARGV[2]` the 16-byte field:
 /// 1 if the field is in the hash its directory slot names.
@@ -181,23 +181,21 @@ impl RedisBucketsStore {
         cmd
     }
 
+    /// One script call per [`FILL_CHUNK`] entries, each a request of its own: a whole batch
+    /// in one pipeline could outlast the connection's response timeout while hashes split.
     async fn revoke_live(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
-        let mut pipe = redis::pipe();
+        let mut conn = self.redis.connection();
         for chunk in entries.chunks(FILL_CHUNK) {
-            pipe.add_command(self.revoke_cmd(chunk, false)).ignore();
-        }
-        let sent = pipe.query_async::<()>(&mut self.redis.connection()).await;
-        match sent {
-            Err(e) if is_noscript(&e) => {
-                let mut pipe = redis::pipe();
-                for chunk in entries.chunks(FILL_CHUNK) {
-                    pipe.add_command(self.revoke_cmd(chunk, true)).ignore();
+            let sent = self.revoke_cmd(chunk, false).query_async::<()>(&mut conn).await;
+            match sent {
+                Err(e) if is_noscript(&e) => {
+                    self.revoke_cmd(chunk, true).query_async::<()>(&mut conn).await
                 }
-                pipe.query_async::<()>(&mut self.redis.connection()).await
+                other => other,
             }
-            other => other,
+            .map_err(|e| StoreError::backend(BACKEND, e))?;
         }
-        .map_err(|e| StoreError::backend(BACKEND, e))
+        Ok(())
     }
 
     /// Fields held under this store's prefix (one `HLEN` per hash, pipelined per `SCAN` step).
