@@ -23,8 +23,9 @@
 //!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
 //!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting),
 //!   [`stats`] (distribution-free intervals), [`precise_sleep`] (µs-precise sleeps on a
-//!   timerfd: injected delays, constant-rate pacing), [`lock`] (std locks, one poisoning
-//!   policy).
+//!   timerfd: injected delays, constant-rate pacing), [`injected_delay`] (`--inject-latency`:
+//!   a wait whose median is the delay, and the record of what it delivered), [`lock`] (std
+//!   locks, one poisoning policy).
 //!
 //! `cli` holds the command enum and dispatch; `scripts/module-cycles.sh` checks that no module,
 //! and no file inside one, imports one that imports it back.
@@ -37,6 +38,7 @@ pub mod export;
 pub mod footprint;
 pub mod growth;
 pub mod harness;
+pub mod injected_delay;
 pub mod interrupt;
 pub mod jti;
 pub mod lock;

@@ -97,7 +97,33 @@ fn named(c: &Change) -> String {
     )
 }
 
+/// `set 100 µs, delivered 103 µs per check`, or `none`.
+fn delay_side(set: Option<u64>, delivered: Option<f64>) -> String {
+    match (set, delivered) {
+        (None, _) => "none".to_string(),
+        (Some(set), Some(d)) => format!("set {set} µs, delivered {d:.1} µs per check"),
+        (Some(set), None) => format!("set {set} µs, delivery not recorded"),
+    }
+}
+
 impl Comparison {
+    /// One line per store and scenario where a run injected a delay: what was asked for and
+    /// what the servers delivered, to read beside the shift.
+    fn delay_lines(&self) -> Vec<String> {
+        self.injected_delays
+            .iter()
+            .map(|d| {
+                format!(
+                    "injected delay {} / {}: baseline {}; current {}",
+                    d.scenario,
+                    d.store,
+                    delay_side(d.baseline_set_us, d.baseline_delivered_us),
+                    delay_side(d.current_set_us, d.current_delivered_us)
+                )
+            })
+            .collect()
+    }
+
     /// When stores went missing from the baseline and others appeared in the current run, they
     /// may be one store under two labels.
     fn label_hint(&self) -> Option<String> {
@@ -188,6 +214,9 @@ impl Comparison {
         if let Some(hint) = self.label_hint() {
             let _ = writeln!(out, "{hint}");
         }
+        for l in self.delay_lines() {
+            let _ = writeln!(out, "{l}");
+        }
         for l in self.headline() {
             let _ = writeln!(out, "{l}");
         }
@@ -252,6 +281,9 @@ impl Comparison {
         }
         if let Some(hint) = self.label_hint() {
             let _ = writeln!(out, "{hint}\n");
+        }
+        for l in self.delay_lines() {
+            let _ = writeln!(out, "- {l}");
         }
         let _ = writeln!(out, "Latency in µs. {}. {}", capitalised(&self.family()), self.rule);
         out

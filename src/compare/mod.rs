@@ -175,6 +175,46 @@ pub struct Comparison {
     pub problems: Vec<Problem>,
     /// Stores measured only in the current run (nothing to compare them with).
     pub unmatched_stores: Vec<String>,
+    /// The delay `--inject-latency` asked for and delivered, where either run had one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub injected_delays: Vec<InjectedDelay>,
+}
+
+/// `--inject-latency` in one store and scenario: asked for, and the servers' record of the
+/// mean wait they delivered per check (median of the rounds), on each side.
+#[derive(Debug, Clone, Serialize)]
+pub struct InjectedDelay {
+    pub store: String,
+    pub scenario: String,
+    pub baseline_set_us: Option<u64>,
+    pub baseline_delivered_us: Option<f64>,
+    pub current_set_us: Option<u64>,
+    pub current_delivered_us: Option<f64>,
+}
+
+fn injected_delays(baseline: &RunResults, current: &RunResults) -> Vec<InjectedDelay> {
+    let delivered = |m: &Measurement| {
+        Spread::of(m.rounds.iter().filter_map(RoundResult::injected_delay_us)).map(|s| s.median)
+    };
+    let (b_set, c_set) = (baseline.config.injected_latency_us, current.config.injected_latency_us);
+    if b_set.is_none() && c_set.is_none() {
+        return Vec::new();
+    }
+    baseline
+        .measurements
+        .iter()
+        .filter_map(|base| {
+            let cur = find(current, &base.store, &base.scenario)?;
+            Some(InjectedDelay {
+                store: base.store.clone(),
+                scenario: base.scenario.clone(),
+                baseline_set_us: b_set,
+                baseline_delivered_us: delivered(base),
+                current_set_us: c_set,
+                current_delivered_us: delivered(cur),
+            })
+        })
+        .collect()
 }
 
 /// Inputs that cannot be compared.
@@ -247,6 +287,7 @@ pub fn compare(
         changes,
         problems: correctness::problems(baseline, current),
         unmatched_stores: unmatched,
+        injected_delays: injected_delays(baseline, current),
     })
 }
 

@@ -454,6 +454,14 @@ impl RoundResult {
         self.replays_attempted.saturating_sub(self.replays_unanswered.unwrap_or(0))
     }
 
+    /// The mean wait `--inject-latency` delivered per check over the measured window (µs), by
+    /// the servers' own record; `None` without one, or from servers that do not record it.
+    pub fn injected_delay_us(&self) -> Option<f64> {
+        let total = ServerWindow::total(&self.servers)?;
+        let (count, ns) = (total.injected_delays?, total.injected_delay_ns?);
+        (count > 0).then(|| ns as f64 / count as f64 / 1e3)
+    }
+
     /// `accepted / answered`, `None` when no replay was answered.
     pub fn leak_of(accepted: u64, answered: u64) -> Option<f64> {
         (answered > 0).then(|| accepted as f64 / answered as f64)

@@ -22,6 +22,11 @@ pub struct ServerCounters {
     /// Revocations refused because the queue for Redis was full (`hybrid+redis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_overflows: Option<u64>,
+    /// Waits of `--inject-latency`, and their total (ns): the delay the server delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_delays: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_delay_ns: Option<u64>,
 }
 
 /// One server over one measured window.
@@ -51,6 +56,8 @@ impl ServerCounters {
             refresh_writes: delta(self.refresh_writes, before.refresh_writes),
             sync_timeouts: optional(self.sync_timeouts, before.sync_timeouts),
             queue_overflows: optional(self.queue_overflows, before.queue_overflows),
+            injected_delays: optional(self.injected_delays, before.injected_delays),
+            injected_delay_ns: optional(self.injected_delay_ns, before.injected_delay_ns),
         }
     }
 
@@ -65,6 +72,8 @@ impl ServerCounters {
             refresh_writes: self.refresh_writes + other.refresh_writes,
             sync_timeouts: optional(self.sync_timeouts, other.sync_timeouts),
             queue_overflows: optional(self.queue_overflows, other.queue_overflows),
+            injected_delays: optional(self.injected_delays, other.injected_delays),
+            injected_delay_ns: optional(self.injected_delay_ns, other.injected_delay_ns),
         }
     }
 
@@ -74,6 +83,8 @@ impl ServerCounters {
             requests: Some(0),
             sync_timeouts: Some(0),
             queue_overflows: Some(0),
+            injected_delays: Some(0),
+            injected_delay_ns: Some(0),
             ..ServerCounters::default()
         }
     }
@@ -121,6 +132,8 @@ fn extreme(a: &ServerCounters, b: &ServerCounters, pick: fn(u64, u64) -> u64) ->
         refresh_writes: pick(a.refresh_writes, b.refresh_writes),
         sync_timeouts: optional(a.sync_timeouts, b.sync_timeouts),
         queue_overflows: optional(a.queue_overflows, b.queue_overflows),
+        injected_delays: optional(a.injected_delays, b.injected_delays),
+        injected_delay_ns: optional(a.injected_delay_ns, b.injected_delay_ns),
     }
 }
 

@@ -199,6 +199,12 @@ pub trait RevocationStore: Send + Sync + 'static {
         None
     }
 
+    /// What the waits of `--inject-latency` delivered so far; `None` (this default) for a
+    /// store without one.
+    fn injected_delay(&self) -> Option<crate::injected_delay::DelayCounts> {
+        None
+    }
+
     /// Whether the backend answers; used by `/healthz`.
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())

@@ -58,6 +58,10 @@ pub struct StatsResponse {
     /// others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_overflows: Option<u64>,
+    /// What the waits of `--inject-latency` delivered (count, total, percentiles); absent
+    /// without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_delay: Option<crate::injected_delay::DelayCounts>,
 }
 
 pub async fn login(
@@ -189,6 +193,7 @@ pub async fn stats(
         counters: state.counters.snapshot(),
         sync_timeouts: state.store.sync_timeouts(),
         queue_overflows: state.store.queue_overflows(),
+        injected_delay: state.store.injected_delay(),
     }))
 }
 

@@ -383,3 +383,36 @@ fn unmatched_stores_are_named() {
     assert!(out.contains("not compared: redis/9 (measured only in the current run)"), "{out}");
     assert!(out.contains("matched by label"), "{out}");
 }
+
+/// Where a run injected a delay, the output says what was asked for and what the servers
+/// recorded delivering per check (median of the rounds), beside the shift.
+#[test]
+fn the_delay_delivered_is_shown_beside_the_shift() {
+    let base = small();
+    let mut current = small();
+    current.config.injected_latency_us = Some(100);
+    for (i, r) in rounds(&mut current, "redis").iter_mut().enumerate() {
+        let counters = |count: u64, ns: u64| revbench::results::ServerCounters {
+            requests: Some(count),
+            injected_delays: Some(count),
+            injected_delay_ns: Some(ns),
+            ..Default::default()
+        };
+        r.servers = vec![revbench::results::ServerWindow {
+            instance: format!("server-{i}"),
+            before: counters(0, 0),
+            after: counters(1000, 1000 * (102_000 + 2_000 * i as u64)),
+        }];
+    }
+    let (_, out) = run_compare(&base, &current, &[]);
+    assert!(
+        out.contains(
+            "injected delay logout-replay / redis: baseline none; current set 100 µs, delivered \
+             103.0 µs per check"
+        ),
+        "{out}"
+    );
+    assert!(out.contains(
+        "logout-replay / none: baseline none; current set 100 µs, delivery not recorded"
+    ));
+}
