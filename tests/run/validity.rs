@@ -123,8 +123,9 @@ async fn two_urls_of_one_scheme_are_two_stores() {
         let report = std::fs::read_to_string(out.join("report.md")).unwrap();
         let results_file = out.join("results.json");
         let path = results_file.to_str().unwrap();
+        // One round a side is too few to call anything: inconclusive (exit 3), every row matched by its label.
         let (code, compared) = revbench(&["compare", path, path]);
-        assert_eq!(code, Some(0), "{compared}");
+        assert_eq!(code, Some(3), "{compared}");
         for label in &expected {
             let row = format!("check-only      {label:<14}");
             assert!(summary.contains(&row), "summary lacks {label}: {summary}");
