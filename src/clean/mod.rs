@@ -7,7 +7,8 @@
 //!
 //! The parent: for Redis the URL's database and its `prefix` (empty when none), so runs
 //! given different prefixes each clean only their own; for PostgreSQL the URL's database
-//! (its current schema); for MongoDB the URL's server.
+//! (its current schema); for MongoDB the URL's database, whose name starts the names of the
+//! databases made under it (`<database>_revbench_…`; the server when the URL names none).
 
 pub mod command;
 
@@ -17,7 +18,9 @@ use futures_util::TryStreamExt;
 
 use crate::redact::redact;
 use crate::revocation::backends::{mongo, postgres, redis::scan_prefix};
-use crate::revocation::{parse_tag, pointed_at, Namespacing, RedisStore, Scheme, StoreError};
+use crate::revocation::{
+    database_parent, parse_tag, pointed_at, Namespacing, RedisStore, Scheme, StoreError,
+};
 
 /// One namespace revbench made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +45,9 @@ pub async fn find(url: &str) -> Result<Vec<Namespace>, StoreError> {
             named(url, tables, |table| table.strip_prefix("revbench_"), '_')?
         }
         (_, Namespacing::Database) => {
-            let databases = mongo::databases_starting(url, "revbench_").await?;
-            named(url, databases, |db| db.strip_prefix("revbench_"), '_')?
+            let ours = format!("{}revbench_", database_parent(url)?);
+            let databases = mongo::databases_starting(url, &ours).await?;
+            named(url, databases, |db| db.strip_prefix(&ours), '_')?
         }
         _ => {
             return Err(StoreError::BadUrl {

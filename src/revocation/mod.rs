@@ -45,7 +45,7 @@ pub use strategies::hybrid::HybridStore;
 pub use strategies::refresh::{FamilyId, Grant, RefreshTokens, Rotation};
 pub use strategies::refresh_redis::RefreshRedisStore;
 pub use wrappers::delayed::DelayedStore;
-pub use wrappers::namespace::{namespaced, parse_tag, pointed_at};
+pub use wrappers::namespace::{database_parent, namespaced, parse_tag, pointed_at};
 pub use wrappers::scratch::ScratchStore;
 
 pub use crate::jti::Jti;

@@ -265,3 +265,61 @@ async fn clean_removes_exactly_what_a_killed_postgres_run_left() {
     assert_eq!(after, ["revbench_run_notatag", "user_keep"], "{output}");
     assert_eq!((user_after, fake_after), (user_before, fake_before), "a user's table changed");
 }
+
+/// Every document of every collection of `database`, as extended JSON, sorted.
+async fn mongo_dump(client: &mongodb::Client, database: &str) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    let db = client.database(database);
+    let mut dump = Vec::new();
+    for collection in db.list_collection_names().await.unwrap() {
+        let docs: Vec<mongodb::bson::Document> = db
+            .collection(&collection)
+            .find(mongodb::bson::doc! {})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        dump.extend(docs.iter().map(|d| format!("{collection} {d}")));
+    }
+    dump.sort();
+    dump
+}
+
+/// The same over MongoDB, under a database of the test's own (the parent: the run's database
+/// is named after it): the database the killed run left is dropped; the parent database and
+/// one named like revbench's without a time keep every document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_removes_exactly_what_a_killed_mongo_run_left() {
+    let Some(server) = require_or_skip(Backend::Mongo).await else { return };
+    let parent = format!("cleantest{}", &revbench::jti::Jti::random().to_string()[..8]);
+    let fake = format!("{parent}_revbench_run_notatag");
+    let client = mongodb::Client::with_uri_str(&server).await.unwrap();
+    for database in [&parent, &fake] {
+        let docs = (0..50).map(|i| mongodb::bson::doc! { "_id": i, "note": format!("doc {i}") });
+        client.database(database).collection("keep").insert_many(docs).await.unwrap();
+    }
+    let before = (mongo_dump(&client, &parent).await, mongo_dump(&client, &fake).await);
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&format!("/{parent}"));
+    let ours = format!("{parent}_revbench_run_");
+    let runs = async || {
+        let names = client.list_database_names().await.unwrap();
+        names.into_iter().filter(|n| n.starts_with(&ours) && n != &fake).collect::<Vec<_>>()
+    };
+    let written = async || !runs().await.is_empty();
+    kill_when_written(url.as_str(), written).await;
+    let left = runs().await;
+    let output = clean(url.as_str());
+    for database in &left {
+        assert!(output.contains(&format!("removed       {database}")), "{output}");
+    }
+    let (gone, after) =
+        (runs().await, (mongo_dump(&client, &parent).await, mongo_dump(&client, &fake).await));
+    for database in [&parent, &fake] {
+        client.database(database).drop().await.unwrap();
+    }
+    assert!(!left.is_empty(), "the killed run left no database: nothing to clean");
+    assert_eq!(gone, Vec::<String>::new(), "{output}");
+    assert_eq!(after, before, "a user's database changed");
+}

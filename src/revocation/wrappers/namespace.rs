@@ -26,9 +26,26 @@ pub fn namespaced(url: &str, label: &str) -> Result<String, StoreError> {
                 parsed.query_pairs().find(|(k, _)| k == "prefix").map(|(_, v)| v.into_owned());
             format!("{}revbench:{label}:{tag}:", given.unwrap_or_default())
         }
+        Namespacing::Database => format!("{}revbench_{label}_{tag}", database_parent(url)?),
         _ => format!("revbench_{label}_{tag}"),
     };
     pointed_at(url, &name)
+}
+
+/// Longest part of a MongoDB URL's database name kept as its namespaces' parent: with
+/// `_revbench_<label>_<unix seconds>_<random>` it stays within MongoDB's 63 characters.
+const MAX_DATABASE_PARENT: usize = 24;
+
+/// The start of the names of the databases revbench makes under a MongoDB URL: its database
+/// (cut to [`MAX_DATABASE_PARENT`] characters) and `_`, or nothing when it names none; so runs
+/// given different databases each find (and `clean`) only their own.
+pub fn database_parent(url: &str) -> Result<String, StoreError> {
+    let (parsed, _) = parse_lenient(url)?;
+    let database = parsed.path().trim_start_matches('/');
+    Ok(match database.chars().take(MAX_DATABASE_PARENT).collect::<String>() {
+        parent if parent.is_empty() => String::new(),
+        parent => format!("{parent}_"),
+    })
 }
 
 /// `url` pointed at the namespace `name`: the key prefix, the table, or the database (the
@@ -184,6 +201,10 @@ mod tests {
         let mongo = namespaced("mongodb://u:p@h/admin_db", "run").unwrap();
         assert_eq!(param(&mongo, "authSource").as_deref(), Some("admin_db"));
         assert!(!mongo.contains("/admin_db?"), "{mongo}");
+        assert!(mongo.contains("/admin_db_revbench_run_"), "the database is a parent: {mongo}");
+        let long = namespaced(&format!("mongodb://h/{}", "d".repeat(80)), "footprint").unwrap();
+        let database = url::Url::parse(&long).unwrap().path()[1..].to_string();
+        assert!(database.len() <= 63 && database.contains("_revbench_footprint_"), "{database}");
         let given = namespaced("mongodb://u:p@h/app?authSource=admin", "run").unwrap();
         assert_eq!(given.matches("authSource").count(), 1, "{given}");
         // Without a database the driver authenticates against `admin`: still so afterwards.
