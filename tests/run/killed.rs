@@ -78,7 +78,8 @@ async fn sigkill_leaves_no_server_running() {
 }
 
 /// Starts `revbench run` on `store` (logout-replay for 60 s), waits until `written` says its
-/// namespace holds data, and kills it with SIGKILL.
+/// namespace holds data, kills it with SIGKILL, and checks that its replicas end by
+/// themselves.
 async fn kill_when_written(store: &str, written: impl AsyncFn() -> bool) {
     let out =
         std::env::temp_dir().join(format!("revbench-killed-{}", revbench::jti::Jti::random()));
@@ -95,9 +96,14 @@ async fn kill_when_written(store: &str, written: impl AsyncFn() -> bool) {
     let every = Duration::from_millis(200);
     poll_until("data in the run's namespace", Duration::from_secs(30), every, check).await.unwrap();
     assert!(run.try_wait().unwrap().is_none(), "the run ended before it was killed");
+    let servers: Vec<u32> =
+        children_of(run.id().unwrap()).into_iter().filter(|&p| is_serve(p)).collect();
     run.start_kill().unwrap();
     run.wait().await.unwrap();
     let _ = std::fs::remove_dir_all(out);
+    assert!(!servers.is_empty(), "no replica running when the run was killed");
+    let gone = async || servers.iter().all(|&pid| !running(pid)).then_some(());
+    poll_until("end of every replica", Duration::from_secs(10), every, gone).await.unwrap();
 }
 
 /// `revbench clean URL --older-than 0s`: its stdout, after checking it succeeded.
