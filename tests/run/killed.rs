@@ -108,8 +108,14 @@ async fn kill_when_written(store: &str, written: impl AsyncFn() -> bool) {
 
 /// `revbench clean URL --older-than 0s`: its stdout, after checking it succeeded.
 fn clean(url: &str) -> String {
+    clean_with(url, &["--older-than", "0s"])
+}
+
+/// `revbench clean URL FLAGS…`: its stdout, after checking it succeeded.
+fn clean_with(url: &str, flags: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
-        .args(["clean", url, "--older-than", "0s"])
+        .args(["clean", url])
+        .args(flags)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -193,6 +199,14 @@ async fn clean_removes_exactly_what_a_killed_redis_run_left() {
         .map(|(key, _)| key.splitn(5, ':').take(4).collect::<Vec<_>>().join(":") + ":")
         .collect();
 
+    // Younger than the default hour: kept. A dry run lists and removes nothing.
+    let kept = clean_with(&store, &[]);
+    let dry = clean_with(&store, &["--older-than", "0s", "--dry-run"]);
+    for namespace in &namespaces {
+        assert!(kept.contains(&format!("kept          {namespace}")), "{kept}");
+        assert!(dry.contains(&format!("would remove  {namespace}")), "{dry}");
+    }
+    assert_eq!(runs_keys(&mut conn).await, left, "a dry run or a young namespace was touched");
     let output = clean(&store);
     for namespace in &namespaces {
         assert!(output.contains(&format!("removed       {namespace}")), "{output}");
