@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The figures behind compare's rule (docs/ci.md, docs/measurements/ci-gate.md): false alarms of paired and
-# of sequential A/A runs, and whether known regressions are caught.
+# of sequential A/A runs, whether known regressions are caught, and (FIGURE=wrk) whether
+# --inject-latency delivers its delay as wrk sees it.
 #
 #   scripts/verdict-figures.sh [REPEATS] [OUT]
 #
 # Needs a release build (cargo build --release) and Redis at REDIS_URL (default db 9, a
 # database of its own). The settings are docs/ci.md's: the single-user (latency) and
-# logout-replay (correctness) scenarios, 6 ABBA pairs of 1 s after 1 s of warm-up. Every run is
-# bounded: 2 stores × 2 scenarios × 6 pairs × 2 sides × ~2.6 s ≈ 2 min. The known-slower
+# logout-replay (correctness) scenarios, 12 ABBA pairs of 1 s after 1 s of warm-up (the fewest
+# that let 12 calls reach 5% family-wise, with a margin: docs/ci.md). Every run is
+# bounded: 2 stores × 2 scenarios × 12 pairs × 2 sides × ~2.6 s ≈ 4 min. The known-slower
 # candidates are measured on single-user only (the low-load scenario whose p50 shift is read).
 set -euo pipefail
 
@@ -15,7 +17,7 @@ REPEATS=${1:-10}
 OUT=${2:-/tmp/revbench-verdict-figures}
 BIN=${REVBENCH:-target/release/revbench}
 REDIS=${REDIS_URL:-redis://127.0.0.1:6379/9}
-ROUNDS=${ROUNDS:-6}
+ROUNDS=${ROUNDS:-12}
 TIMING=(--rounds "$ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
 SETTINGS=(--scenario single-user --scenario logout-replay --stores "none:,$REDIS" "${TIMING[@]}")
 SLOWER=(--scenario single-user --stores "none:,$REDIS" "${TIMING[@]}")
@@ -91,6 +93,54 @@ sequential() { # repeats: n runs one after another, compare each with the next
   closest "$OUT/seq-"*.compare.json
 }
 
+# --inject-latency measured from outside, with wrk against `serve --store none:`: the plain
+# server and the delayed one side by side, interleaved, 3 times per delay; p50 at one
+# connection (-t1 -c1: the shift should be the delay), requests/s at 32 (-c32: a wait costs no
+# CPU, so throughput should hold), and the servers' own record of the waits (/stats).
+serve() { # port, extra args…
+  local port=$1
+  shift
+  REVBENCH_JWT_SECRET=verdict-figures-secret-of-32-bytes-at-least REVBENCH_ADMIN_TOKEN=figures \
+    "$BIN" serve --store none: --addr "127.0.0.1:$port" "$@" > "$OUT/serve-$port.log" 2>&1 &
+  echo $!
+}
+wrk_p50_us() { # url, token, connections → "p50_us requests_per_sec"
+  wrk -t1 -c"$3" -d"${WRK_SECONDS:-5}"s --latency -H "Authorization: Bearer $2" "$1/api/me" |
+    python3 -c '
+import re, sys
+text = sys.stdin.read()
+unit = {"us": 1, "ms": 1e3, "s": 1e6}
+p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", text)
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+print("%.1f %.0f" % (float(p50.group(1)) * unit[p50.group(2)], float(rps.group(1))))'
+}
+wrk_delay() {
+  for delay in 25us 100us 1ms; do
+    local plain delayed
+    plain=$(serve 18401)
+    delayed=$(serve 18402 --inject-latency "$delay")
+    sleep 1
+    local token
+    token=$(curl -s -X POST -H 'content-type: application/json' -d '{"username":"wrk"}' \
+      http://127.0.0.1:18401/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    for i in 1 2 3; do
+      echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+      read -r p0 r0 <<< "$(wrk_p50_us http://127.0.0.1:18401 "$token" 1)"
+      read -r p1 r1 <<< "$(wrk_p50_us http://127.0.0.1:18402 "$token" 1)"
+      echo "inject $delay run $i -c1: p50 $p0 µs → $p1 µs: shift $(python3 -c "print('%+.1f' % ($p1 - $p0))") µs"
+      if [ "$delay" != 1ms ]; then
+        read -r p0 r0 <<< "$(wrk_p50_us http://127.0.0.1:18401 "$token" 32)"
+        read -r p1 r1 <<< "$(wrk_p50_us http://127.0.0.1:18402 "$token" 32)"
+        echo "inject $delay run $i -c32: $r0 → $r1 req/s: $(python3 -c "print('%.2f' % ($r1 / $r0))")×"
+      fi
+    done
+    echo "inject $delay: the server's record: $(curl -s -H 'Authorization: Bearer figures' \
+      http://127.0.0.1:18402/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["injected_delay"])')"
+    kill "$plain" "$delayed"
+    wait "$plain" "$delayed" 2> /dev/null || true
+  done
+}
+
 aa() { paired aa "$BIN" "$REPEATS" "${SETTINGS[@]}"; }
 slower() {
   paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}"
@@ -106,6 +156,7 @@ case ${FIGURE:-all} in
   slower) slower ;;
   slower-100us) paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}" ;;
   broken) broken ;;
+  wrk) wrk_delay ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken, wrk or all" >&2; exit 2 ;;
 esac
