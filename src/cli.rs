@@ -38,6 +38,12 @@ pub enum Command {
     /// List the namespaces revbench made under a store URL (keys, tables, databases) and
     /// remove those older than --older-than: what a killed run left.
     Clean(crate::clean::command::Args),
+    /// Measure every store along an axis (e.g. revoked=0,10k,1M,10M live revoked entries),
+    /// each point a full run in interleaved rounds, and write results.json and a report.
+    Sweep(crate::sweep::command::Args),
+    /// What each strategy would cost at your numbers (users, logout rate, token TTL,
+    /// replicas, requests/s), from a sweep's measurements; with limits, which ones meet them.
+    Size(crate::size::command::Args),
 }
 
 /// Runs the command; the exit code is 0 on success.
@@ -53,6 +59,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Footprint(args) => crate::footprint::command::run(args).await.map(done),
         Command::Growth(args) => crate::growth::command::run(args).await.map(done),
         Command::Clean(args) => crate::clean::command::run(args).await.map(done),
+        Command::Sweep(args) => crate::sweep::command::run(args).await.map(done),
+        Command::Size(args) => crate::size::command::run(args).await.map(done),
     }
 }
 

@@ -17,7 +17,9 @@
 //!   [`run`] (load in interleaved rounds), [`growth`] (a store as tokens expire),
 //!   [`footprint`] (bytes per revoked entry), [`report`] (Markdown, HTML, charts),
 //!   [`compare`] (verdicts between runs for CI), [`merge`] (generators side by side),
-//!   [`export`] (Bencher Metric Format, github-action-benchmark).
+//!   [`export`] (Bencher Metric Format, github-action-benchmark), [`sweep`] (a run repeated
+//!   along an axis, e.g. the revoked set's size), [`size`] (what each strategy costs at the
+//!   user's numbers, from a sweep).
 //! - [`results`]: the versioned results schema every reader uses.
 //! - Vocabulary at the bottom of the graph: [`time`], [`jti`], [`units`], [`process`],
 //!   [`scenario`], [`environment`], [`redact`] (passwords in URLs become `****`, wherever a URL
@@ -52,7 +54,9 @@ pub mod revocation;
 pub mod run;
 pub mod scenario;
 pub mod server;
+pub mod size;
 pub mod stats;
+pub mod sweep;
 pub mod time;
 pub mod token;
 pub mod units;

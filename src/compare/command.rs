@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::results::RunResults;
+use crate::results::sweep::read_run_or_sweep;
 
 /// Output format of `revbench compare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,7 +16,8 @@ pub enum Format {
 /// `revbench compare`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The baseline results.json (e.g. from the base branch).
+    /// The baseline results.json (e.g. from the base branch); two `revbench sweep` files are
+    /// compared point by point.
     pub baseline: PathBuf,
     /// The current results.json (e.g. from the candidate branch, same runner).
     pub current: PathBuf,
@@ -32,8 +33,8 @@ pub struct Args {
 /// Runs `revbench compare`: exit 1 on a measurable regression or a correctness failure, 3 when
 /// a metric could not be called for lack of rounds or pairs, 0 otherwise.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let baseline = RunResults::read(&args.baseline)?;
-    let current = RunResults::read(&args.current)?;
+    let baseline = read_run_or_sweep(&args.baseline)?;
+    let current = read_run_or_sweep(&args.current)?;
     let comparison = super::compare(&baseline, &current, args.max_regression)?;
     let text = match args.format {
         Format::Text => comparison.text(),

@@ -29,10 +29,6 @@ use crate::revocation::{self, SharedStore};
 use crate::time::now_secs;
 use crate::token::TokenKeys;
 
-/// How long the server may take to fill itself per million prefilled entries (on top of the
-/// normal start-up time) before it counts as not coming up.
-const FILL_TIME_PER_MILLION: Duration = Duration::from_secs(60);
-
 /// How long a killed server gets to stop writing before an interrupted growth removes its
 /// namespaces.
 const INTERRUPT_GRACE: Duration = Duration::from_millis(300);
@@ -165,7 +161,7 @@ async fn start_filled(
     }
     if !handle.capabilities().shared {
         // An in-process store can only be filled inside the server process.
-        let timeout = Duration::from_secs(15) + FILL_TIME_PER_MILLION * (n / 1_000_000 + 1) as u32;
+        let timeout = crate::run::fleet::fill_timeout(n);
         let args = ["--prefill".to_string(), n.to_string()];
         let replica = spec.start_with_args(http, &args, timeout).await?;
         let facts = replica.listening.prefill;

@@ -87,6 +87,7 @@ fn spectrum(
                 .map(|(p, us)| (1.0 / (1.0 - p / 100.0), *us as f64 / 1000.0))
                 .collect();
             Some(Series {
+                whiskers: Vec::new(),
                 name: shown_name(&m.store, stores),
                 color: palette.color(&m.store),
                 points,
@@ -144,7 +145,7 @@ fn check_latency_vs_size(micro: &[MicroResult]) -> Option<Chart> {
         .into_iter()
         .map(|(store, mut points)| {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series { color: colors::of(&store), name: store, points }
+            Series { color: colors::of(&store), name: store, points, whiskers: Vec::new() }
         })
         .collect();
     Some(Chart::Line(LineChart {

@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::results::sweep::SweepResults;
 use crate::results::RunResults;
 
 /// `revbench report`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// A results.json written by `revbench run`.
+    /// A results.json written by `revbench run` or `revbench sweep`.
     pub results: PathBuf,
 
     /// Output directory (default: the results file's directory).
@@ -21,10 +22,17 @@ pub struct Args {
 
 /// Runs `revbench report` with these arguments.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let results = RunResults::read(&args.results)?;
-    let out = args.out.unwrap_or_else(|| {
+    let out = args.out.clone().unwrap_or_else(|| {
         args.results.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
     });
+    if SweepResults::is_sweep_file(&args.results) {
+        let results = SweepResults::read(&args.results)?;
+        for path in super::sweep::write(&results, &out)? {
+            println!("wrote {}", path.display());
+        }
+        return Ok(());
+    }
+    let results = RunResults::read(&args.results)?;
     let written = super::write(&results, &out, Some(&args.criterion_dir))?;
     for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "md" || e == "html")) {
         println!("wrote {}", path.display());

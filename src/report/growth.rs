@@ -18,6 +18,7 @@ fn series(results: &GrowthResults, value: impl Fn(&GrowthSample) -> Option<f64>)
         .series
         .iter()
         .map(|s| Series {
+            whiskers: Vec::new(),
             name: s.store.clone(),
             color: colors::of(&s.store),
             points: s.samples.iter().filter_map(|p| Some((p.t_secs, value(p)?))).collect(),
@@ -42,6 +43,7 @@ pub fn charts(results: &GrowthResults) -> Vec<(String, Chart)> {
     let mut entries = series(results, |p| p.entries.map(|e| e as f64));
     if let Some(first) = results.series.iter().find(|s| !s.samples.is_empty()) {
         entries.push(Series {
+            whiskers: Vec::new(),
             name: format!("expected: {} logouts/s × {} s", c.logout_rate_per_sec, c.token_ttl_secs),
             color: EXPECTED,
             points: first.samples.iter().map(|p| (p.t_secs, p.expected_entries)).collect(),

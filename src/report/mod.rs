@@ -21,6 +21,7 @@ mod narrative;
 pub mod plot;
 mod renewal;
 mod replay;
+pub mod sweep;
 mod tables;
 mod timeline_chart;
 mod vocabulary;

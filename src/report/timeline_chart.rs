@@ -39,6 +39,7 @@ pub fn chart(
                     points: (0..t.intervals())
                         .map(|i| (t.middle_secs(i), value(round, t, i).unwrap_or(f64::NAN)))
                         .collect(),
+                    whiskers: Vec::new(),
                 })
                 .collect(),
         };

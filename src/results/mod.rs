@@ -18,10 +18,13 @@ use crate::units::Micros;
 pub mod answers;
 pub mod growth;
 pub mod histogram;
+mod prefill;
 mod replay;
 mod servers;
+pub mod sweep;
 mod timeline;
 
+pub use prefill::ServerPrefill;
 pub use replay::{middle_and_max, ReplayCounts, ReplayWindow};
 pub use servers::{ServerCounters, ServerWindow};
 pub use timeline::{Timeline, TimelineEvent, Values, RESTARTED, STORE_BACK, STORE_CUT};
@@ -330,6 +333,10 @@ pub struct RoundResult {
     /// older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Timeline>,
+    /// Set when the servers filled their in-process store before listening (`revbench
+    /// sweep`): the first replica's fill, outside the measured window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_prefill: Option<ServerPrefill>,
 }
 
 /// Medians across rounds; min and max show the spread.

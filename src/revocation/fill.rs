@@ -31,6 +31,18 @@ pub async fn fill(
     Ok(started.elapsed())
 }
 
+/// `count` fresh random ids, their expiry times spread evenly over `[from, from + width)` (a
+/// steady stream of logouts leaves entries expiring over one token lifetime).
+pub fn spread_entries(
+    count: u64,
+    from: UnixSeconds,
+    width: u64,
+) -> impl Iterator<Item = (Jti, UnixSeconds)> {
+    // In u128: `width * i` overflows u64 for long lifetimes; the step is below `width`.
+    let step = move |i: u64| (u128::from(width) * u128::from(i) / u128::from(count.max(1))) as u64;
+    (0..count).map(move |i| (Jti::random(), from.saturating_add(step(i))))
+}
+
 /// `count` fresh random ids, all expiring at `expires_at`.
 pub fn random_entries(
     count: u64,
@@ -51,5 +63,13 @@ mod tests {
         let count = 2 * FILL_BATCH as u64 + 7;
         fill(&store, random_entries(count, exp)).await.unwrap();
         assert_eq!(store.stats().await.unwrap().entries, Some(count));
+    }
+
+    /// Spread expiry times start at `from`, rise, and stay below `from + width`.
+    #[test]
+    fn spreads_over_the_width() {
+        let times: Vec<UnixSeconds> = spread_entries(4, 1_000, 900).map(|(_, e)| e).collect();
+        assert_eq!(times, [1_000, 1_225, 1_450, 1_675]);
+        assert_eq!(spread_entries(0, 1_000, 900).count(), 0);
     }
 }

@@ -94,8 +94,8 @@ impl Counters {
     }
 }
 
-/// Reads every server at the end of the window, the store's size too, and pairs the readings
-/// with `before`. A
+/// Reads every server at the end of the window, the store's size too when `sizes`, and
+/// pairs the readings with `before`. A
 /// server that cannot answer is recorded as the error `"stats unavailable"`, so its zero
 /// counts are never mistaken for measured ones, and the totals are marked incomplete.
 pub async fn collect_counters(
@@ -103,8 +103,9 @@ pub async fn collect_counters(
     fleet: &Fleet,
     before: &[Option<Reading>],
     recorder: &Recorder,
+    sizes: bool,
 ) -> Counters {
-    let after = read_all(http, fleet, true).await;
+    let after = read_all(http, fleet, sizes).await;
     let mut counters = Counters { complete: true, ..Counters::default() };
     for (i, reading) in after.into_iter().enumerate() {
         let Some(reading) = reading else {

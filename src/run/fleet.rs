@@ -4,6 +4,11 @@
 use std::time::Duration;
 
 use crate::harness::{Replica, ReplicaSpec};
+use crate::results::ServerPrefill;
+
+/// How long a server may take to fill itself per million prefilled entries (on top of the
+/// normal start-up time) before it counts as not coming up.
+pub const FILL_TIME_PER_MILLION: Duration = Duration::from_secs(60);
 
 /// Running servers and their base URLs.
 pub struct Fleet {
@@ -23,9 +28,26 @@ impl Fleet {
         spec: &ReplicaSpec,
         count: usize,
     ) -> anyhow::Result<Fleet> {
+        Self::start_filled(http, spec, count, 0).await
+    }
+
+    /// [`Fleet::start`] with every server filling its own (in-process) store with `prefill`
+    /// live entries before it listens, given the time that takes.
+    pub async fn start_filled(
+        http: &reqwest::Client,
+        spec: &ReplicaSpec,
+        count: usize,
+        prefill: u64,
+    ) -> anyhow::Result<Fleet> {
         let mut replicas = Vec::with_capacity(count);
         for _ in 0..count {
-            match spec.start(http).await {
+            let started = if prefill == 0 {
+                spec.start(http).await
+            } else {
+                let args = ["--prefill".to_string(), prefill.to_string()];
+                spec.start_with_args(http, &args, fill_timeout(prefill)).await
+            };
+            match started {
                 Ok(replica) => replicas.push(replica),
                 Err(e) => {
                     stop_all(replicas).await;
@@ -61,10 +83,26 @@ impl Fleet {
         self.replicas.iter().filter_map(Replica::peak_rss_bytes).max()
     }
 
+    /// What the first replica said of its own fill before listening, if it filled.
+    pub fn server_prefill(&self) -> Option<ServerPrefill> {
+        let facts = self.replicas.first()?.listening.prefill?;
+        Some(ServerPrefill {
+            entries: facts.entries,
+            fill_secs: facts.fill_ms as f64 / 1000.0,
+            rss_before_bytes: facts.rss_before_fill,
+            rss_after_bytes: facts.rss_after_fill,
+        })
+    }
+
     /// Stops the started replicas, all at once.
     pub async fn stop(self) {
         stop_all(self.replicas).await;
     }
+}
+
+/// How long a server filling itself with `entries` may take to print its address.
+pub fn fill_timeout(entries: u64) -> Duration {
+    Duration::from_secs(15) + FILL_TIME_PER_MILLION * (entries / 1_000_000 + 1) as u32
 }
 
 async fn stop_all(replicas: Vec<Replica>) {

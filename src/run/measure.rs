@@ -42,12 +42,24 @@ pub struct Timing {
     pub warmup: Duration,
 }
 
+/// What a measurement does with the store of the servers it starts, before they start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreState {
+    /// Empty it: every measurement starts from nothing (`revbench run`).
+    Cleared,
+    /// Keep what it holds: a sweep filled it beforehand, for all of a point's rounds.
+    Kept,
+    /// Empty it, and have every server fill its own (in-process) store with this many live
+    /// entries before it listens.
+    FilledAtStart(u64),
+}
+
 /// The servers one measurement drives.
 #[derive(Clone, Copy)]
 pub enum Servers<'a> {
     /// Replicas the measurement starts (and stops) as `spec` says, serving `target`'s store,
-    /// which is cleared first.
-    Start { target: &'a Target, spec: &'a ReplicaSpec },
+    /// prepared as `store` says.
+    Start { target: &'a Target, spec: &'a ReplicaSpec, store: StoreState },
     /// Servers already running elsewhere (`--target`): never cleared, restarted or cut off,
     /// and their memory and CPU are not measured.
     Remote { urls: &'a [String], admin_token: Option<&'a str> },
@@ -73,20 +85,27 @@ pub async fn measure(
     at: Position,
 ) -> anyhow::Result<RoundResult> {
     let spec = prepare(servers, scenario).await?;
+    let prefill = match servers {
+        Servers::Start { store: StoreState::FilledAtStart(n), .. } => n,
+        _ => 0,
+    };
     let started_at = now_rfc3339();
     let recorder =
         if timing.warmup.is_zero() { Recorder::default() } else { Recorder::warming_up() };
     let recorder = Arc::new(recorder.with_interval(timeline::interval_for(timing.duration)));
     let (spec, forwarder) = route_for_outage(spec, scenario.outage).await?;
     let mut fleet = match &spec {
-        Some(spec) => Fleet::start(http, spec, scenario.replicas).await?,
+        Some(spec) => Fleet::start_filled(http, spec, scenario.replicas, prefill).await?,
         None => servers.remote(),
     };
     let outage = scenario.outage.map(|o| outage::fit(o, timing.duration));
     let probes = spawn_probes(http, scenario, &fleet.urls, outage, timing);
     let cut = spawn_outage(forwarder, outage, timing.warmup, &recorder);
     let load = drive_load(http, scenario, &fleet, &recorder, timing).await;
-    let mut after = read_after_load(http, &fleet, probes, &recorder, &load.before).await;
+    // A store kept full across measurements (a sweep's) is not counted: a scan of ten million
+    // entries takes seconds, and the sweep knows what it put in.
+    let sizes = !matches!(servers, Servers::Start { store: StoreState::Kept, .. });
+    let mut after = read_after_load(http, &fleet, probes, &recorder, &load.before, sizes).await;
     let elapsed = match load.elapsed {
         Ok(elapsed) => elapsed,
         Err(e) => {
@@ -115,8 +134,10 @@ async fn prepare<'a>(
     scenario: &Scenario,
 ) -> anyhow::Result<Option<&'a ReplicaSpec>> {
     let spec = match servers {
-        Servers::Start { target, spec } => {
-            target.handle().clear().await.context("cannot clear the store before measuring")?;
+        Servers::Start { target, spec, store } => {
+            if store != StoreState::Kept {
+                target.handle().clear().await.context("cannot clear the store before measuring")?;
+            }
             Some(spec)
         }
         Servers::Remote { .. } => None,
@@ -222,6 +243,8 @@ async fn drive_load(
 /// What the servers and the probes report once the load is over.
 struct AfterLoad {
     peak_rss: Option<u64>,
+    /// The first server's fill before it listened, if it filled.
+    server_prefill: Option<crate::results::ServerPrefill>,
     replay_window: Option<ReplayWindow>,
     /// What each server counted over the window.
     counters: Counters,
@@ -235,14 +258,16 @@ async fn read_after_load(
     probes: Option<JoinHandle<ReplayWindow>>,
     recorder: &Recorder,
     before: &[Option<Reading>],
+    sizes: bool,
 ) -> AfterLoad {
     let peak_rss = fleet.peak_rss();
+    let server_prefill = fleet.server_prefill();
     let replay_window = match probes {
         Some(task) => task.await.ok(),
         None => None,
     };
-    let counters = collect_counters(http, fleet, before, recorder).await;
-    AfterLoad { peak_rss, replay_window, counters }
+    let counters = collect_counters(http, fleet, before, recorder, sizes).await;
+    AfterLoad { peak_rss, server_prefill, replay_window, counters }
 }
 
 /// The restart scenario, once the load is over: copies logged out on the old replicas are
@@ -268,7 +293,7 @@ async fn restart_and_replay(
     restart::replay_copies(http, &fleet.replicas, recorder).await;
     after.replay_window = Some(restart::probe_after_restart(http, &fleet.replicas, copies).await);
     after.peak_rss = after.peak_rss.max(fleet.peak_rss());
-    let counted = collect_counters(http, &fleet, &started, recorder).await;
+    let counted = collect_counters(http, &fleet, &started, recorder, true).await;
     after.counters.add_after_restart(counted);
     Ok(fleet)
 }
@@ -346,6 +371,7 @@ impl Gathered {
             store_writes_per_user_hour: None,
             refresh_writes_per_user_hour: None,
             timeline: done.timeline,
+            server_prefill: after.server_prefill,
         };
         round.store_writes_per_user_hour = per_user_hour(store_writes, users, secs);
         round.refresh_writes_per_user_hour = per_user_hour(refresh_writes, users, secs);

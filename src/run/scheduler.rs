@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::measure::{measure, Position, Servers, Timing};
+use super::measure::{measure, Position, Servers, StoreState, Timing};
 use super::options::{PairedResults, RunOptions, BASE_FILE, CANDIDATE_FILE};
 use super::progress::Progress;
 use super::subjects::{Subject, Subjects};
@@ -310,7 +310,7 @@ impl<'a> Scheduler<'a> {
         match visit.subject {
             Subject::Store(target) => {
                 let spec = self.replica_spec(side, target, scenario);
-                let servers = Servers::Start { target, spec: &spec };
+                let servers = Servers::Start { target, spec: &spec, store: StoreState::Cleared };
                 measure(&self.http, servers, scenario, timing, at).await
             }
             Subject::Remote(deployment) => {
@@ -351,7 +351,7 @@ impl<'a> Scheduler<'a> {
             Ok(mut result) => {
                 result.pair = self.paired.then_some(round);
                 self.progress.measured(self.sequence, shown, scenario, &result);
-                record(&mut side.results, visit.store(), scenario, result);
+                record(&mut side.results.measurements, visit.store(), scenario, result);
             }
             Err(e) if self.paired => {
                 let error = format!("{e:#}");
@@ -375,21 +375,27 @@ fn mean_duration(options: &RunOptions) -> Duration {
         / options.scenarios.len().max(1) as u32
 }
 
-fn record(results: &mut RunResults, store: &str, scenario: &str, round: RoundResult) {
-    let index = results
-        .measurements
+/// Adds `round` to the measurement of `store` under `scenario` in `measurements` (a new one
+/// if it is the first) and updates its medians.
+pub fn record(
+    measurements: &mut Vec<Measurement>,
+    store: &str,
+    scenario: &str,
+    round: RoundResult,
+) {
+    let index = measurements
         .iter()
         .position(|m| m.store == store && m.scenario == scenario)
         .unwrap_or_else(|| {
-            results.measurements.push(Measurement {
+            measurements.push(Measurement {
                 store: store.to_string(),
                 scenario: scenario.to_string(),
                 rounds: Vec::new(),
                 median: None,
             });
-            results.measurements.len() - 1
+            measurements.len() - 1
         });
-    let measurement = &mut results.measurements[index];
+    let measurement = &mut measurements[index];
     measurement.rounds.push(round);
     measurement.update_median();
 }

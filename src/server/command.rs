@@ -12,7 +12,8 @@ use crate::revocation::{self, SharedStore};
 use crate::time::{now_secs, parse_duration};
 use crate::token::{SigningAlgorithm, TokenKeys};
 
-/// How long entries put in by `serve --prefill` live: longer than any growth run.
+/// How long entries put in by `serve --prefill` live at least (longer than any growth run or
+/// sweep); their expiry times are spread over one token lifetime after it.
 pub const PREFILL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// `revbench serve`.
@@ -55,7 +56,8 @@ pub struct Args {
     #[arg(long, env = super::admin::ADMIN_TOKEN_ENV, hide_env_values = true)]
     pub admin_token: Option<String>,
 
-    /// Fill the store with this many live entries before listening (used by `revbench growth`).
+    /// Fill the store with this many live entries before listening (used by `revbench growth`
+    /// and `revbench sweep`).
     #[arg(long, hide = true)]
     pub prefill: Option<u64>,
 
@@ -83,7 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let keys = TokenKeys::for_algorithm(args.algorithm)?;
     let mut store = revocation::open(&args.store).await?;
     let prefill = match args.prefill {
-        Some(count) => Some(prefill(&store, count).await?),
+        Some(count) => Some(prefill(&store, count, args.token_ttl).await?),
         None => None,
     };
     if let Some(delay) = args.inject_latency {
@@ -138,13 +140,16 @@ async fn stdin_closed(watch: bool) {
 /// `--prefill N`: fills the store before listening (in-process stores can be filled from
 /// nowhere else); the facts go on the listening line, which is how `revbench growth` learns
 /// the fill's time and memory.
-async fn prefill(store: &SharedStore, count: u64) -> anyhow::Result<PrefillFacts> {
+async fn prefill(
+    store: &SharedStore,
+    count: u64,
+    token_ttl: Duration,
+) -> anyhow::Result<PrefillFacts> {
     let rss = || crate::process::resident_bytes(std::process::id());
     let rss_before_fill = rss();
-    let expires_at = now_secs() + PREFILL_LIFETIME.as_secs();
-    let took = revocation::fill(store, revocation::random_entries(count, expires_at))
-        .await
-        .context("--prefill failed")?;
+    let from = now_secs() + PREFILL_LIFETIME.as_secs();
+    let entries = revocation::spread_entries(count, from, token_ttl.as_secs().max(1));
+    let took = revocation::fill(store, entries).await.context("--prefill failed")?;
     Ok(PrefillFacts {
         entries: count,
         fill_ms: took.as_millis() as u64,

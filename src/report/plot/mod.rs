@@ -21,6 +21,8 @@ pub struct Series {
     pub name: String,
     pub color: RGBColor,
     pub points: Vec<(f64, f64)>,
+    /// `(x, min, max)`: a vertical whisker at `x` (the rounds' min–max); empty for none.
+    pub whiskers: Vec<(f64, f64, f64)>,
 }
 
 /// How x values are labelled.
@@ -138,9 +140,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Dra
 
 /// Bounds of all points, padded so nothing sits on the frame.
 fn bounds(series: &[Series]) -> ((f64, f64), (f64, f64)) {
-    let points = series.iter().flat_map(|s| s.points.iter());
+    let whisker_tops = series.iter().flat_map(|s| s.whiskers.iter().map(|(x, _, max)| (*x, *max)));
+    let points: Vec<(f64, f64)> =
+        series.iter().flat_map(|s| s.points.iter().copied()).chain(whisker_tops).collect();
     let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, f64::MIN);
-    for (x, y) in points {
+    for (x, y) in &points {
         x0 = x0.min(*x);
         x1 = x1.max(*x);
         y1 = y1.max(*y);
@@ -221,6 +225,11 @@ where
             .label(series.name.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
         chart.draw_series(series.points.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
+        chart.draw_series(
+            series.whiskers.iter().map(|&(x, min, max)| {
+                PathElement::new([(x, min), (x, max)], color.stroke_width(1))
+            }),
+        )?;
     }
     legend(&mut chart)
 }
@@ -302,6 +311,7 @@ mod tests {
             x_log: true,
             x_labels: XLabels::Percentile,
             series: vec![Series {
+                whiskers: Vec::new(),
                 name: "redis".into(),
                 color: RGBColor(200, 0, 0),
                 points: vec![(1.0, 0.2), (10.0, 0.4), (100.0, 0.9)],

@@ -1,0 +1,87 @@
+//! `revbench sweep` at the CLI edge: its arguments, turned into [`SweepOptions`]; the summary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::axis::Axis;
+use super::scheduler::{self, SweepOptions};
+use super::summary;
+use crate::harness::{check_store_urls, ensure_measured, store_list, Output, STORES_ENV};
+use crate::scenario::Scenario;
+use crate::time::parse_duration;
+
+/// `revbench sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The axis and its values, increasing: `revoked=0,10k,100k,1M,10M` measures every store
+    /// holding that many live revoked entries (k, M, G: thousands, millions, billions).
+    #[arg(long, value_name = "NAME=V1,V2,…")]
+    pub axis: Axis,
+
+    /// Scenario name (built-in) or path to a .toml file.
+    #[arg(long, value_name = "NAME|PATH", default_value = "check-only")]
+    pub scenario: String,
+
+    /// Comma-separated store URLs, each optionally NAME=URL, as for `revbench run` (also read
+    /// from REVBENCH_STORES). Each is measured in a namespace of the sweep's own.
+    #[arg(long, env = STORES_ENV, hide_env_values = true, value_delimiter = ',', required = true)]
+    pub stores: Vec<String>,
+
+    /// Interleaved rounds per point.
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
+
+    /// Measured time per store, point and round (default: the scenario's own).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Load applied before each measurement and not recorded.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Output directory (default `reports/sweep-<UTC timestamp>/`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Do not print progress lines.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Do not write report.md and charts at the end.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// Runs `revbench sweep` with these arguments.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.rounds >= 1, "--rounds must be at least 1");
+    let scenario = Scenario::load(&args.scenario)?;
+    let stores = store_list(args.stores);
+    check_store_urls(&stores)?;
+    let options = SweepOptions {
+        duration: args.duration.unwrap_or(scenario.duration),
+        axis: args.axis,
+        scenario,
+        stores,
+        rounds: args.rounds,
+        warmup: args.warmup,
+        out_dir: Output::choose(args.out, "sweep-"),
+        server_exe: std::env::current_exe().context("cannot find the revbench executable")?,
+        progress: !args.no_progress,
+    };
+    let out_dir = options.out_dir.clone();
+    let results = scheduler::run(options).await?;
+    print!("{}", summary::table(&results));
+    println!("results: {}", out_dir.join("results.json").display());
+    ensure_measured(&results.stores)?;
+    if !args.no_report {
+        for path in crate::report::sweep::write(&results, &out_dir)? {
+            if path.extension().is_some_and(|e| e == "md") {
+                println!("report:  {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}

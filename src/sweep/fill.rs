@@ -1,0 +1,159 @@
+//! Getting a store to a point's size: a shared store grows by what is missing, in batches
+//! through its `revoke_many`, with progress on long fills; an in-process store is filled by
+//! its servers at start (see [`crate::run::measure::StoreState::FilledAtStart`]), after a
+//! check that the machine has the memory for it.
+
+use std::time::{Duration, Instant};
+
+use crate::results::sweep::PointFill;
+use crate::revocation::{self, SharedStore};
+use crate::server::command::PREFILL_LIFETIME;
+use crate::time::now_secs;
+use crate::units::{short_bytes, short_count};
+
+/// Entries written between two progress lines' checks: a few batches.
+const CHUNK: u64 = 50_000;
+/// How often a long fill says how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// Share of the machine's available memory an in-process fill may be planned to take.
+const MEMORY_HEADROOM: f64 = 0.8;
+
+/// A shared store's running tally across the sweep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SharedTally {
+    /// Prefilled entries put in so far (they live past the sweep's end).
+    pub entries: u64,
+    /// The bytes it reported with none of them, at the start of the sweep.
+    pub bytes_empty: Option<u64>,
+}
+
+/// Adds what `store` misses to hold `target` prefilled entries, expiring over one token
+/// lifetime after [`PREFILL_LIFETIME`] (so none expires during the sweep).
+pub async fn grow_shared(
+    name: &str,
+    store: &SharedStore,
+    tally: &mut SharedTally,
+    target: u64,
+    token_ttl: Duration,
+    progress: bool,
+) -> Result<PointFill, String> {
+    let missing = target.saturating_sub(tally.entries);
+    let started = Instant::now();
+    let mut last_shown = Instant::now();
+    let from = now_secs() + PREFILL_LIFETIME.as_secs();
+    let width = token_ttl.as_secs().max(1);
+    let mut done = 0;
+    while done < missing {
+        let n = CHUNK.min(missing - done);
+        // Each chunk spreads over the whole lifetime, so every point's entries look alike.
+        revocation::fill(store, revocation::spread_entries(n, from, width)).await.map_err(|e| {
+            format!("the fill stopped at {} entries: {e}", short_count(tally.entries + done))
+        })?;
+        done += n;
+        if progress && last_shown.elapsed() >= PROGRESS_EVERY {
+            last_shown = Instant::now();
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let left = (missing - done) as f64 / rate.max(1e-9);
+            eprintln!(
+                "  filling {name}: {} / {} ({} entries/s, ~{left:.0} s left)",
+                short_count(tally.entries + done),
+                short_count(target),
+                short_count(rate as u64)
+            );
+        }
+    }
+    let fill_secs = started.elapsed().as_secs_f64();
+    tally.entries += missing;
+    let bytes_after = store.stats().await.ok().and_then(|s| s.bytes);
+    Ok(PointFill {
+        store: name.to_string(),
+        filled_by: "runner".to_string(),
+        entries: tally.entries,
+        added: missing,
+        fill_secs,
+        rate_per_sec: rate(missing, fill_secs),
+        bytes_before: tally.bytes_empty,
+        bytes_after,
+        bytes_per_entry: PointFill::per_entry(tally.bytes_empty, bytes_after, tally.entries),
+        bytes_source: "store".to_string(),
+    })
+}
+
+/// `added / secs`, when something was added.
+pub fn rate(added: u64, secs: f64) -> Option<f64> {
+    (added > 0 && secs > 0.0).then(|| added as f64 / secs)
+}
+
+/// The fill of an in-process store, as its first server reported it.
+pub fn server_fill(name: &str, fill: &crate::results::ServerPrefill) -> PointFill {
+    PointFill {
+        store: name.to_string(),
+        filled_by: "server".to_string(),
+        entries: fill.entries,
+        added: fill.entries,
+        fill_secs: fill.fill_secs,
+        rate_per_sec: rate(fill.entries, fill.fill_secs),
+        bytes_before: fill.rss_before_bytes,
+        bytes_after: fill.rss_after_bytes,
+        bytes_per_entry: fill.bytes_per_entry(),
+        bytes_source: "rss".to_string(),
+    }
+}
+
+/// Why `servers` servers of an in-process store cannot hold `target` entries at
+/// `bytes_per_entry` (measured at a smaller point) in `available` bytes, if they cannot.
+pub fn beyond_memory(
+    target: u64,
+    bytes_per_entry: f64,
+    servers: usize,
+    available: u64,
+) -> Option<String> {
+    let needed = bytes_per_entry * target as f64 * servers as f64;
+    (needed > available as f64 * MEMORY_HEADROOM).then(|| {
+        format!(
+            "{} entries need about {} ({:.0} bytes/entry measured at the previous point × {servers} \
+             server(s)), more than {:.0} % of the {} this machine has available",
+            short_count(target),
+            short_bytes(needed),
+            bytes_per_entry,
+            MEMORY_HEADROOM * 100.0,
+            short_bytes(available as f64)
+        )
+    })
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memory check refuses what would not fit, says why, and lets the rest through.
+    #[test]
+    fn memory_check() {
+        let gib = 1u64 << 30;
+        assert!(beyond_memory(10_000_000, 60.0, 1, 24 * gib).is_none());
+        let reason = beyond_memory(1_000_000_000, 60.0, 1, 24 * gib).unwrap();
+        assert!(reason.contains("1G entries") && reason.contains("55.9 GiB"), "{reason}");
+        assert!(beyond_memory(100_000_000, 60.0, 6, 24 * gib).is_some(), "six copies");
+    }
+
+    /// A shared store grows by what is missing, and its tally follows.
+    #[tokio::test]
+    async fn grows_by_what_is_missing() {
+        let store = revocation::open("memory:").await.unwrap();
+        let mut tally = SharedTally::default();
+        let ttl = Duration::from_secs(60);
+        let first = grow_shared("m", &store, &mut tally, 1_000, ttl, false).await.unwrap();
+        assert_eq!((first.added, first.entries), (1_000, 1_000));
+        let second = grow_shared("m", &store, &mut tally, 2_500, ttl, false).await.unwrap();
+        assert_eq!((second.added, second.entries), (1_500, 2_500));
+        assert_eq!(store.stats().await.unwrap().entries, Some(2_500));
+    }
+}
