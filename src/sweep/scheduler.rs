@@ -110,6 +110,10 @@ impl Column<'_> {
     fn name(&self) -> &str {
         &self.target.name
     }
+
+    fn remembers(&self) -> bool {
+        self.target.handle().capabilities().remembers
+    }
 }
 
 /// Every point, every store, interleaved rounds.
@@ -242,7 +246,7 @@ impl Sweep<'_> {
                 self.options.axis.name,
                 short_count(value),
                 self.options.rounds,
-                if column.shared.is_none() && value > 0 {
+                if column.shared.is_none() && column.remembers() && value > 0 {
                     " (its server fills itself)"
                 } else {
                     ""
@@ -259,10 +263,11 @@ impl Sweep<'_> {
             fail_open: false,
             cpus: None,
         };
-        let store = if column.shared.is_some() {
-            StoreState::Kept
-        } else {
-            StoreState::FilledAtStart(value)
+        // A store that keeps nothing (`none:`) has nothing to fill: it is the baseline.
+        let store = match (&column.shared, column.remembers()) {
+            (Some(_), _) => StoreState::Kept,
+            (None, true) => StoreState::FilledAtStart(value),
+            (None, false) => StoreState::FilledAtStart(0),
         };
         let servers = Servers::Start { target: column.target, spec: &spec, store };
         let timing = Timing { duration: self.options.duration, warmup: self.options.warmup };
