@@ -6,9 +6,11 @@
 //! - A token configured, none or another presented: 401.
 //! - The answer holds the server's counters, kept as requests go, and the store's size as last
 //!   read. The store's size may cost a keyspace walk (`SCAN` of a prefix, a `count(*)`), so a
-//!   plain `/stats` never reads it; `/stats?store=1` reads it when the last reading is older
-//!   than [`STORE_STATS_MAX_AGE`] (one reading at a time, shared by concurrent callers, so at
-//!   most one a second). The harness asks for it only after a measured window has ended.
+//!   plain `/stats` never reads it; `/stats?store=1` reads it when the last reading ended
+//!   more than [`STORE_STATS_MAX_AGE`] ago (one reading at a time, shared by concurrent
+//!   callers, so at most two a second) — every time for an in-process store, whose size costs
+//!   no walk. `run` asks for it only after a measured window has ended; `growth`, whose
+//!   samples are that size, once per sample (1 s apart by default).
 //! - A store that cannot report its size gives `stats_error`: a category, never the
 //!   backend's text (which is logged, a few lines a second at most).
 
@@ -24,8 +26,10 @@ use crate::revocation::{SharedStore, StoreStats};
 /// `growth` pass their replicas a token this way, out of the process list).
 pub const ADMIN_TOKEN_ENV: &str = "REVBENCH_ADMIN_TOKEN";
 
-/// How old the store's size may be before `/stats?store=1` reads it again.
-pub const STORE_STATS_MAX_AGE: Duration = Duration::from_secs(1);
+/// How long after a reading of the store's size `/stats?store=1` answers with it rather than
+/// reading again: well under `growth`'s default sample interval (1 s), so each sample reads
+/// (unless one reading takes over half of it).
+pub const STORE_STATS_MAX_AGE: Duration = Duration::from_millis(500);
 
 /// What `stats_error` says when the store could not report its size.
 pub const STATS_UNAVAILABLE: &str = "store stats unavailable";
@@ -76,17 +80,18 @@ impl StoreStatsCache {
         self.last.locked().as_ref().map(|r| (r.stats, r.failed))
     }
 
-    /// A reading at most [`STORE_STATS_MAX_AGE`] old: the last one, or a new one when it is
-    /// older. Concurrent callers wait for the one reading in progress. `on_error` gets the
-    /// backend's error text (to log).
+    /// A reading made at most [`STORE_STATS_MAX_AGE`] ago (`limited`; else a new one every
+    /// time): the last one, or a new one. Concurrent callers wait for the one reading in
+    /// progress. `on_error` gets the backend's error text (to log).
     pub async fn fresh(
         &self,
         store: &SharedStore,
+        limited: bool,
         on_error: impl FnOnce(String),
     ) -> (StoreStats, bool) {
         let _reading = self.reading.lock().await;
         let recent = (*self.last.locked()).filter(|r| r.at.elapsed() < STORE_STATS_MAX_AGE);
-        if let Some(reading) = recent {
+        if let Some(reading) = recent.filter(|_| limited) {
             return (reading.stats, reading.failed);
         }
         let (stats, failed) = match store.stats().await {

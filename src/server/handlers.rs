@@ -178,7 +178,10 @@ pub async fn stats(
         let log = |e: String| {
             logs.stats_errors.log(|| format!("stats: {e}"));
         };
-        Some(state.store_stats.fresh(&state.store, log).await)
+        // An in-process store's size costs no walk: read every time.
+        let in_process = crate::revocation::Scheme::named(state.store.name())
+            .is_some_and(|s| s.namespacing == crate::revocation::Namespacing::InProcess);
+        Some(state.store_stats.fresh(&state.store, !in_process, log).await)
     } else {
         state.store_stats.last()
     };

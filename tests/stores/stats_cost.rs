@@ -32,7 +32,7 @@ async fn each_batch(conn: &mut redis::aio::MultiplexedConnection, prefix: &str, 
 }
 
 /// With 1 M foreign keys in the store's database, `/stats` answers in under 10 ms every time
-/// (it reads counters, never the keyspace); `/stats?store=1` walks the prefix at most once a
+/// (it reads counters, never the keyspace); `/stats?store=1` walks the prefix at most twice a
 /// second, so a second call right after the first is answered from that walk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_ignore_a_large_foreign_keyspace() {
