@@ -17,5 +17,6 @@ mod killed;
 mod redaction;
 mod replay_window;
 mod run;
+mod sweep;
 mod targets;
 mod validity;
