@@ -44,6 +44,9 @@ pub enum Command {
     /// What each strategy would cost at your numbers (users, logout rate, token TTL,
     /// replicas, requests/s), from a sweep's measurements; with limits, which ones meet them.
     Size(crate::size::command::Args),
+    /// Check a results file against absolute thresholds ('p99 < 2ms', 'leak == 0'): exit 1
+    /// when one is crossed, 3 when an interval straddles one, 0 when every one is met.
+    Check(crate::check::command::Args),
 }
 
 /// Runs the command; the exit code is 0 on success.
@@ -61,6 +64,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clean(args) => crate::clean::command::run(args).await.map(done),
         Command::Sweep(args) => crate::sweep::command::run(args).await.map(done),
         Command::Size(args) => crate::size::command::run(args).await.map(done),
+        Command::Check(args) => crate::check::command::run(args),
     }
 }
 

@@ -32,6 +32,7 @@
 //! `cli` holds the command enum and dispatch; `scripts/module-cycles.sh` checks that no module,
 //! and no file inside one, imports one that imports it back.
 
+pub mod check;
 pub mod clean;
 pub mod cli;
 pub mod compare;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use revbench::results::RunResults;
 
 mod browser;
+mod check;
 #[path = "../common/mod.rs"]
 mod common;
 mod compare;
