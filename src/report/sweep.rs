@@ -29,21 +29,21 @@ fn ms(s: Option<Spread>) -> Option<Spread> {
 const METRICS: [Metric; 5] = [
     Metric {
         stem: "sweep-check-p50",
-        title: "Check latency p50 (GET /api/me)",
-        y_label: "latency (ms)",
-        value: |m| ms(m.check_p50_us),
+        title: "Check p50",
+        y_label: "latency (µs)",
+        value: |m| m.check_p50_us,
     },
     Metric {
         stem: "sweep-check-p99",
-        title: "Check latency p99 (GET /api/me)",
-        y_label: "latency (ms)",
-        value: |m| ms(m.check_p99_us),
+        title: "Check p99",
+        y_label: "latency (µs)",
+        value: |m| m.check_p99_us,
     },
     Metric {
         stem: "sweep-check-p999",
-        title: "Check latency p99.9 (GET /api/me)",
-        y_label: "latency (ms)",
-        value: |m| ms(m.check_p999_us),
+        title: "Check p99.9",
+        y_label: "latency (µs)",
+        value: |m| m.check_p999_us,
     },
     Metric {
         stem: "sweep-requests-per-sec",
@@ -88,7 +88,7 @@ pub fn charts(results: &SweepResults) -> Vec<(String, Chart)> {
             continue;
         }
         let title = format!(
-            "{} against {} — {} (median of rounds, whiskers min–max{})",
+            "{} against {} — {} (whiskers: rounds' min–max{})",
             metric.title,
             results.config.axis,
             results.config.scenario.name,
@@ -98,7 +98,7 @@ pub fn charts(results: &SweepResults) -> Vec<(String, Chart)> {
     }
     let bytes = bytes_series(results, log);
     if bytes.iter().any(|s| !s.points.is_empty()) {
-        let title = "Bytes per prefilled entry (store-reported bytes, or server RSS in-process)";
+        let title = "Bytes per prefilled entry (store bytes; server RSS in-process)";
         charts.push((
             "sweep-bytes-per-entry".to_string(),
             line(results, title.to_string(), "bytes per entry", log, bytes),
