@@ -83,9 +83,15 @@ impl Subject<'_> {
     /// Why `scenario` cannot be measured here, if it cannot.
     pub fn not_applicable(&self, scenario: &Scenario) -> Option<String> {
         match self {
-            Subject::Store(target) => (scenario.outage.is_some()
-                && !target.handle().capabilities().shared)
-                .then(|| "an in-process store cannot be cut off from its server".to_string()),
+            Subject::Store(_) if scenario.outage.is_none() => None,
+            Subject::Store(target) if !target.handle().capabilities().shared => {
+                Some("an in-process store cannot be cut off from its server".to_string())
+            }
+            Subject::Store(target) if target.url.starts_with("redis-cluster://") => Some(
+                "a cluster's clients connect to every node it announces: one forwarder cannot cut them off"
+                    .to_string(),
+            ),
+            Subject::Store(_) => None,
             Subject::Remote(deployment) => deployment.not_applicable(scenario),
         }
     }

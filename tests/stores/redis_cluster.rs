@@ -116,3 +116,20 @@ async fn replicas_on_the_cluster_leak_nothing() {
     assert_eq!(round.store_errors, 0);
     let _ = std::fs::remove_dir_all(out_dir);
 }
+
+/// `store-outage` cuts a store off through one forwarder; a cluster's clients reach every node it
+/// announces, so the run records the pair as not applicable, with the reason, instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_cannot_be_cut_off_and_says_so() {
+    let Some(url) = Backend::RedisCluster.url_or_skip() else { return };
+    let scenario = revbench::scenario::Scenario::load("store-outage").unwrap();
+    let options = common::run::short_run("cluster-outage", vec![scenario], vec![url]);
+    let out_dir = options.out_dir.clone();
+    let results = revbench::run::scheduler::run(options).await.unwrap();
+    assert!(results.measurements.is_empty(), "{:?}", results.measurements);
+    let pair = results.not_applicable.first().expect("the pair is recorded");
+    assert_eq!(pair.scenario, "store-outage");
+    assert!(pair.store.starts_with("redis-cluster@"), "{}", pair.store);
+    assert!(pair.reason.contains("cluster"), "{}", pair.reason);
+    let _ = std::fs::remove_dir_all(out_dir);
+}
