@@ -6,11 +6,11 @@
 //! - A token configured, none or another presented: 401.
 //! - The answer holds the server's counters, kept as requests go, and the store's size as last
 //!   read. The store's size may cost a keyspace walk (`SCAN` of a prefix, a `count(*)`), so a
-//!   plain `/stats` never reads it; `/stats?store=1` reads it when the last reading ended
-//!   more than [`STORE_STATS_MAX_AGE`] ago (one reading at a time, shared by concurrent
-//!   callers, so at most two a second) — every time for an in-process store, whose size costs
-//!   no walk. `run` asks for it only after a measured window has ended; `growth`, whose
-//!   samples are that size, once per sample (1 s apart by default).
+//!   plain `/stats` never reads it; `/stats?store=1` reads it unless a reading ended after
+//!   the request arrived (one reading at a time, shared by every caller that waited for it)
+//!   or less than [`STORE_STATS_MAX_AGE`] ago — every time for an in-process store, whose
+//!   size costs no walk. `run` asks for it only after a measured window has ended; `growth`,
+//!   whose samples are that size, once per sample (1 s apart by default).
 //! - A store that cannot report its size gives `stats_error`: a category, never the
 //!   backend's text (which is logged, a few lines a second at most).
 
@@ -27,9 +27,9 @@ use crate::revocation::{SharedStore, StoreStats};
 pub const ADMIN_TOKEN_ENV: &str = "REVBENCH_ADMIN_TOKEN";
 
 /// How long after a reading of the store's size `/stats?store=1` answers with it rather than
-/// reading again: well under `growth`'s default sample interval (1 s), so each sample reads
-/// (unless one reading takes over half of it).
-pub const STORE_STATS_MAX_AGE: Duration = Duration::from_millis(500);
+/// reading again: under `growth`'s shortest sample interval, so every sample reads (a
+/// reading shared with samples 500 ms apart made every other one stale).
+pub const STORE_STATS_MAX_AGE: Duration = Duration::from_millis(100);
 
 /// What `stats_error` says when the store could not report its size.
 pub const STATS_UNAVAILABLE: &str = "store stats unavailable";
@@ -89,8 +89,10 @@ impl StoreStatsCache {
         limited: bool,
         on_error: impl FnOnce(String),
     ) -> (StoreStats, bool) {
+        let asked = Instant::now();
         let _reading = self.reading.lock().await;
-        let recent = (*self.last.locked()).filter(|r| r.at.elapsed() < STORE_STATS_MAX_AGE);
+        let recent =
+            (*self.last.locked()).filter(|r| r.at >= asked || r.at.elapsed() < STORE_STATS_MAX_AGE);
         if let Some(reading) = recent.filter(|_| limited) {
             return (reading.stats, reading.failed);
         }
