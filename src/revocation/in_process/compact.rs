@@ -17,9 +17,9 @@
 //!   revoked" by at most a kernel tick, as `hashmap:`'s).
 //! - `SHARDS` lock stripes by id, so a merge blocks the checks of one stripe only.
 
+use super::sweeper::Sweeper;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock, Weak};
-use std::thread::{self, Thread};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -237,7 +237,8 @@ fn clamp(secs: UnixSeconds) -> ExpSecs {
 /// The partitioned set with a background sweep.
 pub struct CompactStore {
     shared: Arc<Shared>,
-    sweeper: Thread,
+    /// Dropped after `shared`: the thread then finds the store gone.
+    _sweeper: Sweeper,
 }
 
 impl CompactStore {
@@ -251,32 +252,16 @@ impl CompactStore {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             seed: rand::random(),
         });
-        let weak = Arc::downgrade(&shared);
-        let sweeper = thread::Builder::new()
-            .name("revbench-compact-sweep".into())
-            .spawn(move || sweep_loop(weak, interval))
-            .expect("the OS can start one more thread");
-        Self { shared, sweeper: sweeper.thread().clone() }
+        let sweeper = Sweeper::spawn("revbench-compact-sweep", &shared, interval, |shared| {
+            shared.sweep(coarse_now());
+        });
+        Self { shared, _sweeper: sweeper }
     }
 }
 
 impl Default for CompactStore {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl Drop for CompactStore {
-    fn drop(&mut self) {
-        self.sweeper.unpark();
-    }
-}
-
-fn sweep_loop(shared: Weak<Shared>, interval: Duration) {
-    loop {
-        thread::park_timeout(interval);
-        let Some(shared) = shared.upgrade() else { return };
-        shared.sweep(coarse_now());
     }
 }
 

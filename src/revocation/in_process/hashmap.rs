@@ -16,9 +16,9 @@
 //! - The sweeper holds a `Weak` handle: it ends at its next wake-up after the store is dropped
 //!   (dropping the store also wakes it at once).
 
+use super::sweeper::Sweeper;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock, Weak};
-use std::thread::{self, Thread};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -68,7 +68,8 @@ struct Shared {
 /// The sharded jti → exp map with a background sweep.
 pub struct HashMapStore {
     shared: Arc<Shared>,
-    sweeper: Thread,
+    /// Dropped after `shared`: the thread then finds the store gone.
+    _sweeper: Sweeper,
 }
 
 impl HashMapStore {
@@ -83,12 +84,10 @@ impl HashMapStore {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             seed: [rand::random(), rand::random()],
         });
-        let weak = Arc::downgrade(&shared);
-        let sweeper = thread::Builder::new()
-            .name("revbench-hashmap-sweep".into())
-            .spawn(move || sweep_loop(weak, interval))
-            .expect("the OS can start one more thread");
-        Self { shared, sweeper: sweeper.thread().clone() }
+        let sweeper = Sweeper::spawn("revbench-hashmap-sweep", &shared, interval, |shared| {
+            shared.sweep(coarse_now());
+        });
+        Self { shared, _sweeper: sweeper }
     }
 
     /// Marks `jti` revoked until `expires_at`, synchronously (the trait's `revoke` is this,
@@ -107,21 +106,6 @@ impl HashMapStore {
 impl Default for HashMapStore {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl Drop for HashMapStore {
-    fn drop(&mut self) {
-        // Wake the sweeper so it notices the store is gone without waiting out its interval.
-        self.sweeper.unpark();
-    }
-}
-
-fn sweep_loop(shared: Weak<Shared>, interval: Duration) {
-    loop {
-        thread::park_timeout(interval);
-        let Some(shared) = shared.upgrade() else { return };
-        shared.sweep(coarse_now());
     }
 }
 
@@ -342,7 +326,7 @@ mod tests {
             if weak.upgrade().is_none() {
                 return;
             }
-            thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(5));
         }
         panic!("the store's data outlived the store");
     }

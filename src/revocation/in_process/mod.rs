@@ -6,3 +6,4 @@ pub mod hashmap;
 pub mod memory;
 pub mod naive;
 pub mod none;
+mod sweeper;
