@@ -27,8 +27,7 @@ use crate::revocation::{SharedStore, StoreStats};
 pub const ADMIN_TOKEN_ENV: &str = "REVBENCH_ADMIN_TOKEN";
 
 /// How long after a reading of the store's size `/stats?store=1` answers with it rather than
-/// reading again: under `growth`'s shortest sample interval, so every sample reads (a
-/// reading shared with samples 500 ms apart made every other one stale).
+/// reading again: well under `growth`'s sample intervals, so every sample reads the store.
 pub const STORE_STATS_MAX_AGE: Duration = Duration::from_millis(100);
 
 /// What `stats_error` says when the store could not report its size.
