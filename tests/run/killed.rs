@@ -8,6 +8,18 @@ use crate::common::backend::{require_or_skip, Backend};
 use crate::common::poll::poll_until;
 use crate::common::run::RunArgs;
 
+/// `revbench` with `args`, its output discarded, killed if the test ends first.
+fn spawn_quiet(args: &RunArgs) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
+        .args(args.args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 /// Pids of the live processes whose parent is `parent`.
 fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
@@ -43,14 +55,7 @@ async fn sigkill_leaves_no_server_running() {
     let out = std::env::temp_dir().join(format!("revbench-killed-{}", std::process::id()));
     let args =
         RunArgs::short(&out).stores("memory:").scenario("replicas").duration("60s").no_report();
-    let mut run = tokio::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
-        .args(args.args())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut run = spawn_quiet(&args);
     let run_pid = run.id().unwrap();
     let every = Duration::from_millis(100);
     let servers = || children_of(run_pid).into_iter().filter(|&p| is_serve(p)).collect::<Vec<_>>();
@@ -84,14 +89,7 @@ async fn kill_when_written(store: &str, written: impl AsyncFn() -> bool) {
     let out =
         std::env::temp_dir().join(format!("revbench-killed-{}", revbench::jti::Jti::random()));
     let args = RunArgs::short(&out).stores(store).scenario("logout-replay").duration("60s");
-    let mut run = tokio::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
-        .args(args.no_report().args())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut run = spawn_quiet(&args.no_report());
     let check = async || written().await.then_some(());
     let every = Duration::from_millis(200);
     poll_until("data in the run's namespace", Duration::from_secs(30), every, check).await.unwrap();
