@@ -9,6 +9,7 @@
 //! | in-process (`naive:`, `memory:`, `hashmap:`, `none:`) | this process's resident memory (`/proc/self/statm`), after `malloc_trim` so freed pages are not counted |
 //! | `redis://` | `used_memory` from `INFO memory` (the whole server: keep other clients quiet) |
 //! | `postgres://` | `pg_total_relation_size` of the table (heap + indexes + TOAST) |
+//! | `hybrid+redis://`, `filter+redis://` | the copy one replica holds (its table; its filters' bit arrays), and separately Redis's `used_memory` |
 //! | `mongodb://` | on-disk `storageSize + totalIndexSize` from `$collStats` `storageStats` (compressed; the uncompressed `size` is not counted) |
 //!
 //! Entries expire between half a token lifetime and one lifetime from now, as after a steady
@@ -62,9 +63,22 @@ pub struct Footprint {
     pub store_bytes: Option<u64>,
     /// How long the fill took.
     pub fill_secs: f64,
+    /// For a strategy with a copy per replica in front of a shared store (`hybrid+redis`,
+    /// `filter+redis`): the shared store's bytes before and after, and per entry. The fields
+    /// above are then the replica's copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<SharedFootprint>,
     /// The server that answered, with its caveat if it stands in for another product.
     #[serde(default)]
     pub server: Option<String>,
+}
+
+/// The shared store's side of a footprint (see [`Footprint::shared`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedFootprint {
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub bytes_per_entry: f64,
 }
 
 /// Why a footprint could not be measured.
@@ -111,10 +125,19 @@ async fn measure_in(
     let method =
         if store.capabilities().shared { Method::StoreReported } else { Method::ProcessRss };
     let bytes_before = bytes_now(scratch, method).await?;
+    let shared_before = shared_bytes(store).await?;
     let (now, ttl, n) = (now_secs(), request.token_ttl.as_secs().max(2), request.entries);
     let entries = (0..n).map(|i| (Jti::random(), spread_exp(now, ttl, i, n)));
     let fill_secs = revocation::fill(store, entries).await?.as_secs_f64();
     let bytes_after = bytes_now(scratch, method).await?;
+    let shared = match (shared_before, shared_bytes(store).await?) {
+        (Some(bytes_before), Some(bytes_after)) => Some(SharedFootprint {
+            bytes_before,
+            bytes_after,
+            bytes_per_entry: per_entry(bytes_before, bytes_after, request.entries),
+        }),
+        _ => None,
+    };
     let stats = store.stats().await?;
     Ok(Footprint {
         store: store.name().to_string(),
@@ -123,12 +146,27 @@ async fn measure_in(
         method,
         bytes_before,
         bytes_after,
-        bytes_per_entry: (bytes_after as f64 - bytes_before as f64) / request.entries as f64,
+        bytes_per_entry: per_entry(bytes_before, bytes_after, request.entries),
         store_entries: stats.entries,
         store_bytes: stats.bytes,
         fill_secs,
+        shared,
         server: server_label(store).await,
     })
+}
+
+fn per_entry(before: u64, after: u64, entries: u64) -> f64 {
+    (after as f64 - before as f64) / entries as f64
+}
+
+/// The shared store's bytes, for a strategy with a copy per replica in front of one.
+async fn shared_bytes(
+    store: &crate::revocation::SharedStore,
+) -> Result<Option<u64>, FootprintError> {
+    match store.shared_stats().await {
+        Some(stats) => Ok(Some(stats?.bytes.unwrap_or(0))),
+        None => Ok(None),
+    }
 }
 
 /// "MongoDB 7.0.14", or the stand-in's name and what its figures must not be taken for.
@@ -173,8 +211,19 @@ impl Footprint {
             Method::StoreReported => "bytes reported by the store, delta",
         };
         let server = self.server.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
+        let (copy, shared) = match &self.shared {
+            Some(shared) => (
+                " per replica",
+                format!(
+                    "\n  and {:.1} bytes/entry in the shared store (its used_memory: {} -> {} bytes)",
+                    shared.bytes_per_entry, shared.bytes_before, shared.bytes_after
+                ),
+            ),
+            None => ("", String::new()),
+        };
         format!(
-            "{}: {} entries, {:.1} bytes/entry ({method}: {} -> {} bytes; filled in {:.1} s){server}",
+            "{}: {} entries, {:.1} bytes/entry{copy} ({method}: {} -> {} bytes; filled in {:.1} \
+             s){server}{shared}",
             self.store,
             self.entries,
             self.bytes_per_entry,

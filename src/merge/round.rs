@@ -122,6 +122,8 @@ fn merge_server_counts(
     merged.server_requests = total.requests.filter(|_| whole(|r| r.server_requests.is_some()));
     merged.sync_timeouts = total.sync_timeouts.filter(|_| !merged.servers.is_empty());
     merged.queue_overflows = total.queue_overflows.filter(|_| !merged.servers.is_empty());
+    merged.local_checks = total.local_checks.filter(|_| !merged.servers.is_empty());
+    merged.store_checks = total.store_checks.filter(|_| !merged.servers.is_empty());
     let writes = whole(|r| r.store_writes.is_some());
     merged.store_writes = writes.then_some(total.store_writes);
     let users = merged.users.unwrap_or(0);

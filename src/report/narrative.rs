@@ -79,6 +79,21 @@ impl VersusNone {
     }
 }
 
+/// `asked the shared store for 312 of 20,480 checks (1.5%, a round trip each); answered the
+/// rest locally`, for a store with a local filter in front of a shared one.
+fn round_trips(m: &Measurement) -> Option<String> {
+    let asked: u64 = m.rounds.iter().filter_map(|r| r.store_checks).sum();
+    let local: u64 = m.rounds.iter().filter_map(|r| r.local_checks).sum();
+    let checks = asked + local;
+    (checks > 0).then(|| {
+        let pct = 100.0 * asked as f64 / checks as f64;
+        format!(
+            "asked its shared store for {asked} of {checks} checks ({pct:.1}%, a round trip \
+             each) and answered the rest from its filter"
+        )
+    })
+}
+
 /// One bullet per store of a scenario, comparing it with `none` when it was measured. A store
 /// served by a wire-compatible stand-in is named with it, so its latency is never read as the
 /// real product's.
@@ -92,6 +107,9 @@ pub fn bullets(
     for m in measurements {
         let Some(median) = &m.median else { continue };
         let mut parts = Vec::new();
+        if let Some(checks) = round_trips(m) {
+            parts.push(checks);
+        }
         let versus = none.filter(|n| n.store != m.store).and_then(|none| VersusNone::of(m, none));
         match (versus, median.check_p50_us) {
             (Some(versus), _) => parts.push(versus.cost()),

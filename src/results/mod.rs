@@ -281,6 +281,13 @@ pub struct RoundResult {
     /// measured window; `None` for the stores that queue nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_overflows: Option<u64>,
+    /// Checks answered from a local filter, and checks asked of the shared store (one round
+    /// trip each), over the measured window and summed over the servers (`filter+redis`);
+    /// `None` for the stores without a filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_checks: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_checks: Option<u64>,
     /// Each server's own counters (`/stats`) at the start and at the end of the measured
     /// window (a server started during it starts at zero): every server-side count above is
     /// the sum of these deltas, and `revbench merge` counts a server that several generators

@@ -22,6 +22,12 @@ pub struct ServerCounters {
     /// Revocations refused because the queue for Redis was full (`hybrid+redis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_overflows: Option<u64>,
+    /// Checks answered from a local filter, and checks asked of the shared store (a round
+    /// trip each) (`filter+redis`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_checks: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_checks: Option<u64>,
     /// Waits of `--inject-latency`, and their total (ns): the delay the server delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected_delays: Option<u64>,
@@ -56,6 +62,8 @@ impl ServerCounters {
             refresh_writes: delta(self.refresh_writes, before.refresh_writes),
             sync_timeouts: optional(self.sync_timeouts, before.sync_timeouts),
             queue_overflows: optional(self.queue_overflows, before.queue_overflows),
+            local_checks: optional(self.local_checks, before.local_checks),
+            store_checks: optional(self.store_checks, before.store_checks),
             injected_delays: optional(self.injected_delays, before.injected_delays),
             injected_delay_ns: optional(self.injected_delay_ns, before.injected_delay_ns),
         }
@@ -72,6 +80,8 @@ impl ServerCounters {
             refresh_writes: self.refresh_writes + other.refresh_writes,
             sync_timeouts: optional(self.sync_timeouts, other.sync_timeouts),
             queue_overflows: optional(self.queue_overflows, other.queue_overflows),
+            local_checks: optional(self.local_checks, other.local_checks),
+            store_checks: optional(self.store_checks, other.store_checks),
             injected_delays: optional(self.injected_delays, other.injected_delays),
             injected_delay_ns: optional(self.injected_delay_ns, other.injected_delay_ns),
         }
@@ -83,6 +93,8 @@ impl ServerCounters {
             requests: Some(0),
             sync_timeouts: Some(0),
             queue_overflows: Some(0),
+            local_checks: Some(0),
+            store_checks: Some(0),
             injected_delays: Some(0),
             injected_delay_ns: Some(0),
             ..ServerCounters::default()
@@ -132,6 +144,8 @@ fn extreme(a: &ServerCounters, b: &ServerCounters, pick: fn(u64, u64) -> u64) ->
         refresh_writes: pick(a.refresh_writes, b.refresh_writes),
         sync_timeouts: optional(a.sync_timeouts, b.sync_timeouts),
         queue_overflows: optional(a.queue_overflows, b.queue_overflows),
+        local_checks: optional(a.local_checks, b.local_checks),
+        store_checks: optional(a.store_checks, b.store_checks),
         injected_delays: optional(a.injected_delays, b.injected_delays),
         injected_delay_ns: optional(a.injected_delay_ns, b.injected_delay_ns),
     }

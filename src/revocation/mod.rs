@@ -41,6 +41,7 @@ pub use in_process::naive::NaiveStore;
 pub use in_process::none::NoneStore;
 pub use profile::{EntryUnit, Profile};
 pub use strategies::cutoff_redis::CutoffRedisStore;
+pub use strategies::filter_redis::FilterRedisStore;
 pub use strategies::hybrid::HybridStore;
 pub use strategies::refresh::{FamilyId, Grant, RefreshTokens, Rotation};
 pub use strategies::refresh_redis::RefreshRedisStore;
@@ -57,6 +58,16 @@ pub struct StoreStats {
     pub entries: Option<u64>,
     /// Bytes the backend reports for them (see each store's docs for what is counted).
     pub bytes: Option<u64>,
+}
+
+/// How a store with a local filter in front of a shared one answered its checks, counted
+/// since it opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckAnswers {
+    /// Answered in the process, without a round trip.
+    pub local: u64,
+    /// Asked of the shared store (one round trip each, pipelined with concurrent ones).
+    pub store: u64,
 }
 
 /// What a store promises, so shared checks know what to expect of it.
@@ -184,6 +195,19 @@ pub trait RevocationStore: Send + Sync + 'static {
 
     /// Physical entries and bytes as the backend reports them.
     async fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// For a strategy that keeps a copy per replica in front of a shared store
+    /// (`hybrid+redis`, `filter+redis`): the shared store's entries and bytes, where
+    /// [`stats`](RevocationStore::stats) gives the copy's. `None` (this default) for the others.
+    async fn shared_stats(&self) -> Option<Result<StoreStats, StoreError>> {
+        None
+    }
+
+    /// Checks answered locally and checks asked of the shared store, for a store that answers
+    /// some checks from a local filter (`filter+redis`). `None` (this default) for the others.
+    fn check_answers(&self) -> Option<CheckAnswers> {
+        None
+    }
 
     /// Revocations that returned before every replica had acknowledged them, for a store
     /// that pushes revocations to its replicas (`hybrid+redis`): each is a window in which
@@ -322,6 +346,7 @@ pub static SCHEMES: &[&Scheme] = &[
     &strategies::refresh_redis::SCHEME,
     &in_process::compact::SCHEME,
     &backends::redis_buckets::SCHEME,
+    &strategies::filter_redis::SCHEME,
 ];
 
 impl Scheme {
@@ -358,12 +383,16 @@ pub async fn open(url: &str) -> Result<SharedStore, StoreError> {
 }
 
 /// Opens the store a URL names as a handle for the harness (to clear, fill, count and remove
-/// a measurement's store) that takes no part in the servers' own traffic: `hybrid+redis` opens
-/// [`HybridStore::connect_passive`], which does not subscribe, so the harness is not one more
-/// replica acknowledging every logout. Every other store opens as [`open`] does.
+/// a measurement's store) that takes no part in the servers' own traffic: `hybrid+redis` and
+/// `filter+redis` open their `connect_passive`, which does not subscribe, so the harness is not
+/// one more replica acknowledging every logout. Every other store opens as [`open`] does.
 pub async fn open_passive(url: &str) -> Result<SharedStore, StoreError> {
-    if std::ptr::eq(Scheme::of(url)?, &strategies::hybrid::SCHEME) {
+    let scheme = Scheme::of(url)?;
+    if std::ptr::eq(scheme, &strategies::hybrid::SCHEME) {
         return Ok(Arc::new(HybridStore::connect_passive(url).await?));
+    }
+    if std::ptr::eq(scheme, &strategies::filter_redis::SCHEME) {
+        return Ok(Arc::new(FilterRedisStore::connect_passive(url).await?));
     }
     open(url).await
 }

@@ -32,6 +32,8 @@ impl Reading {
                 refresh_writes: c.refresh_writes,
                 sync_timeouts: stats.sync_timeouts,
                 queue_overflows: stats.queue_overflows,
+                local_checks: stats.check_answers.map(|c| c.local),
+                store_checks: stats.check_answers.map(|c| c.store),
                 injected_delays: stats.injected_delay.as_ref().map(|d| d.count),
                 injected_delay_ns: stats.injected_delay.as_ref().map(|d| d.sum_ns),
             },
@@ -47,6 +49,8 @@ impl Reading {
             requests: self.counters.requests.map(|_| 0),
             sync_timeouts: self.counters.sync_timeouts.map(|_| 0),
             queue_overflows: self.counters.queue_overflows.map(|_| 0),
+            local_checks: self.counters.local_checks.map(|_| 0),
+            store_checks: self.counters.store_checks.map(|_| 0),
             injected_delays: self.counters.injected_delays.map(|_| 0),
             injected_delay_ns: self.counters.injected_delay_ns.map(|_| 0),
             ..ServerCounters::default()

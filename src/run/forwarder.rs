@@ -114,7 +114,7 @@ pub fn route_through(url: &url::Url, addr: SocketAddr) -> Option<url::Url> {
 /// Resolves a store URL's host and port (default ports per scheme).
 pub fn backend_addr(url: &url::Url) -> Option<SocketAddr> {
     let port = url.port().or(match url.scheme() {
-        "redis" | "hybrid+redis" | "cutoff+redis" | "refresh+redis" => Some(6379),
+        "redis" | "hybrid+redis" | "filter+redis" | "cutoff+redis" | "refresh+redis" => Some(6379),
         "postgres" | "postgresql" => Some(5432),
         "mongodb" => Some(27017),
         _ => None,

@@ -351,6 +351,8 @@ impl Gathered {
             server_requests,
             sync_timeouts: total.sync_timeouts.filter(|_| !counters.servers.is_empty()),
             queue_overflows: total.queue_overflows.filter(|_| !counters.servers.is_empty()),
+            local_checks: total.local_checks.filter(|_| !counters.servers.is_empty()),
+            store_checks: total.store_checks.filter(|_| !counters.servers.is_empty()),
             servers: after.counters.servers.clone(),
             users: Some(users),
             store_entries: after.counters.entries,

@@ -58,6 +58,10 @@ pub struct StatsResponse {
     /// others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_overflows: Option<u64>,
+    /// Checks answered from a local filter and checks asked of the shared store, for a store
+    /// with a filter in front of one (`filter+redis`); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_answers: Option<crate::revocation::CheckAnswers>,
     /// What the waits of `--inject-latency` delivered (count, total, percentiles); absent
     /// without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,6 +200,7 @@ pub async fn stats(
         counters: state.counters.snapshot(),
         sync_timeouts: state.store.sync_timeouts(),
         queue_overflows: state.store.queue_overflows(),
+        check_answers: state.store.check_answers(),
         injected_delay: state.store.injected_delay(),
     }))
 }

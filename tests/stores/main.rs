@@ -13,6 +13,7 @@ mod common;
 
 mod conformance;
 mod cutoff;
+mod filter;
 mod hybrid;
 mod namespaces;
 mod outage;

@@ -11,7 +11,7 @@ const REVOKED: usize = 5;
 
 /// Revokes [`REVOKED`] tokens on a server over `url`, shuts it down, starts a new server over a
 /// fresh `open(url)`, and replays them: returns how many the new server accepted.
-async fn replays_accepted_after_restart(url: &str) -> usize {
+pub(crate) async fn replays_accepted_after_restart(url: &str) -> usize {
     let client = client();
     let first = TestServer::start(open(url).await.unwrap()).await;
     let mut revoked = Vec::new();

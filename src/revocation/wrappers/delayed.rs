@@ -70,6 +70,14 @@ impl RevocationStore for DelayedStore {
         self.inner.stats().await
     }
 
+    async fn shared_stats(&self) -> Option<Result<StoreStats, StoreError>> {
+        self.inner.shared_stats().await
+    }
+
+    fn check_answers(&self) -> Option<crate::revocation::CheckAnswers> {
+        self.inner.check_answers()
+    }
+
     fn sync_timeouts(&self) -> Option<u64> {
         self.inner.sync_timeouts()
     }
