@@ -15,6 +15,7 @@ use crate::results::{Measurement, RunResults};
 use crate::stats::{self, Estimate};
 
 pub mod command;
+pub mod file;
 mod threshold;
 
 pub use threshold::{parse as threshold_parse, Metric, Op, Threshold};
@@ -74,10 +75,33 @@ fn judge(t: &Threshold, value: &Estimate) -> Outcome {
     }
 }
 
+/// A threshold with the store and scenario it applies to (every one when `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scoped {
+    pub threshold: Threshold,
+    pub store: Option<String>,
+    pub scenario: Option<String>,
+}
+
 /// Every threshold against every measurement (of `store` and `scenario` when given).
 pub fn check(
     results: &RunResults,
     thresholds: &[Threshold],
+    store: Option<&str>,
+    scenario: Option<&str>,
+) -> Vec<Judgement> {
+    let scoped: Vec<Scoped> = thresholds
+        .iter()
+        .map(|t| Scoped { threshold: t.clone(), store: None, scenario: None })
+        .collect();
+    check_scoped(results, &scoped, store, scenario)
+}
+
+/// Every threshold against every measurement of its own store and scenario, within `store`
+/// and `scenario` when given.
+pub fn check_scoped(
+    results: &RunResults,
+    thresholds: &[Scoped],
     store: Option<&str>,
     scenario: Option<&str>,
 ) -> Vec<Judgement> {
@@ -86,7 +110,11 @@ pub fn check(
         if store.is_some_and(|s| s != m.store) || scenario.is_some_and(|s| s != m.scenario) {
             continue;
         }
-        for t in thresholds {
+        let applies = |s: &Scoped| {
+            s.store.as_ref().is_none_or(|x| *x == m.store)
+                && s.scenario.as_ref().is_none_or(|x| *x == m.scenario)
+        };
+        for t in thresholds.iter().filter(|s| applies(s)).map(|s| &s.threshold) {
             let Some(value) = estimate(t.metric, m) else { continue };
             out.push(Judgement {
                 threshold: t.to_string(),

@@ -2,7 +2,7 @@
 
 use crate::results::RoundResult;
 
-/// What a threshold is about.
+/// What a threshold is about (and what `revbench history` follows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     /// Check latency percentiles (µs).
@@ -12,24 +12,46 @@ pub enum Metric {
     Rps,
     /// Replays of revoked tokens let in, of those answered (a fraction).
     Leak,
+    /// CPU the servers spent per request they answered (µs).
+    Cpu,
 }
 
 impl Metric {
+    /// Every metric, in the order outputs list them.
+    pub const ALL: [Metric; 5] = [Metric::Rps, Metric::P50, Metric::P99, Metric::Cpu, Metric::Leak];
+
+    /// The metric's value in one round (the leak rate of its answered replays).
     pub fn read(self, r: &RoundResult) -> Option<f64> {
         match self {
             Metric::P50 => Some(r.check_latency()?.p50_us as f64),
             Metric::P99 => Some(r.check_latency()?.p99_us as f64),
             Metric::Rps => Some(r.requests_per_sec),
-            Metric::Leak => None,
+            Metric::Leak => r.leak_rate,
+            Metric::Cpu => r.server_cpu_us_per_request,
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Metric::P50 => "p50",
             Metric::P99 => "p99",
             Metric::Rps => "rps",
             Metric::Leak => "leak",
+            Metric::Cpu => "cpu",
+        }
+    }
+
+    /// Whether a lower value is better (every metric but requests/s).
+    pub fn lower_is_better(self) -> bool {
+        self != Metric::Rps
+    }
+
+    /// The unit values are shown in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::P50 | Metric::P99 | Metric::Cpu => "µs",
+            Metric::Rps => "requests/s",
+            Metric::Leak => "of answered replays",
         }
     }
 }
@@ -76,7 +98,7 @@ pub struct Threshold {
 impl std::fmt::Display for Threshold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let value = match self.metric {
-            Metric::P50 | Metric::P99 => format!("{}us", self.value),
+            Metric::P50 | Metric::P99 | Metric::Cpu => format!("{}us", self.value),
             Metric::Rps => format!("{}", self.value),
             Metric::Leak => format!("{}%", self.value * 100.0),
         };
@@ -97,10 +119,11 @@ pub fn parse(raw: &str) -> Result<Threshold, String> {
         "p99" => Metric::P99,
         "rps" | "requests_per_sec" => Metric::Rps,
         "leak" => Metric::Leak,
-        _ => return Err(format!("`{name}` is not a metric; use p50, p99, rps or leak")),
+        "cpu" => Metric::Cpu,
+        _ => return Err(format!("`{name}` is not a metric; use p50, p99, rps, cpu or leak")),
     };
     let value = match metric {
-        Metric::P50 | Metric::P99 => {
+        Metric::P50 | Metric::P99 | Metric::Cpu => {
             crate::time::parse_duration(value).map_err(|e| format!("`{raw}`: {e}"))?.as_secs_f64()
                 * 1e6
         }

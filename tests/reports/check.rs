@@ -57,3 +57,34 @@ fn straddling_is_inconclusive_and_enough_rounds_meet() {
     assert_eq!(exit_code(&six), 0);
     assert_eq!(exit_code(&check(&more, &[t("p99 < 2ms")], Some("no-such-store"), None)), 3);
 }
+
+/// A TOML file of thresholds, each scoped to its store or scenario, is judged as the same
+/// thresholds on the command line would be: a crossed one exits 1 naming it, and each applies
+/// only where its scope says.
+#[test]
+fn a_thresholds_file_scopes_each_threshold() {
+    let dir = std::env::temp_dir().join(format!("revbench-thresholds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("slo.toml");
+    let write = |text: &str| std::fs::write(&file, text).unwrap();
+    let path = fixture("small-results.json");
+    let args = ["--thresholds", file.to_str().unwrap()];
+    write("[[threshold]]\nrule = 'p99 < 1ms'\nstore = 'redis'\n\n[[threshold]]\nrule = 'leak == 0'\nstore = 'redis'\nscenario = 'logout-replay'\n");
+    let (code, out) = run_check(&path, &[], &args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("CROSSED: logout-replay / redis: p99 < 1000us"), "{out}");
+    assert!(out.contains("met: logout-replay / redis: leak == 0%"), "{out}");
+    assert!(!out.contains("/ none:"), "no threshold is scoped to none: {out}");
+    // Scoped to a scenario the file does not have: nothing judged, inconclusive.
+    write("[[threshold]]\nrule = 'leak == 0'\nscenario = 'single-user'\n");
+    assert_eq!(run_check(&path, &[], &args).0, 3);
+    // With --threshold beside the file, both are judged.
+    let (code, out) = run_check(&path, &["leak == 0"], &[&args[..], &["--store", "none"]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("CROSSED: logout-replay / none: leak == 0%"), "{out}");
+    write("[[threshold]]\nrule = 'p99 < soon'\n");
+    let (code, out) = run_check(&path, &[], &args);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("slo.toml: threshold 1:"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
