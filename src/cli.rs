@@ -47,6 +47,9 @@ pub enum Command {
     /// Check a results file against absolute thresholds ('p99 < 2ms', 'leak == 0'): exit 1
     /// when one is crossed, 3 when an interval straddles one, 0 when every one is met.
     Check(crate::check::command::Args),
+    /// Find level shifts per store, scenario and metric over a series of results files (e.g.
+    /// nightly runs) with E-divisive means, and chart each shifted metric.
+    History(crate::history::command::Args),
 }
 
 /// Runs the command; the exit code is 0 on success.
@@ -65,6 +68,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sweep(args) => crate::sweep::command::run(args).await.map(done),
         Command::Size(args) => crate::size::command::run(args).await.map(done),
         Command::Check(args) => crate::check::command::run(args),
+        Command::History(args) => crate::history::command::run(args),
     }
 }
 

@@ -41,6 +41,7 @@ pub mod export;
 pub mod footprint;
 pub mod growth;
 pub mod harness;
+pub mod history;
 pub mod injected_delay;
 pub mod interrupt;
 pub mod jti;

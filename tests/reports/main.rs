@@ -15,6 +15,7 @@ mod check;
 mod common;
 mod compare;
 mod decision_report;
+mod history;
 mod layout;
 mod merge;
 mod report;
