@@ -26,7 +26,8 @@
 //!   is shown or stored), [`interrupt`] (Ctrl-C for commands that clean up before exiting),
 //!   [`stats`] (distribution-free intervals), [`precise_sleep`] (µs-precise sleeps on a
 //!   timerfd: injected delays, constant-rate pacing), [`injected_delay`] (`--inject-latency`:
-//!   a wait whose median is the delay, and the record of what it delivered), [`lock`] (std
+//!   a wait whose median is the delay, and the record of what it delivered),
+//!   [`injected_work`] (`--inject-work`: CPU work of a known size per check), [`lock`] (std
 //!   locks, one poisoning policy).
 //!
 //! `cli` holds the command enum and dispatch; `scripts/module-cycles.sh` checks that no module,
@@ -43,6 +44,7 @@ pub mod growth;
 pub mod harness;
 pub mod history;
 pub mod injected_delay;
+pub mod injected_work;
 pub mod interrupt;
 pub mod jti;
 pub mod lock;

@@ -138,6 +138,7 @@ async fn measure(
         token_ttl: options.token_ttl,
         jwt_secret: secret.clone(),
         inject_latency: None,
+        inject_work: None,
         fail_open: false,
         cpus: None,
         admin_token: shared_secret(),

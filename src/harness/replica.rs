@@ -25,6 +25,8 @@ pub struct ReplicaSpec {
     /// Shared by every replica so a token issued by one verifies on the others.
     pub jwt_secret: String,
     pub inject_latency: Option<Duration>,
+    /// CPU work per check (`serve --inject-work`).
+    pub inject_work: Option<Duration>,
     pub fail_open: bool,
     /// CPUs the servers may run on (`--pin`), or `None` for anywhere.
     pub cpus: Option<Vec<usize>>,
@@ -87,6 +89,9 @@ impl ReplicaSpec {
             .kill_on_drop(true);
         if let Some(delay) = self.inject_latency {
             cmd.arg("--inject-latency").arg(format!("{}us", delay.as_micros()));
+        }
+        if let Some(work) = self.inject_work {
+            cmd.arg("--inject-work").arg(format!("{}ns", work.as_nanos()));
         }
         if self.fail_open {
             cmd.arg("--fail-open");

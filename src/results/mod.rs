@@ -151,6 +151,10 @@ pub struct RunConfig {
     pub quick: bool,
     /// Latency added to every check by `--inject-latency`, if any (µs).
     pub injected_latency_us: Option<u64>,
+    /// CPU work added to every check by `--inject-work`, if any (ns of CPU time, calibrated
+    /// by each server at its start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_work_ns: Option<u64>,
     /// Where the server and the load client ran (`--pin`), e.g. "server: cpu 1, client: cpu 0".
     pub placement: String,
     /// Load applied before each measurement and not recorded (s); absent in older files.

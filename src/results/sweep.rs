@@ -178,6 +178,7 @@ impl SweepResults {
                 rounds: c.rounds,
                 quick: false,
                 injected_latency_us: None,
+                injected_work_ns: None,
                 placement: c.placement.clone(),
                 warmup_secs: Some(c.warmup_secs),
                 paired: None,

@@ -32,7 +32,7 @@ pub struct Args {
         long = "target",
         value_name = "URL[,URL…]",
         value_delimiter = ',',
-        conflicts_with_all = ["stores", "baseline_binary", "candidate_binary", "inject_latency", "pin"],
+        conflicts_with_all = ["stores", "baseline_binary", "candidate_binary", "inject_latency", "inject_work", "pin"],
         long_help = TARGET_HELP
     )]
     pub targets: Vec<String>,
@@ -65,6 +65,11 @@ pub struct Args {
     /// Add this delay before every revocation check in the servers (e.g. 1ms).
     #[arg(long, value_parser = parse_duration)]
     pub inject_latency: Option<Duration>,
+
+    /// Add this much CPU work to every revocation check in the servers (e.g. 430ns: 5% of a
+    /// server that spends 8.6 µs of CPU per request); see `serve --inject-work`.
+    #[arg(long, value_parser = parse_duration)]
+    pub inject_work: Option<Duration>,
 
     /// Do not draw the progress bar or per-measurement lines.
     #[arg(long)]
@@ -108,7 +113,7 @@ being the first targets (the `replicas` scenario needs two). revbench never clea
 cuts off these servers or their store: `restart`, `store-outage` and `outage-replicas` are \
 listed as not applicable, the store is not emptied between measurements, and the servers' \
 memory and CPU are not measured. Conflicts with --stores, --baseline-binary, \
---candidate-binary, --inject-latency and --pin.";
+--candidate-binary, --inject-latency, --inject-work and --pin.";
 
 /// The longest `--start-at` wait accepted (a typo in the date should not hang a job for days).
 const MAX_START_WAIT: Duration = Duration::from_secs(3600);
@@ -234,6 +239,7 @@ fn options(args: Args) -> anyhow::Result<RunOptions> {
             None => std::env::current_exe().context("cannot find the revbench executable")?,
         },
         inject_latency: args.inject_latency,
+        inject_work: args.inject_work,
         pin: args.pin,
         progress: !args.no_progress,
         warmup: args.warmup,

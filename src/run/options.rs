@@ -33,6 +33,8 @@ pub struct RunOptions {
     /// The `revbench` executable that serves replicas.
     pub server_exe: PathBuf,
     pub inject_latency: Option<Duration>,
+    /// CPU work added to every check in the servers (`--inject-work`).
+    pub inject_work: Option<Duration>,
     pub pin: bool,
     /// Draw a progress bar (on a terminal) and per-measurement lines.
     pub progress: bool,

@@ -65,6 +65,9 @@ impl AppState {
         let token = token_from_headers(headers)?;
         let (claims, jti) = self.keys.verify(token, now_secs())?;
         self.counters.check();
+        if let Some(work) = &self.config.injected_work {
+            work.run();
+        }
         let facts = TokenFacts { jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
         let answer = self.store.is_refused(facts).await;
         if claims.exp <= now_secs() {

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use super::ready_line::{Listening, PrefillFacts};
 use super::{AppState, ServerConfig};
+use crate::injected_work::InjectedWork;
 use crate::revocation::{self, SharedStore};
 use crate::time::{now_secs, parse_duration};
 use crate::token::{SigningAlgorithm, TokenKeys};
@@ -50,6 +51,12 @@ pub struct Args {
     #[arg(long, value_parser = parse_duration)]
     pub inject_latency: Option<Duration>,
 
+    /// Add this much CPU work to every revocation check (proves a gate sees a known rise in
+    /// CPU per request), e.g. 430ns: a hash loop timed once at start on this machine, so
+    /// each check runs the same number of steps.
+    #[arg(long, value_parser = parse_duration)]
+    pub inject_work: Option<Duration>,
+
     /// Token that `GET /stats` requires (`Authorization: Bearer <token>`); without one,
     /// `/stats` is not served. Read from REVBENCH_ADMIN_TOKEN when not given, which keeps
     /// it out of the process list.
@@ -91,6 +98,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(delay) = args.inject_latency {
         store = std::sync::Arc::new(revocation::DelayedStore::new(store, delay));
     }
+    let injected_work = args.inject_work.map(InjectedWork::calibrate);
+    if let Some(work) = injected_work {
+        eprintln!(
+            "--inject-work {:?}: {} steps of the work loop per check",
+            work.target, work.steps
+        );
+    }
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}; pick another --addr", args.addr))?;
@@ -99,6 +113,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         fail_open: args.fail_open,
         secure_cookies: args.secure_cookies,
         admin_token: args.admin_token.as_deref().map(super::admin::AdminToken::new),
+        injected_work,
         ..ServerConfig::default()
     };
     let listening = Listening {

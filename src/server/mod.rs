@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// The token `GET /stats` requires; without one, `/stats` does not exist ([`admin`]).
     pub admin_token: Option<admin::AdminToken>,
+    /// CPU work run before every check (`--inject-work`), a test knob.
+    pub injected_work: Option<crate::injected_work::InjectedWork>,
 }
 
 /// Connections served at once unless configured: well above the load scenarios' users, and
@@ -106,6 +108,7 @@ impl Default for ServerConfig {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             admin_token: None,
+            injected_work: None,
         }
     }
 }

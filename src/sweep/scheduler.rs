@@ -260,6 +260,7 @@ impl Sweep<'_> {
             jwt_secret: self.secret.clone(),
             admin_token: self.admin_token.clone(),
             inject_latency: None,
+            inject_work: None,
             fail_open: false,
             cpus: None,
         };

@@ -23,6 +23,7 @@ pub fn short_run(label: &str, scenarios: Vec<Scenario>, stores: Vec<String>) -> 
         quick: true,
         server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
         inject_latency: None,
+        inject_work: None,
         pin: false,
         progress: false,
         warmup: Duration::ZERO,

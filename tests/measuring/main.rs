@@ -1,5 +1,6 @@
 //! The tests that measure this process (`cargo test --test measuring`): latency injected into
-//! every check and seen at p50, and memory per entry from the process's resident size.
+//! every check and seen at p50, CPU work injected into every check and seen in the servers' CPU
+//! per request, and memory per entry from the process's resident size.
 //!
 //! A binary of their own, and one test at a time within it ([`ALONE`]): a neighbour's load or
 //! allocations would move what they measure. Cargo runs test binaries one after another.
@@ -9,6 +10,7 @@ mod common;
 
 mod footprint;
 mod injected_latency;
+mod injected_work;
 
 /// Held by every test of this binary from start to end, so none shares the process with
 /// another (the libtest harness would otherwise run them in parallel threads).

@@ -27,6 +27,7 @@ fn serve(store_url: &str) -> ReplicaSpec {
         token_ttl: Duration::from_secs(900),
         jwt_secret: shared_secret(),
         inject_latency: None,
+        inject_work: None,
         fail_open: false,
         cpus: None,
         admin_token: ADMIN.1.into(),

@@ -151,6 +151,7 @@ async fn merged_segments_count_each_server_once() {
         token_ttl: Duration::from_secs(900),
         jwt_secret: revbench::harness::output::shared_secret(),
         inject_latency: None,
+        inject_work: None,
         fail_open: false,
         cpus: None,
         admin_token: "a-test-admin-token".into(),

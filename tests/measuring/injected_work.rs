@@ -1,0 +1,38 @@
+//! `--inject-work`: CPU work of a known size in every check, seen in the servers' CPU per
+//! request.
+
+use std::time::Duration;
+
+use crate::common::run::short_run;
+use revbench::run::options::RunOptions;
+use revbench::run::scheduler::run;
+use revbench::scenario::Scenario;
+
+/// The servers' CPU per request (µs) of one short round of `check-only` on `none:`.
+async fn server_cpu_us(work: Option<Duration>) -> f64 {
+    let mut scenario = Scenario::load("check-only").unwrap();
+    scenario.users = 1;
+    let options = RunOptions {
+        inject_work: work,
+        ..short_run("inject-work", vec![scenario], vec!["none:".to_string()])
+    };
+    let out = options.out_dir.clone();
+    let results = run(options).await.unwrap();
+    let _ = std::fs::remove_dir_all(out);
+    assert_eq!(results.config.injected_work_ns, work.map(|w| w.as_nanos() as u64));
+    results.measurements[0].rounds[0].server_cpu_us_per_request.expect("servers started here")
+}
+
+/// 200 µs of work per check raises the servers' CPU per request by about 200 µs (every
+/// request of `check-only` is a check): from 150 to 300 µs, so work lost, applied twice or
+/// taken in another unit fails. The rest of a debug build's request costs tens of µs and
+/// moves with the machine's load, hence the band.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_work_shows_in_server_cpu_per_request() {
+    let _alone = crate::ALONE.lock().await;
+    let plain = server_cpu_us(None).await;
+    let worked = server_cpu_us(Some(Duration::from_micros(200))).await;
+    let added = worked - plain;
+    println!("server CPU per request {plain:.1} µs, with 200 µs of work {worked:.1} µs");
+    assert!((150.0..=300.0).contains(&added), "{plain:.1} µs → {worked:.1} µs: +{added:.1} µs");
+}
