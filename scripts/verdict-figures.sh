@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The figures behind compare's rule (docs/ci.md, docs/measurements/ci-gate.md): false alarms of paired and
-# of sequential A/A runs, whether known regressions are caught, and (FIGURE=wrk) whether
-# --inject-latency delivers its delay as wrk sees it.
+# of sequential A/A runs, whether known regressions are caught, (FIGURE=wrk) whether
+# --inject-latency delivers its delay as wrk sees it, and (FIGURE=cpu) server CPU per request:
+# its A/A spread, and whether a candidate doing WORK (default 430ns, ~5% of none:'s request)
+# more CPU per check is called worse on it.
 #
 #   scripts/verdict-figures.sh [REPEATS] [OUT]
 #
@@ -32,6 +34,10 @@ wrapper() { # name, body
 }
 wrapper slower-100us "exec $BIN \"\$@\" --inject-latency 100us"
 wrapper slower-1ms "exec $BIN \"\$@\" --inject-latency 1ms"
+WORK=${WORK:-430ns}
+wrapper more-cpu "exec $BIN \"\$@\" --inject-work $WORK"
+CPU_ROUNDS=${CPU_ROUNDS:-16}
+CPU=(--scenario single-user --stores none: --rounds "$CPU_ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
 # The servers get their store URL in REVBENCH_STORE (never in argv, which `ps` shows).
 # Serves none: where asked for memory: (a revocation that stopped working), same store label.
 wrapper broken-memory "[ \"\${REVBENCH_STORE:-}\" = memory: ] && export REVBENCH_STORE=none:; exec $BIN \"\$@\""
@@ -58,12 +64,16 @@ paired() { # label, candidate binary, repeats, settings…
 
 # The smallest threshold at which these comparisons would have called a metric worse: how far
 # the worse end of any interval reached (for an A/A run, the false-alarm margin of a threshold).
+# METRIC=name looks at that metric only.
 closest() {
-  python3 - "$@" <<'PY'
-import json, sys
+  METRIC=${METRIC:-} python3 - "$@" <<'PY'
+import json, os, sys
+only = os.environ["METRIC"]
 worst = None
 for path in sys.argv[1:]:
     for c in json.load(open(path))["changes"]:
+        if only and c["metric"] != only:
+            continue
         r = c["ratio"]
         reach = r["low"] - 1 if c["better"] == "lower" else 1 - r["high"]
         if worst is None or reach > worst[0]:
@@ -142,6 +152,28 @@ wrk_delay() {
 }
 
 aa() { paired aa "$BIN" "$REPEATS" "${SETTINGS[@]}"; }
+# Server CPU per request: paired A/A, then the candidate doing $WORK more per check; each
+# comparison's CPU change (median pair ratio and its interval) listed, then the A/A's reach.
+cpu_changes() { # label
+  for f in "$OUT/$1-"*.compare.json; do
+    python3 - "$f" <<'PY'
+import json, sys
+for c in json.load(open(sys.argv[1]))["changes"]:
+    if c["metric"] == "server_cpu_us_per_request":
+        r = c["ratio"]
+        print("   %s: CPU/request %.2f -> %.2f us, ratio %.4f [%.4f, %.4f], %s" % (
+            sys.argv[1].rsplit("/", 1)[-1], c["baseline"]["median"], c["current"]["median"],
+            r["value"], r["low"], r["high"], c["verdict"]))
+PY
+  done
+}
+cpu() {
+  paired cpu-aa "$BIN" "$REPEATS" "${CPU[@]}"
+  cpu_changes cpu-aa
+  METRIC=server_cpu_us_per_request closest "$OUT/cpu-aa-"*.compare.json
+  paired more-cpu "$OUT/more-cpu" "$REPEATS" "${CPU[@]}"
+  cpu_changes more-cpu
+}
 slower() {
   paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}"
   paired slower-1ms "$OUT/slower-1ms" "$REPEATS" "${SLOWER[@]}"
@@ -157,6 +189,7 @@ case ${FIGURE:-all} in
   slower-100us) paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}" ;;
   broken) broken ;;
   wrk) wrk_delay ;;
+  cpu) cpu ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken, wrk or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken, wrk, cpu or all" >&2; exit 2 ;;
 esac

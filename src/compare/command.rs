@@ -26,6 +26,11 @@ pub struct Args {
     /// call (see --help for the rule).
     #[arg(long, default_value = "10%", value_parser = super::parse_threshold)]
     pub max_regression: f64,
+    /// Largest tolerated rise of server CPU per request (the servers' CPU time over the
+    /// measured window ÷ the requests they answered), e.g. 2%: steadier than latency, so
+    /// held to a threshold of its own, in the same Holm family.
+    #[arg(long, default_value = "2%", value_parser = super::parse_threshold)]
+    pub max_cpu_regression: f64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -35,7 +40,9 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let baseline = read_run_or_sweep(&args.baseline)?;
     let current = read_run_or_sweep(&args.current)?;
-    let comparison = super::compare(&baseline, &current, args.max_regression)?;
+    let thresholds =
+        super::Thresholds { latency: args.max_regression, cpu: args.max_cpu_regression };
+    let comparison = super::compare_with(&baseline, &current, thresholds)?;
     let text = match args.format {
         Format::Text => comparison.text(),
         Format::Md => comparison.markdown(),

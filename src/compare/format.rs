@@ -23,6 +23,12 @@ fn capitalised(s: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// A threshold in percent, as few digits as it needs: `10`, `2.5`.
+fn percent(fraction: f64) -> String {
+    let p = (fraction * 1e4).round() / 100.0;
+    format!("{p}")
+}
+
 fn pct(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)
 }
@@ -36,14 +42,26 @@ fn ratio_cell(e: &Estimate) -> String {
     s
 }
 
-/// `+98 µs [91, 105]` or `−1200 req/s [−1500, −900]`.
-fn shift_cell(metric: &str, e: &Estimate) -> String {
-    let unit = if metric.ends_with("_us") { "µs" } else { "req/s" };
-    format!("{:+.0} {unit} [{:+.0}, {:+.0}]", e.value, e.low, e.high)
+/// Decimals a metric is shown with: CPU per request is a few µs, and its changes fractions
+/// of one.
+fn decimals(metric: &str) -> usize {
+    if metric == super::CPU_METRIC {
+        2
+    } else {
+        0
+    }
 }
 
-fn band(s: &Spread) -> String {
-    format!("{:.0} ({:.0}–{:.0})", s.median, s.min, s.max)
+/// `+98 µs [91, 105]`, `+0.43 µs [0.40, 0.47]` or `−1200 req/s [−1500, −900]`.
+fn shift_cell(metric: &str, e: &Estimate) -> String {
+    let unit = if metric.contains("_us") { "µs" } else { "req/s" };
+    let d = decimals(metric);
+    format!("{:+.d$} {unit} [{:+.d$}, {:+.d$}]", e.value, e.low, e.high)
+}
+
+fn band(metric: &str, s: &Spread) -> String {
+    let d = decimals(metric);
+    format!("{:.d$} ({:.d$}–{:.d$})", s.median, s.min, s.max)
 }
 
 fn method(m: &Method) -> String {
@@ -76,8 +94,8 @@ fn row(c: &Change) -> [String; 9] {
     [
         format!("{} / {}", c.scenario, c.store),
         c.metric.clone(),
-        band(&c.baseline),
-        band(&c.current),
+        band(&c.metric, &c.baseline),
+        band(&c.metric, &c.current),
         ratio_cell(&c.ratio),
         shift_cell(&c.metric, &c.shift),
         method(&c.method),
@@ -139,14 +157,25 @@ impl Comparison {
         })
     }
 
-    /// `Holm, 5% family-wise over 12 calls`.
+    /// `threshold 10% (2% for server CPU per request), Holm-corrected, 5% family-wise over
+    /// 12 calls`.
     fn family(&self) -> String {
         format!(
-            "threshold {:.0}%, Holm-corrected, {:.0}% family-wise over {} calls",
-            self.max_regression * 100.0,
+            "{}, Holm-corrected, {:.0}% family-wise over {} calls",
+            self.thresholds(),
             self.alpha * 100.0,
             self.calls
         )
+    }
+
+    /// `threshold 10%`, with CPU per request's own where it was compared.
+    fn thresholds(&self) -> String {
+        let mut s = format!("threshold {}%", percent(self.max_regression));
+        if self.changes.iter().any(|c| c.metric == super::CPU_METRIC) {
+            let _ =
+                write!(s, " ({}% for server CPU per request)", percent(self.max_cpu_regression));
+        }
+        s
     }
 
     /// One line per finding, worst first.
@@ -173,8 +202,8 @@ impl Comparison {
             ));
         } else if worse.is_empty() && better.is_empty() {
             lines.push(format!(
-                "no measurable change beyond {:.0}% ({})",
-                self.max_regression * 100.0,
+                "no measurable change beyond {}% ({})",
+                percent(self.max_regression),
                 self.family()
             ));
         }
@@ -200,7 +229,7 @@ impl Comparison {
         ];
         let line = |r: &[String]| {
             format!(
-                "{:<30} {:<17} {:>22} {:>22}  {:<38} {:<30} {:<16} {:<18} {}\n",
+                "{:<30} {:<25} {:>22} {:>22}  {:<38} {:<30} {:<16} {:<18} {}\n",
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]
             )
         };

@@ -64,18 +64,15 @@ pub fn test(
 }
 
 /// Worse (or better) when every current round lies [`GROSS_FACTOR`]× beyond every baseline
-/// round (and beyond the threshold), with at least 2 rounds a side: a change that size needs
-/// no test, and a 17× slowdown must never pass for want of rounds.
+/// round (and beyond the threshold): a change that size needs no test, and a 17× slowdown
+/// must never pass for want of rounds. The caller asks it only with enough rounds a side
+/// ([`super::GROSS_ROUNDS`]).
 pub fn apart(
     better: Better,
     baseline: &Spread,
     current: &Spread,
-    fewest_rounds: usize,
     max_regression: f64,
 ) -> Option<Verdict> {
-    if fewest_rounds < 2 {
-        return None;
-    }
     let factor = GROSS_FACTOR.max(1.0 + max_regression);
     let higher = current.min >= factor * baseline.max && baseline.max > 0.0;
     let lower = current.max * factor <= baseline.min;
@@ -160,16 +157,15 @@ mod tests {
         assert_eq!((show_p(0.05 / 75.0), show_p(0.03125)), ("0.00067".into(), "0.031".into()));
     }
 
-    /// The 2× rule calls only when every round is beyond, with two rounds a side.
+    /// The 2× rule calls only when every round is beyond.
     #[test]
     fn apart_needs_every_round_beyond() {
         let s = |min, max| Spread { median: (min + max) / 2.0, min, max };
         let (base, slow) = (s(70.0, 80.0), s(1100.0, 1300.0));
-        assert_eq!(apart(Better::Lower, &base, &slow, 2, 0.1), Some(Verdict::Worse));
-        assert_eq!(apart(Better::Higher, &slow, &base, 2, 0.1), Some(Verdict::Worse));
-        assert_eq!(apart(Better::Lower, &slow, &base, 2, 0.1), Some(Verdict::Better));
-        assert_eq!(apart(Better::Lower, &base, &slow, 1, 0.1), None, "one round a side");
-        assert_eq!(apart(Better::Lower, &base, &s(150.0, 1300.0), 2, 0.1), None, "1.9×");
-        assert_eq!(apart(Better::Lower, &base, &slow, 2, 20.0), None, "threshold 2000%");
+        assert_eq!(apart(Better::Lower, &base, &slow, 0.1), Some(Verdict::Worse));
+        assert_eq!(apart(Better::Higher, &slow, &base, 0.1), Some(Verdict::Worse));
+        assert_eq!(apart(Better::Lower, &slow, &base, 0.1), Some(Verdict::Better));
+        assert_eq!(apart(Better::Lower, &base, &s(150.0, 1300.0), 0.1), None, "1.9×");
+        assert_eq!(apart(Better::Lower, &base, &slow, 20.0), None, "threshold 2000%");
     }
 }

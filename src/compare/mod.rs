@@ -26,6 +26,26 @@ pub const MIN_CONFIDENCE: f64 = 0.899;
 /// The default `--max-regression` (fraction).
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
+/// The default `--max-cpu-regression` (fraction): server CPU per request is steadier than
+/// latency (docs/measurements/ci-gate.md has the A/A spread this rests on).
+pub const DEFAULT_CPU_THRESHOLD: f64 = 0.02;
+
+/// The largest tolerated worsening, per kind of metric (fractions).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Latency and throughput (`--max-regression`).
+    pub latency: f64,
+    /// Server CPU per request (`--max-cpu-regression`).
+    pub cpu: f64,
+}
+
+impl Thresholds {
+    /// `max_regression` for latency and throughput, the default for CPU per request.
+    pub fn latency(max_regression: f64) -> Self {
+        Self { latency: max_regression, cpu: DEFAULT_CPU_THRESHOLD }
+    }
+}
+
 /// The family-wise error rate of one comparison: the chance that any of its calls (worse or
 /// better, over every store, scenario and metric) is a false alarm.
 pub const FAMILY_ALPHA: f64 = 0.05;
@@ -33,6 +53,11 @@ pub const FAMILY_ALPHA: f64 = 0.05;
 /// A metric whose every current round lies this many times beyond every baseline round (or
 /// this fraction of it) is called whatever the number of rounds.
 pub const GROSS_FACTOR: f64 = 2.0;
+
+/// Rounds a side the 2× rule needs: a median moves 2× only with the load of a whole run, but
+/// a tail (p99) of 2 rounds on a busy machine moves 2× between two runs of one build.
+pub const GROSS_ROUNDS: usize = 2;
+pub const GROSS_ROUNDS_TAIL: usize = 3;
 
 /// Exit code of a comparison that could not call what it was asked to (too few rounds or
 /// pairs), with no regression and no correctness failure.
@@ -46,8 +71,11 @@ runs (both files from one `revbench run --baseline-binary`): the sign test on th
 ratios (shown: their median, with the exact 95% sign-test interval). Separate runs: the \
 Mann-Whitney test on the rounds (shown: the Hodges-Lehmann ratio, with the exact 95% \
 interval). With one call, the test calls a change exactly when the whole 95% interval lies \
-beyond the threshold. A metric whose every current round lies 2x beyond every baseline round \
-(or below half of it), with at least 2 rounds a side, is called whatever the test says. When \
+beyond the threshold. Server CPU per request (the servers' CPU time over the measured window \
+divided by the requests they answered) is held to its own threshold, --max-cpu-regression, in \
+the same family. A metric whose every current round lies 2x beyond every baseline round \
+(or below half of it), with at least 2 rounds a side (3 for a p99), is called whatever the \
+test says. When \
 the pairs or rounds are too few for the test to reach its Holm level, the metric is \
 \"inconclusive\" (exit 3) and the output says how many rounds would do; otherwise an uncalled \
 metric is \"no measurable change\". Latency is the check latency: `GET /api/me` with a live \
@@ -67,37 +95,85 @@ pub enum Better {
     Lower,
 }
 
+/// What a metric measures: which threshold it is held to, and how steady it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Requests/s and the medians of latency.
+    Central,
+    /// The p99s: what a few slow requests decide.
+    Tail,
+    /// Server CPU per request, held to `--max-cpu-regression`.
+    Cpu,
+}
+
 /// A metric compared, read from each round.
 struct Metric {
     name: &'static str,
     better: Better,
+    kind: Kind,
     read: fn(&RoundResult) -> Option<f64>,
 }
 
-const METRICS: [Metric; 5] = [
-    Metric { name: "requests_per_sec", better: Better::Higher, read: |r| Some(r.requests_per_sec) },
+/// The name of server CPU per request among the metrics.
+pub const CPU_METRIC: &str = "server_cpu_us_per_request";
+
+const METRICS: [Metric; 6] = [
+    Metric {
+        name: "requests_per_sec",
+        better: Better::Higher,
+        kind: Kind::Central,
+        read: |r| Some(r.requests_per_sec),
+    },
     // The check latency: the same request for every store, and for one store in both runs.
     Metric {
         name: "p50_us",
         better: Better::Lower,
+        kind: Kind::Central,
         read: |r| Some(r.check_latency()?.p50_us as f64),
     },
     Metric {
         name: "p99_us",
         better: Better::Lower,
+        kind: Kind::Tail,
         read: |r| Some(r.check_latency()?.p99_us as f64),
     },
     Metric {
         name: "corrected_p50_us",
         better: Better::Lower,
+        kind: Kind::Central,
         read: |r| r.corrected_latency.as_ref().map(|l| l.p50_us as f64),
     },
     Metric {
         name: "corrected_p99_us",
         better: Better::Lower,
+        kind: Kind::Tail,
         read: |r| r.corrected_latency.as_ref().map(|l| l.p99_us as f64),
     },
+    // The servers' CPU over the measured window per request they answered: absent for
+    // servers revbench did not start (`--target`).
+    Metric {
+        name: CPU_METRIC,
+        better: Better::Lower,
+        kind: Kind::Cpu,
+        read: |r| r.server_cpu_us_per_request,
+    },
 ];
+
+impl Metric {
+    fn threshold(&self, thresholds: &Thresholds) -> f64 {
+        match self.kind {
+            Kind::Cpu => thresholds.cpu,
+            Kind::Central | Kind::Tail => thresholds.latency,
+        }
+    }
+
+    fn gross_rounds(&self) -> usize {
+        match self.kind {
+            Kind::Tail => GROSS_ROUNDS_TAIL,
+            Kind::Central | Kind::Cpu => GROSS_ROUNDS,
+        }
+    }
+}
 
 /// What a metric did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,6 +214,8 @@ pub struct Change {
     pub scenario: String,
     pub metric: String,
     pub better: Better,
+    /// The largest tolerated worsening this metric was held to (fraction).
+    pub threshold: f64,
     /// The rounds' median, min and max on each side.
     pub baseline: Spread,
     pub current: Spread,
@@ -166,6 +244,8 @@ pub struct Change {
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub max_regression: f64,
+    /// The threshold of server CPU per request (fraction).
+    pub max_cpu_regression: f64,
     /// The family-wise error rate, and the number of calls it covers.
     pub alpha: f64,
     pub calls: usize,
@@ -246,11 +326,21 @@ fn paired(baseline: &RunResults, current: &RunResults) -> bool {
     }
 }
 
-/// Compares `current` against `baseline`; `max_regression` is a fraction (0.10 = 10%).
+/// Compares `current` against `baseline`; `max_regression` is a fraction (0.10 = 10%), CPU
+/// per request held to [`DEFAULT_CPU_THRESHOLD`].
 pub fn compare(
     baseline: &RunResults,
     current: &RunResults,
     max_regression: f64,
+) -> Result<Comparison, CompareError> {
+    compare_with(baseline, current, Thresholds::latency(max_regression))
+}
+
+/// Compares `current` against `baseline` with a threshold per kind of metric.
+pub fn compare_with(
+    baseline: &RunResults,
+    current: &RunResults,
+    thresholds: Thresholds,
 ) -> Result<Comparison, CompareError> {
     let (b, c) = (scenario_names(baseline), scenario_names(current));
     if b != c {
@@ -268,7 +358,7 @@ pub fn compare(
     for base in &baseline.measurements {
         let Some(cur) = find(current, &base.store, &base.scenario) else { continue };
         for metric in &METRICS {
-            changes.extend(change(base, cur, metric, pair_rounds, max_regression));
+            changes.extend(change(base, cur, metric, pair_rounds, metric.threshold(&thresholds)));
         }
     }
     let mut unmatched: Vec<String> = current
@@ -280,7 +370,8 @@ pub fn compare(
     unmatched.dedup();
     holm::decide(&mut changes, FAMILY_ALPHA);
     Ok(Comparison {
-        max_regression,
+        max_regression: thresholds.latency,
+        max_cpu_regression: thresholds.cpu,
         alpha: FAMILY_ALPHA,
         calls: changes.len(),
         rule: RULE,
@@ -369,6 +460,7 @@ fn change(
         scenario: base.scenario.clone(),
         metric: metric.name.to_string(),
         better: metric.better,
+        threshold: max_regression,
         baseline,
         current,
         method,
@@ -380,13 +472,9 @@ fn change(
         gross: false,
         verdict: Verdict::NoMeasurableChange,
         leaning: test.leaning,
-        apart: holm::apart(
-            metric.better,
-            &baseline,
-            &current,
-            b.len().min(c.len()),
-            max_regression,
-        ),
+        apart: (b.len().min(c.len()) >= metric.gross_rounds())
+            .then(|| holm::apart(metric.better, &baseline, &current, max_regression))
+            .flatten(),
     })
 }
 

@@ -3,8 +3,9 @@
 //! - `bmf`: Bencher Metric Format, `{benchmark: {measure: {value, lower_value, upper_value}}}`
 //!   (<https://bencher.dev/docs/reference/bencher-metric-format/>).
 //! - `github-action-benchmark`: entries `{name, unit, value, range}` for its
-//!   `customSmallerIsBetter` tool (latency, leak rate); `github-action-benchmark-bigger` the
-//!   same for `customBiggerIsBetter` (requests/s), since one file feeds one tool.
+//!   `customSmallerIsBetter` tool (latency, leak rate, server CPU per request);
+//!   `github-action-benchmark-bigger` the same for `customBiggerIsBetter` (requests/s), since
+//!   one file feeds one tool.
 //!
 //! Each value is the median over rounds; bounds and range come from the rounds' min and max.
 
@@ -44,10 +45,12 @@ fn measures(m: &Measurement) -> Vec<Measure> {
         Measure { name: "p50_us", unit: "µs", smaller_is_better: true, value: median.p50_us },
         Measure { name: "p99_us", unit: "µs", smaller_is_better: true, value: median.p99_us },
     ];
+    let server_cpu = Spread::of(m.rounds.iter().filter_map(|r| r.server_cpu_us_per_request));
     let optional = [
         ("corrected_p50_us", "µs", median.corrected_p50_us),
         ("corrected_p99_us", "µs", median.corrected_p99_us),
         ("leak_rate", "ratio", median.leak_rate),
+        (crate::compare::CPU_METRIC, "µs", server_cpu),
     ];
     for (name, unit, value) in optional {
         if let Some(value) = value {

@@ -100,6 +100,12 @@ pub fn environment(results: &RunResults) -> Table {
             format!("{:.3} ms before every check", us as f64 / 1000.0),
         ]);
     }
+    if let Some(ns) = results.config.injected_work_ns {
+        rows.push(vec![
+            "injected work".into(),
+            format!("{:.2} µs of CPU in every check", ns as f64 / 1000.0),
+        ]);
+    }
     if !env.targets.is_empty() {
         rows.push(vec![
             "targets".into(),
@@ -206,7 +212,7 @@ fn spread(s: &Spread, format: impl Fn(f64) -> String) -> String {
 
 /// The columns of every scenario's table. Latency is the check latency (`GET /api/me` with a
 /// live token), the same request for every store.
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; 11] = [
     "store",
     "req/s (min–max)",
     "check p50 ms",
@@ -216,6 +222,7 @@ const HEADERS: [&str; 10] = [
     "store errors",
     "error answers",
     "peak RSS MiB",
+    "server CPU µs/request",
     "check p50 vs none",
 ];
 
@@ -282,6 +289,9 @@ fn store_row(
         m.rounds.iter().map(|r| r.store_errors).sum::<u64>().to_string(),
         error_answers(m),
         median.server_peak_rss_bytes.map(|b| mib(b.median)).unwrap_or("–".into()),
+        Spread::of(m.rounds.iter().filter_map(|r| r.server_cpu_us_per_request))
+            .map(|s| spread(&s, |v| format!("{v:.1}")))
+            .unwrap_or("–".into()),
         ratio_to_none(m, none, stores),
     ])
 }

@@ -104,16 +104,17 @@ fn unexpected_answers_and_store_errors_fail() {
 fn too_few_rounds_are_inconclusive_not_a_pass() {
     let (code, out) = run_compare(&small(), &small(), &["--format", "md"]);
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("INCONCLUSIVE: 6 of 6 metrics could not be called"), "{out}");
-    assert!(out.contains("use --rounds ≥ 5 in both runs"), "{out}");
-    assert!(out.contains("with --rounds ≥ 8"), "{out}");
+    assert!(out.contains("INCONCLUSIVE: 8 of 8 metrics could not be called"), "{out}");
+    assert!(out.contains("use --rounds ≥ 6 in both runs"), "{out}");
+    assert!(out.contains("with --rounds ≥ 9"), "{out}");
     assert!(!out.contains("no measurable change beyond"), "{out}");
-    assert!(out.contains("<details><summary>6 metrics inconclusive"), "folded: {out}");
+    assert!(out.contains("<details><summary>8 metrics inconclusive"), "folded: {out}");
 }
 
-/// A 17× slowdown with two rounds a side (two `run --quick`) is called worse: every current
-/// round lies 2× beyond every baseline round; what the rounds cannot call stays inconclusive,
-/// and the regression decides the exit code.
+/// A 17× slowdown with two rounds a side (two `run --quick`) is called worse at p50 and
+/// requests/s: every current round lies 2× beyond every baseline round; what the rounds cannot
+/// call stays inconclusive (p99 too: the 2× rule needs 3 rounds a side for a tail), and the
+/// regression decides the exit code.
 #[test]
 fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
     let base = small();
@@ -127,9 +128,10 @@ fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
     let verdict = |metric: &str| {
         c.changes.iter().find(|c| c.store == "redis" && c.metric == metric).unwrap().verdict
     };
-    for metric in ["p50_us", "p99_us", "requests_per_sec"] {
+    for metric in ["p50_us", "requests_per_sec"] {
         assert_eq!(verdict(metric), Verdict::Worse, "{metric}");
     }
+    assert_eq!(verdict("p99_us"), Verdict::Inconclusive);
     assert!(c
         .changes
         .iter()
@@ -146,6 +148,39 @@ fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
         me.p50_us = me.p50_us * 19 / 10;
     }
     assert_eq!(run_compare(&base, &slower, &[]).0, 3);
+}
+
+/// Two runs whose load swung between them (A/A, two rounds a side): p99 moved 2× in every
+/// round, p50 by less. A tail of 2 rounds is no evidence (the 2× rule needs 3 rounds a side
+/// for a p99), so the comparison is inconclusive, exit 3; with 3 rounds a side the same swing
+/// is called. One round a side calls nothing by the 2× rule, even at p50.
+#[test]
+fn a_tail_of_two_rounds_is_not_called_by_the_2x_rule() {
+    let base = small();
+    let mut swung = small();
+    for r in rounds(&mut swung, "redis") {
+        let me = r.latency_by_request.get_mut("me").unwrap();
+        (me.p50_us, me.p99_us) = (me.p50_us * 3 / 2, me.p99_us * 3);
+    }
+    let (code, out) = run_compare(&base, &swung, &[]);
+    assert_eq!(code, 3, "{out}");
+    let mut three = (small(), swung.clone());
+    for r in [&mut three.0, &mut three.1] {
+        let extra = rounds(r, "redis")[0].clone();
+        rounds(r, "redis").push(extra);
+    }
+    let c = compare(&three.0, &three.1, 0.1).unwrap();
+    let p99 = c.changes.iter().find(|c| c.store == "redis" && c.metric == "p99_us").unwrap();
+    assert!(p99.gross && p99.verdict == Verdict::Worse, "{p99:?}");
+    let mut one = (small(), small());
+    for r in [&mut one.0, &mut one.1] {
+        rounds(r, "redis").truncate(1);
+    }
+    for r in rounds(&mut one.1, "redis") {
+        r.latency_by_request.get_mut("me").unwrap().p50_us *= 17;
+    }
+    let c = compare(&one.0, &one.1, 0.1).unwrap();
+    assert!(c.changes.iter().all(|c| !c.gross), "one round a side: {:?}", c.changes);
 }
 
 /// A paired run with `pairs` pairs of one store, its p50 per pair given on each side.
@@ -175,9 +210,9 @@ fn paired_runs(base_p50: &[f64], candidate_p50: &[f64]) -> (RunResults, RunResul
 }
 
 /// Holm counts every call: 6 pairs all +30% are called when p50 is the only metric a
-/// comparison could call, but with three metrics compared (requests/s, p50, p99) the first
-/// call needs p ≤ 0.05/3 and 6 pairs give at best 2/64: inconclusive, with the pairs that
-/// would do (7). 12 pairs call it; 12 identical pairs pass.
+/// comparison could call, but with four metrics compared (requests/s, p50, p99, server CPU
+/// per request) the first call needs p ≤ 0.05/4 and 6 pairs give at best 2/64:
+/// inconclusive, with the pairs that would do (8). 12 pairs call it; 12 identical pairs pass.
 #[test]
 fn holm_counts_every_call() {
     let base: Vec<f64> = (0..12).map(|i| 600.0 + 10.0 * i as f64).collect();
@@ -187,17 +222,17 @@ fn holm_counts_every_call() {
     };
     let (b, c) = paired_runs(&base[..6], &slower[..6]);
     let six = compare(&b, &c, 0.1).unwrap();
-    assert_eq!(six.calls, 3);
+    assert_eq!(six.calls, 4);
     let change = p50(&six);
     assert!((change.p_value - 2.0 / 64.0).abs() < 1e-9, "{change:?}");
     assert_eq!(change.verdict, Verdict::Inconclusive, "{change:?}");
     assert!(six
         .advice()
         .unwrap()
-        .contains("paired run (`revbench run --baseline-binary BASE`) with --rounds ≥ 7"));
+        .contains("paired run (`revbench run --baseline-binary BASE`) with --rounds ≥ 8"));
     let (code, out) = run_compare(&b, &c, &[]);
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("Holm-corrected, 5% family-wise over 3 calls"), "{out}");
+    assert!(out.contains("Holm-corrected, 5% family-wise over 4 calls"), "{out}");
     let (b, c) = paired_runs(&base, &slower);
     let twelve = compare(&b, &c, 0.1).unwrap();
     assert_eq!(p50(&twelve).verdict, Verdict::Worse);
@@ -206,7 +241,45 @@ fn holm_counts_every_call() {
     let (code, out) = run_compare(&b, &c, &["--format", "md"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no measurable change beyond 10%"), "{out}");
-    assert!(out.contains("<details><summary>3 metrics with no measurable change"), "{out}");
+    assert!(out.contains("<details><summary>4 metrics with no measurable change"), "{out}");
+}
+
+/// Server CPU per request is held to its own threshold (`--max-cpu-regression`, default 2%),
+/// in the same Holm family: 12 pairs whose CPU rose 5% (latency unchanged) are called worse
+/// on CPU alone, exit 1, shown in µs with two decimals; at a threshold of 10% (the latency
+/// one) the same pairs are no measurable change; 12 pairs within ±1% are no change at 2%.
+#[test]
+fn cpu_per_request_has_its_own_threshold() {
+    let p50: Vec<f64> = (0..12).map(|i| 600.0 + 10.0 * i as f64).collect();
+    let with_cpu = |runs: (RunResults, RunResults), rise: &dyn Fn(usize) -> f64| {
+        let (mut b, mut c) = runs;
+        for (i, (br, cr)) in
+            rounds(&mut b, "redis").iter_mut().zip(rounds(&mut c, "redis")).enumerate()
+        {
+            let cpu = 8.6 + 0.1 * (i % 4) as f64;
+            (br.server_cpu_us_per_request, cr.server_cpu_us_per_request) =
+                (Some(cpu), Some(cpu * rise(i)));
+        }
+        (b, c)
+    };
+    let (b, c) = with_cpu(paired_runs(&p50, &p50), &|_| 1.05);
+    let comparison = compare(&b, &c, 0.1).unwrap();
+    let cpu = comparison.changes.iter().find(|c| c.metric == "server_cpu_us_per_request").unwrap();
+    assert_eq!((cpu.verdict, cpu.threshold), (Verdict::Worse, 0.02), "{cpu:?}");
+    assert_eq!(comparison.regressions().count(), 1, "latency unchanged");
+    let (code, out) = run_compare(&b, &c, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL worse: server_cpu_us_per_request logout-replay / redis +5.0%"),
+        "{out}"
+    );
+    assert!(out.contains("8.75 (8.60–8.90)"), "two decimals: {out}");
+    assert!(out.contains("threshold 10% (2% for server CPU per request)"), "{out}");
+    let (code, out) = run_compare(&b, &c, &["--max-cpu-regression", "10%"]);
+    assert_eq!(code, 0, "{out}");
+    let (b, c) = with_cpu(paired_runs(&p50, &p50), &|i| if i % 2 == 0 { 1.01 } else { 0.99 });
+    let (code, out) = run_compare(&b, &c, &[]);
+    assert_eq!(code, 0, "{out}");
 }
 
 /// Twelve rounds per side whose drift is shared pairwise: compared as separate runs the
@@ -261,7 +334,10 @@ fn export_formats() {
     let entries = smaller.as_array().unwrap();
     assert!(entries.iter().any(|e| e["name"] == "logout-replay/redis p50_us" && e["unit"] == "µs"));
     assert!(entries.iter().all(|e| e["name"].as_str().unwrap().ends_with("_us")
-        || e["name"].as_str().unwrap().ends_with("leak_rate")));
+        || e["name"].as_str().unwrap().ends_with("leak_rate")
+        || e["name"].as_str().unwrap().ends_with("_per_request")));
+    let cpu = &bmf["logout-replay/redis"]["server_cpu_us_per_request"];
+    assert_eq!(cpu["value"].as_f64(), Some(45.0), "{bmf}");
     let bigger = run("github-action-benchmark-bigger");
     assert!(bigger.as_array().unwrap().iter().all(|e| e["unit"] == "req/s"));
 }
