@@ -37,7 +37,7 @@ wrapper slower-1ms "exec $BIN \"\$@\" --inject-latency 1ms"
 WORK=${WORK:-430ns}
 wrapper more-cpu "exec $BIN \"\$@\" --inject-work $WORK"
 CPU_ROUNDS=${CPU_ROUNDS:-16}
-CPU=(--scenario single-user --stores none: --rounds "$CPU_ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
+CPU=(--scenario check-only --stores none: --rounds "$CPU_ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
 # The servers get their store URL in REVBENCH_STORE (never in argv, which `ps` shows).
 # Serves none: where asked for memory: (a revocation that stopped working), same store label.
 wrapper broken-memory "[ \"\${REVBENCH_STORE:-}\" = memory: ] && export REVBENCH_STORE=none:; exec $BIN \"\$@\""
