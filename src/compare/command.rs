@@ -27,9 +27,9 @@ pub struct Args {
     #[arg(long, default_value = "10%", value_parser = super::parse_threshold)]
     pub max_regression: f64,
     /// Largest tolerated rise of server CPU per request (the servers' CPU time over the
-    /// measured window ÷ the requests they answered), e.g. 2%: steadier than latency, so
-    /// held to a threshold of its own, in the same Holm family.
-    #[arg(long, default_value = "2%", value_parser = super::parse_threshold)]
+    /// measured window ÷ the requests they answered), e.g. 1%: held to a threshold of its
+    /// own, in the same Holm family.
+    #[arg(long, default_value = "1%", value_parser = super::parse_threshold)]
     pub max_cpu_regression: f64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

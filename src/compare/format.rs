@@ -157,7 +157,7 @@ impl Comparison {
         })
     }
 
-    /// `threshold 10% (2% for server CPU per request), Holm-corrected, 5% family-wise over
+    /// `threshold 10% (1% for server CPU per request), Holm-corrected, 5% family-wise over
     /// 12 calls`.
     fn family(&self) -> String {
         format!(

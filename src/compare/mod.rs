@@ -26,9 +26,10 @@ pub const MIN_CONFIDENCE: f64 = 0.899;
 /// The default `--max-regression` (fraction).
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
-/// The default `--max-cpu-regression` (fraction): server CPU per request is steadier than
-/// latency (docs/measurements/ci-gate.md has the A/A spread this rests on).
-pub const DEFAULT_CPU_THRESHOLD: f64 = 0.02;
+/// The default `--max-cpu-regression` (fraction): in 10 paired A/A runs the worse end of
+/// server CPU per request's interval stayed below +0% (docs/measurements/ci-gate.md), so 1%
+/// leaves a margin, and a threshold this low lets a few percent more CPU be called.
+pub const DEFAULT_CPU_THRESHOLD: f64 = 0.01;
 
 /// The largest tolerated worsening, per kind of metric (fractions).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
