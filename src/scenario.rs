@@ -221,7 +221,8 @@ impl Scenario {
         Ok(scenario)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Whether the scenario can be run: the message names the key and the fix.
+    pub fn validate(&self) -> Result<(), String> {
         if !(1..=MAX_USERS).contains(&self.users) {
             return Err(format!(
                 "key `users`: {} is out of range; use 1 to {MAX_USERS}",

@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use super::colors;
 use super::plot::{self, Chart, LineChart, Series, XLabels};
+use crate::results::axis::{spans_decades, AxisKind};
 use crate::results::sweep::SweepResults;
 use crate::results::{RoundMedian, Spread};
 use crate::units::{short_bytes, short_count};
@@ -26,7 +27,12 @@ fn ms(s: Option<Spread>) -> Option<Spread> {
     s.map(|s| Spread { median: s.median / 1e3, min: s.min / 1e3, max: s.max / 1e3 })
 }
 
-const METRICS: [Metric; 5] = [
+fn mib(s: Option<Spread>) -> Option<Spread> {
+    const MIB: f64 = 1024.0 * 1024.0;
+    s.map(|s| Spread { median: s.median / MIB, min: s.min / MIB, max: s.max / MIB })
+}
+
+const METRICS: [Metric; 6] = [
     Metric {
         stem: "sweep-check-p50",
         title: "Check p50",
@@ -52,6 +58,12 @@ const METRICS: [Metric; 5] = [
         value: |m| Some(m.requests_per_sec),
     },
     Metric {
+        stem: "sweep-server-memory",
+        title: "Server peak memory",
+        y_label: "peak RSS per server (MiB)",
+        value: |m| mib(m.server_peak_rss_bytes),
+    },
+    Metric {
         stem: "sweep-replay-window",
         title: "Longest replay window",
         y_label: "window (ms)",
@@ -62,18 +74,12 @@ const METRICS: [Metric; 5] = [
 /// Whether the chart's x axis is logarithmic: when the values span a decade or more. Zero
 /// cannot sit on a log axis, so a point at 0 is then left out (and the title says so).
 fn log_axis(results: &SweepResults) -> bool {
-    let positive: Vec<u64> = results.config.values.iter().copied().filter(|v| *v > 0).collect();
-    match (positive.first(), positive.last()) {
-        (Some(&low), Some(&high)) => high as f64 / low as f64 >= 10.0,
-        _ => false,
-    }
+    spans_decades(&results.config.values)
 }
 
 fn x_label(results: &SweepResults) -> String {
-    match results.config.axis.as_str() {
-        "revoked" => "live revoked entries in the store".to_string(),
-        other => other.to_string(),
-    }
+    let axis = &results.config.axis;
+    AxisKind::named(axis).map_or(axis.clone(), |k| k.description().to_string())
 }
 
 /// Every chart, by file stem; a metric no store has (e.g. the replay window under a
@@ -212,6 +218,7 @@ pub fn markdown(results: &SweepResults, charts: &[(String, Chart)]) -> String {
         env.git_commit,
     );
     check_table(&mut out, results);
+    rtt_table(&mut out, results);
     fill_table(&mut out, results);
     stopped(&mut out, results);
     for (stem, chart) in charts {
@@ -221,11 +228,15 @@ pub fn markdown(results: &SweepResults, charts: &[(String, Chart)]) -> String {
 }
 
 fn values(results: &SweepResults) -> String {
-    results.config.values.iter().map(|v| short_count(*v)).collect::<Vec<_>>().join(", ")
+    results.config.values.iter().map(|v| results.show(*v)).collect::<Vec<_>>().join(", ")
 }
 
 fn check_table(out: &mut String, results: &SweepResults) {
-    let _ = writeln!(out, "## The check as the set grows\n");
+    let heading = match AxisKind::named(&results.config.axis) {
+        Some(AxisKind::Revoked) => "The check as the set grows".to_string(),
+        _ => format!("The check along {}", results.config.axis),
+    };
+    let _ = writeln!(out, "## {heading}\n");
     let _ = writeln!(
         out,
         "Medians over the rounds, min–max in brackets.\n\n| {} | store | check p50 (ms) | check \
@@ -243,7 +254,7 @@ fn check_table(out: &mut String, results: &SweepResults) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {:.0} ({:.0}–{:.0}) | {} |",
-                short_count(point.value),
+                results.show(point.value),
                 m.store,
                 ms(median.check_p50_us),
                 ms(median.check_p99_us),
@@ -258,7 +269,40 @@ fn check_table(out: &mut String, results: &SweepResults) {
     out.push('\n');
 }
 
+fn rtt_table(out: &mut String, results: &SweepResults) {
+    if results.points.iter().all(|p| p.store_rtt.is_empty()) {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## The round trip to the store\n\nThe servers reach each shared store through a \
+         forwarder that holds every chunk for half the round trip in each direction. Before the \
+         point's rounds, the store's own ping is timed straight and through it (medians; \
+         in-process stores have no store to reach).\n\n| {} | store | pings | straight (µs) | \
+         through (µs) | added, measured (µs) |\n|---:|---|---:|---:|---:|---:|",
+        results.config.axis
+    );
+    for point in &results.points {
+        for r in &point.store_rtt {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.0} | {:.0} | {:.0} |",
+                results.show(point.value),
+                r.store,
+                r.pings,
+                r.direct_us.median,
+                r.through_us.median,
+                r.measured_added_us
+            );
+        }
+    }
+    out.push('\n');
+}
+
 fn fill_table(out: &mut String, results: &SweepResults) {
+    if results.points.iter().all(|p| p.fills.is_empty()) {
+        return;
+    }
     let _ = writeln!(out, "## Filling the stores\n");
     let _ = writeln!(
         out,
@@ -274,7 +318,7 @@ fn fill_table(out: &mut String, results: &SweepResults) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {:.1} | {} | {} |",
-                short_count(point.value),
+                results.show(point.value),
                 f.store,
                 f.filled_by,
                 short_count(f.entries),
@@ -294,12 +338,12 @@ fn stopped(out: &mut String, results: &SweepResults) {
     }
     let _ = writeln!(out, "## Stores stopped before the end\n");
     for s in &results.stopped {
-        let reached = s.reached.map_or("no point".to_string(), short_count);
+        let reached = s.reached.map_or("no point".to_string(), |r| results.show(r));
         let _ = writeln!(
             out,
             "- **{}** could not reach {} (measured up to {reached}): {}",
             s.store,
-            short_count(s.at),
+            results.show(s.at),
             s.reason
         );
     }

@@ -16,6 +16,7 @@ use crate::time::now_rfc3339;
 use crate::units::Micros;
 
 pub mod answers;
+pub mod axis;
 pub mod growth;
 pub mod histogram;
 mod prefill;

@@ -10,9 +10,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::axis::AxisKind;
 use super::{
     read_versioned, write_json, Measurement, MeasurementFailure, ReadError, ResultsHeader,
-    RunConfig, RunResults, StoreRecord,
+    RunConfig, RunResults, Spread, StoreRecord,
 };
 use crate::scenario::Scenario;
 
@@ -45,9 +46,12 @@ pub struct SweepResults {
 /// What was swept, and how each point was measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
-    /// The axis: `revoked` (live revoked entries held by the store).
+    /// The axis: `revoked` (live revoked entries held by the store), `users`, `rate`,
+    /// `replicas`, `token-ttl`, `logout-rate` or `store-rtt`
+    /// ([`crate::sweep::axis::AxisKind`]).
     pub axis: String,
-    /// Its values, in sweep order.
+    /// Its values, in sweep order, in the axis's unit (entries, users, requests/s, replicas,
+    /// seconds, percent, µs).
     pub values: Vec<u64>,
     pub scenario: Scenario,
     pub rounds: usize,
@@ -68,6 +72,26 @@ pub struct SweepPoint {
     pub measurements: Vec<Measurement>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<MeasurementFailure>,
+    /// `store-rtt` sweeps: per shared store, the round trip added and as measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub store_rtt: Vec<MeasuredRtt>,
+}
+
+/// The round trip a `store-rtt` point put between the servers and one store: the store's
+/// own ping (its health check) timed straight to it and through the delaying forwarder the
+/// servers use, before the point's rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredRtt {
+    pub store: String,
+    /// The round trip asked for (µs): half of it held in each direction.
+    pub added_us: u64,
+    /// Pings timed each way.
+    pub pings: usize,
+    /// Ping time straight to the store and through the forwarder (µs): median, min, max.
+    pub direct_us: Spread,
+    pub through_us: Spread,
+    /// Through − direct, medians: the round trip the forwarder added, as measured (µs).
+    pub measured_added_us: f64,
 }
 
 /// How one store was brought to a point's size.
@@ -188,6 +212,11 @@ impl SweepResults {
             not_applicable: Vec::new(),
             failures: Vec::new(),
         }
+    }
+
+    /// A point's value as people read it, in the axis's unit (`10M`, `15m`, `0.5 ms`).
+    pub fn show(&self, value: u64) -> String {
+        AxisKind::named(&self.config.axis).map_or(value.to_string(), |k| k.show(value))
     }
 
     /// The point whose value is `value`.

@@ -1,11 +1,13 @@
 //! A loopback TCP forwarder that can cut a real backend off and bring it back on the same
 //! address: how the `store-outage` scenario takes a store away from the servers without
-//! stopping the store itself (which other processes may share).
+//! stopping the store itself (which other processes may share). Started with a delay, it
+//! also puts a known round trip between the servers and their store (a sweep's `store-rtt`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::Context;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -15,6 +17,8 @@ use crate::lock::MutexExt;
 pub struct Forwarder {
     pub addr: SocketAddr,
     target: SocketAddr,
+    /// Held in each direction: half the round trip it adds (zero: plain forwarding).
+    one_way: Duration,
     accept: Option<JoinHandle<()>>,
     pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
@@ -22,20 +26,30 @@ pub struct Forwarder {
 impl Forwarder {
     /// Listens on a free loopback port.
     pub async fn start(target: SocketAddr) -> std::io::Result<Self> {
+        Self::start_delayed(target, Duration::ZERO).await
+    }
+
+    /// Listens on a free loopback port and delivers every chunk `round_trip / 2` after it
+    /// was read, in each direction.
+    pub async fn start_delayed(target: SocketAddr, round_trip: Duration) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let mut forwarder = Self { addr, target, accept: None, pipes: Default::default() };
+        let one_way = round_trip / 2;
+        let mut forwarder = Self { addr, target, one_way, accept: None, pipes: Default::default() };
         forwarder.listen(listener);
         Ok(forwarder)
     }
 
     fn listen(&mut self, listener: TcpListener) {
-        let (target, pipes) = (self.target, self.pipes.clone());
+        let (target, one_way, pipes) = (self.target, self.one_way, self.pipes.clone());
         self.accept = Some(tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let pipe = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    if one_way.is_zero() {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    } else {
+                        super::delayed_pipe::pipe(inbound, outbound, one_way).await;
                     }
                 });
                 let mut pipes = pipes.locked();
@@ -92,6 +106,19 @@ impl Drop for Forwarder {
     }
 }
 
+/// Starts a forwarder to the store at `url`, adding `round_trip` (zero: none), and returns
+/// the URL that goes through it.
+pub async fn route(url: &str, round_trip: Duration) -> anyhow::Result<(String, Forwarder)> {
+    let parsed = url::Url::parse(url).context("store URL")?;
+    let target = backend_addr(&parsed).context("cannot resolve the store's address")?;
+    let forwarder = Forwarder::start_delayed(target, round_trip)
+        .await
+        .context("cannot start a forwarder to the store")?;
+    let routed = route_through(&parsed, forwarder.addr)
+        .context("cannot point the store URL at the forwarder")?;
+    Ok((routed.to_string(), forwarder))
+}
+
 /// The store URL pointed at `addr` (a forwarder); `None` if it has no host to replace.
 /// MongoDB URLs also get `directConnection=true`: otherwise the driver connects to the members
 /// the server announces (`hello.hosts`), around the forwarder, and cutting it would not cut
@@ -114,7 +141,8 @@ pub fn route_through(url: &url::Url, addr: SocketAddr) -> Option<url::Url> {
 /// Resolves a store URL's host and port (default ports per scheme).
 pub fn backend_addr(url: &url::Url) -> Option<SocketAddr> {
     let port = url.port().or(match url.scheme() {
-        "redis" | "hybrid+redis" | "filter+redis" | "cutoff+redis" | "refresh+redis" => Some(6379),
+        "redis" | "redis+buckets" | "hybrid+redis" | "filter+redis" | "cutoff+redis"
+        | "refresh+redis" => Some(6379),
         "postgres" | "postgresql" => Some(5432),
         "mongodb" => Some(27017),
         _ => None,

@@ -4,13 +4,14 @@
 //! [`scheduler`] orders the measurements of the run's [`subjects`] and rewrites the results
 //! after each; [`measure`] is one of them, on a [`fleet`] of servers; [`attack`] and [`steps`]
 //! are the goose load; [`recorder`] keeps what it saw and [`counters`] what the servers
-//! counted; [`outage`] cuts a store off mid-load through [`forwarder`]; [`restart`] replays
-//! copies on restarted replicas; [`progress`] shows the way; [`timeline`] keeps the load
-//! interval by interval.
+//! counted; [`outage`] cuts a store off mid-load through [`forwarder`] (which can also
+//! delay every chunk, through [`delayed_pipe`]); [`restart`] replays copies on restarted
+//! replicas; [`progress`] shows the way; [`timeline`] keeps the load interval by interval.
 
 pub mod attack;
 pub mod command;
 pub mod counters;
+pub mod delayed_pipe;
 pub mod fleet;
 pub mod forwarder;
 pub mod http1;

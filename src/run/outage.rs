@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-
-use super::forwarder::{backend_addr, route_through, Forwarder};
+use super::forwarder::Forwarder;
 use super::recorder::{OutageLog, Recorder};
 use crate::results::OutageResult;
 use crate::scenario::Outage;
@@ -22,12 +20,7 @@ pub fn fit(outage: Outage, duration: Duration) -> Outage {
 
 /// Starts a forwarder to the store's address and returns the URL that goes through it.
 pub async fn through_forwarder(url: &str) -> anyhow::Result<(String, Forwarder)> {
-    let parsed = url::Url::parse(url).context("store URL")?;
-    let target = backend_addr(&parsed).context("cannot resolve the store's address")?;
-    let forwarder = Forwarder::start(target).await.context("cannot start the outage forwarder")?;
-    let routed = route_through(&parsed, forwarder.addr)
-        .context("cannot point the store URL at the forwarder")?;
-    Ok((routed.to_string(), forwarder))
+    super::forwarder::route(url, Duration::ZERO).await
 }
 
 /// Cuts the store off at `outage.after` and restores it `outage.length` later.

@@ -372,6 +372,7 @@ mod tests {
                     })
                     .collect(),
                 failures: Vec::new(),
+                store_rtt: Vec::new(),
             })
             .collect();
         SweepResults {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::axis::Axis;
+use super::point::scenario_at;
 use super::scheduler::{self, SweepOptions};
 use super::summary;
 use crate::harness::{check_store_urls, ensure_measured, store_list, Output, STORES_ENV};
@@ -16,7 +17,10 @@ use crate::time::parse_duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The axis and its values, increasing: `revoked=0,10k,100k,1M,10M` measures every store
-    /// holding that many live revoked entries (k, M, G: thousands, millions, billions).
+    /// holding that many live revoked entries (k, M, G: thousands, millions, billions); also
+    /// `users=1,8,64`, `rate=500,2k` (requests/s), `replicas=1,2,4`, `token-ttl=1m,15m,1h`,
+    /// `logout-rate=0,1%,10%` (of the users' actions), `store-rtt=0ms,0.5ms,1ms` (a round
+    /// trip added between the servers and a shared store, measured).
     #[arg(long, value_name = "NAME=V1,V2,…")]
     pub axis: Axis,
 
@@ -58,6 +62,10 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.rounds >= 1, "--rounds must be at least 1");
     let scenario = Scenario::load(&args.scenario)?;
+    for &value in &args.axis.values {
+        // Every point's scenario is checked before anything starts.
+        scenario_at(args.axis.kind(), &scenario, value).map_err(anyhow::Error::msg)?;
+    }
     let stores = store_list(args.stores);
     check_store_urls(&stores)?;
     let options = SweepOptions {

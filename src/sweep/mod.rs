@@ -1,13 +1,18 @@
-//! `revbench sweep`: the same measurement as `revbench run`, repeated along one axis — today
-//! the size of the revoked set (`--axis revoked=0,10k,100k,1M,10M`) — to answer "does the
-//! check slow down as the list grows?".
+//! `revbench sweep`: the same measurement as `revbench run`, repeated along one axis — the
+//! size of the revoked set (`--axis revoked=0,10k,100k,1M,10M`), the load (`users`, `rate`),
+//! `replicas`, `token-ttl`, `logout-rate`, or a round trip to the store (`store-rtt`) — to
+//! answer "does the check slow down as the list grows?" and its siblings.
 //!
-//! [`axis`] parses the axis; [`fill`] brings each store to a point's size (shared stores grow
-//! by what is missing, in-process stores are filled by their servers at start);
-//! [`scheduler`] runs the points, each in interleaved rounds; [`summary`] prints the table.
+//! [`axis`] parses the axis; [`point`] applies a value to the scenario; [`fill`] brings each
+//! store to a point's size (shared stores grow by what is missing, in-process stores are
+//! filled by their servers at start); [`store_rtt`] puts a measured round trip in front of a
+//! store; [`scheduler`] runs the points, each in interleaved rounds; [`summary`] prints the
+//! table.
 
 pub mod axis;
 pub mod command;
 pub mod fill;
+pub mod point;
 pub mod scheduler;
+pub mod store_rtt;
 pub mod summary;

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::axis::Axis;
+use super::axis::{Axis, AxisKind};
 use super::fill::{available_memory, beyond_memory, grow_shared, server_fill, SharedTally};
+use super::point::scenario_at;
+use super::store_rtt::{self, DelayedStore};
 use crate::harness::output::{http_client, shared_secret};
 use crate::harness::{probe, Output, ReplicaSpec, Target};
 use crate::interrupt::Interrupt;
@@ -104,6 +106,8 @@ struct Column<'a> {
     reached: Option<u64>,
     /// In-process stores: resident bytes per entry at the last point, to plan the next.
     bytes_per_entry: Option<f64>,
+    /// `store-rtt` points: the path through the delaying forwarder, for this point.
+    delayed: Option<DelayedStore>,
 }
 
 impl Column<'_> {
@@ -134,6 +138,7 @@ async fn sweep_all(
             stopped: false,
             reached: None,
             bytes_per_entry: None,
+            delayed: None,
         });
     }
     for column in &mut columns {
@@ -149,15 +154,22 @@ async fn sweep_all(
         admin_token: shared_secret(),
         sequence: 0,
     };
+    let kind = options.axis.kind();
     for &value in &options.axis.values {
+        let scenario = scenario_at(kind, &options.scenario, value).map_err(anyhow::Error::msg)?;
         results.points.push(SweepPoint {
             value,
             fills: Vec::new(),
             measurements: Vec::new(),
             failures: Vec::new(),
+            store_rtt: Vec::new(),
         });
         for column in columns.iter_mut().filter(|c| !c.stopped) {
-            sweep.bring_to(column, value, results).await?;
+            match kind {
+                AxisKind::Revoked => sweep.bring_to(column, value, &scenario, results).await?,
+                AxisKind::StoreRtt => sweep.delay(column, value, results).await?,
+                _ => {}
+            }
         }
         for round in 1..=options.rounds {
             let count = columns.len();
@@ -165,9 +177,13 @@ async fn sweep_all(
                 // Rotated each round, so no store always goes first.
                 let column = &mut columns[(offset + round - 1) % count];
                 if !column.stopped {
-                    sweep.measure(column, value, round, results).await?;
+                    sweep.measure(column, value, &scenario, round, results).await?;
                 }
             }
+        }
+        for column in &mut columns {
+            // The point's forwarders close with it.
+            column.delayed = None;
         }
     }
     Ok(())
@@ -191,6 +207,7 @@ impl Sweep<'_> {
         &self,
         column: &mut Column<'_>,
         value: u64,
+        scenario: &Scenario,
         results: &mut SweepResults,
     ) -> anyhow::Result<()> {
         let name = column.name().to_string();
@@ -200,7 +217,7 @@ impl Sweep<'_> {
                 if progress && value > tally.entries {
                     eprintln!("filling {name} to {} entries", short_count(value));
                 }
-                let ttl = self.options.scenario.token_ttl;
+                let ttl = scenario.token_ttl;
                 match grow_shared(&name, column.target.handle(), tally, value, ttl, progress).await
                 {
                     Ok(fill) => {
@@ -217,7 +234,7 @@ impl Sweep<'_> {
                 }
             }
             None => {
-                let servers = self.options.scenario.replicas;
+                let servers = scenario.replicas;
                 let limit = column.bytes_per_entry.zip(available_memory()).and_then(
                     |(per_entry, available)| beyond_memory(value, per_entry, servers, available),
                 );
@@ -229,24 +246,63 @@ impl Sweep<'_> {
         self.output.write(|path| results.write(path))
     }
 
+    /// Puts the point's round trip in front of a shared store and records what it adds; an
+    /// in-process store has no store to reach and is measured as it is.
+    async fn delay(
+        &self,
+        column: &mut Column<'_>,
+        value: u64,
+        results: &mut SweepResults,
+    ) -> anyhow::Result<()> {
+        if column.shared.is_none() {
+            return Ok(());
+        }
+        let (name, url) = (column.name().to_string(), column.target.url.clone());
+        let round_trip = Duration::from_micros(value);
+        match store_rtt::delay(&name, &url, column.target.handle(), round_trip).await {
+            Ok(delayed) => {
+                if self.options.progress {
+                    let m = &delayed.measured;
+                    eprintln!(
+                        "  {name}: ping {:.0} µs straight, {:.0} µs through the forwarder \
+                         ({:.0} µs added, {} asked)",
+                        m.direct_us.median,
+                        m.through_us.median,
+                        m.measured_added_us,
+                        AxisKind::StoreRtt.show(value)
+                    );
+                }
+                last_point(results).store_rtt.push(delayed.measured.clone());
+                column.delayed = Some(delayed);
+            }
+            Err(reason) => stop(column, value, reason, results),
+        }
+        self.output.write(|path| results.write(path))
+    }
+
     /// One round of one store at `value`; a failure stops the store there, with the reason.
     async fn measure(
         &mut self,
         column: &mut Column<'_>,
         value: u64,
+        scenario: &Scenario,
         round: usize,
         results: &mut SweepResults,
     ) -> anyhow::Result<()> {
         self.sequence += 1;
-        let scenario = &self.options.scenario;
         let name = column.name().to_string();
+        let kind = self.options.axis.kind();
         if self.options.progress {
             eprintln!(
                 "[{} = {}] round {round}/{} · {name}{}",
                 self.options.axis.name,
-                short_count(value),
+                kind.show(value),
                 self.options.rounds,
-                if column.shared.is_none() && column.remembers() && value > 0 {
+                if kind == AxisKind::Revoked
+                    && column.shared.is_none()
+                    && column.remembers()
+                    && value > 0
+                {
                     " (its server fills itself)"
                 } else {
                     ""
@@ -255,7 +311,7 @@ impl Sweep<'_> {
         }
         let spec = ReplicaSpec {
             exe: self.options.server_exe.clone(),
-            store_url: column.target.url.clone(),
+            store_url: column.delayed.as_ref().map_or(&column.target.url, |d| &d.url).clone(),
             token_ttl: scenario.token_ttl,
             jwt_secret: self.secret.clone(),
             admin_token: self.admin_token.clone(),
@@ -264,17 +320,19 @@ impl Sweep<'_> {
             fail_open: false,
             cpus: None,
         };
-        // A store that keeps nothing (`none:`) has nothing to fill: it is the baseline.
-        let store = match (&column.shared, column.remembers()) {
-            (Some(_), _) => StoreState::Kept,
-            (None, true) => StoreState::FilledAtStart(value),
-            (None, false) => StoreState::FilledAtStart(0),
+        // A store that keeps nothing (`none:`) has nothing to fill: it is the baseline. Along
+        // any other axis every measurement starts from an empty store, as in `revbench run`.
+        let store = match (kind, &column.shared, column.remembers()) {
+            (AxisKind::Revoked, Some(_), _) => StoreState::Kept,
+            (AxisKind::Revoked, None, true) => StoreState::FilledAtStart(value),
+            (AxisKind::Revoked, None, false) => StoreState::FilledAtStart(0),
+            _ => StoreState::Cleared,
         };
         let servers = Servers::Start { target: column.target, spec: &spec, store };
         let timing = Timing { duration: self.options.duration, warmup: self.options.warmup };
         let at = Position { round, sequence: self.sequence };
         match measure(&self.http, servers, scenario, timing, at).await {
-            Ok(result) => self.keep(column, value, result, results),
+            Ok(result) => self.keep(column, value, scenario, result, results),
             Err(e) => {
                 let error = format!("{e:#}");
                 last_point(results).failures.push(MeasurementFailure {
@@ -296,6 +354,7 @@ impl Sweep<'_> {
         &self,
         column: &mut Column<'_>,
         value: u64,
+        scenario: &Scenario,
         result: RoundResult,
         results: &mut SweepResults,
     ) {
@@ -319,7 +378,7 @@ impl Sweep<'_> {
                 point.fills.push(fill);
             }
         }
-        record(&mut point.measurements, &name, &self.options.scenario.name, result);
+        record(&mut point.measurements, &name, &scenario.name, result);
         column.reached = Some(value);
     }
 }

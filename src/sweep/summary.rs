@@ -29,7 +29,7 @@ pub fn table(results: &SweepResults) -> String {
             let _ = writeln!(
                 out,
                 "{:>8}  {:<width$}  {:>12}  {:>10}  {:>11}  {:>11}  {:>10}",
-                short_count(point.value),
+                results.show(point.value),
                 m.store,
                 rate,
                 bytes,
@@ -40,12 +40,12 @@ pub fn table(results: &SweepResults) -> String {
         }
     }
     for stopped in &results.stopped {
-        let reached = stopped.reached.map_or("nothing".into(), short_count);
+        let reached = stopped.reached.map_or("nothing".into(), |r| results.show(r));
         let _ = writeln!(
             out,
             "stopped: {} at {} (reached {reached}): {}",
             stopped.store,
-            short_count(stopped.at),
+            results.show(stopped.at),
             stopped.reason
         );
     }

@@ -1,6 +1,6 @@
-//! `revbench sweep` end to end, in-process stores only (their servers fill themselves): every
-//! point measured, fills recorded, and a store that cannot reach a size stopped there with the
-//! reason while the sweep goes on with the others.
+//! `revbench sweep` end to end: every point measured, fills recorded, a store that cannot
+//! reach a size stopped there with the reason while the sweep goes on with the others; the
+//! axes that change the scenario (`replicas`) and the path to the store (`store-rtt`) applied.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,24 +9,33 @@ use revbench::results::sweep::SweepResults;
 use revbench::scenario::Scenario;
 use revbench::sweep::scheduler::{run, SweepOptions};
 
+use crate::common::backend::{require_or_skip, Backend};
+
+/// A short sweep of `stores` along `axis` (check-only, one round of 300 ms), into a temporary
+/// directory of its own.
+fn short_sweep(axis: &str, stores: &[&str]) -> SweepOptions {
+    let out_dir = std::env::temp_dir()
+        .join(format!("revbench-sweep-test-{}", revbench::revocation::Jti::random()));
+    SweepOptions {
+        axis: axis.parse().unwrap(),
+        scenario: Scenario::load("check-only").unwrap(),
+        stores: stores.iter().map(|s| s.to_string()).collect(),
+        rounds: 1,
+        duration: Duration::from_millis(300),
+        warmup: Duration::from_millis(100),
+        out_dir,
+        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
+        progress: false,
+    }
+}
+
 /// A billion entries at the bytes per entry `hashmap:` takes at 200k cannot fit on a test
 /// machine: hashmap is stopped at 1G with the memory in its reason, `none:` (which keeps
 /// nothing) is measured at both points, and hashmap's fill at 200k is on record.
 #[tokio::test]
 async fn a_store_beyond_memory_is_stopped_and_the_sweep_goes_on() {
-    let out_dir = std::env::temp_dir()
-        .join(format!("revbench-sweep-test-{}", revbench::revocation::Jti::random()));
-    let options = SweepOptions {
-        axis: "revoked=200k,1G".parse().unwrap(),
-        scenario: Scenario::load("check-only").unwrap(),
-        stores: vec!["none:".into(), "hashmap:".into()],
-        rounds: 1,
-        duration: Duration::from_millis(300),
-        warmup: Duration::from_millis(100),
-        out_dir: out_dir.clone(),
-        server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
-        progress: false,
-    };
+    let options = short_sweep("revoked=200k,1G", &["none:", "hashmap:"]);
+    let out_dir = options.out_dir.clone();
     let results = run(options).await.expect("the sweep finishes");
     let on_disk = SweepResults::read(&out_dir.join("results.json")).unwrap();
     assert_eq!(on_disk.points.len(), 2, "both points are in the file");
@@ -48,5 +57,55 @@ async fn a_store_beyond_memory_is_stopped_and_the_sweep_goes_on() {
     assert_eq!((stopped[0].store.as_str(), stopped[0].at), ("hashmap", 1_000_000_000));
     assert_eq!(stopped[0].reached, Some(200_000));
     assert!(stopped[0].reason.contains("available"), "{}", stopped[0].reason);
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+/// `replicas=1,2` starts that many servers per store at each point: the round's counters
+/// come from one server, then from two; the file names the axis.
+#[tokio::test]
+async fn the_replicas_axis_starts_that_many_servers() {
+    let options = short_sweep("replicas=1,2", &["hashmap:"]);
+    let out_dir = options.out_dir.clone();
+    let results = run(options).await.expect("the sweep finishes");
+    assert_eq!(
+        (results.config.axis.as_str(), &results.config.values[..]),
+        ("replicas", &[1, 2][..])
+    );
+    for servers in [1, 2] {
+        let point = results.point(servers).unwrap();
+        let round = &point.measurements[0].rounds[0];
+        assert_eq!(round.servers.len(), servers as usize, "{:?}", round.servers);
+        assert!(round.requests > 0 && point.fills.is_empty(), "{point:?}");
+    }
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+/// `store-rtt=0ms,4ms` puts the round trip between the servers and Redis: the added round
+/// trip measured by Redis's ping is within a tolerance of what was asked, and every check
+/// (one Redis lookup each) takes at least that much longer than at 0 ms; `hashmap:`, with no
+/// store to reach, has no round trip recorded.
+#[tokio::test]
+async fn the_store_rtt_axis_delays_the_store_by_what_it_measured() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let options = short_sweep("store-rtt=0ms,4ms", &["hashmap:", &redis]);
+    let out_dir = options.out_dir.clone();
+    let results = run(options).await.expect("the sweep finishes");
+    assert!(results.stopped.is_empty(), "{:?}", results.stopped);
+    let check_p50 = |value: u64, store: &str| {
+        let point = results.point(value).unwrap();
+        let m = point.measurements.iter().find(|m| m.store == store).unwrap();
+        m.rounds[0].check_latency().expect("checks were timed").p50_us as f64
+    };
+    let redis_name = results.stores[1].name.clone();
+    let delayed = results.point(4_000).unwrap();
+    assert_eq!(delayed.store_rtt.len(), 1, "only Redis has a store to reach");
+    let rtt = &delayed.store_rtt[0];
+    assert_eq!((rtt.store.as_str(), rtt.added_us), (redis_name.as_str(), 4_000));
+    // Never less than asked (a chunk is never sent early); late wake-ups on a loaded machine
+    // can add a little.
+    assert!((3_800.0..7_000.0).contains(&rtt.measured_added_us), "{rtt:?}");
+    let added = check_p50(4_000, &redis_name) - check_p50(0, &redis_name);
+    assert!(added >= 3_800.0, "the check took only {added} µs longer");
+    assert!(results.point(0).unwrap().store_rtt[0].measured_added_us.abs() < 1_000.0);
     let _ = std::fs::remove_dir_all(out_dir);
 }
