@@ -30,6 +30,11 @@ pub async fn delay(
     direct: &SharedStore,
     round_trip: Duration,
 ) -> Result<DelayedStore, String> {
+    if url.starts_with("redis-cluster://") {
+        return Err("a cluster's clients connect to every node it announces: one forwarder \
+                    cannot delay them all"
+            .to_string());
+    }
     let (routed, forwarder) = forwarder::route(url, round_trip)
         .await
         .map_err(|e| format!("a round trip cannot be added in front of this store: {e:#}"))?;
