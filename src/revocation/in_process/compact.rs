@@ -1,29 +1,26 @@
-//! `compact:` — an exact in-process set of revoked ids, partitioned by expiry, at about 17–19
+//! `compact:` — an exact in-process set of revoked ids, partitioned by expiry, at about 19–22
 //! bytes per revoked token (an id is 16).
 //!
 //! - **Partitions by expiry**: an id revoked until `exp` goes to the partition of
 //!   `exp / BUCKET_SECS`. The check receives the token's `exp` too, so it looks in that one
-//!   partition; a partition whose time has passed is dropped whole by the sweeper, so expiry
-//!   costs nothing per entry and no `exp` is stored per entry.
-//! - **A sorted run per partition**: the ids (through a seeded bijection, so they are spread
-//!   evenly whatever ids come in) in one sorted `Box<[u128]>`, with a directory of offsets by
-//!   their top bits (about one `u32` per two to four ids): a lookup reads one directory slot and
-//!   scans the few ids it points to.
-//! - **A small insert buffer**: new ids go to a hash table beside the run and are merged into
-//!   it in batches: when the buffer reaches a sixteenth of the run, or when the partition has
-//!   been idle for one sweep interval (so a store that stopped growing is all runs).
+//!   partition, found by index (partitions sit in a window by bucket); a partition whose time
+//!   has passed is dropped whole by the sweeper, so expiry costs nothing per entry and no
+//!   `exp` is stored per entry.
+//! - **A flat table per partition** ([`IdTable`]): the ids (through a seeded bijection, so they
+//!   are spread evenly whatever ids come in) in open addressing, 0.7–0.875 full, with a tag
+//!   byte per slot beside them: a miss reads one group of 16 tags, a hit that and one id.
 //! - **Exact**: no false answers. An entry stops counting at its `exp`: the check answers
 //!   `false` once the token's own `exp` has passed (a coarse clock, lagging towards "still
 //!   revoked" by at most a kernel tick, as `hashmap:`'s).
-//! - `SHARDS` lock stripes by id, so a merge blocks the checks of one stripe only.
+//! - `SHARDS` lock stripes by id, so a table's rebuild blocks the checks of one stripe only.
 
+use super::id_table::IdTable;
 use super::sweeper::Sweeper;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hashbrown::HashTable;
 
 use super::hashmap::coarse_now;
 use crate::lock::RwLockExt;
@@ -38,121 +35,88 @@ const SHARDS: usize = 16;
 /// Width of an expiry partition: a partition is dropped at most this long (plus one sweep
 /// interval) after its tokens' `exp`.
 const BUCKET_SECS: u32 = 60;
-/// How often the sweeper drops passed partitions and merges idle buffers.
+/// How often the sweeper drops passed partitions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
-/// A buffer is merged into its run once it holds this many ids, or a sixteenth of the run.
-const MIN_MERGE: usize = 1024;
+/// Most partitions a stripe indexes directly (about 11 days of minutes, 128 KiB of index);
+/// partitions further out than that from the earliest are found through an ordered map.
+const WINDOW: usize = 1 << 14;
 
 /// Seconds since the Unix epoch, clamped to `u32` (until 2106; later ones share one partition).
 type ExpSecs = u32;
 
-/// Sorted ids with a directory by top bits.
+/// The partitions of one stripe, by bucket (`exp / BUCKET_SECS`).
 #[derive(Default)]
-struct Run {
-    keys: Box<[u128]>,
-    /// `dir[s]..dir[s + 1]` are the keys whose top `bits` bits are `s`.
-    dir: Box<[u32]>,
-    bits: u32,
+struct Shard {
+    /// The bucket of `near[0]`.
+    first: ExpSecs,
+    /// Consecutive buckets from `first`, at most `WINDOW` of them; `None` holds no id.
+    near: VecDeque<Option<Box<IdTable>>>,
+    /// Buckets that did not fit in the window when their first id came.
+    far: BTreeMap<ExpSecs, IdTable>,
 }
 
-impl Run {
-    /// The run of `keys`, sorted and without duplicates.
-    fn new(keys: Vec<u128>) -> Self {
-        let keys = keys.into_boxed_slice();
-        // About two to four keys per directory slot.
-        let bits = (keys.len() / 2).max(1).ilog2().min(30);
-        let slots = 1usize << bits;
-        let mut dir = Vec::with_capacity(slots + 1);
-        let mut at = 0usize;
-        for slot in 0..slots {
-            dir.push(at as u32);
-            while at < keys.len() && slot_of(keys[at], bits) == slot {
-                at += 1;
-            }
-        }
-        dir.push(at as u32);
-        Self { keys, dir: dir.into_boxed_slice(), bits }
+impl Shard {
+    fn contains(&self, bucket: ExpSecs, key: u128) -> bool {
+        let near = bucket
+            .checked_sub(self.first)
+            .and_then(|at| self.near.get(at as usize))
+            .and_then(Option::as_deref)
+            .is_some_and(|table| table.contains(key));
+        near || (!self.far.is_empty() && self.far.get(&bucket).is_some_and(|t| t.contains(key)))
     }
 
-    fn contains(&self, key: u128) -> bool {
-        if self.keys.is_empty() {
-            return false;
-        }
-        let slot = slot_of(key, self.bits);
-        let (from, to) = (self.dir[slot] as usize, self.dir[slot + 1] as usize);
-        self.keys[from..to].contains(&key)
-    }
-
-    fn bytes(&self) -> usize {
-        self.keys.len() * 16 + self.dir.len() * 4
-    }
-}
-
-/// The directory slot of `key`: its top `bits` bits.
-fn slot_of(key: u128, bits: u32) -> usize {
-    ((key >> 96) as u64 >> (32 - bits)) as usize
-}
-
-/// The ids of one expiry partition in one stripe.
-#[derive(Default)]
-struct Partition {
-    run: Run,
-    /// New ids not merged yet, hashed by their low 64 bits (already mixed).
-    buffer: HashTable<u128>,
-    /// The buffer's length at the last sweep: unchanged means the partition is idle.
-    seen: usize,
-}
-
-impl Partition {
-    fn contains(&self, key: u128) -> bool {
-        self.run.contains(key)
-            || (!self.buffer.is_empty() && self.buffer.find(key as u64, |&k| k == key).is_some())
-    }
-
-    fn insert(&mut self, key: u128) {
-        if self.contains(key) {
+    fn insert(&mut self, bucket: ExpSecs, key: u128) {
+        if self.contains(bucket, key) {
             return;
         }
-        self.buffer.insert_unique(key as u64, key, |&k| k as u64);
-        if self.buffer.len() >= MIN_MERGE.max(self.run.keys.len() / 16) {
-            self.merge();
-        }
+        let table = match self.near_slot(bucket) {
+            Some(slot) => &mut **slot.get_or_insert_with(Box::default),
+            None => self.far.entry(bucket).or_default(),
+        };
+        table.insert(key);
     }
 
-    /// Merges the buffer into the run (the buffer holds no id the run has).
-    fn merge(&mut self) {
-        let mut fresh: Vec<u128> = self.buffer.drain().collect();
-        fresh.sort_unstable();
-        let old = std::mem::take(&mut self.run.keys);
-        let mut merged = Vec::with_capacity(old.len() + fresh.len());
-        let (mut a, mut b) = (old.iter().copied().peekable(), fresh.into_iter().peekable());
-        while let (Some(&x), Some(&y)) = (a.peek(), b.peek()) {
-            if x < y {
-                merged.push(x);
-                a.next();
-            } else {
-                merged.push(y);
-                b.next();
+    /// The window's slot for `bucket`, the window grown to reach it if that keeps it within
+    /// `WINDOW`; `None` if it does not.
+    fn near_slot(&mut self, bucket: ExpSecs) -> Option<&mut Option<Box<IdTable>>> {
+        if self.near.is_empty() {
+            self.first = bucket;
+        }
+        let end = self.first as u64 + self.near.len() as u64;
+        if bucket < self.first {
+            if end - u64::from(bucket) > WINDOW as u64 {
+                return None;
             }
+            for _ in bucket..self.first {
+                self.near.push_front(None);
+            }
+            self.first = bucket;
+        } else if u64::from(bucket) >= end {
+            if u64::from(bucket - self.first) >= WINDOW as u64 {
+                return None;
+            }
+            self.near.resize_with((bucket - self.first) as usize + 1, || None);
         }
-        merged.extend(a);
-        merged.extend(b);
-        drop(old);
-        self.run = Run::new(merged);
-        self.buffer = HashTable::new();
-        self.seen = 0;
+        self.near.get_mut((bucket - self.first) as usize)
     }
 
-    fn len(&self) -> usize {
-        self.run.keys.len() + self.buffer.len()
+    /// Takes out every partition of a bucket before `live`.
+    fn take_passed(&mut self, live: ExpSecs) -> Vec<IdTable> {
+        let mut passed = Vec::new();
+        while self.first < live {
+            let Some(slot) = self.near.pop_front() else { break };
+            passed.extend(slot.map(|table| *table));
+            self.first += 1;
+        }
+        let kept = self.far.split_off(&live);
+        passed.extend(std::mem::replace(&mut self.far, kept).into_values());
+        passed
     }
 
-    fn bytes(&self) -> usize {
-        self.run.bytes() + self.buffer.allocation_size()
+    fn tables(&self) -> impl Iterator<Item = &IdTable> {
+        self.near.iter().flatten().map(|table| &**table).chain(self.far.values())
     }
 }
-
-type Shard = BTreeMap<ExpSecs, Partition>;
 
 struct Shared {
     shards: Box<[RwLock<Shard>]>,
@@ -161,8 +125,8 @@ struct Shared {
 }
 
 impl Shared {
-    /// The stored form of `jti`: a seeded bijection ([`Jti::spread`]), so the run's directory
-    /// is even whatever ids are revoked.
+    /// The stored form of `jti`: a seeded bijection ([`Jti::spread`]), so the tables' slots are
+    /// filled evenly whatever ids are revoked.
     fn key(&self, jti: Jti) -> u128 {
         jti.spread(self.seed)
     }
@@ -176,8 +140,7 @@ impl Shared {
             return; // already past: the token it blocks is refused anyway
         }
         let key = self.key(jti);
-        let bucket = clamp(exp) / BUCKET_SECS;
-        self.shard(key).write_locked().entry(bucket).or_default().insert(key);
+        self.shard(key).write_locked().insert(clamp(exp) / BUCKET_SECS, key);
     }
 
     fn contains_live(&self, jti: Jti, exp: UnixSeconds, now: ExpSecs) -> bool {
@@ -185,36 +148,18 @@ impl Shared {
             return false;
         }
         let key = self.key(jti);
-        let bucket = clamp(exp) / BUCKET_SECS;
-        self.shard(key).read_locked().get(&bucket).is_some_and(|p| p.contains(key))
+        self.shard(key).read_locked().contains(clamp(exp) / BUCKET_SECS, key)
     }
 
-    /// Drops every partition whose time has fully passed by `now` and merges idle buffers;
-    /// returns how many ids were dropped.
+    /// Drops every partition whose time has fully passed by `now`; returns how many ids were
+    /// dropped.
     fn sweep(&self, now: ExpSecs) -> usize {
         let mut dropped = 0;
         for lock in self.shards.iter() {
-            let passed = {
-                let mut shard = lock.write_locked();
-                // Partitions from `now / BUCKET_SECS` on may still hold live entries.
-                let live = shard.split_off(&(now / BUCKET_SECS));
-                std::mem::replace(&mut *shard, live)
-            };
-            dropped += passed.values().map(Partition::len).sum::<usize>();
+            // Partitions from `now / BUCKET_SECS` on may still hold live entries.
+            let passed = lock.write_locked().take_passed(now / BUCKET_SECS);
+            dropped += passed.iter().map(IdTable::len).sum::<usize>();
             drop(passed); // freed outside the lock
-            let buckets: Vec<ExpSecs> = lock.read_locked().keys().copied().collect();
-            for bucket in buckets {
-                // One partition per lock hold.
-                let mut shard = lock.write_locked();
-                if let Some(partition) = shard.get_mut(&bucket) {
-                    let len = partition.buffer.len();
-                    if len > 0 && len == partition.seen {
-                        partition.merge();
-                    } else {
-                        partition.seen = len;
-                    }
-                }
-            }
         }
         dropped
     }
@@ -223,8 +168,8 @@ impl Shared {
         let (mut entries, mut bytes) = (0, 0);
         for lock in self.shards.iter() {
             let shard = lock.read_locked();
-            entries += shard.values().map(Partition::len).sum::<usize>() as u64;
-            bytes += shard.values().map(Partition::bytes).sum::<usize>() as u64;
+            entries += shard.tables().map(IdTable::len).sum::<usize>() as u64;
+            bytes += shard.tables().map(IdTable::bytes).sum::<usize>() as u64;
         }
         StoreStats { entries: Some(entries), bytes: Some(bytes) }
     }
@@ -273,7 +218,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     namespacing: Namespacing::InProcess,
     open: fresh::<CompactStore>,
     profile: Profile {
-        summary: "in-process sorted id sets, one per expiry minute, dropped whole",
+        summary: "in-process flat id tables, one per expiry minute, dropped whole",
         needs: profile::IN_PROCESS,
         when_down: profile::NO_STORE_TO_LOSE,
         unit: EntryUnit::RevokedToken,
@@ -308,7 +253,7 @@ impl RevocationStore for CompactStore {
     }
 
     /// `entries` includes ids of passed partitions not dropped yet; `bytes` is the heap held
-    /// by the runs, their directories and the buffers (not the `BTreeMap` nodes).
+    /// by the tables (not the partitions' index).
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         Ok(self.shared.stats())
     }
@@ -331,10 +276,10 @@ mod tests {
         CompactStore::with_sweep_interval(Duration::from_secs(3600))
     }
 
-    /// Every id of a run of any size is found, through the buffer and after merges, and ids
-    /// never revoked are not (the run is exact).
+    /// Every id is found at every size its partition grows through, and ids never revoked
+    /// are not (the tables are exact).
     #[test]
-    fn runs_are_exact_across_merges() {
+    fn tables_are_exact_as_they_grow() {
         let store = store();
         let shared = &store.shared;
         let now = clamp(now_secs());
@@ -352,7 +297,7 @@ mod tests {
     }
 
     /// Ids that are not random (sequential, or equal in their top bits) are still found: the
-    /// bijection spreads them over the directory.
+    /// bijection spreads them over the tables.
     #[test]
     fn clustered_ids_are_found() {
         let store = store();
@@ -384,27 +329,27 @@ mod tests {
         assert!(shared.contains_live(b, later, clamp(soon + u64::from(BUCKET_SECS))));
     }
 
-    /// An idle buffer is merged at the second sweep that finds it unchanged.
+    /// Partitions far apart (beyond the window, on either side of it, and past 2106) hold
+    /// their ids, are found by the check, and are dropped whole when their time has passed.
     #[test]
-    fn idle_buffers_are_merged() {
+    fn far_partitions_are_found_and_dropped() {
         let store = store();
         let shared = &store.shared;
-        let (now, exp) = (clamp(now_secs()), now_secs() + 600);
-        let jti = Jti::random();
-        shared.insert(jti, exp, now);
-        let buffered = || {
-            shared
-                .shards
-                .iter()
-                .map(|s| s.read_locked().values().map(|p| p.buffer.len()).sum::<usize>())
-                .sum::<usize>()
-        };
-        assert_eq!(buffered(), 1);
-        shared.sweep(now);
-        assert_eq!(buffered(), 1);
-        shared.sweep(now);
-        assert_eq!(buffered(), 0);
-        assert!(shared.contains_live(jti, exp, now));
+        let now = now_secs();
+        let window = WINDOW as u64 * u64::from(BUCKET_SECS);
+        let exps = [now + 600, now + 2 * window, now + 60, now + window / 2, u64::MAX];
+        let ids: Vec<Jti> = exps.iter().map(|_| Jti::random()).collect();
+        for k in 0..ids.len() {
+            shared.insert(ids[k], exps[k], clamp(now));
+            for i in 0..ids.len() {
+                let found = shared.contains_live(ids[i], exps[i], clamp(now));
+                assert_eq!(found, i <= k, "id {i} after inserting {k}");
+            }
+        }
+        let later = clamp(now + 2 * window + u64::from(BUCKET_SECS));
+        assert_eq!(shared.sweep(later), 4);
+        assert!(shared.contains_live(ids[4], u64::MAX, later));
+        assert_eq!(shared.stats().entries, Some(1));
     }
 
     /// A check after the token's own `exp` is `false`, without a sweep.

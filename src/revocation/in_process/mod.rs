@@ -3,6 +3,7 @@
 pub mod compact;
 pub mod cutoff;
 pub mod hashmap;
+mod id_table;
 pub mod memory;
 pub mod naive;
 pub mod none;
