@@ -11,8 +11,11 @@
 //! Every in-process deny-list runs; `cutoff:` does not (its check is by user, not by token id,
 //! so `is_revoked` answers a constant), and is printed among the skipped groups.
 //!
-//! Sizes are 1k, 100k and 1M live entries (MongoDB: up to 100k), and 10M for the in-process
-//! stores with `REVBENCH_BENCH_10M=1`. A hit asks for a revoked id
+//! Sizes are 1k, 100k and 1M live entries by default; `REVBENCH_BENCH_SIZES` picks others
+//! among 1k, 100k, 1M and 10M (`REVBENCH_BENCH_SIZES=1M,10M`). Remote stores stop at 1M
+//! (MongoDB at 100k): their fills take minutes. `REVBENCH_BENCH_STORES` limits the stores
+//! opened and filled to those named (`REVBENCH_BENCH_STORES=compact,hashmap`; the reference
+//! always runs), where a criterion filter would still fill every store. A hit asks for a revoked id
 //! drawn at random from the whole store, a miss for one never revoked; each benchmark cycles
 //! through [`PROBES`] such ids so the lookups reach memory the way real traffic does, rather
 //! than hitting one hot cache line.
@@ -45,11 +48,12 @@ use revbench::token::TokenKeys;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
-/// Store sizes, with the labels used in benchmark ids.
-const SIZES: [(usize, &str); 3] = [(1_000, "1k"), (100_000, "100k"), (1_000_000, "1M")];
-/// With `REVBENCH_BENCH_10M=1`, the in-process stores and the reference also run at 10M
-/// (several GB of memory; remote stores stop at 1M).
-const SIZE_10M: (usize, &str) = (10_000_000, "10M");
+/// Store sizes `REVBENCH_BENCH_SIZES` may name, with the labels used in benchmark ids (10M
+/// takes several GB of memory).
+const SIZES: [(usize, &str); 4] =
+    [(1_000, "1k"), (100_000, "100k"), (1_000_000, "1M"), (10_000_000, "10M")];
+/// Sizes run when `REVBENCH_BENCH_SIZES` is not set.
+const DEFAULT_SIZES: &str = "1k,100k,1M";
 /// Largest size a remote store is filled to.
 const REMOTE_MAX_SIZE: usize = 1_000_000;
 /// MongoDB fills are slow (one upsert per id), and 100k already shows its shape.
@@ -88,6 +92,7 @@ fn main() {
         .without_plots()
         .configure_from_args();
 
+    let sizes = bench_sizes();
     let (mut subjects, skipped, servers) = rt.block_on(open_subjects());
     remove_on_ctrl_c(subjects.iter().map(|s| (s.name.clone(), s.scratch.url.clone())).collect());
     print_skipped(&skipped);
@@ -95,10 +100,6 @@ fn main() {
 
     let now = now_secs();
     let mut rng = rand::rng();
-    let mut sizes = SIZES.to_vec();
-    if std::env::var("REVBENCH_BENCH_10M").is_ok_and(|v| v == "1") {
-        sizes.push(SIZE_10M);
-    }
     let mut ids: Vec<(Jti, UnixSeconds)> = Vec::with_capacity(sizes[sizes.len() - 1].0);
     let mut reference: HashSet<u128> = HashSet::new();
     // A miss carries an `exp` in the range the revoked ids have, as a live token would.
@@ -106,7 +107,7 @@ fn main() {
         .map(|i| (Jti::random(), now + EXP_FROM_SECS + i as u64 % EXP_FROM_SECS))
         .collect();
 
-    for (size, label) in sizes {
+    for &(size, label) in &sizes {
         while ids.len() < size {
             let jti = Jti::random();
             ids.push((jti, now + EXP_FROM_SECS + (ids.len() as u64 % EXP_FROM_SECS)));
@@ -125,6 +126,7 @@ fn main() {
     bench_verify(&mut criterion);
     bench_requests(&mut criterion, &rt, &subjects);
 
+    let names: Vec<String> = subjects.iter().map(|s| s.name.clone()).collect();
     for subject in subjects {
         if let Err(e) = rt.block_on(subject.scratch.remove()) {
             eprintln!("cleanup of {} failed: {e}", subject.name);
@@ -133,7 +135,32 @@ fn main() {
     criterion.final_summary();
     print_skipped(&skipped);
     print_servers(&servers);
-    print_ratios(started);
+    print_ratios(started, sizes[sizes.len() - 1].1, &names);
+}
+
+/// The sizes `REVBENCH_BENCH_SIZES` names (default [`DEFAULT_SIZES`]), smallest first; an
+/// unknown label stops the bench with the ones it knows.
+fn bench_sizes() -> Vec<(usize, &'static str)> {
+    let wanted = std::env::var("REVBENCH_BENCH_SIZES").unwrap_or(DEFAULT_SIZES.to_string());
+    let labels: Vec<&str> = wanted.split(',').map(str::trim).filter(|l| !l.is_empty()).collect();
+    let known: Vec<&str> = SIZES.iter().map(|&(_, label)| label).collect();
+    if let Some(bad) = labels.iter().find(|l| !known.contains(l)) {
+        eprintln!("REVBENCH_BENCH_SIZES: unknown size {bad:?}; known: {}", known.join(","));
+        std::process::exit(2);
+    }
+    let sizes: Vec<(usize, &str)> =
+        SIZES.iter().copied().filter(|(_, label)| labels.contains(label)).collect();
+    if sizes.is_empty() {
+        eprintln!("REVBENCH_BENCH_SIZES names no size; known: {}", known.join(","));
+        std::process::exit(2);
+    }
+    sizes
+}
+
+/// Whether `REVBENCH_BENCH_STORES` (a comma-separated list of store names) lets `name` run.
+fn store_wanted(name: &str) -> bool {
+    std::env::var("REVBENCH_BENCH_STORES")
+        .map_or(true, |list| list.split(',').any(|wanted| wanted.trim() == name))
 }
 
 /// Every store that answers, the others' groups skipped and why, and which server answered
@@ -176,6 +203,10 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
     ]);
     for (name, url, max_size) in candidates {
         let groups = format!("is_revoked/{name}/*, request/{name}");
+        if !store_wanted(name) {
+            skipped.push(format!("{groups}: not in REVBENCH_BENCH_STORES"));
+            continue;
+        }
         let Some(url) = url else {
             let var = if name == "mongo" { "MONGODB_URL" } else { "REDIS_CLUSTER_URL" };
             skipped.push(format!("{groups}: {var} is not set"));
@@ -341,9 +372,10 @@ fn bench_requests(c: &mut Criterion, rt: &Runtime, subjects: &[Subject]) {
     group.finish();
 }
 
-/// Prints each store's 1M medians as ratios to `reference/hashset/1M`, using only estimates
-/// criterion wrote during this run (a filtered run leaves older ones on disk).
-fn print_ratios(started: SystemTime) {
+/// Prints each store's medians at the largest size run (`label`) as ratios to
+/// `reference/hashset/<label>`, using only estimates criterion wrote during this run (a
+/// filtered run leaves older ones on disk).
+fn print_ratios(started: SystemTime, label: &str, stores: &[String]) {
     let dir = criterion_dir();
     let median = |group: String, function: &str| -> Option<f64> {
         let path = dir.join(group.replace('/', "_")).join(function).join("new/estimates.json");
@@ -351,14 +383,11 @@ fn print_ratios(started: SystemTime) {
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
         fresh.then(|| json["median"]["point_estimate"].as_f64()).flatten()
     };
-    let label = SIZES[SIZES.len() - 1].1;
     println!("\nmedians at {label} entries, as ratios to reference/hashset/{label} (this run):");
     for kind in ["hit", "miss"] {
         let Some(floor) = median(format!("reference/hashset/{label}"), kind) else { continue };
         println!("  reference/hashset/{label}/{kind}: {floor:.1} ns");
-        for store in
-            ["none", "naive", "memory", "hashmap", "compact", "redis", "redis-buckets", "postgres"]
-        {
+        for store in stores {
             if let Some(ns) = median(format!("is_revoked/{store}/{label}"), kind) {
                 let ratio = ns / floor;
                 println!("  is_revoked/{store}/{label}/{kind}: {ns:.1} ns = {ratio:.2}x");
