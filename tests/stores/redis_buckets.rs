@@ -7,7 +7,8 @@ use redis::AsyncCommands;
 
 use crate::common::backend::{require_or_skip, Backend};
 use crate::common::conformance::run_all;
-use revbench::revocation::{Jti, ScratchStore};
+use crate::common::redis_server::{Persistence, RedisServer};
+use revbench::revocation::{open, Jti, ScratchStore};
 use revbench::time::now_secs;
 
 /// A `redis+buckets://` store in a namespace of its own, on the test Redis.
@@ -86,4 +87,26 @@ async fn hashes_stay_within_the_default_listpack_limits() {
     let left: Vec<String> =
         redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A server that lost its scripts (`SCRIPT FLUSH`, as after a restart: `NOSCRIPT` to the
+/// digests the store loaded) still answers checks and takes revocations: the store sends the
+/// scripts whole. On a Redis of the test's own (never the shared one's script cache).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_and_revocations_survive_a_script_flush() {
+    let Some(redis) = RedisServer::start(Persistence::None) else { return };
+    let url = redis.url().replacen("redis://", "redis+buckets://", 1);
+    let store = open(&url).await.expect("redis+buckets opens");
+    let exp = now_secs() + 600;
+    let (before, after) = (Jti::random(), Jti::random());
+    store.revoke(before, exp).await.unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let flush = || redis::cmd("SCRIPT").arg("FLUSH").clone();
+    flush().query_async::<()>(&mut conn).await.unwrap();
+    assert!(store.is_revoked(before, exp).await.unwrap(), "check after SCRIPT FLUSH");
+    assert!(!store.is_revoked(after, exp).await.unwrap(), "miss after SCRIPT FLUSH");
+    flush().query_async::<()>(&mut conn).await.unwrap();
+    store.revoke(after, exp).await.unwrap();
+    assert!(store.is_revoked(after, exp).await.unwrap(), "revocation after SCRIPT FLUSH");
 }
