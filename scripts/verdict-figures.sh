@@ -114,7 +114,8 @@ serve() { # port, extra args…
     "$BIN" serve --store none: --addr "127.0.0.1:$port" "$@" > "$OUT/serve-$port.log" 2>&1 &
   echo $!
 }
-wrk_p50_us() { # url, token, connections → "p50_us requests_per_sec"
+# Prints "p50_us requests_per_sec requests".
+wrk_p50_us() { # url, token, connections
   wrk -t1 -c"$3" -d"${WRK_SECONDS:-5}"s --latency -H "Authorization: Bearer $2" "$1/api/me" |
     python3 -c '
 import re, sys
@@ -122,10 +123,20 @@ text = sys.stdin.read()
 unit = {"us": 1, "ms": 1e3, "s": 1e6}
 p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", text)
 rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
-print("%.1f %.0f" % (float(p50.group(1)) * unit[p50.group(2)], float(rps.group(1))))'
+n = re.search(r"(\d+) requests in", text)
+print("%.1f %.0f %s" % (float(p50.group(1)) * unit[p50.group(2)], float(rps.group(1)), n.group(1)))'
+}
+# Prints "p50_us requests_per_sec cpu_us_per_request": wrk against the server `pid` on `port`,
+# with the server's own CPU time (user + system, /proc) over the run ÷ the requests it answered.
+measured() { # pid, port, token, connections
+  local before after p50 rps requests
+  before=$(awk '{print $14 + $15}' "/proc/$1/stat")
+  read -r p50 rps requests <<< "$(wrk_p50_us "http://127.0.0.1:$2" "$3" "$4")"
+  after=$(awk '{print $14 + $15}' "/proc/$1/stat")
+  echo "$p50 $rps $(python3 -c "print('%.2f' % (($after - $before) * 1e6 / $(getconf CLK_TCK) / $requests))")"
 }
 wrk_delay() {
-  for delay in 25us 100us 1ms; do
+  for delay in ${DELAYS:-25us 100us 1ms}; do
     local plain delayed
     plain=$(serve 18401)
     delayed=$(serve 18402 --inject-latency "$delay")
@@ -135,13 +146,13 @@ wrk_delay() {
       http://127.0.0.1:18401/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
     for i in 1 2 3; do
       echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
-      read -r p0 r0 <<< "$(wrk_p50_us http://127.0.0.1:18401 "$token" 1)"
-      read -r p1 r1 <<< "$(wrk_p50_us http://127.0.0.1:18402 "$token" 1)"
-      echo "inject $delay run $i -c1: p50 $p0 µs → $p1 µs: shift $(python3 -c "print('%+.1f' % ($p1 - $p0))") µs"
+      read -r p0 r0 c0 <<< "$(measured "$plain" 18401 "$token" 1)"
+      read -r p1 r1 c1 <<< "$(measured "$delayed" 18402 "$token" 1)"
+      echo "inject $delay run $i -c1: p50 $p0 µs → $p1 µs: shift $(python3 -c "print('%+.1f' % ($p1 - $p0))") µs; server CPU/request $c0 → $c1 µs"
       if [ "$delay" != 1ms ]; then
-        read -r p0 r0 <<< "$(wrk_p50_us http://127.0.0.1:18401 "$token" 32)"
-        read -r p1 r1 <<< "$(wrk_p50_us http://127.0.0.1:18402 "$token" 32)"
-        echo "inject $delay run $i -c32: $r0 → $r1 req/s: $(python3 -c "print('%.2f' % ($r1 / $r0))")×"
+        read -r p0 r0 c0 <<< "$(measured "$plain" 18401 "$token" 32)"
+        read -r p1 r1 c1 <<< "$(measured "$delayed" 18402 "$token" 32)"
+        echo "inject $delay run $i -c32: $r0 → $r1 req/s: $(python3 -c "print('%.2f' % ($r1 / $r0))")×; server CPU/request $c0 → $c1 µs"
       fi
     done
     echo "inject $delay: the server's record: $(curl -s -H 'Authorization: Bearer figures' \
