@@ -201,6 +201,7 @@ case ${FIGURE:-all} in
   broken) broken ;;
   wrk) wrk_delay ;;
   cpu) cpu ;;
+  instructions) exec "$(dirname "$0")/instructions-figures.sh" "$REPEATS" "$OUT/instructions" ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken, wrk, cpu or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken, wrk, cpu, instructions or all" >&2; exit 2 ;;
 esac

@@ -50,6 +50,9 @@ pub enum Command {
     /// Find level shifts per store, scenario and metric over a series of results files (e.g.
     /// nightly runs) with E-divisive means, and chart each shifted metric.
     History(crate::history::command::Args),
+    /// Count the instructions of one revocation check per store under valgrind's callgrind
+    /// (`count`), and gate a candidate's counts against a baseline's (`compare`, exit 1).
+    Instructions(crate::instructions::command::Args),
 }
 
 /// Runs the command; the exit code is 0 on success.
@@ -69,6 +72,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Size(args) => crate::size::command::run(args).await.map(done),
         Command::Check(args) => crate::check::command::run(args),
         Command::History(args) => crate::history::command::run(args),
+        Command::Instructions(args) => crate::instructions::command::run(args).await,
     }
 }
 

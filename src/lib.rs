@@ -45,6 +45,7 @@ pub mod harness;
 pub mod history;
 pub mod injected_delay;
 pub mod injected_work;
+pub mod instructions;
 pub mod interrupt;
 pub mod jti;
 pub mod lock;

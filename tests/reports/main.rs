@@ -16,6 +16,7 @@ mod common;
 mod compare;
 mod decision_report;
 mod history;
+mod instructions;
 mod layout;
 mod merge;
 mod report;
