@@ -61,7 +61,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::server::command::run(args).await.map(done),
         Command::Run(args) => crate::run::command::run(args).await.map(done),
-        Command::Report(args) => crate::report::command::run(args).map(done),
+        Command::Report(args) => crate::report::command::run(args).await.map(done),
         Command::Compare(args) => crate::compare::command::run(args),
         Command::Merge(args) => crate::merge::command::run(args).map(done),
         Command::Export(args) => crate::export::command::run(args).map(done),

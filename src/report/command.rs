@@ -21,13 +21,15 @@ pub struct Args {
 }
 
 /// Runs `revbench report` with these arguments.
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub async fn run(args: Args) -> anyhow::Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         args.results.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
     });
     if SweepResults::is_sweep_file(&args.results) {
         let results = SweepResults::read(&args.results)?;
-        for path in super::sweep::write(&results, &out)? {
+        let source = args.results.display().to_string();
+        let sizing = crate::size::command::example_answer(&results, &source).await;
+        for path in super::sweep::write(&results, &out, sizing.as_deref())? {
             println!("wrote {}", path.display());
         }
         return Ok(());

@@ -6,7 +6,7 @@ use super::colors::Palette;
 use super::markdown::{
     summary_intro, CHART_NOTE, DECISION_INTRO, INTRO, RENEWAL_INTRO, STRATEGIES_INTRO,
 };
-use super::vocabulary::Table;
+use super::vocabulary::{Block, Table};
 use super::{Exporter, Place, Report};
 
 pub struct Html;
@@ -71,6 +71,36 @@ fn prose(markdown: &str) -> String {
 fn inline_svg(svg: &str) -> String {
     svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
         .replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "")
+}
+
+/// A page of [`Block`]s as one self-contained HTML page; each chart's SVG (by stem) inline.
+pub fn page(title: &str, blocks: &[Block], svgs: &[(String, String)]) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{}</title><style>{STYLE}</style></head><body>\n",
+        escape(title)
+    );
+    for block in blocks {
+        match block {
+            Block::Title(text) => out.push_str(&format!("<h1>{}</h1>\n", prose(text))),
+            Block::Heading(text) => out.push_str(&format!("<h2>{}</h2>\n", prose(text))),
+            Block::Prose(text) => out.push_str(&format!("<p>{}</p>\n", prose(text))),
+            Block::Table(t) => out.push_str(&table(t, None)),
+            Block::List(items) => {
+                out.push_str("<ul>");
+                items.iter().for_each(|item| out.push_str(&format!("<li>{}</li>", prose(item))));
+                out.push_str("</ul>\n");
+            }
+            Block::Preformatted(text) => out.push_str(&format!("<pre>{}</pre>\n", escape(text))),
+            Block::Chart { stem, .. } => {
+                if let Some((_, svg)) = svgs.iter().find(|(s, _)| s == stem) {
+                    out.push_str(&format!("<div class=\"chart\">{}</div>\n", inline_svg(svg)));
+                }
+            }
+        }
+    }
+    out.push_str("</body></html>\n");
+    out
 }
 
 impl Exporter for Html {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::vocabulary::Table;
+use super::vocabulary::{Block, Table};
 use super::{Exporter, Place, Report};
 
 pub struct Markdown;
@@ -71,6 +71,27 @@ pub fn table(t: &Table) -> String {
     let _ = writeln!(out, "|{}", "---|".repeat(t.headers.len()));
     for row in &t.rows {
         let _ = writeln!(out, "| {} |", row.iter().map(cell).collect::<Vec<_>>().join(" | "));
+    }
+    out
+}
+
+/// A page of [`Block`]s as Markdown.
+pub fn blocks(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Block::Title(title) => writeln!(out, "# {title}\n"),
+            Block::Heading(heading) => writeln!(out, "## {heading}\n"),
+            Block::Prose(text) => writeln!(out, "{text}\n"),
+            Block::Table(t) => writeln!(out, "{}", table(t)),
+            Block::List(items) => {
+                items.iter().for_each(|item| out.push_str(&format!("- {item}\n")));
+                writeln!(out)
+            }
+            Block::Preformatted(text) => writeln!(out, "```text\n{}\n```\n", text.trim_end()),
+            Block::Chart { stem, title } => writeln!(out, "![{title}](charts/{stem}.svg)\n"),
+        }
+        .expect("writing to a String");
     }
     out
 }

@@ -22,6 +22,7 @@ pub mod plot;
 mod renewal;
 mod replay;
 pub mod sweep;
+mod sweep_page;
 mod tables;
 mod timeline_chart;
 mod vocabulary;

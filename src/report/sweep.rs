@@ -1,18 +1,18 @@
 //! The report of a `revbench sweep`: each metric against the axis, one line per store, the
 //! rounds' min–max as whiskers, on a log axis when the values span decades — the charts that
-//! answer "does the check slow down as the list grows?" — and report.md with the tables.
+//! answer "does the check slow down as the list grows?" — and report.md and report.html with
+//! the tables ([`sweep_page`]).
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::colors;
 use super::plot::{self, Chart, LineChart, Series, XLabels};
+use super::{html, markdown, sweep_page};
 use crate::results::axis::{spans_decades, AxisKind};
 use crate::results::sweep::SweepResults;
 use crate::results::{RoundMedian, Spread};
-use crate::units::{short_bytes, short_count};
 
 /// One metric of the charts: its file stem, title, unit and where it comes from.
 struct Metric {
@@ -183,192 +183,75 @@ fn store_names(results: &SweepResults) -> Vec<String> {
         .collect()
 }
 
-/// report.md: what was swept, the check per point and store, the fills, the stores that
-/// stopped, and the charts.
-pub fn markdown(results: &SweepResults, charts: &[(String, Chart)]) -> String {
-    let c = &results.config;
-    let env = &results.header.environment;
-    let mut out = String::new();
-    let _ = writeln!(out, "# revbench sweep: {} = {}\n", c.axis, values(results));
-    let _ =
-        writeln!(
-        out,
-        "Scenario `{}` ({}), {} round(s) per point, {:.1} s measured per store, point and round \
-         after {:.1} s of warm-up. Started {}{}.\n",
-        c.scenario.name,
-        c.scenario.description,
-        c.rounds,
-        c.duration_secs,
-        c.warmup_secs,
-        results.header.started_at,
-        results.header.finished_at.as_deref().map_or(" (not finished)".into(), |f| format!(
-            ", finished {f}"
-        )),
-    );
-    let _ = writeln!(
-        out,
-        "Machine: {} ({} cores, {}); load average (1, 5, 15 min) {} at the start, {} at the \
-         end; revbench {} (commit {}).\n",
-        env.cpu_model,
-        env.cores,
-        env.memory_bytes.map_or("memory unknown".into(), |b| short_bytes(b as f64)),
-        results.load_at_start.as_deref().unwrap_or("unknown"),
-        results.load_at_end.as_deref().unwrap_or("unknown"),
-        env.revbench_version,
-        env.git_commit,
-    );
-    check_table(&mut out, results);
-    rtt_table(&mut out, results);
-    fill_table(&mut out, results);
-    stopped(&mut out, results);
-    for (stem, chart) in charts {
-        let _ = writeln!(out, "![{}](charts/{stem}.svg)\n", chart.title());
-    }
-    out
-}
-
-fn values(results: &SweepResults) -> String {
-    results.config.values.iter().map(|v| results.show(*v)).collect::<Vec<_>>().join(", ")
-}
-
-fn check_table(out: &mut String, results: &SweepResults) {
-    let heading = match AxisKind::named(&results.config.axis) {
-        Some(AxisKind::Revoked) => "The check as the set grows".to_string(),
-        _ => format!("The check along {}", results.config.axis),
-    };
-    let _ = writeln!(out, "## {heading}\n");
-    let _ = writeln!(
-        out,
-        "Medians over the rounds, min–max in brackets.\n\n| {} | store | check p50 (ms) | check \
-         p99 (ms) | check p99.9 (ms) | requests/s | server peak RSS |\n|---:|---|---:|---:|---:|---:|---:|",
-        results.config.axis
-    );
-    let ms = |s: Option<Spread>| {
-        s.map_or("–".to_string(), |s| {
-            format!("{:.3} ({:.3}–{:.3})", s.median / 1e3, s.min / 1e3, s.max / 1e3)
-        })
-    };
-    for point in &results.points {
-        for m in &point.measurements {
-            let Some(median) = &m.median else { continue };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {:.0} ({:.0}–{:.0}) | {} |",
-                results.show(point.value),
-                m.store,
-                ms(median.check_p50_us),
-                ms(median.check_p99_us),
-                ms(median.check_p999_us),
-                median.requests_per_sec.median,
-                median.requests_per_sec.min,
-                median.requests_per_sec.max,
-                median.server_peak_rss_bytes.map_or("–".into(), |s| short_bytes(s.median)),
-            );
-        }
-    }
-    out.push('\n');
-}
-
-fn rtt_table(out: &mut String, results: &SweepResults) {
-    if results.points.iter().all(|p| p.store_rtt.is_empty()) {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "## The round trip to the store\n\nThe servers reach each shared store through a \
-         forwarder that holds every chunk for half the round trip in each direction. Before the \
-         point's rounds, the store's own ping is timed straight and through it (medians; \
-         in-process stores have no store to reach).\n\n| {} | store | pings | straight (µs) | \
-         through (µs) | added, measured (µs) |\n|---:|---|---:|---:|---:|---:|",
-        results.config.axis
-    );
-    for point in &results.points {
-        for r in &point.store_rtt {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {:.0} | {:.0} | {:.0} |",
-                results.show(point.value),
-                r.store,
-                r.pings,
-                r.direct_us.median,
-                r.through_us.median,
-                r.measured_added_us
-            );
-        }
-    }
-    out.push('\n');
-}
-
-fn fill_table(out: &mut String, results: &SweepResults) {
-    if results.points.iter().all(|p| p.fills.is_empty()) {
-        return;
-    }
-    let _ = writeln!(out, "## Filling the stores\n");
-    let _ = writeln!(
-        out,
-        "Shared stores grow by what is missing between points (`runner`); in-process stores are \
-         filled by their server before it listens, every round (`server`, the first round shown). \
-         Bytes per entry: the store-reported bytes (`store`) or the server's resident memory \
-         (`rss`), with the fill against without.\n\n| {} | store | filled by | entries | added | \
-         fill (s) | entries/s | bytes/entry |\n|---:|---|---|---:|---:|---:|---:|---:|",
-        results.config.axis
-    );
-    for point in &results.points {
-        for f in &point.fills {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {:.1} | {} | {} |",
-                results.show(point.value),
-                f.store,
-                f.filled_by,
-                short_count(f.entries),
-                short_count(f.added),
-                f.fill_secs,
-                f.rate_per_sec.map_or("–".into(), |r| short_count(r as u64)),
-                f.bytes_per_entry.map_or("–".into(), |b| format!("{b:.1} ({})", f.bytes_source)),
-            );
-        }
-    }
-    out.push('\n');
-}
-
-fn stopped(out: &mut String, results: &SweepResults) {
-    if results.stopped.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "## Stores stopped before the end\n");
-    for s in &results.stopped {
-        let reached = s.reached.map_or("no point".to_string(), |r| results.show(r));
-        let _ = writeln!(
-            out,
-            "- **{}** could not reach {} (measured up to {reached}): {}",
-            s.store,
-            results.show(s.at),
-            s.reason
-        );
-    }
-    out.push('\n');
-}
-
-/// Writes report.md and charts/sweep-*.svg|png into `out_dir`; returns the files.
-pub fn write(results: &SweepResults, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Writes report.md, report.html and charts/sweep-*.svg|png into `out_dir`; returns the
+/// files. `sizing` is `revbench size`'s answer from this sweep, when it gives one.
+pub fn write(
+    results: &SweepResults,
+    out_dir: &Path,
+    sizing: Option<&str>,
+) -> anyhow::Result<Vec<PathBuf>> {
     let dir = out_dir.join("charts");
     std::fs::create_dir_all(&dir).with_context(|| {
         format!("cannot create {}; pass --out with a writable directory", dir.display())
     })?;
     let charts = charts(results);
     let mut written = Vec::new();
+    let mut svgs = Vec::new();
     for (stem, chart) in &charts {
+        let svg_text = plot::svg(chart).map_err(|e| anyhow::anyhow!("{stem}: {e}"))?;
         let svg = dir.join(format!("{stem}.svg"));
-        std::fs::write(&svg, plot::svg(chart).map_err(|e| anyhow::anyhow!("{stem}: {e}"))?)
+        std::fs::write(&svg, &svg_text)
             .with_context(|| format!("cannot write {}", svg.display()))?;
         let png = dir.join(format!("{stem}.png"));
         plot::png(chart, &png).map_err(|e| anyhow::anyhow!("{stem}: {e}"))?;
         written.extend([svg, png]);
+        svgs.push((stem.clone(), svg_text));
     }
+    let blocks = sweep_page::blocks(results, &charts, sizing);
     let md = out_dir.join("report.md");
-    std::fs::write(&md, markdown(results, &charts))
+    std::fs::write(&md, markdown::blocks(&blocks))
         .with_context(|| format!("cannot write {}", md.display()))?;
-    written.push(md);
+    let html = out_dir.join("report.html");
+    let title =
+        format!("revbench sweep: {} = {}", results.config.axis, sweep_page::values(results));
+    std::fs::write(&html, html::page(&title, &blocks, &svgs))
+        .with_context(|| format!("cannot write {}", html.display()))?;
+    written.extend([md, html]);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sweep_page::blocks;
+
+    /// The committed example sweep's report, as Markdown and HTML: the same sections, the
+    /// sizing answer when one is given, every chart linked (Markdown) or inline (HTML).
+    #[test]
+    fn one_page_two_formats() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/reports/example-sweep/results.json");
+        let results = SweepResults::read(std::path::Path::new(path)).unwrap();
+        let charts = charts(&results);
+        let page = blocks(&results, &charts, Some("store  B/entry/rep  check p50 / p99"));
+        let md = markdown::blocks(&page);
+        let svgs: Vec<(String, String)> = charts
+            .iter()
+            .map(|(stem, _)| (stem.clone(), format!("<svg id=\"{stem}\"></svg>")))
+            .collect();
+        let page_html = html::page("t", &page, &svgs);
+        for heading in ["The check as the set grows", "Filling the stores", "Sizing: what"] {
+            assert!(md.contains(&format!("## {heading}")), "{heading}");
+            assert!(page_html.contains(&format!("<h2>{heading}")), "{heading}");
+        }
+        assert!(md.contains("```text\nstore  B/entry/rep") && page_html.contains("<pre>store"));
+        assert!(md.contains("| 10M | hashmap |"), "{md}");
+        for (stem, _) in &charts {
+            assert!(md.contains(&format!("(charts/{stem}.svg)")), "{stem}");
+            assert!(page_html.contains(&format!("<svg id=\"{stem}\">")), "{stem}");
+        }
+        assert!(charts.iter().any(|(stem, _)| stem == "sweep-server-memory"));
+        assert!(!md.contains("round trip to the store"), "no store-rtt in a revoked sweep");
+        let without = markdown::blocks(&blocks(&results, &charts, None));
+        assert!(!without.contains("Sizing"));
+    }
 }

@@ -58,6 +58,24 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// A piece of a page built once and written both as Markdown and as HTML (a sweep's
+/// report). Prose may hold `code` spans.
+pub enum Block {
+    /// The page's title (one per page).
+    Title(String),
+    Heading(String),
+    Prose(String),
+    Table(Table),
+    List(Vec<String>),
+    /// Text shown as it is (a command's table).
+    Preformatted(String),
+    /// A chart drawn beside the page as `charts/<stem>.svg`.
+    Chart {
+        stem: String,
+        title: String,
+    },
+}
+
 impl Table {
     /// A table with these headers, or `None` when there is no row to show.
     pub fn of(headers: &[&str], rows: Vec<Vec<String>>) -> Option<Self> {

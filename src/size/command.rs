@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{judge, size_all, Constraints, Keeping, Load, Placement, Sizing};
+use crate::results::axis::REVOKED;
 use crate::results::sweep::SweepResults;
 use crate::time::parse_duration;
 use crate::units::{parse_bytes, parse_count, short_bytes, short_count};
@@ -75,6 +76,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
              the project directory or pass --from <sweep>/results.json"
         ),
     })?;
+    anyhow::ensure!(
+        sweep.config.axis == REVOKED,
+        "{} sweeps `{}`: sizing reads a sweep of the revoked set's size (--axis revoked=…)",
+        path.display(),
+        sweep.config.axis
+    );
     let load = Load {
         users: args.users,
         logouts_per_user_per_hour: args.logouts_per_user_per_hour,
@@ -93,6 +100,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     print!("{}", text(&load, &path.display().to_string(), &sweep, &sizings, &limits));
     Ok(())
+}
+
+/// The issue's example system: 2M users, 0.05 logouts per user per hour, 15-minute tokens,
+/// 6 replicas, 20,000 requests/s — what a sweep's report sizes.
+pub const EXAMPLE_LOAD: Load = Load {
+    users: 2_000_000,
+    logouts_per_user_per_hour: 0.05,
+    token_ttl: Duration::from_secs(15 * 60),
+    replicas: 6,
+    rps: 20_000.0,
+};
+
+/// `revbench size`'s table for [`EXAMPLE_LOAD`] from `sweep` (read from `source`), without
+/// limits; `None` when the sweep is not of the revoked set's size or sizes no store.
+pub async fn example_answer(sweep: &SweepResults, source: &str) -> Option<String> {
+    if sweep.config.axis != REVOKED {
+        return None;
+    }
+    let forgetful = never_forgetting_schemes().await;
+    let sizings = size_all(&EXAMPLE_LOAD, sweep, &|scheme| forgetful.contains(&scheme));
+    let no_limits = Constraints {
+        max_window: None,
+        max_added_p99: None,
+        max_memory_per_replica: None,
+        survive_store_outage: false,
+    };
+    (!sizings.is_empty()).then(|| text(&EXAMPLE_LOAD, source, sweep, &sizings, &no_limits))
 }
 
 /// The in-process schemes whose entries never expire (`naive:`), asked of the stores
@@ -148,13 +182,14 @@ pub fn text(
     let width = sizings.iter().map(|s| s.store.len()).max().unwrap_or(5).max(5);
     let _ = writeln!(
         out,
-        "{:<width$}  {:>9}  {:>11}  {:>12}  {:>12}  {:>12}  {:>16}  {:>11}  {:>10}",
+        "{:<width$}  {:>9}  {:>11}  {:>12}  {:>12}  {:>12}  {:>11}  {:>16}  {:>11}  {:>10}",
         "store",
         "keeps",
         "entries",
         "bytes/entry",
         "per replica",
         "in all",
+        "B/entry/rep",
         "check p50 / p99",
         "store ops/s",
         "window"
@@ -211,9 +246,11 @@ fn row(s: &Sizing, width: usize) -> String {
             format!("{:.1} ms", w * 1e3)
         }
     });
+    let per_replica_entry =
+        s.bytes_per_entry_per_replica().map_or("-".to_string(), |b| format!("{b:.0} B"));
     format!(
-        "{:<width$}  {keeps:>9}  {entries:>11}  {per_entry:>12}  {:>12}  {:>12}  {check:>16}  \
-         {:>11.0}  {window:>10}",
+        "{:<width$}  {keeps:>9}  {entries:>11}  {per_entry:>12}  {:>12}  {:>12}  \
+         {per_replica_entry:>11}  {check:>16}  {:>11.0}  {window:>10}",
         s.store,
         bytes(s.memory_per_replica),
         bytes(s.memory_total),

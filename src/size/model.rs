@@ -106,6 +106,19 @@ pub struct Sizing {
     pub survives_store_outage: bool,
 }
 
+impl Sizing {
+    /// What one entry costs in each server process: the measured bytes per entry where every
+    /// replica keeps its own copy, nothing where only the shared store keeps it; `None` for a
+    /// local copy a sweep of the shared store does not measure (`hybrid+redis`).
+    pub fn bytes_per_entry_per_replica(&self) -> Option<f64> {
+        match (self.keeping, self.placement) {
+            (Keeping::Nothing, _) | (_, Placement::Shared) => Some(0.0),
+            (_, Placement::PerReplica) => self.bytes_per_entry.map(|(b, _)| b.max(0.0)),
+            (_, Placement::PerReplicaAndShared) => None,
+        }
+    }
+}
+
 /// Every measured store of `sweep` at `load`. `never_forgets(scheme)` says which stores keep
 /// entries for ever (`naive:`).
 pub fn size_all(
@@ -428,6 +441,8 @@ mod tests {
         );
         assert!(close(hashmap.memory_per_replica.unwrap(), 1_000_000.0));
         assert!(close(hashmap.memory_total.unwrap(), 6_000_000.0));
+        // 40 B in each of the 6 replicas' processes; Redis keeps its entries in the store only.
+        assert_eq!(hashmap.bytes_per_entry_per_replica(), Some(40.0));
         assert_eq!(hashmap.store_ops_per_sec, 0.0);
         // Six replicas that do not share their lists: a copy works until exp on the others.
         assert_eq!(hashmap.window.secs, Some(900.0));
@@ -437,6 +452,7 @@ mod tests {
         let redis = get("redis");
         assert!(close(redis.memory_shared.unwrap(), 2_500_000.0));
         assert!(close(redis.memory_total.unwrap(), 2_500_000.0));
+        assert_eq!(redis.bytes_per_entry_per_replica(), Some(0.0));
         assert!(close(redis.store_ops_per_sec, 20_027.777_777_8));
         // 25,000 entries: the nearest point is 10k (log distance 0.92 against 1.39 to 100k);
         // its p99 is 200 + 2×100 + 10 = 410 µs, none's 210 µs: 200 µs added.

@@ -85,8 +85,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("results: {}", out_dir.join("results.json").display());
     ensure_measured(&results.stores)?;
     if !args.no_report {
-        for path in crate::report::sweep::write(&results, &out_dir)? {
-            if path.extension().is_some_and(|e| e == "md") {
+        let source = out_dir.join("results.json").display().to_string();
+        let sizing = crate::size::command::example_answer(&results, &source).await;
+        for path in crate::report::sweep::write(&results, &out_dir, sizing.as_deref())? {
+            if path.extension().is_some_and(|e| e == "md" || e == "html") {
                 println!("report:  {}", path.display());
             }
         }
