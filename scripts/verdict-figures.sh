@@ -2,8 +2,9 @@
 # The figures behind compare's rule (docs/ci.md, docs/measurements/ci-gate.md): false alarms of paired and
 # of sequential A/A runs, whether known regressions are caught, (FIGURE=wrk) whether
 # --inject-latency delivers its delay as wrk sees it, and (FIGURE=cpu) server CPU per request:
-# its A/A spread, and whether a candidate doing WORK (default 430ns, ~5% of none:'s request)
-# more CPU per check is called worse on it.
+# its A/A spread, and whether a candidate doing WORK more CPU per check is called worse on it
+# (default 590ns: 5% of the 11.8 µs none: spent per request in check-only on a loaded 2-vCPU
+# machine; set it to 5% of your base side's server_cpu_us_per_request). CPU_ROUNDS pairs (16).
 #
 #   scripts/verdict-figures.sh [REPEATS] [OUT]
 #
@@ -34,7 +35,7 @@ wrapper() { # name, body
 }
 wrapper slower-100us "exec $BIN \"\$@\" --inject-latency 100us"
 wrapper slower-1ms "exec $BIN \"\$@\" --inject-latency 1ms"
-WORK=${WORK:-430ns}
+WORK=${WORK:-590ns}
 wrapper more-cpu "exec $BIN \"\$@\" --inject-work $WORK"
 CPU_ROUNDS=${CPU_ROUNDS:-16}
 CPU=(--scenario check-only --stores none: --rounds "$CPU_ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)

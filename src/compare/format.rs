@@ -76,7 +76,8 @@ fn method(m: &Method) -> String {
 /// The verdict, saying why when it is not the test's: the 2× rule, or too few rounds.
 fn verdict(c: &Change) -> String {
     if c.gross {
-        format!("{} (every round {}× apart)", c.verdict.label(), super::GROSS_FACTOR)
+        let factor = c.gross_factor.unwrap_or(super::GROSS_FACTOR);
+        format!("{} (every round {factor}× apart)", c.verdict.label())
     } else if c.verdict == Verdict::Inconclusive {
         format!("{} (too few pairs or rounds)", c.verdict.label())
     } else {

@@ -8,7 +8,7 @@
 //! is what Holm orders: sorted ascending, the i-th (from 0) of m is called while p ≤ α/(m − i).
 //! With one call this is exactly "the whole 95% interval lies beyond the threshold".
 
-use super::{Better, Change, Verdict, GROSS_FACTOR};
+use super::{Better, Change, Verdict};
 use crate::results::Spread;
 use crate::stats;
 
@@ -63,17 +63,18 @@ pub fn test(
     })
 }
 
-/// Worse (or better) when every current round lies [`GROSS_FACTOR`]× beyond every baseline
-/// round (and beyond the threshold): a change that size needs no test, and a 17× slowdown
-/// must never pass for want of rounds. The caller asks it only with enough rounds a side
-/// ([`super::GROSS_ROUNDS`]).
+/// Worse (or better) when every current round lies `factor`× beyond every baseline round
+/// (and beyond the threshold): a change that size needs no test, and a 17× slowdown must
+/// never pass for want of rounds. The caller picks the factor by the rounds it has
+/// ([`super::GROSS_FACTOR`], [`super::GROSS_FACTOR_FEW`]).
 pub fn apart(
     better: Better,
     baseline: &Spread,
     current: &Spread,
+    factor: f64,
     max_regression: f64,
 ) -> Option<Verdict> {
-    let factor = GROSS_FACTOR.max(1.0 + max_regression);
+    let factor = factor.max(1.0 + max_regression);
     let higher = current.min >= factor * baseline.max && baseline.max > 0.0;
     let lower = current.max * factor <= baseline.min;
     match (better, higher, lower) {
@@ -162,10 +163,11 @@ mod tests {
     fn apart_needs_every_round_beyond() {
         let s = |min, max| Spread { median: (min + max) / 2.0, min, max };
         let (base, slow) = (s(70.0, 80.0), s(1100.0, 1300.0));
-        assert_eq!(apart(Better::Lower, &base, &slow, 0.1), Some(Verdict::Worse));
-        assert_eq!(apart(Better::Higher, &slow, &base, 0.1), Some(Verdict::Worse));
-        assert_eq!(apart(Better::Lower, &slow, &base, 0.1), Some(Verdict::Better));
-        assert_eq!(apart(Better::Lower, &base, &s(150.0, 1300.0), 0.1), None, "1.9×");
-        assert_eq!(apart(Better::Lower, &base, &slow, 20.0), None, "threshold 2000%");
+        assert_eq!(apart(Better::Lower, &base, &slow, 2.0, 0.1), Some(Verdict::Worse));
+        assert_eq!(apart(Better::Higher, &slow, &base, 2.0, 0.1), Some(Verdict::Worse));
+        assert_eq!(apart(Better::Lower, &slow, &base, 2.0, 0.1), Some(Verdict::Better));
+        assert_eq!(apart(Better::Lower, &base, &s(150.0, 1300.0), 2.0, 0.1), None, "1.9×");
+        assert_eq!(apart(Better::Lower, &base, &s(200.0, 1300.0), 3.0, 0.1), None, "2.5× of 3×");
+        assert_eq!(apart(Better::Lower, &base, &slow, 2.0, 20.0), None, "threshold 2000%");
     }
 }

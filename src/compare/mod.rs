@@ -55,10 +55,15 @@ pub const FAMILY_ALPHA: f64 = 0.05;
 /// this fraction of it) is called whatever the number of rounds.
 pub const GROSS_FACTOR: f64 = 2.0;
 
-/// Rounds a side the 2× rule needs: a median moves 2× only with the load of a whole run, but
-/// a tail (p99) of 2 rounds on a busy machine moves 2× between two runs of one build.
-pub const GROSS_ROUNDS: usize = 2;
-pub const GROSS_ROUNDS_TAIL: usize = 3;
+/// Rounds a side the 2× rule needs for every metric.
+pub const GROSS_ROUNDS: usize = 3;
+
+/// With fewer rounds a side (but at least this many), the rule calls only the check latency's
+/// median, and only at [`GROSS_FACTOR_FEW`]×: two separate 2-round runs of one build on a
+/// machine whose load swung (load average 10–24) moved p50 by up to 2.3×, p99 by more than 2×
+/// and requests/s by up to 10×, while a 1 ms delay moves a check of 0.1–0.4 ms 3–15×.
+pub const GROSS_ROUNDS_FEW: usize = 2;
+pub const GROSS_FACTOR_FEW: f64 = 3.0;
 
 /// Exit code of a comparison that could not call what it was asked to (too few rounds or
 /// pairs), with no regression and no correctness failure.
@@ -75,8 +80,8 @@ interval). With one call, the test calls a change exactly when the whole 95% int
 beyond the threshold. Server CPU per request (the servers' CPU time over the measured window \
 divided by the requests they answered) is held to its own threshold, --max-cpu-regression, in \
 the same family. A metric whose every current round lies 2x beyond every baseline round \
-(or below half of it), with at least 2 rounds a side (3 for a p99), is called whatever the \
-test says. When \
+(or below half of it), with at least 3 rounds a side, is called whatever the test says; with \
+2 rounds a side only the check latency's median is, at 3x. When \
 the pairs or rounds are too few for the test to reach its Holm level, the metric is \
 \"inconclusive\" (exit 3) and the output says how many rounds would do; otherwise an uncalled \
 metric is \"no measurable change\". Latency is the check latency: `GET /api/me` with a live \
@@ -99,8 +104,10 @@ pub enum Better {
 /// What a metric measures: which threshold it is held to, and how steady it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// Requests/s and the medians of latency.
-    Central,
+    /// The medians of latency.
+    Median,
+    /// Requests/s.
+    Throughput,
     /// The p99s: what a few slow requests decide.
     Tail,
     /// Server CPU per request, held to `--max-cpu-regression`.
@@ -122,14 +129,14 @@ const METRICS: [Metric; 6] = [
     Metric {
         name: "requests_per_sec",
         better: Better::Higher,
-        kind: Kind::Central,
+        kind: Kind::Throughput,
         read: |r| Some(r.requests_per_sec),
     },
     // The check latency: the same request for every store, and for one store in both runs.
     Metric {
         name: "p50_us",
         better: Better::Lower,
-        kind: Kind::Central,
+        kind: Kind::Median,
         read: |r| Some(r.check_latency()?.p50_us as f64),
     },
     Metric {
@@ -141,7 +148,7 @@ const METRICS: [Metric; 6] = [
     Metric {
         name: "corrected_p50_us",
         better: Better::Lower,
-        kind: Kind::Central,
+        kind: Kind::Median,
         read: |r| r.corrected_latency.as_ref().map(|l| l.p50_us as f64),
     },
     Metric {
@@ -164,14 +171,18 @@ impl Metric {
     fn threshold(&self, thresholds: &Thresholds) -> f64 {
         match self.kind {
             Kind::Cpu => thresholds.cpu,
-            Kind::Central | Kind::Tail => thresholds.latency,
+            Kind::Median | Kind::Throughput | Kind::Tail => thresholds.latency,
         }
     }
 
-    fn gross_rounds(&self) -> usize {
-        match self.kind {
-            Kind::Tail => GROSS_ROUNDS_TAIL,
-            Kind::Central | Kind::Cpu => GROSS_ROUNDS,
+    /// The factor the 2× rule calls at with `rounds` a side, if it calls at all.
+    fn gross_factor(&self, rounds: usize) -> Option<f64> {
+        if rounds >= GROSS_ROUNDS {
+            Some(GROSS_FACTOR)
+        } else if rounds >= GROSS_ROUNDS_FEW && self.kind == Kind::Median {
+            Some(GROSS_FACTOR_FEW)
+        } else {
+            None
         }
     }
 }
@@ -231,8 +242,12 @@ pub struct Change {
     pub p_floor: f64,
     /// The Holm level this metric was tested at.
     pub level: f64,
-    /// Called because every current round lies [`GROSS_FACTOR`]× beyond every baseline round.
+    /// Called because every current round lies [`GROSS_FACTOR`]× (with 2 rounds a side,
+    /// [`GROSS_FACTOR_FEW`]×) beyond every baseline round.
     pub gross: bool,
+    /// The factor the rounds had to lie apart by to be called without a test, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gross_factor: Option<f64>,
     pub verdict: Verdict,
     /// The way the test leans (worse or better), and the way the rounds lie 2× apart if they do.
     #[serde(skip)]
@@ -456,6 +471,7 @@ fn change(
         )
     };
     let test = holm::test(metric.better, &b, &c, &pairs, max_regression)?;
+    let gross_factor = metric.gross_factor(b.len().min(c.len()));
     Some(Change {
         store: base.store.clone(),
         scenario: base.scenario.clone(),
@@ -473,9 +489,9 @@ fn change(
         gross: false,
         verdict: Verdict::NoMeasurableChange,
         leaning: test.leaning,
-        apart: (b.len().min(c.len()) >= metric.gross_rounds())
-            .then(|| holm::apart(metric.better, &baseline, &current, max_regression))
-            .flatten(),
+        gross_factor,
+        apart: gross_factor
+            .and_then(|f| holm::apart(metric.better, &baseline, &current, f, max_regression)),
     })
 }
 

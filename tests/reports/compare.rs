@@ -111,10 +111,10 @@ fn too_few_rounds_are_inconclusive_not_a_pass() {
     assert!(out.contains("<details><summary>8 metrics inconclusive"), "folded: {out}");
 }
 
-/// A 17× slowdown with two rounds a side (two `run --quick`) is called worse at p50 and
-/// requests/s: every current round lies 2× beyond every baseline round; what the rounds cannot
-/// call stays inconclusive (p99 too: the 2× rule needs 3 rounds a side for a tail), and the
-/// regression decides the exit code.
+/// A 17× slowdown with two rounds a side (two `run --quick`) is called worse at p50: every
+/// current round lies 3× beyond every baseline round; what the rounds cannot call stays
+/// inconclusive (requests/s and p99 too: with 2 rounds a side the rule calls only the check
+/// latency's median), and the regression decides the exit code.
 #[test]
 fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
     let base = small();
@@ -128,9 +128,8 @@ fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
     let verdict = |metric: &str| {
         c.changes.iter().find(|c| c.store == "redis" && c.metric == metric).unwrap().verdict
     };
-    for metric in ["p50_us", "requests_per_sec"] {
-        assert_eq!(verdict(metric), Verdict::Worse, "{metric}");
-    }
+    assert_eq!(verdict("p50_us"), Verdict::Worse);
+    assert_eq!(verdict("requests_per_sec"), Verdict::Inconclusive);
     assert_eq!(verdict("p99_us"), Verdict::Inconclusive);
     assert!(c
         .changes
@@ -139,28 +138,30 @@ fn a_slowdown_of_every_round_beyond_2x_fails_with_two_rounds() {
         .all(|c| c.verdict == Verdict::Inconclusive));
     let (code, out) = run_compare(&base, &current, &[]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("worse (every round 2× apart)"), "{out}");
+    assert!(out.contains("worse (every round 3× apart)"), "{out}");
     assert!(out.contains("p50_us logout-replay / redis +1600.0%"), "{out}");
-    // 1.9× is not enough without a test that can call it.
+    // 2.9× is not enough with two rounds a side and no test that can call it.
     let mut slower = small();
     for r in rounds(&mut slower, "redis") {
         let me = r.latency_by_request.get_mut("me").unwrap();
-        me.p50_us = me.p50_us * 19 / 10;
+        me.p50_us = me.p50_us * 29 / 10;
     }
     assert_eq!(run_compare(&base, &slower, &[]).0, 3);
 }
 
-/// Two runs whose load swung between them (A/A, two rounds a side): p99 moved 2× in every
-/// round, p50 by less. A tail of 2 rounds is no evidence (the 2× rule needs 3 rounds a side
-/// for a p99), so the comparison is inconclusive, exit 3; with 3 rounds a side the same swing
-/// is called. One round a side calls nothing by the 2× rule, even at p50.
+/// Two runs whose load swung between them (A/A, two rounds a side): p99 moved 3× and
+/// requests/s 2.5× in every round, p50 2.5×, as two 2-round runs of one build did on a loaded
+/// machine. With 2 rounds a side the rule calls only p50, at 3×, so the comparison is
+/// inconclusive, exit 3; with 3 rounds a side the same swing is called (2×). One round a side
+/// calls nothing by the rule, even a 17× p50.
 #[test]
-fn a_tail_of_two_rounds_is_not_called_by_the_2x_rule() {
+fn a_load_swing_of_two_rounds_is_not_called_by_the_2x_rule() {
     let base = small();
     let mut swung = small();
     for r in rounds(&mut swung, "redis") {
         let me = r.latency_by_request.get_mut("me").unwrap();
-        (me.p50_us, me.p99_us) = (me.p50_us * 3 / 2, me.p99_us * 3);
+        (me.p50_us, me.p99_us) = (me.p50_us * 5 / 2, me.p99_us * 3);
+        r.requests_per_sec /= 2.5;
     }
     let (code, out) = run_compare(&base, &swung, &[]);
     assert_eq!(code, 3, "{out}");
@@ -309,7 +310,9 @@ fn pairs_see_through_shared_drift() {
 fn help_states_the_rule() {
     let out =
         Command::new(env!("CARGO_BIN_EXE_revbench")).args(["compare", "--help"]).output().unwrap();
-    let help = String::from_utf8_lossy(&out.stdout);
+    // clap wraps the text to the terminal: words are compared, not lines.
+    let help =
+        String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(help.contains("whole 95% interval"), "{help}");
     assert!(help.contains("Holm") && help.contains("5% family-wise"), "{help}");
     assert!(help.contains("\"inconclusive\" (exit 3)"), "{help}");
