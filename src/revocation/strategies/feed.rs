@@ -297,13 +297,17 @@ impl Feed {
         published.map(|_| ()).map_err(|e| StoreError::backend(self.sync.backend, e))
     }
 
-    /// Writes and publishes many revocations (already in the local copy) in one `MULTI`,
-    /// without waiting for acknowledgements: fills.
+    /// Writes and publishes many revocations (already in the local copy), one `MULTI` per
+    /// [`FLUSH_BATCH`], without waiting for acknowledgements: fills. Each `MULTI` is a request
+    /// of its own, so a fill's batch of thousands never waits for one long answer.
     pub(super) async fn write_many(
         &self,
         entries: &[(Jti, UnixSeconds)],
     ) -> Result<(), StoreError> {
-        write_and_publish(&self.redis, &self.channel, entries, self.sync.backend).await
+        for chunk in entries.chunks(FLUSH_BATCH) {
+            write_and_publish(&self.redis, &self.channel, chunk, self.sync.backend).await?;
+        }
+        Ok(())
     }
 }
 
