@@ -20,7 +20,8 @@
 //! through [`PROBES`] such ids so the lookups reach memory the way real traffic does, rather
 //! than hitting one hot cache line.
 //!
-//! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`), PostgreSQL (`POSTGRES_URL`, default
+//! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`; also as `redis+buckets://` and
+//! `filter+redis://` on the same server), PostgreSQL (`POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), Redis Cluster (`REDIS_CLUSTER_URL`, no
 //! default; `scripts/redis-cluster.sh start` prints one) and MongoDB (`MONGODB_URL`, no default) run
 //! when they answer, each in a key prefix, table or database of its own that is removed at the
@@ -189,6 +190,15 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
             Some(env_or("REDIS_URL", "redis://127.0.0.1:6379").replacen(
                 "redis",
                 "redis+buckets",
+                1,
+            )),
+            REMOTE_MAX_SIZE,
+        ),
+        (
+            "filter-redis",
+            Some(env_or("REDIS_URL", "redis://127.0.0.1:6379").replacen(
+                "redis",
+                "filter+redis",
                 1,
             )),
             REMOTE_MAX_SIZE,
