@@ -20,8 +20,6 @@ const IN_FLIGHT: usize = 256;
 /// Forwards between `a` and `b`, each chunk delivered `one_way` after it was read, until either
 /// side closes.
 pub async fn pipe(a: TcpStream, b: TcpStream, one_way: Duration) {
-    let _ = a.set_nodelay(true);
-    let _ = b.set_nodelay(true);
     let (a_read, a_write) = a.into_split();
     let (b_read, b_write) = b.into_split();
     // Whichever direction ends first ends the other: the connection is gone.

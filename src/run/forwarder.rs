@@ -46,6 +46,10 @@ impl Forwarder {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let pipe = tokio::spawn(async move {
                     let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    // Without it Nagle holds a pipelined request (a Redis client's one
+                    // multiplexed connection) until the previous one is acknowledged.
+                    let _ = inbound.set_nodelay(true);
+                    let _ = outbound.set_nodelay(true);
                     if one_way.is_zero() {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     } else {
