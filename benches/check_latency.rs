@@ -26,8 +26,8 @@
 //! default; `scripts/redis-cluster.sh start` prints one) and MongoDB (`MONGODB_URL`, no default) run
 //! when they answer, each in a key prefix, table or database of its own that is removed at the
 //! end, or at Ctrl-C (the namespaces are removed, then the bench exits with 130); otherwise the
-//! skipped groups are printed with the reason. At the end the 1M ratios to
-//! `reference/hashset` measured in this run are printed.
+//! skipped groups are printed with the reason. At the end the ratios to `reference/hashset`
+//! at the largest size run, measured in this run, are printed.
 //!
 //! A `mongodb://` server that is not MongoDB itself (a wire-compatible server such as
 //! `nx-27017`) is benchmarked as `mongo-wire-compatible`, so no id, saved estimate or report
