@@ -26,6 +26,10 @@ use crate::time::UnixSeconds;
 pub const BUCKET_SECS: u64 = 60;
 /// Filter bits per id a segment is sized for.
 pub const BITS_PER_ENTRY: usize = 10;
+/// The false-positive rate a bucket's filter is sized for at [`BITS_PER_ENTRY`] (about 1 %;
+/// 0.8 % computed for one full segment, more once a bucket holds several): the share of checks
+/// of unrevoked tokens that still ask the shared store, as sizing counts them.
+pub const SIZED_FALSE_POSITIVE_RATE: f64 = 0.01;
 /// The smallest segment, in ids (1,280 bytes).
 const MIN_SEGMENT: usize = 1024;
 const BLOCK_BITS: usize = 256;
