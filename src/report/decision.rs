@@ -8,6 +8,7 @@ use super::vocabulary::{baseline, replays, shown_name, window_ms, Table};
 use crate::results::{Measurement, RunResults, StoreStatus};
 use crate::revocation::{EntryUnit, Scheme};
 use crate::scenario::Scenario;
+use crate::size::Placement;
 
 /// What a strategy's replay probes showed in one topology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,17 +184,18 @@ pub fn table(topologies: &[Topology]) -> Option<Table> {
     )
 }
 
-/// `52 B per revoked token (…)`, or why there is no figure.
-fn memory_cell(unit: EntryUnit, measurements: &[&Measurement]) -> String {
+/// `52 B per revoked token in each replica (…)`, or why there is no figure.
+fn memory_cell(unit: EntryUnit, placement: Placement, measurements: &[&Measurement]) -> String {
     if unit == EntryUnit::Nothing {
         return "keeps nothing".into();
     }
     match memory::per_entry(measurements) {
         Some(m) => format!(
-            "{:.0} B per {} (slope of the store's bytes over its entries at {} round ends, \
+            "{:.0} B per {} {} (slope of the store's bytes over its entries at {} round ends, \
              {}–{} entries)",
             m.bytes_per_entry,
             unit.noun(),
+            placement.said(),
             m.samples,
             m.min_entries,
             m.max_entries
@@ -213,13 +215,13 @@ pub fn strategies(results: &RunResults, topologies: &[Topology]) -> Option<Table
             let of_store: Vec<&Measurement> =
                 results.measurements.iter().filter(|m| m.store == store.name).collect();
             let name = shown_name(&store.name, &results.stores);
-            match Scheme::named(store.scheme_name()).map(|s| &s.profile) {
-                Some(p) => vec![
+            match Scheme::named(store.scheme_name()) {
+                Some(scheme) => vec![
                     name,
-                    p.summary.to_string(),
-                    memory_cell(p.unit, &of_store),
-                    p.needs.to_string(),
-                    p.when_down.to_string(),
+                    scheme.profile.summary.to_string(),
+                    memory_cell(scheme.profile.unit, Placement::of(scheme), &of_store),
+                    scheme.profile.needs.to_string(),
+                    scheme.profile.when_down.to_string(),
                 ],
                 None => {
                     let unknown = "not described by this revbench".to_string();

@@ -58,6 +58,32 @@ pub enum Placement {
     PerReplicaAndShared,
 }
 
+impl Placement {
+    /// Where `scheme` keeps its entries.
+    pub fn of(scheme: &Scheme) -> Placement {
+        if scheme.in_process() {
+            Placement::PerReplica
+        } else if scheme.name == HYBRID || scheme.name == FILTER {
+            Placement::PerReplicaAndShared
+        } else {
+            Placement::Shared
+        }
+    }
+
+    /// Where the bytes a run measures per entry are (the store's own reading: the local copy
+    /// where there is one), as the decision view says it.
+    pub fn said(self) -> &'static str {
+        match self {
+            Placement::PerReplica => "in each replica",
+            Placement::Shared => "once, in the shared store",
+            Placement::PerReplicaAndShared => "in each replica's copy, the shared store's on top",
+        }
+    }
+}
+
+/// The scheme name of `hybrid+redis://`: a table per replica kept in sync through Redis.
+const HYBRID: &str = "hybrid";
+
 /// The scheme name of `filter+redis://`: a filter per replica in front of a shared store.
 const FILTER: &str = "filter";
 
@@ -155,13 +181,7 @@ fn size_one(
         EntryUnit::Nothing => Keeping::Nothing,
         EntryUnit::RefreshToken => Keeping::NotSized,
     };
-    let placement = if scheme.in_process() {
-        Placement::PerReplica
-    } else if scheme.name == "hybrid" || scheme.name == FILTER {
-        Placement::PerReplicaAndShared
-    } else {
-        Placement::Shared
-    };
+    let placement = Placement::of(scheme);
     let entries = match keeping {
         _ if never_forgets => None,
         Keeping::PerToken => Some(load.revoked_tokens()),
