@@ -33,6 +33,7 @@ wrapper() { # name, body
   printf '#!/usr/bin/env bash\n%s\n' "$2" > "$OUT/$1"
   chmod +x "$OUT/$1"
 }
+wrapper slower-25us "exec $BIN \"\$@\" --inject-latency 25us"
 wrapper slower-100us "exec $BIN \"\$@\" --inject-latency 100us"
 wrapper slower-1ms "exec $BIN \"\$@\" --inject-latency 1ms"
 WORK=${WORK:-590ns}
@@ -201,11 +202,12 @@ case ${FIGURE:-all} in
   aa) aa ;;
   sequential) sequential "$((REPEATS + 1))" ;;
   slower) slower ;;
+  slower-25us) paired slower-25us "$OUT/slower-25us" "$REPEATS" "${SLOWER[@]}" ;;
   slower-100us) paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}" ;;
   broken) broken ;;
   wrk) wrk_delay ;;
   cpu) cpu ;;
   instructions) exec "$(dirname "$0")/instructions-figures.sh" "$REPEATS" "$OUT/instructions" ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, sequential, slower, slower-100us, broken, wrk, cpu, instructions or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, sequential, slower, slower-25us, slower-100us, broken, wrk, cpu, instructions or all" >&2; exit 2 ;;
 esac
