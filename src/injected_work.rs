@@ -55,7 +55,7 @@ impl InjectedWork {
 }
 
 /// `steps` rounds of a multiply-rotate-xor hash, each depending on the one before.
-fn spin(steps: u64) -> u64 {
+pub fn spin(steps: u64) -> u64 {
     let mut x = black_box(0x9e37_79b9_7f4a_7c15_u64);
     for i in 0..steps {
         x = (x.wrapping_mul(0xbf58_476d_1ce4_e5b9).rotate_left(31) ^ i).wrapping_add(1);

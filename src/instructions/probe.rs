@@ -11,7 +11,7 @@ use crate::server::{AppState, ServerConfig};
 use crate::time::now_secs;
 use crate::token::TokenKeys;
 
-/// Test knob: this many extra rounds of a small arithmetic loop per check, so a test can make
+/// Test knob: this many extra steps of `--inject-work`'s hash loop per check, so a test can make
 /// a candidate that does a known amount of extra work (`docs/ci.md`). Never set in use.
 pub const EXTRA_WORK_ENV: &str = "REVBENCH_INSTRUCTIONS_EXTRA_WORK";
 
@@ -28,16 +28,7 @@ pub async fn run(url: &str, checks: u64) -> anyhow::Result<()> {
     for _ in 0..checks {
         let caller = state.authenticate(black_box(&headers)).await;
         anyhow::ensure!(caller.is_ok(), "a live token was refused: {:?}", caller.err());
-        extra_work(extra);
+        crate::injected_work::spin(extra);
     }
     Ok(())
-}
-
-/// `rounds` rounds of arithmetic the optimiser cannot remove.
-fn extra_work(rounds: u64) {
-    let mut x = black_box(1u64);
-    for i in 0..rounds {
-        x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
-    }
-    black_box(x);
 }
