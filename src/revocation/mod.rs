@@ -133,6 +133,9 @@ pub struct TokenFacts<'a> {
 /// - An entry stops counting once `expires_at` has passed (`now >= expires_at`), because the
 ///   token it blocks is dead by then anyway. `naive:` is the exception: it never forgets.
 ///   Physical removal may lag (see [`StoreStats::entries`]); the answer may not.
+/// - `forget_many` undoes `revoke` for the ids it is given, and for those only: once it has
+///   returned `Ok`, they read as not revoked and every other id as before (for stores that
+///   keep a copy per process in front of a shared store, in the process that forgot).
 /// - A backend failure is returned as `Err`, never as "not revoked": the caller decides whether
 ///   to fail closed (the default) or open.
 /// - Stores keep the `jti`, never the token.
@@ -165,6 +168,18 @@ pub trait RevocationStore: Send + Sync + 'static {
             self.revoke(jti, expires_at).await?;
         }
         Ok(())
+    }
+
+    /// Removes the entries of `entries` (each id with the `exp` it was revoked with, so a
+    /// store partitioned by expiry finds it), as if they had never been revoked; returns how
+    /// many it held. Ids it does not hold are skipped. For the harness: a sweep removes what
+    /// its load revoked from a store it keeps filled across measurements. Shared stores remove
+    /// them in the shared store (and the calling process's own copy, if it keeps one); the
+    /// copies other processes keep are not told (they reload when they restart). The default
+    /// removes nothing, for a store that keeps no token ids (`remembers: false`); every store
+    /// that remembers overrides it.
+    async fn forget_many(&self, _entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        Ok(0)
     }
 
     /// The server's per-request check of a verified token. Deny-lists ask [`is_revoked`] for

@@ -19,7 +19,7 @@ pub const EXPIRY_SECS: u64 = 2;
 pub async fn run_all(store: SharedStore) {
     let caps = store.capabilities();
     let name = store.name();
-    let checks: [(&str, std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>); 7] = [
+    let checks: [(&str, std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>); 8] = [
         ("revoke_then_revoked", Box::pin(revoke_then_revoked(store.clone(), caps))),
         ("unknown_is_not_revoked", Box::pin(unknown_is_not_revoked(store.clone()))),
         ("revoke_is_idempotent", Box::pin(revoke_is_idempotent(store.clone(), caps))),
@@ -33,6 +33,7 @@ pub async fn run_all(store: SharedStore) {
         ),
         ("expiry_is_exact", Box::pin(expiry_is_exact(store.clone(), caps))),
         ("any_exp_is_kept_or_past", Box::pin(any_exp_is_kept_or_past(store.clone(), caps))),
+        ("forget_removes_only_those", Box::pin(forget_removes_only_those(store.clone(), caps))),
     ];
     for (check, future) in checks {
         let result: Result<(), StoreError> = future.await;
@@ -155,6 +156,32 @@ pub async fn expiry_is_exact(store: SharedStore, caps: Capabilities) -> Result<(
     let expected_after = caps.remembers && !caps.expires;
     let after = store.is_revoked(jti, exp).await?;
     assert_eq!(after, expected_after, "{}: just after exp", store.name());
+    Ok(())
+}
+
+/// `forget_many` removes exactly the ids it is given, found with their own `exp` (over three
+/// expiry minutes of 200 ids each, so a store partitioned by expiry has split some): they read as not revoked, the others as
+/// before; it counts what it removed, and forgetting them again removes nothing.
+pub async fn forget_removes_only_those(
+    store: SharedStore,
+    caps: Capabilities,
+) -> Result<(), StoreError> {
+    let exp = later(600);
+    let entries: Vec<(Jti, UnixSeconds)> =
+        (0..600).map(|i| (Jti::random(), exp + i % 3 * 60)).collect();
+    store.revoke_many(&entries).await?;
+    let (forgotten, kept) = entries.split_at(240);
+    let name = store.name();
+    let removed = store.forget_many(forgotten).await?;
+    assert_eq!(removed, if caps.remembers { 240 } else { 0 }, "{name}: removed");
+    for &(jti, exp) in forgotten {
+        assert!(!store.is_revoked(jti, exp).await?, "{name}: a forgotten id is still revoked");
+    }
+    for &(jti, exp) in kept {
+        assert_eq!(store.is_revoked(jti, exp).await?, caps.remembers, "{name}: a kept id");
+    }
+    assert_eq!(store.forget_many(forgotten).await?, 0, "{name}: forgotten twice");
+    assert_eq!(store.forget_many(&[]).await?, 0, "{name}: nothing to forget");
     Ok(())
 }
 

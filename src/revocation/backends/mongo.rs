@@ -303,6 +303,17 @@ impl RevocationStore for MongoStore {
         Ok(())
     }
 
+    /// One `delete` of `_id` in the batch per `BULK_BATCH` ids.
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for batch in entries.chunks(BULK_BATCH) {
+            let ids: Vec<String> = batch.iter().map(|(jti, _)| jti.to_string()).collect();
+            let delete = self.collection.delete_many(doc! { "_id": { "$in": ids } });
+            removed += bounded(MAINTENANCE_TIMEOUT, "delete", delete).await?.deleted_count;
+        }
+        Ok(removed)
+    }
+
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         let count = self.collection.estimated_document_count();
         let entries = bounded(MAINTENANCE_TIMEOUT, "count", count).await?;

@@ -37,6 +37,8 @@ use crate::time::UnixSeconds;
 
 /// Rows deleted per cleanup statement.
 const DELETE_BATCH: i64 = 10_000;
+/// Ids per `forget_many` statement: one array parameter each, well inside the query timeout.
+const FORGET_BATCH: usize = 5_000;
 const DEFAULT_POOL: usize = 4;
 const DEFAULT_TABLE: &str = "revoked_tokens";
 const DEFAULT_CLEANUP: Duration = Duration::from_secs(60);
@@ -150,7 +152,7 @@ impl PostgresStore {
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
         let conn = self.conn().await?;
         let (jtis, exps): (Vec<Vec<u8>>, Vec<SystemTime>) =
-            entries.iter().map(|(jti, exp)| (jti.0.to_be_bytes().to_vec(), as_time(*exp))).unzip();
+            entries.iter().map(|(jti, exp)| (key_bytes(*jti), as_time(*exp))).unzip();
         let sql = format!(
             "INSERT INTO {} (jti, expires_at) SELECT * FROM unnest($1::bytea[], $2::timestamptz[]) \
              ON CONFLICT (jti) DO UPDATE SET expires_at = EXCLUDED.expires_at",
@@ -318,6 +320,11 @@ async fn timed<T>(
         .map_err(|e| StoreError::backend(BACKEND, e))
 }
 
+/// The `jti` column's value: the id's 16 bytes, big-endian.
+fn key_bytes(jti: Jti) -> Vec<u8> {
+    jti.0.to_be_bytes().to_vec()
+}
+
 /// `exp` as a timestamp, saturated into PostgreSQL's and `SystemTime`'s range.
 fn as_time(unix_seconds: UnixSeconds) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(stored_exp(unix_seconds))
@@ -381,6 +388,18 @@ impl RevocationStore for PostgresStore {
     /// One multi-row upsert for the whole chunk (the inherent method of the same name).
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
         PostgresStore::revoke_many(self, entries).await
+    }
+
+    /// One `DELETE … WHERE jti = ANY($1)` per [`FORGET_BATCH`] ids.
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let conn = self.conn().await?;
+        let sql = format!("DELETE FROM {} WHERE jti = ANY($1::bytea[])", self.settings.table);
+        let mut removed = 0;
+        for chunk in entries.chunks(FORGET_BATCH) {
+            let jtis: Vec<Vec<u8>> = chunk.iter().map(|(jti, _)| key_bytes(*jti)).collect();
+            removed += timed(conn.client.execute(&sql, &[&jtis])).await?;
+        }
+        Ok(removed)
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {

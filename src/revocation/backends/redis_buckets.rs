@@ -18,7 +18,8 @@
 //!   (`EVALSHA`), in the same pipelines as `redis://`'s checks of concurrent requests. A check
 //!   of a token whose `exp` has passed answers `false` without asking.
 //! - Revocations are one script call each (atomic in Redis); fills send [`FILL_CHUNK`] per
-//!   call, one call at a time.
+//!   call, one call at a time; `forget_many` is a third script, an `HDEL` in the hash the
+//!   directory names (no merge: sub-buckets only split).
 //!
 //! Standalone Redis only: the scripts touch keys they compute, which a cluster forbids.
 
@@ -114,6 +115,27 @@ end
 return added
 ";
 
+/// `ARGV[1]` the key prefix, then `(bucket, field)` pairs: removes each field from the hash
+/// its bucket's directory names for it (a hash left empty leaves Redis; the directory expires
+/// with the bucket); returns how many fields were removed.
+const FORGET: &str = r"
+local P = ARGV[1]
+local removed = 0
+for x = 2, #ARGV, 2 do
+  local f = ARGV[x + 1]
+  local dir = P .. ARGV[x] .. ':d'
+  local len = redis.call('STRLEN', dir)
+  if len > 0 then
+    local h = ((string.byte(f, 1) * 256 + string.byte(f, 2)) * 256 + string.byte(f, 3)) * 256
+      + string.byte(f, 4)
+    local d = string.byte(redis.call('GETRANGE', dir, h % len, h % len))
+    local k = P .. ARGV[x] .. ':' .. string.format('%d', h % 2 ^ d)
+    removed = removed + redis.call('HDEL', k, f)
+  end
+end
+return removed
+";
+
 /// A script sent by its digest, or whole when the server has lost it.
 struct Script {
     body: String,
@@ -133,11 +155,12 @@ impl Script {
 pub struct RedisBucketsStore {
     redis: RedisStore,
     revoke: Arc<Script>,
+    forget: Script,
     checks: Arc<CheckBatcher>,
 }
 
 impl RedisBucketsStore {
-    /// Connects, checks the server answers and loads the two scripts.
+    /// Connects, checks the server answers and loads the scripts.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         // `redis+buckets://…` is `redis://…` for the driver.
         let plain = url.strip_prefix("redis+buckets").map(|rest| format!("redis{rest}"));
@@ -157,6 +180,7 @@ impl RedisBucketsStore {
         };
         let revoke = Arc::new(load(REVOKE.replace("#LIMIT#", &LIMIT.to_string())).await?);
         let check = load(CHECK.to_string()).await?;
+        let forget = load(FORGET.to_string()).await?;
         let prefix = redis.prefix().to_string();
         let command: CheckCommand = Box::new(move |pipe, jti, exp, whole| {
             let bucket = bucket_of(exp);
@@ -168,7 +192,7 @@ impl RedisBucketsStore {
             pipe.add_command(cmd);
         });
         let checks = CheckBatcher::new(redis.connection(), BACKEND, command);
-        Ok(Self { redis, revoke, checks })
+        Ok(Self { redis, revoke, forget, checks })
     }
 
     /// Adds `entries` (all live) in one script call.
@@ -196,6 +220,29 @@ impl RedisBucketsStore {
             .map_err(|e| StoreError::backend(BACKEND, e))?;
         }
         Ok(())
+    }
+
+    /// Removes the fields of `entries`, [`FILL_CHUNK`] per script call; returns how many were
+    /// held.
+    async fn forget_fields(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let mut conn = self.redis.connection();
+        let mut removed = 0;
+        for chunk in entries.chunks(FILL_CHUNK) {
+            let call = |whole: bool| {
+                let mut cmd = self.forget.cmd(whole);
+                cmd.arg(0).arg(self.redis.prefix());
+                for &(jti, exp) in chunk {
+                    cmd.arg(bucket_of(exp)).arg(field(jti).as_slice());
+                }
+                cmd
+            };
+            removed += match call(false).query_async::<u64>(&mut conn).await {
+                Err(e) if is_noscript(&e) => call(true).query_async(&mut conn).await,
+                other => other,
+            }
+            .map_err(|e| StoreError::backend(BACKEND, e))?;
+        }
+        Ok(removed)
     }
 
     /// Fields held under this store's prefix (one `HLEN` per hash, pipelined per `SCAN` step).
@@ -275,6 +322,10 @@ impl RevocationStore for RedisBucketsStore {
             return Ok(());
         }
         self.revoke_live(&live).await
+    }
+
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        self.forget_fields(entries).await
     }
 
     /// `entries` counts the fields of every hash under the prefix; `bytes` is `used_memory`

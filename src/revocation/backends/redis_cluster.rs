@@ -339,6 +339,15 @@ impl RevocationStore for RedisClusterStore {
         join_all(writes).await.into_iter().collect()
     }
 
+    /// One `UNLINK` per batch of ids, which the client splits by slot.
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for unlink in crate::revocation::backends::redis::unlink_cmds(&self.prefix, entries) {
+            removed += self.query::<u64>(&unlink).await?;
+        }
+        Ok(removed)
+    }
+
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         // Keys under this store's prefix, like the single-node store (never another's keys);
         // bytes are the masters' whole used_memory.

@@ -16,7 +16,7 @@
 
 use super::id_table::IdTable;
 use super::sweeper::Sweeper;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -76,6 +76,15 @@ impl Shard {
         table.insert(key);
     }
 
+    /// The partition of `bucket`, if it has one.
+    fn table_mut(&mut self, bucket: ExpSecs) -> Option<&mut IdTable> {
+        let near = bucket.checked_sub(self.first).and_then(|at| self.near.get_mut(at as usize));
+        match near.and_then(Option::as_deref_mut) {
+            Some(table) => Some(table),
+            None => self.far.get_mut(&bucket),
+        }
+    }
+
     /// The window's slot for `bucket`, the window grown to reach it if that keeps it within
     /// `WINDOW`; `None` if it does not.
     fn near_slot(&mut self, bucket: ExpSecs) -> Option<&mut Option<Box<IdTable>>> {
@@ -132,7 +141,7 @@ impl Shared {
     }
 
     fn shard(&self, key: u128) -> &RwLock<Shard> {
-        &self.shards[(key >> 64) as usize % SHARDS]
+        &self.shards[shard_of(key)]
     }
 
     fn insert(&self, jti: Jti, exp: UnixSeconds, now: ExpSecs) {
@@ -149,6 +158,24 @@ impl Shared {
         }
         let key = self.key(jti);
         self.shard(key).read_locked().contains(clamp(exp) / BUCKET_SECS, key)
+    }
+
+    /// Removes the ids of `entries` from their partitions (one rebuild per partition touched);
+    /// returns how many it held.
+    fn remove_many(&self, entries: &[(Jti, UnixSeconds)]) -> usize {
+        let mut by_partition: HashMap<(usize, ExpSecs), HashSet<u128>> = HashMap::new();
+        for &(jti, exp) in entries {
+            let key = self.key(jti);
+            let at = (shard_of(key), clamp(exp) / BUCKET_SECS);
+            by_partition.entry(at).or_default().insert(key);
+        }
+        let mut removed = 0;
+        for ((shard, bucket), keys) in by_partition {
+            if let Some(table) = self.shards[shard].write_locked().table_mut(bucket) {
+                removed += table.retain(|key| !keys.contains(&key));
+            }
+        }
+        removed
     }
 
     /// Drops every partition whose time has fully passed by `now`; returns how many ids were
@@ -173,6 +200,11 @@ impl Shared {
         }
         StoreStats { entries: Some(entries), bytes: Some(bytes) }
     }
+}
+
+/// The stripe of a stored id.
+fn shard_of(key: u128) -> usize {
+    (key >> 64) as usize % SHARDS
 }
 
 fn clamp(secs: UnixSeconds) -> ExpSecs {
@@ -242,6 +274,10 @@ impl RevocationStore for CompactStore {
 
     async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
         Ok(self.shared.contains_live(jti, expires_at, coarse_now()))
+    }
+
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        Ok(self.shared.remove_many(entries) as u64)
     }
 
     async fn revoke_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {

@@ -96,6 +96,12 @@ impl HashMapStore {
         self.shared.insert(words(jti), clamp(expires_at));
     }
 
+    /// Removes `jti`'s entry, if it holds one; returns whether it did (for stores that wrap
+    /// this table, such as `hybrid+redis:`).
+    pub fn remove(&self, jti: Jti) -> bool {
+        self.shared.remove(words(jti))
+    }
+
     /// Physically removes every entry whose bucket has fully passed by `now`; returns how many.
     #[cfg(test)]
     fn sweep(&self, now: UnixSeconds) -> usize {
@@ -133,6 +139,14 @@ impl Shared {
             }
         }
         shard.expiring.entry(exp / BUCKET_SECS).or_default().push(hash);
+    }
+
+    /// The expiry index keeps the entry's hash until its bucket is swept: the sweep removes
+    /// only an entry it finds, so the stale record is a no-op.
+    fn remove(&self, jti: [u32; 4]) -> bool {
+        let hash = self.hash(jti);
+        let mut shard = self.shard(hash).write_locked();
+        shard.table.find_entry(hash, |e| e.jti == jti).map(|found| found.remove()).is_ok()
     }
 
     fn contains_live(&self, jti: [u32; 4], now: ExpSecs) -> bool {
@@ -254,6 +268,10 @@ impl RevocationStore for HashMapStore {
 
     async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
         Ok(self.shared.contains_live(words(jti), coarse_now()))
+    }
+
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        Ok(entries.iter().filter(|&&(jti, _)| self.remove(jti)).count() as u64)
     }
 
     /// `entries` includes expired entries not swept yet; `bytes` is the heap held by the

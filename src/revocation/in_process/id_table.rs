@@ -8,8 +8,9 @@
 //!   64 bits pick the home group by a multiply-shift (any number of groups, not only powers of
 //!   two), the top 8 bits are the tag.
 //! - **Linear probing by group, no deletion**: a key goes to the first group from its home
-//!   with a free slot; a lookup stops at the first group that holds an empty slot. Nothing is
-//!   ever removed (a partition is dropped whole), so there are no tombstones.
+//!   with a free slot; a lookup stops at the first group that holds an empty slot. No key is
+//!   removed in place (a partition is dropped whole; [`IdTable::retain`] rebuilds the table),
+//!   so there are no tombstones.
 //! - **Load between 0.7 and 0.875**: a table that would pass 7/8 full is rebuilt 1.25 times as
 //!   large (each key moves about four times over the table's life).
 
@@ -85,8 +86,21 @@ impl IdTable {
         self.tags.len() * GROUP
     }
 
+    /// Keeps only the keys `keep` accepts, in a table of the same size (a rebuild, so no
+    /// tombstone is left); returns how many were removed.
+    pub fn retain(&mut self, keep: impl Fn(u128) -> bool) -> usize {
+        let before = self.len;
+        self.rebuild_keeping(self.slots(), keep);
+        before - self.len
+    }
+
     /// Moves every key into a table of at least `slots` slots.
     fn rebuild(&mut self, slots: usize) {
+        self.rebuild_keeping(slots, |_| true);
+    }
+
+    /// Moves the keys `keep` accepts into a table of at least `slots` slots.
+    fn rebuild_keeping(&mut self, slots: usize, keep: impl Fn(u128) -> bool) {
         let groups = slots.div_ceil(GROUP);
         let old = std::mem::replace(
             self,
@@ -98,8 +112,9 @@ impl IdTable {
         );
         for (group, word) in old.tags.iter().enumerate() {
             for (byte, tag) in word.to_le_bytes().into_iter().enumerate() {
-                if tag != 0 {
-                    self.place(old.keys[group * GROUP + byte]);
+                let key = old.keys[group * GROUP + byte];
+                if tag != 0 && keep(key) {
+                    self.place(key);
                 }
             }
         }
@@ -173,6 +188,18 @@ mod tests {
         assert_eq!(table.len(), 40_000);
         assert!(all.iter().all(|&k| table.contains(k)));
         assert!((40_000..80_000u128).all(|i| !table.contains(Jti(i).spread(42))));
+    }
+
+    /// `retain` removes exactly the keys it refuses; the others are still found.
+    #[test]
+    fn retain_removes_only_refused_keys() {
+        let mut table = IdTable::default();
+        let all = keys(10_000);
+        all.iter().for_each(|&key| assert!(table.insert(key)));
+        let refused = all.iter().filter(|&&key| key % 3 == 0).count();
+        assert_eq!(table.retain(|key| key % 3 != 0), refused);
+        assert_eq!(table.len(), all.len() - refused);
+        assert!(all.iter().all(|&key| table.contains(key) == (key % 3 != 0)));
     }
 
     /// Keys that share tags and home groups (only their middle bits differ) are all found.

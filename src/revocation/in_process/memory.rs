@@ -83,6 +83,14 @@ impl RevocationStore for MemoryStore {
         Ok(self.cache.contains_key(&jti.0))
     }
 
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for (jti, _) in entries {
+            removed += u64::from(self.cache.remove(&jti.0).await.is_some());
+        }
+        Ok(removed)
+    }
+
     /// `entries` is moka's entry count after its pending housekeeping has run (so expired
     /// entries it has noticed are gone); `bytes` is `None`.
     async fn stats(&self) -> Result<StoreStats, StoreError> {

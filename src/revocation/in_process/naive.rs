@@ -55,6 +55,11 @@ impl RevocationStore for NaiveStore {
         Ok(self.revoked.read_locked().contains(&jti.0))
     }
 
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let mut revoked = self.revoked.write_locked();
+        Ok(entries.iter().filter(|(jti, _)| revoked.remove(&jti.0)).count() as u64)
+    }
+
     /// `entries` is the set's length; `bytes` is `None` (measure the process instead).
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         let len = self.revoked.read_locked().len();

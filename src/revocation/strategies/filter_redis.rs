@@ -200,6 +200,13 @@ impl RevocationStore for FilterRedisStore {
         self.feed.write_many(entries).await
     }
 
+    /// From Redis only: a Bloom filter cannot remove an id, so a forgotten id's check is
+    /// confirmed in Redis (and answered "not revoked") until the replica reloads its filter
+    /// (a sweep restarts its replicas every round).
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        self.feed.redis().forget_many(entries).await
+    }
+
     /// The filters' ids and bytes (what each replica holds); Redis's are in
     /// [`RevocationStore::shared_stats`]. An id the filter already answered "maybe" for when
     /// it was added is not counted (its bits were set already): under 1 % of them.

@@ -141,6 +141,15 @@ impl RevocationStore for HybridStore {
         self.feed.write_many(entries).await
     }
 
+    /// From Redis and this process's table; the other replicas keep theirs until they
+    /// restart (a sweep restarts them every round, and they load what Redis holds).
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        for &(jti, _) in entries {
+            self.local.remove(jti);
+        }
+        self.feed.redis().forget_many(entries).await
+    }
+
     /// The local table's entries and bytes (what each replica holds in memory).
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         self.local.stats().await

@@ -42,6 +42,10 @@ impl RevocationStore for DelayedStore {
         self.inner.revoke_many(entries).await
     }
 
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        self.inner.forget_many(entries).await
+    }
+
     async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
         // A wait, not CPU: a timerfd wakes the task on time (see crate::precise_sleep), so
         // the delay does not take a core the load client and the servers share.

@@ -206,6 +206,15 @@ impl RevocationStore for RedisStore {
             .map_err(|e| StoreError::backend(BACKEND, e))
     }
 
+    /// One `UNLINK` per [`SCAN_BATCH`] ids.
+    async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for unlink in unlink_cmds(&self.prefix, entries) {
+            removed += self.query::<u64>(&unlink).await?;
+        }
+        Ok(removed)
+    }
+
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         let entries = self.count_keys().await?;
         let mut info = redis::cmd("INFO");
@@ -272,6 +281,21 @@ pub(crate) fn info_field(info: &str, name: &str) -> Option<u64> {
 /// The key of `jti` under `prefix`: one form for every Redis-backed store and the batcher.
 pub(crate) fn jti_key(prefix: &str, jti: Jti) -> String {
     format!("{prefix}{jti}")
+}
+
+/// `UNLINK` of the keys of `entries` under `prefix`, [`SCAN_BATCH`] keys per command (a
+/// cluster client splits each by slot).
+pub(crate) fn unlink_cmds<'a>(
+    prefix: &'a str,
+    entries: &'a [(Jti, UnixSeconds)],
+) -> impl Iterator<Item = redis::Cmd> + 'a {
+    entries.chunks(SCAN_BATCH).map(move |chunk| {
+        let mut cmd = redis::cmd("UNLINK");
+        for &(jti, _) in chunk {
+            cmd.arg(jti_key(prefix, jti));
+        }
+        cmd
+    })
 }
 
 /// The deny-list entry of `jti` under `prefix`: `SET <key> "" EXAT <exp>`, so Redis drops it
