@@ -17,6 +17,7 @@ use crate::units::Micros;
 
 pub mod answers;
 pub mod axis;
+mod forgotten;
 pub mod growth;
 pub mod histogram;
 mod prefill;
@@ -25,6 +26,7 @@ mod servers;
 pub mod sweep;
 mod timeline;
 
+pub use forgotten::LoadForgotten;
 pub use prefill::ServerPrefill;
 pub use replay::{middle_and_max, ReplayCounts, ReplayWindow};
 pub use servers::{ServerCounters, ServerWindow};
@@ -349,6 +351,10 @@ pub struct RoundResult {
     /// sweep`): the first replica's fill, outside the measured window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_prefill: Option<ServerPrefill>,
+    /// Set when the store was kept filled across measurements (a `revoked=` sweep's shared
+    /// store): what its load revoked, removed after the measurement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_forgotten: Option<LoadForgotten>,
 }
 
 /// Medians across rounds; min and max show the spread.

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::attack;
 use super::counters::{collect_counters, read_all, Counters, Reading};
 use super::fleet::Fleet;
+use super::forget;
 use super::forwarder::Forwarder;
 use super::outage;
 use super::recorder::{Recorded, Recorder};
@@ -47,7 +48,9 @@ pub struct Timing {
 pub enum StoreState {
     /// Empty it: every measurement starts from nothing (`revbench run`).
     Cleared,
-    /// Keep what it holds: a sweep filled it beforehand, for all of a point's rounds.
+    /// Keep what it holds: a sweep filled it beforehand, for all of a point's rounds. What
+    /// the load revoked is removed once the measurement is over ([`super::forget`]), so the
+    /// next one finds the store as this one did.
     Kept,
     /// Empty it, and have every server fill its own (in-process) store with this many live
     /// entries before it listens.
@@ -92,6 +95,11 @@ pub async fn measure(
     let started_at = now_rfc3339();
     let recorder =
         if timing.warmup.is_zero() { Recorder::default() } else { Recorder::warming_up() };
+    let kept = match servers {
+        Servers::Start { target, store: StoreState::Kept, .. } => Some(target),
+        _ => None,
+    };
+    let recorder = if kept.is_some() { recorder.noting_logouts() } else { recorder };
     let recorder = Arc::new(recorder.with_interval(timeline::interval_for(timing.duration)));
     let (spec, forwarder) = route_for_outage(spec, scenario.outage).await?;
     let mut fleet = match &spec {
@@ -99,12 +107,12 @@ pub async fn measure(
         None => servers.remote(),
     };
     let outage = scenario.outage.map(|o| outage::fit(o, timing.duration));
-    let probes = spawn_probes(http, scenario, &fleet.urls, outage, timing);
+    let probes = spawn_probes(http, scenario, &fleet.urls, outage, timing, &recorder);
     let cut = spawn_outage(forwarder, outage, timing.warmup, &recorder);
     let load = drive_load(http, scenario, &fleet, &recorder, timing).await;
     // A store kept full across measurements (a sweep's) is not counted: a scan of ten million
     // entries takes seconds, and the sweep knows what it put in.
-    let sizes = !matches!(servers, Servers::Start { store: StoreState::Kept, .. });
+    let sizes = kept.is_none();
     let mut after = read_after_load(http, &fleet, probes, &recorder, &load.before, sizes).await;
     let elapsed = match load.elapsed {
         Ok(elapsed) => elapsed,
@@ -122,9 +130,15 @@ pub async fn measure(
         task.abort();
     }
     fleet.stop().await;
+    let forgotten = match kept {
+        Some(target) => Some(forget::forget_noted(target, recorder.logged_out()).await),
+        None => None,
+    };
     let gathered =
         Gathered { at, started_at, elapsed, users: scenario.users, cpu: load.cpu, outage, after };
-    Ok(gathered.into_result(recorder.finish()))
+    let mut result = gathered.into_result(recorder.finish());
+    result.load_forgotten = forgotten;
+    Ok(result)
 }
 
 /// Clears the store of servers the measurement starts (the replicas' spec, returned), and
@@ -174,10 +188,13 @@ fn spawn_probes(
     urls: &[String],
     outage: Option<Outage>,
     timing: Timing,
+    recorder: &Arc<Recorder>,
 ) -> Option<JoinHandle<ReplayWindow>> {
     (scenario.replays() && !scenario.restart_then_replay).then(|| {
-        let (http, urls) = (http.clone(), urls.to_vec());
-        tokio::spawn(async move { probe_under_load(&http, &urls, outage, timing).await })
+        let (http, urls, recorder) = (http.clone(), urls.to_vec(), recorder.clone());
+        tokio::spawn(async move {
+            probe_under_load(&http, &urls, outage, timing, recorder.logged_out()).await
+        })
     })
 }
 
@@ -280,7 +297,7 @@ async fn restart_and_replay(
     recorder: &Recorder,
     after: &mut AfterLoad,
 ) -> anyhow::Result<Fleet> {
-    let copies = restart::copies_for_restart(http, &fleet.urls).await;
+    let copies = restart::copies_for_restart(http, &fleet.urls, recorder.logged_out()).await;
     fleet.stop().await;
     recorder.restarted();
     let fleet = Fleet::start(http, spec, count).await?;
@@ -374,6 +391,7 @@ impl Gathered {
             refresh_writes_per_user_hour: None,
             timeline: done.timeline,
             server_prefill: after.server_prefill,
+            load_forgotten: None,
         };
         round.store_writes_per_user_hour = per_user_hour(store_writes, users, secs);
         round.refresh_writes_per_user_hour = per_user_hour(refresh_writes, users, secs);
@@ -413,10 +431,11 @@ async fn probe_under_load(
     urls: &[String],
     outage: Option<Outage>,
     timing: Timing,
+    logged_out: &forget::LoggedOut,
 ) -> ReplayWindow {
     let (delay, schedule) = probe_plan(outage, timing.duration);
     tokio::time::sleep(timing.warmup + delay).await;
-    replay_window::probe_all(http, urls, schedule).await
+    replay_window::probe_all(http, urls, schedule, logged_out).await
 }
 
 /// When the probes start (from the end of the warm-up) and how they replay: a quarter into the

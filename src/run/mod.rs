@@ -6,13 +6,15 @@
 //! are the goose load; [`recorder`] keeps what it saw and [`counters`] what the servers
 //! counted; [`outage`] cuts a store off mid-load through [`forwarder`] (which can also
 //! delay every chunk, through [`delayed_pipe`]); [`restart`] replays copies on restarted
-//! replicas; [`progress`] shows the way; [`timeline`] keeps the load interval by interval.
+//! replicas; [`progress`] shows the way; [`timeline`] keeps the load interval by interval;
+//! [`forget`] removes what the load revoked from a store kept across measurements.
 
 pub mod attack;
 pub mod command;
 pub mod counters;
 pub mod delayed_pipe;
 pub mod fleet;
+pub mod forget;
 pub mod forwarder;
 pub mod http1;
 pub mod measure;

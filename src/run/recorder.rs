@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::forget::LoggedOut;
 use super::replay_window::Answer;
 use super::timeline::{Tally, TimelineRecorder};
 use crate::lock::MutexExt;
@@ -69,6 +70,8 @@ pub struct Recorder {
     warming_up: AtomicBool,
     /// The same tallies by interval, from [`Recorder::start_recording`].
     timeline: Mutex<TimelineRecorder>,
+    /// The logouts sent, warm-up included, when the store is kept across measurements.
+    logged_out: LoggedOut,
 }
 
 /// Where a measurement is relative to a store outage.
@@ -130,6 +133,18 @@ impl Recorder {
     pub fn with_interval(self, interval: Duration) -> Self {
         *self.timeline.locked() = TimelineRecorder::new(interval);
         self
+    }
+
+    /// The same recorder, noting every logout sent (warm-up included) for
+    /// [`super::forget::forget_noted`].
+    pub fn noting_logouts(mut self) -> Self {
+        self.logged_out = LoggedOut::noting();
+        self
+    }
+
+    /// The logouts sent, as far as this recorder notes them.
+    pub fn logged_out(&self) -> &LoggedOut {
+        &self.logged_out
     }
 
     /// Ends the warm-up: from now on everything counts, and the timeline starts.

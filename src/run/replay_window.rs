@@ -20,6 +20,7 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 
+use super::forget::LoggedOut;
 use crate::results::{middle_and_max, ReplayCounts, ReplayWindow};
 
 /// Pause between two replays of one copy under load: the window's resolution. Eight probes
@@ -117,6 +118,7 @@ pub async fn logged_out_copy(
     http: &reqwest::Client,
     base: &str,
     user: &str,
+    logged_out: &LoggedOut,
 ) -> Result<RevokedCopy, u64> {
     let login = http
         .post(format!("{base}/login"))
@@ -126,6 +128,7 @@ pub async fn logged_out_copy(
         .map_err(|_| 1u64)?;
     let body: serde_json::Value = login.json().await.map_err(|_| 1u64)?;
     let token = body["access_token"].as_str().ok_or(1u64)?.to_string();
+    logged_out.note(&token);
     let logout = http.post(format!("{base}/logout")).bearer_auth(&token).send().await;
     match logout {
         Ok(answer) if answer.status().as_u16() == 204 => {
@@ -208,8 +211,9 @@ pub async fn probe(
     replay_on: &str,
     user: &str,
     schedule: Schedule,
+    logged_out: &LoggedOut,
 ) -> ProbeOutcome {
-    match logged_out_copy(http, logout_on, user).await {
+    match logged_out_copy(http, logout_on, user, logged_out).await {
         Ok(copy) => {
             ProbeOutcome::Replayed(replay_on_schedule(http, replay_on, &copy, None, schedule).await)
         }
@@ -223,11 +227,12 @@ pub async fn probe_all(
     http: &reqwest::Client,
     bases: &[String],
     schedule: Schedule,
+    logged_out: &LoggedOut,
 ) -> ReplayWindow {
     let n = bases.len().max(1);
     let probes = (0..PROBES).map(|i| {
         let (logout_on, replay_on) = (&bases[i % n], &bases[(i + 1) % n]);
-        async move { probe(http, logout_on, replay_on, &probe_user(i), schedule).await }
+        async move { probe(http, logout_on, replay_on, &probe_user(i), schedule, logged_out).await }
     });
     let outcomes: Vec<ProbeOutcome> = futures_util::future::join_all(probes).await;
     summarize(&outcomes, schedule)

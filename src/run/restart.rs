@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::forget::LoggedOut;
 use super::recorder::Recorder;
 use super::replay_window::{self, Answer, ProbeOutcome, RevokedCopy, Schedule, PROBES};
 use crate::harness::Replica;
@@ -18,13 +19,14 @@ pub const AFTER_RESTART: Schedule =
 pub async fn copies_for_restart(
     http: &reqwest::Client,
     urls: &[String],
+    logged_out: &LoggedOut,
 ) -> (Vec<RevokedCopy>, Vec<u64>) {
     let mut copies = Vec::with_capacity(PROBES);
     let mut failed = Vec::new();
     for i in 0..PROBES {
         let base = &urls[i % urls.len()];
         let user = replay_window::probe_user(i);
-        match replay_window::logged_out_copy(http, base, &user).await {
+        match replay_window::logged_out_copy(http, base, &user, logged_out).await {
             Ok(copy) => copies.push(copy),
             Err(requests) => failed.push(requests),
         }

@@ -182,6 +182,10 @@ impl LoadContext {
         }
         .map(|json| json.to_string());
         let token = if matches!(request, Request::Refresh) { None } else { token };
+        if let (Request::Logout, Some(token)) = (request, token) {
+            // Before it is sent: a logout whose answer is lost may still have revoked it.
+            self.recorder.logged_out().note(token);
+        }
         let outgoing =
             Outgoing { method: request.method(), path: request.path(), bearer: token, json };
         // Taken out of the session for the exchange (the session is borrowed from `user`).

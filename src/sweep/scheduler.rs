@@ -13,6 +13,7 @@ use anyhow::Context;
 
 use super::axis::{Axis, AxisKind};
 use super::fill::{available_memory, beyond_memory, grow_shared, server_fill, SharedTally};
+use super::kept;
 use super::point::scenario_at;
 use super::store_rtt::{self, DelayedStore};
 use crate::harness::output::{http_client, shared_secret};
@@ -320,10 +321,13 @@ impl Sweep<'_> {
             fail_open: false,
             cpus: None,
         };
-        // A store that keeps nothing (`none:`) has nothing to fill: it is the baseline. Along
-        // any other axis every measurement starts from an empty store, as in `revbench run`.
+        // A store that keeps nothing (`none:`) has nothing to fill: it is the baseline. A
+        // shared store that keeps no token ids (per-user cut-offs, refresh families) got
+        // nothing from the fill: all it holds is its load's, emptied before each measurement.
+        // Along any other axis every measurement starts from an empty store, as in `revbench
+        // run`.
         let store = match (kind, &column.shared, column.remembers()) {
-            (AxisKind::Revoked, Some(_), _) => StoreState::Kept,
+            (AxisKind::Revoked, Some(_), true) => StoreState::Kept,
             (AxisKind::Revoked, None, true) => StoreState::FilledAtStart(value),
             (AxisKind::Revoked, None, false) => StoreState::FilledAtStart(0),
             _ => StoreState::Cleared,
@@ -332,7 +336,19 @@ impl Sweep<'_> {
         let timing = Timing { duration: self.options.duration, warmup: self.options.warmup };
         let at = Position { round, sequence: self.sequence };
         match measure(&self.http, servers, scenario, timing, at).await {
-            Ok(result) => self.keep(column, value, scenario, result, results),
+            Ok(mut result) => {
+                let forgotten = match (&mut result.load_forgotten, &column.shared) {
+                    (Some(forgotten), Some(tally)) => {
+                        kept::count_after(column.target.handle(), tally.entries, forgotten).await;
+                        Some(forgotten.clone())
+                    }
+                    _ => None,
+                };
+                self.keep(column, value, scenario, result, results);
+                if let Some(forgotten) = forgotten {
+                    kept::report(&name, &forgotten, self.options.progress);
+                }
+            }
             Err(e) => {
                 let error = format!("{e:#}");
                 last_point(results).failures.push(MeasurementFailure {

@@ -1,6 +1,7 @@
 //! `revbench sweep` end to end: every point measured, fills recorded, a store that cannot
 //! reach a size stopped there with the reason while the sweep goes on with the others; the
-//! axes that change the scenario (`replicas`) and the path to the store (`store-rtt`) applied.
+//! axes that change the scenario (`replicas`) and the path to the store (`store-rtt`) applied;
+//! a shared store back to its prefill after every round.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -110,5 +111,32 @@ async fn the_store_rtt_axis_delays_the_store_by_what_it_measured() {
     assert!(slow >= 4_000.0 && slow > fast, "check p50 {slow} µs at 4 ms, {fast} µs at 0 ms");
     // At 0 ms the forwarder only copies: far less than the 4 ms, even on a busy machine.
     assert!(results.point(0).unwrap().store_rtt[0].measured_added_us < 3_000.0);
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+/// Redis is kept filled across a point's two rounds, and only what each round's load revoked
+/// (logouts of copies it replays) is removed afterwards: every round records the entries it
+/// removed, one per logout, and the store counted back at the point's prefill, 1k then 3k.
+#[tokio::test]
+async fn a_kept_store_is_back_to_its_prefill_after_every_round() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let options = SweepOptions {
+        scenario: Scenario::load("logout-replay").unwrap(),
+        rounds: 2,
+        ..short_sweep("revoked=1k,3k", &[&redis])
+    };
+    let out_dir = options.out_dir.clone();
+    let results = run(options).await.expect("the sweep finishes");
+    assert!(results.stopped.is_empty(), "{:?}", results.stopped);
+    for value in [1_000, 3_000] {
+        let rounds = &results.point(value).unwrap().measurements[0].rounds;
+        assert_eq!(rounds.len(), 2);
+        for round in rounds {
+            let f = round.load_forgotten.as_ref().expect("a kept store's round forgets");
+            assert!(f.noted > 0 && f.missed == 0 && f.error.is_none(), "{f:?}");
+            assert_eq!(f.removed, Some(f.noted), "every logout left one entry: {f:?}");
+            assert_eq!((f.entries_after, f.prefill_entries), (Some(value), Some(value)), "{f:?}");
+        }
+    }
     let _ = std::fs::remove_dir_all(out_dir);
 }
