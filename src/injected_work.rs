@@ -12,6 +12,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// Steps per calibration trial: long enough for the thread clock (ns) to time it well,
 /// short enough that a trial often runs without being interrupted.
 const TRIAL_STEPS: u64 = 20_000;
@@ -52,6 +54,24 @@ impl InjectedWork {
     pub fn run(&self) {
         spin(self.steps);
     }
+
+    /// The record after `checks` checks, each of which ran the work once.
+    pub fn counts(&self, checks: u64) -> WorkCounts {
+        let target_ns = self.target.as_nanos() as u64;
+        WorkCounts { target_ns, count: checks, sum_ns: checks.saturating_mul(target_ns) }
+    }
+}
+
+/// The work added so far, as `/stats` reports it: so a run records the work its servers did
+/// even when they were started with it by a wrapper it knows nothing of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkCounts {
+    /// The CPU time asked for per check, ns.
+    pub target_ns: u64,
+    /// Checks that ran the work, and the CPU time asked for over them (ns): the mean over
+    /// any window is a difference of two readings.
+    pub count: u64,
+    pub sum_ns: u64,
 }
 
 /// `steps` rounds of a multiply-rotate-xor hash, each depending on the one before.

@@ -117,28 +117,37 @@ fn named(c: &Change) -> String {
 }
 
 /// `set 100 µs, delivered 103 µs per check`, or `none`.
-fn delay_side(set: Option<u64>, delivered: Option<f64>) -> String {
+/// One side of a knob's line: `unit` names what is delivered ("µs per check", "µs of CPU in
+/// every check").
+fn knob_side(set: Option<f64>, delivered: Option<f64>, unit: &str) -> String {
     match (set, delivered) {
-        (None, _) => "none".to_string(),
-        (Some(set), Some(d)) => format!("set {set} µs, delivered {d:.1} µs per check"),
+        (None, None) => "none".to_string(),
+        (Some(set), Some(d)) => format!("set {set} µs, delivered {d:.1} {unit}"),
         (Some(set), None) => format!("set {set} µs, delivery not recorded"),
+        (None, Some(d)) => format!("not set by this run, its servers delivered {d:.1} {unit}"),
     }
 }
 
 impl Comparison {
-    /// One line per store and scenario where a run injected a delay: what was asked for and
-    /// what the servers delivered, to read beside the shift.
+    /// One line per store and scenario where a run injected a delay or CPU work: what was
+    /// asked for and what the servers delivered, to read beside the shift.
     fn delay_lines(&self) -> Vec<String> {
-        self.injected_delays
-            .iter()
-            .map(|d| {
-                format!(
-                    "injected delay {} / {}: baseline {}; current {}",
-                    d.scenario,
-                    d.store,
-                    delay_side(d.baseline_set_us, d.baseline_delivered_us),
-                    delay_side(d.current_set_us, d.current_delivered_us)
-                )
+        let knobs = [
+            ("injected delay", "µs per check", &self.injected_delays),
+            ("injected work", "µs of CPU per check", &self.injected_work),
+        ];
+        knobs
+            .into_iter()
+            .flat_map(|(name, unit, lines)| {
+                lines.iter().map(move |d| {
+                    format!(
+                        "{name} {} / {}: baseline {}; current {}",
+                        d.scenario,
+                        d.store,
+                        knob_side(d.baseline_set_us, d.baseline_delivered_us, unit),
+                        knob_side(d.current_set_us, d.current_delivered_us, unit)
+                    )
+                })
             })
             .collect()
     }

@@ -273,44 +273,65 @@ pub struct Comparison {
     pub unmatched_stores: Vec<String>,
     /// The delay `--inject-latency` asked for and delivered, where either run had one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub injected_delays: Vec<InjectedDelay>,
+    pub injected_delays: Vec<Injected>,
+    /// The CPU work `--inject-work` asked for and added, where either run had some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub injected_work: Vec<Injected>,
 }
 
-/// `--inject-latency` in one store and scenario: asked for, and the servers' record of the
-/// mean wait they delivered per check (median of the rounds), on each side.
+/// A test knob in one store and scenario: what the run asked for (µs, `None` when it did not:
+/// a wrapped `--candidate-binary` may still have started its servers with it), and the
+/// servers' record of what they delivered per check (median of the rounds), on each side.
 #[derive(Debug, Clone, Serialize)]
-pub struct InjectedDelay {
+pub struct Injected {
     pub store: String,
     pub scenario: String,
-    pub baseline_set_us: Option<u64>,
+    pub baseline_set_us: Option<f64>,
     pub baseline_delivered_us: Option<f64>,
-    pub current_set_us: Option<u64>,
+    pub current_set_us: Option<f64>,
     pub current_delivered_us: Option<f64>,
 }
 
-fn injected_delays(baseline: &RunResults, current: &RunResults) -> Vec<InjectedDelay> {
-    let delivered = |m: &Measurement| {
-        Spread::of(m.rounds.iter().filter_map(RoundResult::injected_delay_us)).map(|s| s.median)
-    };
-    let (b_set, c_set) = (baseline.config.injected_latency_us, current.config.injected_latency_us);
-    if b_set.is_none() && c_set.is_none() {
-        return Vec::new();
-    }
+/// One knob's lines: `set` reads what a run asked for, `delivered` what a round's servers
+/// recorded. Listed where either run asked for it or either run's servers recorded it.
+fn injected(
+    baseline: &RunResults,
+    current: &RunResults,
+    set: fn(&RunResults) -> Option<f64>,
+    delivered: fn(&RoundResult) -> Option<f64>,
+) -> Vec<Injected> {
+    let median =
+        |m: &Measurement| Spread::of(m.rounds.iter().filter_map(delivered)).map(|s| s.median);
     baseline
         .measurements
         .iter()
         .filter_map(|base| {
             let cur = find(current, &base.store, &base.scenario)?;
-            Some(InjectedDelay {
+            let line = Injected {
                 store: base.store.clone(),
                 scenario: base.scenario.clone(),
-                baseline_set_us: b_set,
-                baseline_delivered_us: delivered(base),
-                current_set_us: c_set,
-                current_delivered_us: delivered(cur),
-            })
+                baseline_set_us: set(baseline),
+                baseline_delivered_us: median(base),
+                current_set_us: set(current),
+                current_delivered_us: median(cur),
+            };
+            let any = [line.baseline_set_us, line.baseline_delivered_us, line.current_set_us]
+                .into_iter()
+                .chain([line.current_delivered_us])
+                .any(|v| v.is_some());
+            any.then_some(line)
         })
         .collect()
+}
+
+fn injected_delays(baseline: &RunResults, current: &RunResults) -> Vec<Injected> {
+    let set = |r: &RunResults| r.config.injected_latency_us.map(|us| us as f64);
+    injected(baseline, current, set, RoundResult::injected_delay_us)
+}
+
+fn injected_work(baseline: &RunResults, current: &RunResults) -> Vec<Injected> {
+    let set = |r: &RunResults| r.config.injected_work_ns.map(|ns| ns as f64 / 1e3);
+    injected(baseline, current, set, RoundResult::injected_work_us)
 }
 
 /// Inputs that cannot be compared.
@@ -395,6 +416,7 @@ pub fn compare_with(
         problems: correctness::problems(baseline, current),
         unmatched_stores: unmatched,
         injected_delays: injected_delays(baseline, current),
+        injected_work: injected_work(baseline, current),
     })
 }
 

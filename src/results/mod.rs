@@ -487,6 +487,14 @@ impl RoundResult {
         (count > 0).then(|| ns as f64 / count as f64 / 1e3)
     }
 
+    /// The mean CPU work `--inject-work` added per check over the measured window (µs), by
+    /// the servers' own record; `None` without it, or from servers that do not record it.
+    pub fn injected_work_us(&self) -> Option<f64> {
+        let total = ServerWindow::total(&self.servers)?;
+        let (count, ns) = (total.injected_works?, total.injected_work_ns?);
+        (count > 0).then(|| ns as f64 / count as f64 / 1e3)
+    }
+
     /// `accepted / answered`, `None` when no replay was answered.
     pub fn leak_of(accepted: u64, answered: u64) -> Option<f64> {
         (answered > 0).then(|| accepted as f64 / answered as f64)

@@ -33,6 +33,12 @@ pub struct ServerCounters {
     pub injected_delays: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected_delay_ns: Option<u64>,
+    /// Checks that ran `--inject-work`'s CPU work, and the CPU time it was asked for over them
+    /// (ns): the work the server added, even when the run did not start it with the knob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_works: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_work_ns: Option<u64>,
 }
 
 /// One server over one measured window.
@@ -46,59 +52,53 @@ pub struct ServerWindow {
 }
 
 impl ServerCounters {
-    /// What was counted between `before` and `self` (counters only grow; a restarted server
-    /// reads as starting over).
-    pub fn since(&self, before: &ServerCounters) -> ServerCounters {
-        let delta = |after: u64, before: u64| after.saturating_sub(before);
-        let optional = |after: Option<u64>, before: Option<u64>| match (after, before) {
-            (Some(after), Some(before)) => Some(delta(after, before)),
-            _ => None,
-        };
-        ServerCounters {
-            requests: optional(self.requests, before.requests),
-            store_errors: delta(self.store_errors, before.store_errors),
-            fail_open_passes: delta(self.fail_open_passes, before.fail_open_passes),
-            store_writes: delta(self.store_writes, before.store_writes),
-            refresh_writes: delta(self.refresh_writes, before.refresh_writes),
-            sync_timeouts: optional(self.sync_timeouts, before.sync_timeouts),
-            queue_overflows: optional(self.queue_overflows, before.queue_overflows),
-            local_checks: optional(self.local_checks, before.local_checks),
-            store_checks: optional(self.store_checks, before.store_checks),
-            injected_delays: optional(self.injected_delays, before.injected_delays),
-            injected_delay_ns: optional(self.injected_delay_ns, before.injected_delay_ns),
-        }
-    }
-
-    /// Both counts added (an optional count is known only when both are).
-    pub fn plus(&self, other: &ServerCounters) -> ServerCounters {
-        let optional = |a: Option<u64>, b: Option<u64>| Some(a? + b?);
+    /// Every count of `self` and `other` through `count`, and every optional one through
+    /// `optional`: the one place that lists the counts.
+    fn zip(
+        &self,
+        other: &ServerCounters,
+        count: impl Fn(u64, u64) -> u64,
+        optional: impl Fn(Option<u64>, Option<u64>) -> Option<u64>,
+    ) -> ServerCounters {
         ServerCounters {
             requests: optional(self.requests, other.requests),
-            store_errors: self.store_errors + other.store_errors,
-            fail_open_passes: self.fail_open_passes + other.fail_open_passes,
-            store_writes: self.store_writes + other.store_writes,
-            refresh_writes: self.refresh_writes + other.refresh_writes,
+            store_errors: count(self.store_errors, other.store_errors),
+            fail_open_passes: count(self.fail_open_passes, other.fail_open_passes),
+            store_writes: count(self.store_writes, other.store_writes),
+            refresh_writes: count(self.refresh_writes, other.refresh_writes),
             sync_timeouts: optional(self.sync_timeouts, other.sync_timeouts),
             queue_overflows: optional(self.queue_overflows, other.queue_overflows),
             local_checks: optional(self.local_checks, other.local_checks),
             store_checks: optional(self.store_checks, other.store_checks),
             injected_delays: optional(self.injected_delays, other.injected_delays),
             injected_delay_ns: optional(self.injected_delay_ns, other.injected_delay_ns),
+            injected_works: optional(self.injected_works, other.injected_works),
+            injected_work_ns: optional(self.injected_work_ns, other.injected_work_ns),
         }
+    }
+
+    /// What was counted between `before` and `self` (counters only grow; a restarted server
+    /// reads as starting over).
+    pub fn since(&self, before: &ServerCounters) -> ServerCounters {
+        let delta = |after: u64, before: u64| after.saturating_sub(before);
+        self.zip(before, delta, |after, before| Some(delta(after?, before?)))
+    }
+
+    /// Both counts added (an optional count is known only when both are).
+    pub fn plus(&self, other: &ServerCounters) -> ServerCounters {
+        self.zip(other, |a, b| a + b, |a, b| Some(a? + b?))
     }
 
     /// The starting point of a sum: every optional count known (zero).
     pub fn zero() -> ServerCounters {
-        ServerCounters {
-            requests: Some(0),
-            sync_timeouts: Some(0),
-            queue_overflows: Some(0),
-            local_checks: Some(0),
-            store_checks: Some(0),
-            injected_delays: Some(0),
-            injected_delay_ns: Some(0),
-            ..ServerCounters::default()
-        }
+        let none = ServerCounters::default();
+        none.zip(&none, |_, _| 0, |_, _| Some(0))
+    }
+
+    /// Zero in every count, optional ones known where they are here: what a server started
+    /// during a window had counted before it.
+    pub fn zeroed(&self) -> ServerCounters {
+        self.zip(self, |_, _| 0, |known, _| known.map(|_| 0))
     }
 }
 
@@ -135,20 +135,7 @@ impl ServerWindow {
 
 /// `pick` applied count by count.
 fn extreme(a: &ServerCounters, b: &ServerCounters, pick: fn(u64, u64) -> u64) -> ServerCounters {
-    let optional = |a: Option<u64>, b: Option<u64>| Some(pick(a?, b?));
-    ServerCounters {
-        requests: optional(a.requests, b.requests),
-        store_errors: pick(a.store_errors, b.store_errors),
-        fail_open_passes: pick(a.fail_open_passes, b.fail_open_passes),
-        store_writes: pick(a.store_writes, b.store_writes),
-        refresh_writes: pick(a.refresh_writes, b.refresh_writes),
-        sync_timeouts: optional(a.sync_timeouts, b.sync_timeouts),
-        queue_overflows: optional(a.queue_overflows, b.queue_overflows),
-        local_checks: optional(a.local_checks, b.local_checks),
-        store_checks: optional(a.store_checks, b.store_checks),
-        injected_delays: optional(a.injected_delays, b.injected_delays),
-        injected_delay_ns: optional(a.injected_delay_ns, b.injected_delay_ns),
-    }
+    a.zip(b, pick, |a, b| Some(pick(a?, b?)))
 }
 
 #[cfg(test)]

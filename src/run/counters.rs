@@ -36,6 +36,8 @@ impl Reading {
                 store_checks: stats.check_answers.map(|c| c.store),
                 injected_delays: stats.injected_delay.as_ref().map(|d| d.count),
                 injected_delay_ns: stats.injected_delay.as_ref().map(|d| d.sum_ns),
+                injected_works: stats.injected_work.map(|w| w.count),
+                injected_work_ns: stats.injected_work.map(|w| w.sum_ns),
             },
             instance: stats.instance.unwrap_or_else(|| crate::redact::redact(url)),
             entries: stats.stats.entries,
@@ -45,17 +47,7 @@ impl Reading {
 
     /// A server started during the window: it had counted nothing before it.
     pub fn fresh(&self) -> Reading {
-        let zero = ServerCounters {
-            requests: self.counters.requests.map(|_| 0),
-            sync_timeouts: self.counters.sync_timeouts.map(|_| 0),
-            queue_overflows: self.counters.queue_overflows.map(|_| 0),
-            local_checks: self.counters.local_checks.map(|_| 0),
-            store_checks: self.counters.store_checks.map(|_| 0),
-            injected_delays: self.counters.injected_delays.map(|_| 0),
-            injected_delay_ns: self.counters.injected_delay_ns.map(|_| 0),
-            ..ServerCounters::default()
-        };
-        Reading { counters: zero, ..self.clone() }
+        Reading { counters: self.counters.zeroed(), ..self.clone() }
     }
 }
 

@@ -66,6 +66,9 @@ pub struct StatsResponse {
     /// without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected_delay: Option<crate::injected_delay::DelayCounts>,
+    /// The CPU work `--inject-work` added to every check so far; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_work: Option<crate::injected_work::WorkCounts>,
 }
 
 pub async fn login(
@@ -191,17 +194,19 @@ pub async fn stats(
     };
     let (stats, failed) = reading.unwrap_or_default();
     let stats_error = failed.then(|| super::admin::STATS_UNAVAILABLE.to_string());
+    let counters = state.counters.snapshot();
     Ok(Json(StatsResponse {
         store: state.store.name().to_string(),
         instance: Some(state.instance.clone()),
         capabilities: state.store.capabilities(),
         stats,
         stats_error,
-        counters: state.counters.snapshot(),
+        counters,
         sync_timeouts: state.store.sync_timeouts(),
         queue_overflows: state.store.queue_overflows(),
         check_answers: state.store.check_answers(),
         injected_delay: state.store.injected_delay(),
+        injected_work: state.config.injected_work.map(|work| work.counts(counters.checks)),
     }))
 }
 

@@ -20,7 +20,10 @@ async fn server_cpu_us(work: Option<Duration>) -> f64 {
     let results = run(options).await.unwrap();
     let _ = std::fs::remove_dir_all(out);
     assert_eq!(results.config.injected_work_ns, work.map(|w| w.as_nanos() as u64));
-    results.measurements[0].rounds[0].server_cpu_us_per_request.expect("servers started here")
+    let round = &results.measurements[0].rounds[0];
+    // The servers' own record (`/stats`), which a wrapped candidate's servers also give.
+    assert_eq!(round.injected_work_us(), work.map(|w| w.as_nanos() as f64 / 1e3));
+    round.server_cpu_us_per_request.expect("servers started here")
 }
 
 /// 200 µs of work per check raises the servers' CPU per request by about 200 µs (every

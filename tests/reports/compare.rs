@@ -495,3 +495,35 @@ fn the_delay_delivered_is_shown_beside_the_shift() {
         "logout-replay / none: baseline none; current set 100 µs, delivery not recorded"
     ));
 }
+
+/// A candidate whose servers were started with `--inject-work` by a wrapper (the run itself
+/// set no knob) is still shown doing the work: by its servers' record, never as "none".
+#[test]
+fn work_added_by_a_wrapped_candidate_is_shown() {
+    let base = small();
+    let mut current = small();
+    assert_eq!(current.config.injected_work_ns, None);
+    for (i, r) in rounds(&mut current, "redis").iter_mut().enumerate() {
+        let counters = |count: u64| revbench::results::ServerCounters {
+            requests: Some(count),
+            injected_works: Some(count),
+            injected_work_ns: Some(count * 590),
+            ..Default::default()
+        };
+        r.servers = vec![revbench::results::ServerWindow {
+            instance: format!("server-{i}"),
+            before: counters(100),
+            after: counters(1100),
+        }];
+    }
+    let (_, out) = run_compare(&base, &current, &[]);
+    assert!(
+        out.contains(
+            "injected work logout-replay / redis: baseline none; current not set by this run, its \
+             servers delivered 0.6 µs of CPU per check"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("injected work logout-replay / none"), "{out}");
+    assert!(!out.contains("injected delay"), "{out}");
+}
