@@ -141,6 +141,7 @@ measured() { # pid, port, token, connections
   echo "$p50 $rps $(python3 -c "print('%.2f' % (($after - $before) / 1e3 / $requests))")"
 }
 wrk_delay() {
+  command -v wrk > /dev/null || { echo "FIGURE=wrk needs wrk (Debian: apt-get install wrk)" >&2; exit 2; }
   for delay in ${DELAYS:-25us 100us 1ms}; do
     local plain delayed
     plain=$(serve 18401)
