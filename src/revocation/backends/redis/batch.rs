@@ -1,5 +1,5 @@
 //! Group commit for checks: the check commands of concurrent requests (`EXISTS` for
-//! `redis://`, a script call for `redis+buckets://`) go to Redis as one pipeline.
+//! `redis://`, `HMGET` or a script call for `redis+buckets://`) go to Redis as one pipeline.
 //!
 //! redis-rs's multiplexed connection writes a command as soon as its driver task sees it, and
 //! on the server's multi-threaded runtime that task is woken for nearly every check, so
@@ -7,51 +7,57 @@
 //! at a time. Here the first check to find the queue empty spawns a flush
 //! task that yields once, so the requests already running on the runtime add their checks,
 //! then sends the batch as one pipeline: one write and one round trip for the batch, still
-//! one command per check, each answered from its own reply (an integer, non-zero for
-//! "revoked").
+//! the same commands per check, each check answered from its own replies.
 
 use std::sync::{Arc, Mutex};
 
 use redis::aio::ConnectionManager;
+use redis::Value;
 use tokio::sync::oneshot;
 
 use crate::lock::MutexExt;
-use crate::revocation::{Jti, StoreError};
-use crate::time::UnixSeconds;
+use crate::revocation::StoreError;
 
-type Answer = Result<bool, StoreError>;
+/// What a store sends for one check and how it reads the replies: the batcher knows neither.
+pub(crate) trait CheckPlan: Send + Sync + 'static {
+    /// One check's question, queued until its pipeline goes.
+    type Query: Send + Sync + 'static;
+    /// What the replies say.
+    type Answer: Send + 'static;
 
-/// The command that checks one token, added to a pipeline; `retry` is set when the first
-/// attempt failed with `NOSCRIPT` (the server lost its script cache), so a script is sent
-/// whole (`EVAL`) rather than by its digest.
-pub(crate) type CheckCommand =
-    Box<dyn Fn(&mut redis::Pipeline, Jti, UnixSeconds, bool) + Send + Sync>;
+    /// Adds the query's commands to `pipe`; `whole` is set when the first attempt failed with
+    /// `NOSCRIPT` (the server lost its script cache), so a script is sent whole (`EVAL`)
+    /// rather than by its digest.
+    fn add(&self, pipe: &mut redis::Pipeline, query: &Self::Query, whole: bool);
 
-/// Checks waiting for the next pipeline, and what sends it.
-pub(crate) struct CheckBatcher {
-    conn: ConnectionManager,
-    backend: &'static str,
-    command: CheckCommand,
-    // A std Mutex: held only to push or take, never across an await.
-    waiting: Mutex<Vec<(Jti, UnixSeconds, oneshot::Sender<Answer>)>>,
+    /// Reads the replies to the commands [`CheckPlan::add`] added for `query`, in order.
+    fn read(&self, query: &Self::Query, replies: &[Value]) -> Result<Self::Answer, String>;
 }
 
-impl CheckBatcher {
-    pub(crate) fn new(
-        conn: ConnectionManager,
-        backend: &'static str,
-        command: CheckCommand,
-    ) -> Arc<Self> {
-        Arc::new(Self { conn, backend, command, waiting: Mutex::new(Vec::new()) })
+type Reply<P> = Result<<P as CheckPlan>::Answer, StoreError>;
+type Waiting<P> = Vec<(<P as CheckPlan>::Query, oneshot::Sender<Reply<P>>)>;
+
+/// Checks waiting for the next pipeline, and what sends it.
+pub(crate) struct CheckBatcher<P: CheckPlan> {
+    conn: ConnectionManager,
+    backend: &'static str,
+    plan: P,
+    // A std Mutex: held only to push or take, never across an await.
+    waiting: Mutex<Waiting<P>>,
+}
+
+impl<P: CheckPlan> CheckBatcher<P> {
+    pub(crate) fn new(conn: ConnectionManager, backend: &'static str, plan: P) -> Arc<Self> {
+        Arc::new(Self { conn, backend, plan, waiting: Mutex::new(Vec::new()) })
     }
 
-    /// Whether the token `jti` (expiring at `exp`) is revoked, asked in the next pipeline.
-    pub(crate) async fn is_revoked(self: &Arc<Self>, jti: Jti, exp: UnixSeconds) -> Answer {
+    /// The answer to `query`, asked in the next pipeline.
+    pub(crate) async fn ask(self: &Arc<Self>, query: P::Query) -> Reply<P> {
         let backend = self.backend;
         let (answer, answered) = oneshot::channel();
         let first = {
             let mut waiting = self.waiting.locked();
-            waiting.push((jti, exp, answer));
+            waiting.push((query, answer));
             waiting.len() == 1
         };
         if first {
@@ -65,41 +71,56 @@ impl CheckBatcher {
         // Runs after the tasks that are ready now, which may queue checks of their own.
         tokio::task::yield_now().await;
         let batch = std::mem::take(&mut *self.waiting.locked());
-        let mut counts = self.send(&batch, false).await;
-        if matches!(&counts, Err(e) if is_noscript(e)) {
-            counts = self.send(&batch, true).await;
+        let mut sent = self.send(&batch, false).await;
+        if matches!(&sent, Err(e) if is_noscript(e)) {
+            sent = self.send(&batch, true).await;
         }
         let backend = self.backend;
-        match counts {
-            Ok(counts) if counts.len() == batch.len() => {
-                for ((_, _, answer), count) in batch.into_iter().zip(counts) {
-                    let _ = answer.send(Ok(count > 0));
+        match sent {
+            Ok((counts, replies)) if counts.iter().sum::<usize>() == replies.len() => {
+                let mut rest = replies.as_slice();
+                for ((query, answer), count) in batch.into_iter().zip(counts) {
+                    let (own, next) = rest.split_at(count);
+                    rest = next;
+                    let read = self.plan.read(&query, own);
+                    let _ = answer.send(read.map_err(|e| StoreError::backend(backend, e)));
                 }
             }
-            Ok(counts) => {
-                let message = format!("{} replies to {} checks", counts.len(), batch.len());
-                for (_, _, answer) in batch {
+            Ok((counts, replies)) => {
+                let message = format!(
+                    "{} replies to {} commands",
+                    replies.len(),
+                    counts.iter().sum::<usize>()
+                );
+                for (_, answer) in batch {
                     let _ = answer.send(Err(StoreError::backend(backend, &message)));
                 }
             }
             Err(e) => {
-                for (_, _, answer) in batch {
+                for (_, answer) in batch {
                     let _ = answer.send(Err(StoreError::backend(backend, &e)));
                 }
             }
         }
     }
 
+    /// Sends the batch; returns how many commands each check added, and every reply.
     async fn send(
         &self,
-        batch: &[(Jti, UnixSeconds, oneshot::Sender<Answer>)],
-        retry: bool,
-    ) -> redis::RedisResult<Vec<u64>> {
+        batch: &Waiting<P>,
+        whole: bool,
+    ) -> redis::RedisResult<(Vec<usize>, Vec<Value>)> {
         let mut pipe = redis::pipe();
-        for &(jti, exp, _) in batch {
-            (self.command)(&mut pipe, jti, exp, retry);
-        }
-        pipe.query_async::<Vec<u64>>(&mut self.conn.clone()).await
+        let counts = batch
+            .iter()
+            .map(|(query, _)| {
+                let before = pipe.len();
+                self.plan.add(&mut pipe, query, whole);
+                pipe.len() - before
+            })
+            .collect();
+        let replies = pipe.query_async::<Vec<Value>>(&mut self.conn.clone()).await?;
+        Ok((counts, replies))
     }
 }
 

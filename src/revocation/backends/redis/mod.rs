@@ -53,7 +53,28 @@ pub struct RedisStore {
     client: redis::Client,
     prefix: String,
     /// Concurrent checks share a pipeline (see `batch.rs`).
-    checks: Arc<batch::CheckBatcher>,
+    checks: Arc<batch::CheckBatcher<Exists>>,
+}
+
+/// A check is one `EXISTS` of the jti's key.
+struct Exists {
+    prefix: String,
+}
+
+impl batch::CheckPlan for Exists {
+    type Query = Jti;
+    type Answer = bool;
+
+    fn add(&self, pipe: &mut redis::Pipeline, &jti: &Jti, _whole: bool) {
+        pipe.cmd("EXISTS").arg(jti_key(&self.prefix, jti));
+    }
+
+    fn read(&self, _jti: &Jti, replies: &[redis::Value]) -> Result<bool, String> {
+        match replies {
+            [redis::Value::Int(count)] => Ok(*count > 0),
+            other => Err(format!("EXISTS answered {other:?}")),
+        }
+    }
 }
 
 impl RedisStore {
@@ -118,10 +139,7 @@ impl RedisStore {
         .await
         .map_err(|_| unreachable("timed out".to_string()))?
         .map_err(|e| unreachable(e.to_string()))?;
-        let key_prefix = prefix.clone();
-        let exists: batch::CheckCommand = Box::new(move |pipe, jti, _exp, _retry| {
-            pipe.cmd("EXISTS").arg(jti_key(&key_prefix, jti));
-        });
+        let exists = Exists { prefix: prefix.clone() };
         let checks = batch::CheckBatcher::new(conn.clone(), BACKEND, exists);
         let store = Self { conn, client, prefix, checks };
         store.health().await.map_err(|e| unreachable(e.to_string()))?;
@@ -191,8 +209,8 @@ impl RevocationStore for RedisStore {
     }
 
     /// One `EXISTS` per check, sent in a pipeline with the checks of concurrent requests.
-    async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        self.checks.is_revoked(jti, expires_at).await
+    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
+        self.checks.ask(jti).await
     }
 
     /// One pipeline of `SET … EXAT` for the whole chunk: one round trip instead of one per id.

@@ -4,19 +4,25 @@
 //!
 //! - **By expiry**: a token revoked until `exp` goes to the expiry bucket `e = exp /
 //!   BUCKET_SECS`. The check receives the token's `exp` too, so it finds the bucket without
-//!   asking. Every key of a bucket expires when the last token in it does (`EXPIREAT`, raised
-//!   to the latest `exp` written to it), so a bucket leaves Redis whole, with no sweep.
+//!   asking. Every key of a bucket expires at the end of its minute (`EXAT`/`EXPIREAT`, the
+//!   same second for all, at most [`BUCKET_SECS`] after its last token), so a bucket leaves
+//!   Redis whole, with no sweep.
 //! - **Sub-buckets (extendible hashing)**: the ids of a bucket are spread over hashes
 //!   `P<e>:<a>`, `a` the low `d` bits of the id's hash; a directory string `P<e>:d` holds each
-//!   slot's depth `d` (one byte). A hash that passes [`LIMIT`] fields is split in two (its
-//!   directory doubled when needed), so no hash ever holds more than 128 fields nor a value
+//!   slot's depth `d` (one byte), and each hash its own depth (field `d`). A hash that passes
+//!   [`LIMIT`] fields is split in two (its directory doubled when needed; the new hash is
+//!   created even when empty), so no hash ever holds more than 128 fields nor a value
 //!   over 64 bytes: Redis's *default* listpack limits (`hash-max-listpack-entries 128`,
 //!   `hash-max-listpack-value 64`). The server's configuration is never read or changed.
 //! - **The field is the id's 16 bytes** (through a fixed bijection, [`Jti::spread`], so that
 //!   the sub-buckets fill evenly whatever ids come in; the value is empty).
-//! - **One round trip per check**: a script reads the directory byte and runs `HEXISTS`
-//!   (`EVALSHA`), in the same pipelines as `redis://`'s checks of concurrent requests. A check
-//!   of a token whose `exp` has passed answers `false` without asking.
+//! - **One command per check, no script**: each replica keeps a copy of the directories it
+//!   has read, and a check is `HMGET <hash> <id> d` of the hash its copy names, in the same
+//!   pipelines as `redis://`'s checks of concurrent requests. The hash's depth in the reply
+//!   proves the copy right for that id, or stale (another replica split the hash): then the
+//!   check script (atomic: the directory byte, then `HEXISTS`) answers, in the next pipeline
+//!   beside a `GET` of the directory that refreshes the copy (`check.rs`). A check of a token
+//!   whose `exp` has passed answers `false` without asking.
 //! - Revocations are one script call each (atomic in Redis); fills send [`FILL_CHUNK`] per
 //!   call, one call at a time; `forget_many` is a third script, an `HDEL` in the hash the
 //!   directory names (no merge: sub-buckets only split).
@@ -28,7 +34,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 
-use crate::revocation::backends::redis::batch::{is_noscript, CheckBatcher, CheckCommand};
+use crate::revocation::backends::redis::batch::{is_noscript, CheckBatcher};
 use crate::revocation::backends::redis::{info_field, scan_prefix};
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
@@ -36,6 +42,12 @@ use crate::revocation::{
     RevocationStore, Scheme, StoreError, StoreStats,
 };
 use crate::time::{now_secs, UnixSeconds};
+
+mod check;
+mod scripts;
+
+use check::{BucketChecks, Directories, Query};
+use scripts::Script;
 
 /// Key prefix used when the URL sets none.
 pub const DEFAULT_PREFIX: &str = "revbench:buckets:";
@@ -48,115 +60,14 @@ pub const LIMIT: usize = 127;
 /// Revocations per script call in a fill: each call holds Redis for about a millisecond.
 const FILL_CHUNK: usize = 100;
 
-/// `KEYS[1]` the bucket's directory, `ARGV[1]` its hash prefix, `ARGV[2]` the 16-byte field:
-/// 1 if the field is in the hash its directory slot names.
-const CHECK: &str = r"
-local len = redis.call('STRLEN', KEYS[1])
-if len == 0 then return 0 end
-local f = ARGV[2]
-local h = ((string.byte(f, 1) * 256 + string.byte(f, 2)) * 256 + string.byte(f, 3)) * 256
-  + string.byte(f, 4)
-local d = string.byte(redis.call('GETRANGE', KEYS[1], h % len, h % len))
-return redis.call('HEXISTS', ARGV[1] .. string.format('%d', h % 2 ^ d), f)
-";
-
-/// `ARGV[1]` the key prefix, then `(bucket, field, exp)` triples: adds each field to its
-/// bucket's hash, splitting any hash that passes `LIMIT` (`ARGV` `#LIMIT#` is replaced by the
-/// constant); returns how many fields were new.
-const REVOKE: &str = r"
-local P = ARGV[1]
-local added = 0
-local function hash(f)
-  return ((string.byte(f, 1) * 256 + string.byte(f, 2)) * 256 + string.byte(f, 3)) * 256
-    + string.byte(f, 4)
-end
-local function stretch(k, t)
-  if redis.call('EXPIRETIME', k) < t then redis.call('EXPIREAT', k, t) end
-end
-for x = 2, #ARGV, 3 do
-  local f, t = ARGV[x + 1], tonumber(ARGV[x + 2])
-  local dir, hp = P .. ARGV[x] .. ':d', P .. ARGV[x] .. ':'
-  local len = redis.call('STRLEN', dir)
-  if len == 0 then redis.call('SET', dir, '\0'); len = 1 end
-  stretch(dir, t)
-  local h = hash(f)
-  local d = string.byte(redis.call('GETRANGE', dir, h % len, h % len))
-  local a = h % 2 ^ d
-  local k = hp .. string.format('%d', a)
-  added = added + redis.call('HSET', k, f, '')
-  stretch(k, t)
-  while redis.call('HLEN', k) > #LIMIT# and d < 32 do
-    if 2 ^ d == len then
-      redis.call('APPEND', dir, redis.call('GET', dir))
-      len = len * 2
-    end
-    local hi = a + 2 ^ d
-    local hk = hp .. string.format('%d', hi)
-    local moved, fields = {}, {}
-    for _, g in ipairs(redis.call('HKEYS', k)) do
-      if hash(g) % 2 ^ (d + 1) == hi then
-        moved[#moved + 1] = g
-        fields[#fields + 1] = g
-        fields[#fields + 1] = ''
-      end
-    end
-    if #moved > 0 then
-      local until_ = redis.call('EXPIRETIME', k)
-      redis.call('HSET', hk, unpack(fields))
-      redis.call('EXPIREAT', hk, until_)
-      redis.call('HDEL', k, unpack(moved))
-    end
-    local depth = string.char(d + 1)
-    for j = a, len - 1, 2 ^ d do redis.call('SETRANGE', dir, j, depth) end
-    d = d + 1
-    if h % 2 ^ d ~= a then a = hi; k = hk end
-  end
-end
-return added
-";
-
-/// `ARGV[1]` the key prefix, then `(bucket, field)` pairs: removes each field from the hash
-/// its bucket's directory names for it (a hash left empty leaves Redis; the directory expires
-/// with the bucket); returns how many fields were removed.
-const FORGET: &str = r"
-local P = ARGV[1]
-local removed = 0
-for x = 2, #ARGV, 2 do
-  local f = ARGV[x + 1]
-  local dir = P .. ARGV[x] .. ':d'
-  local len = redis.call('STRLEN', dir)
-  if len > 0 then
-    local h = ((string.byte(f, 1) * 256 + string.byte(f, 2)) * 256 + string.byte(f, 3)) * 256
-      + string.byte(f, 4)
-    local d = string.byte(redis.call('GETRANGE', dir, h % len, h % len))
-    local k = P .. ARGV[x] .. ':' .. string.format('%d', h % 2 ^ d)
-    removed = removed + redis.call('HDEL', k, f)
-  end
-end
-return removed
-";
-
-/// A script sent by its digest, or whole when the server has lost it.
-struct Script {
-    body: String,
-    sha: String,
-}
-
-impl Script {
-    /// `EVALSHA <sha>`, or `EVAL <body>` when `whole`; the caller adds the rest.
-    fn cmd(&self, whole: bool) -> redis::Cmd {
-        let mut cmd = redis::cmd(if whole { "EVAL" } else { "EVALSHA" });
-        cmd.arg(if whole { &self.body } else { &self.sha });
-        cmd
-    }
-}
-
 /// The deny-list in bucketed hashes.
 pub struct RedisBucketsStore {
     redis: RedisStore,
-    revoke: Arc<Script>,
+    revoke: Script,
     forget: Script,
-    checks: Arc<CheckBatcher>,
+    checks: Arc<CheckBatcher<BucketChecks>>,
+    /// This replica's copy of the directories, which checks read and refresh.
+    directories: Arc<Directories>,
 }
 
 impl RedisBucketsStore {
@@ -166,33 +77,17 @@ impl RedisBucketsStore {
         let plain = url.strip_prefix("redis+buckets").map(|rest| format!("redis{rest}"));
         let parsed = StoreUrl::parse(plain.as_deref().unwrap_or(url))?;
         let redis = RedisStore::connect_parsed(parsed, DEFAULT_PREFIX).await?;
-        let load = |body: String| {
-            let mut conn = redis.connection();
-            async move {
-                let sha: String = redis::cmd("SCRIPT")
-                    .arg("LOAD")
-                    .arg(&body)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| StoreError::backend(BACKEND, e))?;
-                Ok::<_, StoreError>(Script { body, sha })
-            }
+        let load = |body: String| Script::load(redis.connection(), body, BACKEND);
+        let revoke = load(scripts::REVOKE.replace("#LIMIT#", &LIMIT.to_string())).await?;
+        let forget = load(scripts::FORGET.to_string()).await?;
+        let directories = Arc::new(Directories::default());
+        let plan = BucketChecks {
+            prefix: redis.prefix().to_string(),
+            script: load(scripts::CHECK.to_string()).await?,
+            directories: directories.clone(),
         };
-        let revoke = Arc::new(load(REVOKE.replace("#LIMIT#", &LIMIT.to_string())).await?);
-        let check = load(CHECK.to_string()).await?;
-        let forget = load(FORGET.to_string()).await?;
-        let prefix = redis.prefix().to_string();
-        let command: CheckCommand = Box::new(move |pipe, jti, exp, whole| {
-            let bucket = bucket_of(exp);
-            let mut cmd = check.cmd(whole);
-            cmd.arg(1)
-                .arg(format!("{prefix}{bucket}:d"))
-                .arg(format!("{prefix}{bucket}:"))
-                .arg(field(jti).as_slice());
-            pipe.add_command(cmd);
-        });
-        let checks = CheckBatcher::new(redis.connection(), BACKEND, command);
-        Ok(Self { redis, revoke, forget, checks })
+        let checks = CheckBatcher::new(redis.connection(), BACKEND, plan);
+        Ok(Self { redis, revoke, forget, checks, directories })
     }
 
     /// Adds `entries` (all live) in one script call.
@@ -200,7 +95,8 @@ impl RedisBucketsStore {
         let mut cmd = self.revoke.cmd(whole);
         cmd.arg(0).arg(self.redis.prefix());
         for &(jti, exp) in entries {
-            cmd.arg(bucket_of(exp)).arg(field(jti).as_slice()).arg(stored_exp(exp));
+            let bucket = bucket_of(exp);
+            cmd.arg(bucket).arg(field(jti).as_slice()).arg(bucket_end(bucket));
         }
         cmd
     }
@@ -245,7 +141,8 @@ impl RedisBucketsStore {
         Ok(removed)
     }
 
-    /// Fields held under this store's prefix (one `HLEN` per hash, pipelined per `SCAN` step).
+    /// Ids held under this store's prefix (one `HLEN` per hash, pipelined per `SCAN` step, less
+    /// the depth field each hash holds).
     async fn count_fields(&self) -> Result<u64, StoreError> {
         let mut conn = self.redis.connection();
         let mut batches = std::pin::pin!(scan_prefix(&mut conn, self.redis.prefix(), BACKEND));
@@ -259,7 +156,7 @@ impl RedisBucketsStore {
                 .query_async(&mut self.redis.connection())
                 .await
                 .map_err(|e| StoreError::backend(BACKEND, e))?;
-            count += lens.iter().sum::<u64>();
+            count += lens.iter().map(|len| len.saturating_sub(1)).sum::<u64>();
         }
         Ok(count)
     }
@@ -270,10 +167,35 @@ fn bucket_of(exp: UnixSeconds) -> UnixSeconds {
     stored_exp(exp) / BUCKET_SECS
 }
 
-/// The hash field of `jti`: its 16 bytes through the fixed bijection, big-endian (the script
-/// addresses sub-buckets by the first four).
+/// When every key of `bucket` expires: the end of its minute, after every `exp` in it.
+fn bucket_end(bucket: UnixSeconds) -> UnixSeconds {
+    (bucket + 1) * BUCKET_SECS
+}
+
+/// The hash field of `jti`: its 16 bytes through the fixed bijection, big-endian (the scripts
+/// address sub-buckets by the first four, [`slot_hash`]).
 fn field(jti: Jti) -> [u8; 16] {
     jti.spread(0).to_be_bytes()
+}
+
+/// The number whose low bits address a field's sub-bucket: its first four bytes.
+fn slot_hash(field: &[u8; 16]) -> u32 {
+    u32::from_be_bytes([field[0], field[1], field[2], field[3]])
+}
+
+/// The directory of `bucket`: one depth byte per slot.
+fn dir_key(prefix: &str, bucket: UnixSeconds) -> String {
+    format!("{prefix}{bucket}:d")
+}
+
+/// What the names of `bucket`'s hashes start with (the address follows).
+fn hash_prefix(prefix: &str, bucket: UnixSeconds) -> String {
+    format!("{prefix}{bucket}:")
+}
+
+/// The hash of `bucket` at address `addr`.
+fn hash_key(prefix: &str, bucket: UnixSeconds, addr: u64) -> String {
+    format!("{prefix}{bucket}:{addr}")
 }
 
 /// The `redis+buckets://` line of [`crate::revocation::SCHEMES`].
@@ -305,12 +227,21 @@ impl RevocationStore for RedisBucketsStore {
         self.revoke_many(&[(jti, expires_at)]).await
     }
 
-    /// One script call in the pipeline of concurrent checks; none once `exp` has passed.
+    /// One `HMGET` in the pipeline of concurrent checks, of the hash this replica's copy of
+    /// the directory names; when the copy proves stale, the check script and a fresh copy in
+    /// the next pipeline (see `check.rs`). None once `exp` has passed.
     async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
         if expires_at <= now_secs() {
             return Ok(false);
         }
-        self.checks.is_revoked(jti, expires_at).await
+        let (bucket, field) = (bucket_of(expires_at), field(jti));
+        let (addr, depth) = self.directories.locate(bucket, &field);
+        if let Some(revoked) = self.checks.ask(Query::Cached { bucket, field, addr, depth }).await?
+        {
+            return Ok(revoked);
+        }
+        let exact = self.checks.ask(Query::Exact { bucket, field }).await?;
+        exact.ok_or_else(|| StoreError::backend(BACKEND, "the check script's answer was lost"))
     }
 
     /// Entries whose `exp` has passed are left out: they would never be asked for.
@@ -350,6 +281,7 @@ impl RevocationStore for RedisBucketsStore {
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
+        self.directories.forget();
         self.redis.clear().await
     }
 }
