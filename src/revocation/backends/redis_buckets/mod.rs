@@ -206,7 +206,7 @@ pub(in crate::revocation) static SCHEME: Scheme = Scheme {
     namespacing: Namespacing::KeyPrefix,
     open: opener!(RedisBucketsStore::connect),
     profile: Profile {
-        summary: "deny-list in small Redis hashes by expiry minute: one script call per request",
+        summary: "deny-list in small Redis hashes by expiry minute: one `HMGET` per request",
         needs: "Redis (standalone)",
         when_down: profile::FAILS_CLOSED,
         unit: EntryUnit::RevokedToken,
