@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::axis::Axis;
+use super::fill_time::DEFAULT_MAX_FILL_TIME;
 use super::point::scenario_at;
 use super::scheduler::{self, SweepOptions};
 use super::summary;
@@ -49,6 +50,13 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
 
+    /// The longest one store's fill to one point may take: a fill projected past it (from
+    /// the previous point's rate, then from its own after its first 20k entries) is not
+    /// waited for; the store is stopped at that point with the projection as the reason, and
+    /// the sweep goes on with the others.
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_MAX_FILL_TIME, value_parser = parse_duration)]
+    pub max_fill_time: Duration,
+
     /// Do not print progress lines.
     #[arg(long)]
     pub no_progress: bool,
@@ -61,6 +69,7 @@ pub struct Args {
 /// Runs `revbench sweep` with these arguments.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.rounds >= 1, "--rounds must be at least 1");
+    anyhow::ensure!(!args.max_fill_time.is_zero(), "--max-fill-time must be more than 0 s");
     let scenario = Scenario::load(&args.scenario)?;
     for &value in &args.axis.values {
         // Every point's scenario is checked before anything starts.
@@ -78,6 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         out_dir: Output::choose(args.out, "sweep-"),
         server_exe: std::env::current_exe().context("cannot find the revbench executable")?,
         progress: !args.no_progress,
+        max_fill_time: args.max_fill_time,
     };
     let out_dir = options.out_dir.clone();
     let results = scheduler::run(options).await?;

@@ -5,13 +5,15 @@
 //!
 //! [`axis`] parses the axis; [`point`] applies a value to the scenario; [`fill`] brings each
 //! store to a point's size (shared stores grow by what is missing, in-process stores are
-//! filled by their servers at start); [`store_rtt`] puts a measured round trip in front of a
-//! store; [`scheduler`] runs the points, each in interleaved rounds; [`kept`] checks that a
-//! shared store is back to its prefill after each of them; [`summary`] prints the table.
+//! filled by their servers at start), within [`fill_time`]'s bound; [`store_rtt`] puts a
+//! measured round trip in front of a store; [`scheduler`] runs the points, each in
+//! interleaved rounds; [`kept`] checks that a shared store is back to its prefill after each
+//! of them; [`summary`] prints the table.
 
 pub mod axis;
 pub mod command;
 pub mod fill;
+pub mod fill_time;
 pub mod kept;
 pub mod point;
 pub mod scheduler;

@@ -12,7 +12,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::axis::{Axis, AxisKind};
-use super::fill::{available_memory, beyond_memory, grow_shared, server_fill, SharedTally};
+use super::fill::{
+    available_memory, beyond_memory, grow_shared, server_fill, FillRules, SharedTally,
+};
+use super::fill_time::{beyond_fill_time, trusted_rate};
 use super::kept;
 use super::point::scenario_at;
 use super::store_rtt::{self, DelayedStore};
@@ -46,6 +49,8 @@ pub struct SweepOptions {
     /// The `revbench` executable that serves replicas.
     pub server_exe: PathBuf,
     pub progress: bool,
+    /// `--max-fill-time`: the longest one fill may be projected to take.
+    pub max_fill_time: Duration,
 }
 
 /// Runs the sweep and returns its results (also in `out_dir/results.json`).
@@ -107,6 +112,8 @@ struct Column<'a> {
     reached: Option<u64>,
     /// In-process stores: resident bytes per entry at the last point, to plan the next.
     bytes_per_entry: Option<f64>,
+    /// In-process stores: entries/s of the last server fill large enough to project from.
+    fill_rate: Option<f64>,
     /// `store-rtt` points: the path through the delaying forwarder, for this point.
     delayed: Option<DelayedStore>,
 }
@@ -139,6 +146,7 @@ async fn sweep_all(
             stopped: false,
             reached: None,
             bytes_per_entry: None,
+            fill_rate: None,
             delayed: None,
         });
     }
@@ -218,9 +226,12 @@ impl Sweep<'_> {
                 if progress && value > tally.entries {
                     eprintln!("filling {name} to {} entries", short_count(value));
                 }
-                let ttl = scenario.token_ttl;
-                match grow_shared(&name, column.target.handle(), tally, value, ttl, progress).await
-                {
+                let rules = FillRules {
+                    token_ttl: scenario.token_ttl,
+                    progress,
+                    max_time: self.options.max_fill_time,
+                };
+                match grow_shared(&name, column.target.handle(), tally, value, rules).await {
                     Ok(fill) => {
                         if progress && fill.added > 0 {
                             eprintln!(
@@ -235,16 +246,36 @@ impl Sweep<'_> {
                 }
             }
             None => {
-                let servers = scenario.replicas;
-                let limit = column.bytes_per_entry.zip(available_memory()).and_then(
-                    |(per_entry, available)| beyond_memory(value, per_entry, servers, available),
-                );
-                if let Some(reason) = limit {
+                if let Some(reason) = self.beyond_in_process(column, value, scenario) {
                     stop(column, value, reason, results);
                 }
             }
         }
         self.output.write(|path| results.write(path))
+    }
+
+    /// Why an in-process store's servers cannot fill themselves to `value`, if they cannot:
+    /// the memory it would take, or the time, both from what its servers reported at the
+    /// previous point.
+    fn beyond_in_process(
+        &self,
+        column: &Column<'_>,
+        value: u64,
+        scenario: &Scenario,
+    ) -> Option<String> {
+        let servers = scenario.replicas;
+        let memory = column
+            .bytes_per_entry
+            .zip(available_memory())
+            .and_then(|(per_entry, available)| beyond_memory(value, per_entry, servers, available));
+        let max = self.options.max_fill_time;
+        memory.or_else(|| {
+            let reason = beyond_fill_time(value, Duration::ZERO, column.fill_rate?, max)?;
+            Some(format!(
+                "{reason} (its server's fill rate at the previous point; each server fills \
+                 itself before it listens, every round)"
+            ))
+        })
     }
 
     /// Puts the point's round trip in front of a shared store and records what it adds; an
@@ -391,6 +422,7 @@ impl Sweep<'_> {
             if !point.fills.iter().any(|f| f.store == name) {
                 let fill = server_fill(&name, fill);
                 column.bytes_per_entry = fill.bytes_per_entry.or(column.bytes_per_entry);
+                column.fill_rate = trusted_rate(fill.added, fill.fill_secs).or(column.fill_rate);
                 point.fills.push(fill);
             }
         }

@@ -27,7 +27,31 @@ fn short_sweep(axis: &str, stores: &[&str]) -> SweepOptions {
         out_dir,
         server_exe: PathBuf::from(env!("CARGO_BIN_EXE_revbench")),
         progress: false,
+        max_fill_time: Duration::from_secs(600),
     }
+}
+
+/// A fill its server's rate at the previous point projects past `--max-fill-time` is not
+/// waited for: hashmap is stopped at 1M with the projection as the reason.
+#[tokio::test]
+async fn a_fill_projected_past_the_bound_is_stopped() {
+    let options = SweepOptions {
+        max_fill_time: Duration::from_millis(1),
+        ..short_sweep("revoked=100k,1M", &["hashmap:"])
+    };
+    let out_dir = options.out_dir.clone();
+    let results = run(options).await.expect("the sweep finishes");
+    assert_eq!(results.point(100_000).unwrap().measurements.len(), 1, "measured at 100k");
+    assert!(results.point(1_000_000).unwrap().measurements.is_empty(), "not at 1M");
+    let stopped = &results.stopped;
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    assert_eq!((stopped[0].at, stopped[0].reached), (1_000_000, Some(100_000)));
+    let reason = &stopped[0].reason;
+    assert!(
+        reason.contains("beyond --max-fill-time 1ms") && reason.contains("its server's"),
+        "{reason}"
+    );
+    let _ = std::fs::remove_dir_all(out_dir);
 }
 
 /// A billion entries at the bytes per entry `hashmap:` takes at 200k cannot fit on a test
