@@ -31,6 +31,39 @@ pub async fn fill(
     Ok(started.elapsed())
 }
 
+/// How often a long fill says how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Says how far a long fill got, at most every [`PROGRESS_EVERY`].
+#[derive(Debug, Clone, Copy)]
+pub struct FillProgress {
+    started: Instant,
+    last_shown: Instant,
+}
+
+impl FillProgress {
+    pub fn start() -> Self {
+        FillProgress { started: Instant::now(), last_shown: Instant::now() }
+    }
+
+    /// `"2.5M / 10M (270k entries/s, ~28 s left)"` when the last line is old enough: `added`
+    /// of this fill's `adding` entries written, on top of `held_before` already there.
+    pub fn due(&mut self, added: u64, adding: u64, held_before: u64) -> Option<String> {
+        if self.last_shown.elapsed() < PROGRESS_EVERY {
+            return None;
+        }
+        self.last_shown = Instant::now();
+        let rate = added as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let left = adding.saturating_sub(added) as f64 / rate.max(1e-9);
+        Some(format!(
+            "{} / {} ({} entries/s, ~{left:.0} s left)",
+            crate::units::short_count(held_before + added),
+            crate::units::short_count(held_before + adding),
+            crate::units::short_count(rate as u64)
+        ))
+    }
+}
+
 /// `count` fresh random ids, their expiry times spread evenly over `[from, from + width)` (a
 /// steady stream of logouts leaves entries expiring over one token lifetime).
 pub fn spread_entries(

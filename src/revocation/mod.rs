@@ -32,7 +32,7 @@ pub use backends::redis::RedisStore;
 pub use backends::redis_buckets::RedisBucketsStore;
 pub use backends::redis_cluster::RedisClusterStore;
 pub use expiry::{stored_exp, stored_exp_millis, MAX_STORED_EXP};
-pub use fill::{fill, random_entries, spread_entries};
+pub use fill::{fill, random_entries, spread_entries, FillProgress};
 pub use in_process::compact::CompactStore;
 pub use in_process::cutoff::{Cutoff, CutoffStore};
 pub use in_process::hashmap::HashMapStore;

@@ -17,6 +17,9 @@ use crate::token::{SigningAlgorithm, TokenKeys};
 /// sweep); their expiry times are spread over one token lifetime after it.
 pub const PREFILL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
+/// Entries `--prefill` writes between two looks at its progress.
+const PREFILL_CHUNK: u64 = 100_000;
+
 /// `revbench serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -163,11 +166,24 @@ async fn prefill(
     let rss = || crate::process::resident_bytes(std::process::id());
     let rss_before_fill = rss();
     let from = now_secs() + PREFILL_LIFETIME.as_secs();
-    let entries = revocation::spread_entries(count, from, token_ttl.as_secs().max(1));
-    let took = revocation::fill(store, entries).await.context("--prefill failed")?;
+    let mut entries = revocation::spread_entries(count, from, token_ttl.as_secs().max(1));
+    let started = std::time::Instant::now();
+    let mut progress = revocation::FillProgress::start();
+    let mut done = 0;
+    while done < count {
+        // In chunks, to say how far a fill of millions got: on stderr, which the sweep's
+        // and growth's terminal shows (stdout carries the listening line alone).
+        let chunk = PREFILL_CHUNK.min(count - done);
+        let batch = entries.by_ref().take(chunk as usize);
+        revocation::fill(store, batch).await.context("--prefill failed")?;
+        done += chunk;
+        if let Some(line) = progress.due(done, count, 0) {
+            eprintln!("  prefilling {}: {line}", store.name());
+        }
+    }
     Ok(PrefillFacts {
         entries: count,
-        fill_ms: took.as_millis() as u64,
+        fill_ms: started.elapsed().as_millis() as u64,
         rss_before_fill,
         rss_after_fill: rss(),
     })

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::fill_time::{beyond_fill_time, trusted_rate, PROJECT_AFTER};
 use crate::results::sweep::PointFill;
-use crate::revocation::{self, SharedStore};
+use crate::revocation::{self, FillProgress, SharedStore};
 use crate::server::command::PREFILL_LIFETIME;
 use crate::time::now_secs;
 use crate::units::{short_bytes, short_count};
@@ -15,8 +15,6 @@ use crate::units::{short_bytes, short_count};
 /// Entries written between two looks at the clock (progress, the fill-time bound): two
 /// batches, so a slow store's fill is projected after seconds, not minutes.
 const CHUNK: u64 = 10_000;
-/// How often a long fill says how far it got.
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// Share of the machine's available memory an in-process fill may be planned to take.
 const MEMORY_HEADROOM: f64 = 0.8;
 
@@ -60,7 +58,7 @@ pub async fn grow_shared(
         return Err(format!("{reason} (its fill rate at the previous point; nothing was added)"));
     }
     let started = Instant::now();
-    let mut last_shown = Instant::now();
+    let mut shown = FillProgress::start();
     let from = now_secs() + PREFILL_LIFETIME.as_secs();
     let width = rules.token_ttl.as_secs().max(1);
     let mut done = 0;
@@ -88,15 +86,8 @@ pub async fn grow_shared(
                 short_count(tally.entries)
             ));
         }
-        if rules.progress && last_shown.elapsed() >= PROGRESS_EVERY {
-            last_shown = Instant::now();
-            let left = (missing - done) as f64 / rate.max(1e-9);
-            eprintln!(
-                "  filling {name}: {} / {} ({} entries/s, ~{left:.0} s left)",
-                short_count(tally.entries + done),
-                short_count(target),
-                short_count(rate as u64)
-            );
+        if let Some(line) = shown.due(done, missing, tally.entries).filter(|_| rules.progress) {
+            eprintln!("  filling {name}: {line}");
         }
     }
     let fill_secs = started.elapsed().as_secs_f64();

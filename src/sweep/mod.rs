@@ -7,11 +7,12 @@
 //! store to a point's size (shared stores grow by what is missing, in-process stores are
 //! filled by their servers at start), within [`fill_time`]'s bound; [`store_rtt`] puts a
 //! measured round trip in front of a store; [`scheduler`] runs the points, each in
-//! interleaved rounds; [`kept`] checks that a shared store is back to its prefill after each
-//! of them; [`summary`] prints the table.
+//! interleaved rounds, and stops a store [`failing`] most of its requests; [`kept`] checks
+//! that a shared store is back to its prefill after each round; [`summary`] prints the table.
 
 pub mod axis;
 pub mod command;
+pub mod failing;
 pub mod fill;
 pub mod fill_time;
 pub mod kept;

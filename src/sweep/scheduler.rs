@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::axis::{Axis, AxisKind};
+use super::failing::failing_at;
 use super::fill::{
     available_memory, beyond_memory, grow_shared, server_fill, FillRules, SharedTally,
 };
@@ -90,6 +91,10 @@ pub async fn run(options: SweepOptions) -> anyhow::Result<SweepResults> {
     };
     for target in targets {
         let name = target.name.clone();
+        if options.progress && target.handle().capabilities().shared {
+            // Ten million keys take minutes to leave a Redis Cluster: say what is going on.
+            eprintln!("removing the sweep's namespace in {name}");
+        }
         if let Err(e) = target.remove().await {
             eprintln!("warning: could not remove the sweep's namespace in {name}: {e}");
         }
@@ -116,6 +121,9 @@ struct Column<'a> {
     fill_rate: Option<f64>,
     /// `store-rtt` points: the path through the delaying forwarder, for this point.
     delayed: Option<DelayedStore>,
+    /// `revoked` sweeps: why the store is not taken to the next size, when it failed most
+    /// of its requests at this one.
+    failing: Option<String>,
 }
 
 impl Column<'_> {
@@ -148,6 +156,7 @@ async fn sweep_all(
             bytes_per_entry: None,
             fill_rate: None,
             delayed: None,
+            failing: None,
         });
     }
     for column in &mut columns {
@@ -174,6 +183,10 @@ async fn sweep_all(
             store_rtt: Vec::new(),
         });
         for column in columns.iter_mut().filter(|c| !c.stopped) {
+            if let Some(reason) = column.failing.take() {
+                stop(column, value, reason, results);
+                continue;
+            }
             match kind {
                 AxisKind::Revoked => sweep.bring_to(column, value, &scenario, results).await?,
                 AxisKind::StoreRtt => sweep.delay(column, value, results).await?,
@@ -193,6 +206,11 @@ async fn sweep_all(
         for column in &mut columns {
             // The point's forwarders close with it.
             column.delayed = None;
+            if kind == AxisKind::Revoked && !column.stopped {
+                let point = last_point(results);
+                let measured = point.measurements.iter().find(|m| m.store == column.name());
+                column.failing = measured.and_then(|m| failing_at(&kind.show(value), &m.rounds));
+            }
         }
     }
     Ok(())
