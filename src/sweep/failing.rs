@@ -1,7 +1,6 @@
 //! A store that failed most of its requests in every round of a point has reached what it can
-//! answer: it is not filled further. A larger fill would be measured only as failures, and a
-//! store server still working through the queries its clients gave up on slows the stores
-//! measured after it on the same machine.
+//! answer: it is not filled further, since a larger fill (minutes, for a slow store) would be
+//! measured only as failures.
 
 use crate::results::answers::unexpected;
 use crate::results::RoundResult;
