@@ -4,6 +4,7 @@
 
 use super::plot::Chart;
 use super::vocabulary::{Block, Table};
+use crate::results::answers::failed_share;
 use crate::results::axis::AxisKind;
 use crate::results::sweep::SweepResults;
 use crate::results::Spread;
@@ -112,6 +113,7 @@ fn check(results: &SweepResults) -> Vec<Block> {
                 ms(median.check_p999_us),
                 format!("{:.0} ({:.0}–{:.0})", rps.median, rps.min, rps.max),
                 median.server_peak_rss_bytes.map_or("–".into(), |s| short_bytes(s.median)),
+                failed_share(&m.rounds).map_or("–".into(), |f| format!("{:.1} %", f * 100.0)),
             ]);
         }
     }
@@ -123,8 +125,11 @@ fn check(results: &SweepResults) -> Vec<Block> {
         "check p99.9 (ms)",
         "requests/s",
         "server peak RSS",
+        "requests failed",
     ];
-    section(heading, "Medians over the rounds, min–max in brackets.", Table::of(&headers, rows))
+    let intro = "Medians over the rounds, min–max in brackets. Where most requests failed (store \
+                 errors or no answer), the latency is of the few that got through, not the store's.";
+    section(heading, intro, Table::of(&headers, rows))
 }
 
 fn rtt(results: &SweepResults) -> Vec<Block> {

@@ -39,6 +39,30 @@ pub fn unexpected<'a>(statuses: impl IntoIterator<Item = (&'a String, &'a u64)>)
         .sum()
 }
 
+/// Requests of `round` that failed (an unexpected answer such as a 503 for a store error, or
+/// no answer), and all it sent (answered or not).
+pub fn failed_of_sent(round: &super::RoundResult) -> (u64, u64) {
+    let unanswered: u64 = round.errors.values().sum();
+    (unexpected(&round.statuses) + unanswered, round.requests + unanswered)
+}
+
+/// Share of every request of `rounds` that failed; `None` when nothing was sent.
+pub fn failed_share(rounds: &[super::RoundResult]) -> Option<f64> {
+    let (failed, sent) =
+        rounds.iter().map(failed_of_sent).fold((0, 0), |(f, s), (a, b)| (f + a, s + b));
+    (sent > 0).then(|| failed as f64 / sent as f64)
+}
+
+/// Above this share of failed requests, a measurement's latency describes the few requests
+/// that got through, not the store: it is shown with the share and not offered as the
+/// store's latency.
+pub const MOSTLY_FAILED: f64 = 0.5;
+
+/// Whether more than [`MOSTLY_FAILED`] of the requests of `rounds` failed.
+pub fn mostly_failed(rounds: &[super::RoundResult]) -> bool {
+    failed_share(rounds).is_some_and(|share| share > MOSTLY_FAILED)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
+use crate::results::answers::mostly_failed;
 use crate::results::sweep::{SweepPoint, SweepResults};
+use crate::results::Measurement;
 use crate::revocation::strategies::bloom::SIZED_FALSE_POSITIVE_RATE;
 use crate::revocation::{profile, EntryUnit, Scheme, SCHEMES};
 use crate::units::short_count;
@@ -268,7 +270,12 @@ fn nearest<T>(
 fn check_at(sweep: &SweepResults, store: &str, entries: Option<f64>) -> Option<CheckAt> {
     let size = entries.unwrap_or(f64::MAX);
     let ((p50, p99), at) = nearest(sweep, store, size, |p| {
-        let median = p.measurements.iter().find(|m| m.store == store)?.median.as_ref()?;
+        let measured = p.measurements.iter().find(|m| m.store == store)?;
+        // Most requests failed: the latency is of the few that got through, not the store's.
+        if mostly_failed(&measured.rounds) {
+            return None;
+        }
+        let median = measured.median.as_ref()?;
         Some((median.check_p50_us?.median, median.check_p99_us?.median))
     })?;
     let beyond = match entries {
@@ -276,19 +283,29 @@ fn check_at(sweep: &SweepResults, store: &str, entries: Option<f64>) -> Option<C
             "it never forgets: the list only grows, past the largest size measured ({})",
             short_count(at)
         )),
-        Some(n) if n > largest_measured(sweep, store) as f64 => Some(format!(
-            "beyond the measured range: {} entries, largest measured {}",
-            short_count(n.round() as u64),
-            short_count(at)
-        )),
+        Some(n) if n > largest(sweep, store, true) as f64 => {
+            let (n, answered) = (short_count(n.round() as u64), short_count(at));
+            Some(if largest(sweep, store, false) > at {
+                format!(
+                    "beyond the range where it answered: {n} entries; it answered most requests up \
+                     to {answered}, and failed most of them beyond"
+                )
+            } else {
+                format!("beyond the measured range: {n} entries, largest measured {answered}")
+            })
+        }
         _ => None,
     };
     Some(CheckAt { at, p50_us: p50, p99_us: p99, beyond })
 }
 
-/// The largest point at which `store` was measured.
-fn largest_measured(sweep: &SweepResults, store: &str) -> u64 {
-    let measured = |p: &&SweepPoint| p.measurements.iter().any(|m| m.store == store);
+/// The largest point at which `store` was measured; with `answered`, where it also answered
+/// most of its requests.
+fn largest(sweep: &SweepResults, store: &str, answered: bool) -> u64 {
+    let measured = |p: &&SweepPoint| {
+        let counts = |m: &Measurement| !answered || !mostly_failed(&m.rounds);
+        p.measurements.iter().any(|m| m.store == store && counts(m))
+    };
     sweep.points.iter().filter(measured).map(|p| p.value).max().unwrap_or(0)
 }
 
@@ -520,5 +537,34 @@ mod tests {
         let check = sizings[1].check.as_ref().unwrap();
         assert_eq!(check.at, 100_000);
         assert!(check.beyond.as_ref().unwrap().contains("beyond the measured range"));
+    }
+
+    /// A point where most of a store's requests failed offers no latency (it is of the few
+    /// that got through): the nearest point where the store answered is used, and the range
+    /// it answered in is what "beyond" is measured against.
+    #[test]
+    fn a_point_where_most_requests_failed_is_not_used() {
+        let mut sweep = sweep();
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/reports/example/results.json");
+        let example = crate::results::RunResults::read(std::path::Path::new(example)).unwrap();
+        let mut failing = example.measurements[0].rounds[0].clone();
+        failing.errors.clear();
+        failing.statuses = [("me 503", 45), ("me 200", 5)].map(|(k, n)| (k.to_string(), n)).into();
+        failing.requests = 50;
+        // `redis` (the third store) failed 45 of 50 requests at 100k.
+        sweep.points[2].measurements[2].rounds = vec![failing];
+        let load = Load {
+            users: 100_000_000,
+            logouts_per_user_per_hour: 1.0,
+            token_ttl: Duration::from_secs(3600),
+            replicas: 1,
+            rps: 1.0,
+        };
+        let sizings = size_all(&load, &sweep, &|_| false);
+        let redis = sizings[2].check.as_ref().unwrap();
+        assert_eq!(redis.at, 10_000, "the largest point where it answered");
+        let beyond = redis.beyond.as_ref().unwrap();
+        assert!(beyond.contains("it answered most requests up to 10k"), "{beyond}");
+        assert_eq!(sizings[1].check.as_ref().unwrap().at, 100_000, "hashmap answered there");
     }
 }

@@ -2,12 +2,8 @@
 //! answer: it is not filled further, since a larger fill (minutes, for a slow store) would be
 //! measured only as failures.
 
-use crate::results::answers::unexpected;
+use crate::results::answers::{failed_of_sent, MOSTLY_FAILED};
 use crate::results::RoundResult;
-
-/// Share of a round's requests that must fail, in every round of a point, for the store to be
-/// stopped after it.
-const FAILING_SHARE: f64 = 0.5;
 
 /// Why a store whose rounds at a point (`at`, as the axis shows it) were `rounds` is not taken
 /// further, if it failed more than half its requests (an unexpected answer such as a 503 for a
@@ -15,7 +11,7 @@ const FAILING_SHARE: f64 = 0.5;
 pub fn failing_at(at: &str, rounds: &[RoundResult]) -> Option<String> {
     let counts: Vec<(u64, u64)> = rounds.iter().map(failed_of_sent).collect();
     let failing = !counts.is_empty()
-        && counts.iter().all(|&(failed, sent)| failed as f64 > FAILING_SHARE * sent as f64);
+        && counts.iter().all(|&(failed, sent)| failed as f64 > MOSTLY_FAILED * sent as f64);
     failing.then(|| {
         let (failed, sent) = counts.iter().fold((0, 0), |(f, s), (a, b)| (f + a, s + b));
         format!(
@@ -26,12 +22,6 @@ pub fn failing_at(at: &str, rounds: &[RoundResult]) -> Option<String> {
             counts.len()
         )
     })
-}
-
-/// Requests of a round that failed, and all it sent (answered or not).
-fn failed_of_sent(round: &RoundResult) -> (u64, u64) {
-    let unanswered: u64 = round.errors.values().sum();
-    (unexpected(&round.statuses) + unanswered, round.requests + unanswered)
 }
 
 #[cfg(test)]

@@ -2,18 +2,27 @@
 
 use std::fmt::Write;
 
+use crate::results::answers::failed_share;
 use crate::results::sweep::SweepResults;
 use crate::units::short_count;
 
 /// One row per point and store: entries, fill rate, bytes per entry, check p50/p99 and
-/// requests/s (medians over the rounds); then the stores that stopped, and why.
+/// requests/s (medians over the rounds), and the share of requests that failed (a latency
+/// beside a large one is of the few that got through); then the stores that stopped, and why.
 pub fn table(results: &SweepResults) -> String {
     let width = results.stores.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>8}  {:<width$}  {:>12}  {:>10}  {:>11}  {:>11}  {:>10}",
-        results.config.axis, "store", "fill/s", "bytes/entry", "check p50", "check p99", "req/s"
+        "{:>8}  {:<width$}  {:>12}  {:>10}  {:>11}  {:>11}  {:>10}  {:>7}",
+        results.config.axis,
+        "store",
+        "fill/s",
+        "bytes/entry",
+        "check p50",
+        "check p99",
+        "req/s",
+        "failed"
     );
     for point in &results.points {
         for m in &point.measurements {
@@ -28,7 +37,7 @@ pub fn table(results: &SweepResults) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:>8}  {:<width$}  {:>12}  {:>10}  {:>11}  {:>11}  {:>10}",
+                "{:>8}  {:<width$}  {:>12}  {:>10}  {:>11}  {:>11}  {:>10}  {:>7}",
                 results.show(point.value),
                 m.store,
                 rate,
@@ -36,6 +45,7 @@ pub fn table(results: &SweepResults) -> String {
                 ms(median.and_then(|m| m.check_p50_us)),
                 ms(median.and_then(|m| m.check_p99_us)),
                 median.map_or("-".into(), |m| format!("{:.0}", m.requests_per_sec.median)),
+                failed_share(&m.rounds).map_or("-".into(), |f| format!("{:.1} %", f * 100.0)),
             );
         }
     }
