@@ -3,7 +3,7 @@
 //!
 //! | group | what one iteration does |
 //! |---|---|
-//! | `reference/hashset/<size>/<hit\|miss>` | `HashSet<u128>::contains`: the in-process floor |
+//! | `reference/hashset/<size>/<hit\|miss>` | `HashSet<u128>::contains`: the in-process floor, no trait call, no lock |
 //! | `is_revoked/<store>/<size>/<hit\|miss>` | `store.is_revoked(jti, exp)` through the trait, as the server calls it |
 //! | `verify/<hs256\|eddsa>` | decode + signature + claims check of one token |
 //! | `request/<store>` | `GET /api/me` through the axum router (no socket), store at its largest size |
@@ -13,12 +13,14 @@
 //!
 //! Sizes are 1k, 100k and 1M live entries by default; `REVBENCH_BENCH_SIZES` picks others
 //! among 1k, 100k, 1M and 10M (`REVBENCH_BENCH_SIZES=1M,10M`). Remote stores stop at 1M
-//! (MongoDB at 100k): their fills take minutes. `REVBENCH_BENCH_STORES` limits the stores
-//! opened and filled to those named (`REVBENCH_BENCH_STORES=compact,hashmap`; the reference
-//! always runs), where a criterion filter would still fill every store. A hit asks for a revoked id
-//! drawn at random from the whole store, a miss for one never revoked; each benchmark cycles
-//! through [`PROBES`] such ids so the lookups reach memory the way real traffic does, rather
-//! than hitting one hot cache line.
+//! (MongoDB at 100k), their fills taking minutes, unless `REVBENCH_BENCH_STORES` names them:
+//! a store named there goes to every size asked (`redis+buckets://` takes about 8 minutes to
+//! fill to 10M). `REVBENCH_BENCH_STORES` limits the stores opened and filled to those named
+//! (`REVBENCH_BENCH_STORES=compact,hashmap`; the reference and `naive:` always run), where a
+//! criterion filter would still fill every store. A hit asks for a revoked id drawn at random
+//! from the whole store, a miss for one never revoked; each benchmark cycles through
+//! [`PROBES`] such ids so the lookups reach memory the way real traffic does, rather than
+//! hitting one hot cache line.
 //!
 //! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`; also as `redis+buckets://` and
 //! `filter+redis://` on the same server), PostgreSQL (`POSTGRES_URL`, default
@@ -27,7 +29,10 @@
 //! when they answer, each in a key prefix, table or database of its own that is removed at the
 //! end, or at Ctrl-C (the namespaces are removed, then the bench exits with 130); otherwise the
 //! skipped groups are printed with the reason. At the end the ratios to `reference/hashset`
-//! at the largest size run, measured in this run, are printed.
+//! at the largest size run, measured in this run, are printed, and beside them the ratios to
+//! `is_revoked/naive`: the same `HashSet<u128>` behind a `RwLock`, through the trait — the
+//! reference on the path every store's check takes (a boxed future per call, a lock), so a
+//! store's own cost is compared like with like.
 //!
 //! A `mongodb://` server that is not MongoDB itself (a wire-compatible server such as
 //! `nx-27017`) is benchmarked as `mongo-wire-compatible`, so no id, saved estimate or report
@@ -63,6 +68,8 @@ const MONGO_MAX_SIZE: usize = 100_000;
 const PROBES: usize = 1 << 16;
 /// Entries expire one to two hours from now: all live for the whole run.
 const EXP_FROM_SECS: u64 = 3_600;
+/// The reference through the trait: `HashSet<u128>` behind a `RwLock`, always run.
+const TRAIT_REFERENCE: &str = "naive";
 
 /// One store under measurement.
 struct Subject {
@@ -158,10 +165,16 @@ fn bench_sizes() -> Vec<(usize, &'static str)> {
     sizes
 }
 
-/// Whether `REVBENCH_BENCH_STORES` (a comma-separated list of store names) lets `name` run.
+/// Whether `REVBENCH_BENCH_STORES` (a comma-separated list of store names) lets `name` run;
+/// the reference through the trait always runs.
 fn store_wanted(name: &str) -> bool {
-    std::env::var("REVBENCH_BENCH_STORES")
-        .map_or(true, |list| list.split(',').any(|wanted| wanted.trim() == name))
+    name == TRAIT_REFERENCE || store_named(name).unwrap_or(true)
+}
+
+/// Whether `REVBENCH_BENCH_STORES` names `name`; `None` when it is not set.
+fn store_named(name: &str) -> Option<bool> {
+    let list = std::env::var("REVBENCH_BENCH_STORES").ok()?;
+    Some(list.split(',').any(|wanted| wanted.trim() == name))
 }
 
 /// Every store that answers, the others' groups skipped and why, and which server answered
@@ -217,6 +230,8 @@ async fn open_subjects() -> (Vec<Subject>, Vec<String>, Vec<String>) {
             skipped.push(format!("{groups}: not in REVBENCH_BENCH_STORES"));
             continue;
         }
+        // A store asked for by name is filled to every size asked.
+        let max_size = if store_named(name) == Some(true) { usize::MAX } else { max_size };
         let Some(url) = url else {
             let var = if name == "mongo" { "MONGODB_URL" } else { "REDIS_CLUSTER_URL" };
             skipped.push(format!("{groups}: {var} is not set"));
@@ -383,8 +398,8 @@ fn bench_requests(c: &mut Criterion, rt: &Runtime, subjects: &[Subject]) {
 }
 
 /// Prints each store's medians at the largest size run (`label`) as ratios to
-/// `reference/hashset/<label>`, using only estimates criterion wrote during this run (a
-/// filtered run leaves older ones on disk).
+/// `reference/hashset/<label>` and to the reference through the trait, using only estimates
+/// criterion wrote during this run (a filtered run leaves older ones on disk).
 fn print_ratios(started: SystemTime, label: &str, stores: &[String]) {
     let dir = criterion_dir();
     let median = |group: String, function: &str| -> Option<f64> {
@@ -393,14 +408,24 @@ fn print_ratios(started: SystemTime, label: &str, stores: &[String]) {
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
         fresh.then(|| json["median"]["point_estimate"].as_f64()).flatten()
     };
-    println!("\nmedians at {label} entries, as ratios to reference/hashset/{label} (this run):");
+    let trait_reference = format!("is_revoked/{TRAIT_REFERENCE}/{label}");
+    println!(
+        "\nmedians at {label} entries, as ratios to reference/hashset/{label} and to \
+         {trait_reference} (the same set through the trait, behind a lock; this run):"
+    );
     for kind in ["hit", "miss"] {
         let Some(floor) = median(format!("reference/hashset/{label}"), kind) else { continue };
         println!("  reference/hashset/{label}/{kind}: {floor:.1} ns");
+        let through_trait = median(trait_reference.clone(), kind);
         for store in stores {
             if let Some(ns) = median(format!("is_revoked/{store}/{label}"), kind) {
-                let ratio = ns / floor;
-                println!("  is_revoked/{store}/{label}/{kind}: {ns:.1} ns = {ratio:.2}x");
+                let to_trait = through_trait
+                    .map(|reference| format!(", {:.2}x {trait_reference}", ns / reference))
+                    .unwrap_or_default();
+                println!(
+                    "  is_revoked/{store}/{label}/{kind}: {ns:.1} ns = {:.2}x{to_trait}",
+                    ns / floor
+                );
             }
         }
     }

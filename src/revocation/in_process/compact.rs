@@ -3,18 +3,20 @@
 //!
 //! - **Partitions by expiry**: an id revoked until `exp` goes to the partition of
 //!   `exp / BUCKET_SECS`. The check receives the token's `exp` too, so it looks in that one
-//!   partition, found by index (partitions sit in a window by bucket); a partition whose time
-//!   has passed is dropped whole by the sweeper, so expiry costs nothing per entry and no
-//!   `exp` is stored per entry.
-//! - **A flat table per partition** ([`IdTable`]): the ids (through a seeded bijection, so they
-//!   are spread evenly whatever ids come in) in open addressing, 0.7–0.875 full, with a tag
-//!   byte per slot beside them: a miss reads one group of 16 tags, a hit that and one id.
-//! - **Exact**: no false answers. An entry stops counting at its `exp`: the check answers
-//!   `false` once the token's own `exp` has passed (a coarse clock, lagging towards "still
-//!   revoked" by at most a kernel tick, as `hashmap:`'s).
+//!   partition, found by index (partitions sit inline in a window by bucket); a partition
+//!   whose time has passed is dropped whole by the sweeper, so expiry costs nothing per entry
+//!   and no `exp` is stored per entry.
+//! - **A flat table per partition** ([`IdTable`]): the ids (xor a random per-store seed, and
+//!   placed by a folded-multiply hash of that, so they are spread evenly whatever ids come in)
+//!   in open addressing, 0.7–0.875 full, with a tag byte per slot beside them: a miss reads
+//!   the stripe's index and one group of 16 tags, a hit that and one id.
+//! - **Exact**: no false answers. An entry stops counting at its `exp`: a check that finds
+//!   the id answers `true` only while the token's own `exp` has not passed (a coarse clock,
+//!   lagging towards "still revoked" by at most a kernel tick, as `hashmap:`'s). A miss is
+//!   `false` whatever the time, so it reads no clock.
 //! - `SHARDS` lock stripes by id, so a table's rebuild blocks the checks of one stripe only.
 
-use super::id_table::IdTable;
+use super::id_table::{IdTable, Key};
 use super::sweeper::Sweeper;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, RwLock};
@@ -37,9 +39,9 @@ const SHARDS: usize = 16;
 const BUCKET_SECS: u32 = 60;
 /// How often the sweeper drops passed partitions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
-/// Most partitions a stripe indexes directly (about 11 days of minutes, 128 KiB of index);
-/// partitions further out than that from the earliest are found through an ordered map.
-const WINDOW: usize = 1 << 14;
+/// Most partitions a stripe indexes directly (about 5.7 days of minutes, at most 192 KiB of
+/// index); partitions further out than that from the earliest are found through an ordered map.
+const WINDOW: usize = 1 << 13;
 
 /// Seconds since the Unix epoch, clamped to `u32` (until 2106; later ones share one partition).
 type ExpSecs = u32;
@@ -49,45 +51,45 @@ type ExpSecs = u32;
 struct Shard {
     /// The bucket of `near[0]`.
     first: ExpSecs,
-    /// Consecutive buckets from `first`, at most `WINDOW` of them; `None` holds no id.
-    near: VecDeque<Option<Box<IdTable>>>,
+    /// Consecutive buckets from `first`, at most `WINDOW` of them, inline (an empty table
+    /// holds no allocation): a check goes from here straight to the tags.
+    near: VecDeque<IdTable>,
     /// Buckets that did not fit in the window when their first id came.
     far: BTreeMap<ExpSecs, IdTable>,
 }
 
 impl Shard {
-    fn contains(&self, bucket: ExpSecs, key: u128) -> bool {
+    fn contains(&self, bucket: ExpSecs, key: Key) -> bool {
         let near = bucket
             .checked_sub(self.first)
             .and_then(|at| self.near.get(at as usize))
-            .and_then(Option::as_deref)
             .is_some_and(|table| table.contains(key));
         near || (!self.far.is_empty() && self.far.get(&bucket).is_some_and(|t| t.contains(key)))
     }
 
-    fn insert(&mut self, bucket: ExpSecs, key: u128) {
+    fn insert(&mut self, bucket: ExpSecs, key: Key) {
         if self.contains(bucket, key) {
             return;
         }
         let table = match self.near_slot(bucket) {
-            Some(slot) => &mut **slot.get_or_insert_with(Box::default),
+            Some(table) => table,
             None => self.far.entry(bucket).or_default(),
         };
         table.insert(key);
     }
 
-    /// The partition of `bucket`, if it has one.
-    fn table_mut(&mut self, bucket: ExpSecs) -> Option<&mut IdTable> {
+    /// Keeps only the ids `keep` accepts in the partition of `bucket` (its table in the
+    /// window and, if the window moved since it was made, its table among the far ones);
+    /// returns how many were removed.
+    fn retain(&mut self, bucket: ExpSecs, keep: impl Fn(u128) -> bool) -> usize {
         let near = bucket.checked_sub(self.first).and_then(|at| self.near.get_mut(at as usize));
-        match near.and_then(Option::as_deref_mut) {
-            Some(table) => Some(table),
-            None => self.far.get_mut(&bucket),
-        }
+        let far = self.far.get_mut(&bucket);
+        near.into_iter().chain(far).map(|table| table.retain(&keep)).sum()
     }
 
     /// The window's slot for `bucket`, the window grown to reach it if that keeps it within
     /// `WINDOW`; `None` if it does not.
-    fn near_slot(&mut self, bucket: ExpSecs) -> Option<&mut Option<Box<IdTable>>> {
+    fn near_slot(&mut self, bucket: ExpSecs) -> Option<&mut IdTable> {
         if self.near.is_empty() {
             self.first = bucket;
         }
@@ -97,14 +99,14 @@ impl Shard {
                 return None;
             }
             for _ in bucket..self.first {
-                self.near.push_front(None);
+                self.near.push_front(IdTable::default());
             }
             self.first = bucket;
         } else if u64::from(bucket) >= end {
             if u64::from(bucket - self.first) >= WINDOW as u64 {
                 return None;
             }
-            self.near.resize_with((bucket - self.first) as usize + 1, || None);
+            self.near.resize_with((bucket - self.first) as usize + 1, IdTable::default);
         }
         self.near.get_mut((bucket - self.first) as usize)
     }
@@ -113,8 +115,10 @@ impl Shard {
     fn take_passed(&mut self, live: ExpSecs) -> Vec<IdTable> {
         let mut passed = Vec::new();
         while self.first < live {
-            let Some(slot) = self.near.pop_front() else { break };
-            passed.extend(slot.map(|table| *table));
+            let Some(table) = self.near.pop_front() else { break };
+            if !table.is_empty() {
+                passed.push(table);
+            }
             self.first += 1;
         }
         let kept = self.far.split_off(&live);
@@ -123,24 +127,27 @@ impl Shard {
     }
 
     fn tables(&self) -> impl Iterator<Item = &IdTable> {
-        self.near.iter().flatten().map(|table| &**table).chain(self.far.values())
+        self.near.iter().filter(|table| !table.is_empty()).chain(self.far.values())
     }
 }
 
 struct Shared {
     shards: Box<[RwLock<Shard>]>,
-    /// Random per store: ids are stored through a bijection seeded with it.
+    /// Random per store: ids are stored xor it, so no one who does not know it can choose
+    /// ids that share a hash.
     seed: u128,
 }
 
 impl Shared {
-    /// The stored form of `jti`: a seeded bijection ([`Jti::spread`]), so the tables' slots are
-    /// filled evenly whatever ids are revoked.
-    fn key(&self, jti: Jti) -> u128 {
-        jti.spread(self.seed)
+    /// The stored form of `jti` (xor the seed, a bijection) and its hash, so the tables' slots
+    /// are filled evenly whatever ids are revoked.
+    #[inline]
+    fn key(&self, jti: Jti) -> Key {
+        Key::new(jti.0 ^ self.seed)
     }
 
-    fn shard(&self, key: u128) -> &RwLock<Shard> {
+    #[inline]
+    fn shard(&self, key: Key) -> &RwLock<Shard> {
         &self.shards[shard_of(key)]
     }
 
@@ -152,12 +159,13 @@ impl Shared {
         self.shard(key).write_locked().insert(clamp(exp) / BUCKET_SECS, key);
     }
 
-    fn contains_live(&self, jti: Jti, exp: UnixSeconds, now: ExpSecs) -> bool {
-        if exp <= u64::from(now) {
-            return false;
-        }
+    /// Whether `jti` of a token expiring at `exp` is revoked; `now` is read only when the id
+    /// is found (a miss is `false` at any time).
+    #[inline]
+    fn contains_live(&self, jti: Jti, exp: UnixSeconds, now: impl FnOnce() -> ExpSecs) -> bool {
         let key = self.key(jti);
-        self.shard(key).read_locked().contains(clamp(exp) / BUCKET_SECS, key)
+        let found = self.shard(key).read_locked().contains(clamp(exp) / BUCKET_SECS, key);
+        found && exp > u64::from(now())
     }
 
     /// Removes the ids of `entries` from their partitions (one rebuild per partition touched);
@@ -167,13 +175,11 @@ impl Shared {
         for &(jti, exp) in entries {
             let key = self.key(jti);
             let at = (shard_of(key), clamp(exp) / BUCKET_SECS);
-            by_partition.entry(at).or_default().insert(key);
+            by_partition.entry(at).or_default().insert(key.stored());
         }
         let mut removed = 0;
         for ((shard, bucket), keys) in by_partition {
-            if let Some(table) = self.shards[shard].write_locked().table_mut(bucket) {
-                removed += table.retain(|key| !keys.contains(&key));
-            }
+            removed += self.shards[shard].write_locked().retain(bucket, |key| !keys.contains(&key));
         }
         removed
     }
@@ -202,9 +208,10 @@ impl Shared {
     }
 }
 
-/// The stripe of a stored id.
-fn shard_of(key: u128) -> usize {
-    (key >> 64) as usize % SHARDS
+/// The stripe of `key`: bits 8 and up of its hash, which the table leaves to its caller.
+#[inline]
+fn shard_of(key: Key) -> usize {
+    (key.hash() >> 8) as usize % SHARDS
 }
 
 fn clamp(secs: UnixSeconds) -> ExpSecs {
@@ -273,7 +280,7 @@ impl RevocationStore for CompactStore {
     }
 
     async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        Ok(self.shared.contains_live(jti, expires_at, coarse_now()))
+        Ok(self.shared.contains_live(jti, expires_at, coarse_now))
     }
 
     async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
@@ -324,11 +331,13 @@ mod tests {
         for (i, &jti) in ids.iter().enumerate() {
             shared.insert(jti, exp, now);
             if i % 9_999 == 0 {
-                assert!(ids[..=i].iter().all(|&j| shared.contains_live(j, exp, now)), "at {i}");
+                assert!(ids[..=i].iter().all(|&j| shared.contains_live(j, exp, || now)), "at {i}");
             }
         }
-        assert!(ids.iter().all(|&j| shared.contains_live(j, exp, now)));
-        assert!((0..50_000).all(|_| !shared.contains_live(Jti::random(), exp, now)));
+        assert!(ids.iter().all(|&j| shared.contains_live(j, exp, || now)));
+        assert!((0..50_000).all(|_| !shared.contains_live(Jti::random(), exp, || now)));
+        // A miss is `false` at any time: it never reads the clock.
+        assert!(!shared.contains_live(Jti::random(), exp, || panic!("a miss read the clock")));
         assert_eq!(shared.stats().entries, Some(50_000));
     }
 
@@ -343,9 +352,9 @@ mod tests {
             shared.insert(Jti(i), exp, now);
             shared.insert(Jti(i << 100), exp, now);
         }
-        assert!((0..20_000u128).all(|i| shared.contains_live(Jti(i), exp, now)));
-        assert!((0..20_000u128).all(|i| shared.contains_live(Jti(i << 100), exp, now)));
-        assert!(!shared.contains_live(Jti(20_000), exp, now));
+        assert!((0..20_000u128).all(|i| shared.contains_live(Jti(i), exp, || now)));
+        assert!((0..20_000u128).all(|i| shared.contains_live(Jti(i << 100), exp, || now)));
+        assert!(!shared.contains_live(Jti(20_000), exp, || now));
         assert_eq!(shared.stats().entries, Some(40_000 - 1)); // Jti(0) twice
     }
 
@@ -360,9 +369,12 @@ mod tests {
         shared.insert(a, soon, clamp(now));
         shared.insert(b, later, clamp(now));
         assert_eq!(shared.sweep(clamp(now)), 0);
+        let bytes_before = shared.stats().bytes.unwrap();
         assert_eq!(shared.sweep(clamp(soon + u64::from(BUCKET_SECS))), 1);
         assert_eq!(shared.stats().entries, Some(1));
-        assert!(shared.contains_live(b, later, clamp(soon + u64::from(BUCKET_SECS))));
+        let bytes_after = shared.stats().bytes.unwrap();
+        assert!(0 < bytes_after && bytes_after < bytes_before, "{bytes_before} → {bytes_after}");
+        assert!(shared.contains_live(b, later, || clamp(soon + u64::from(BUCKET_SECS))));
     }
 
     /// Partitions far apart (beyond the window, on either side of it, and past 2106) hold
@@ -378,13 +390,13 @@ mod tests {
         for k in 0..ids.len() {
             shared.insert(ids[k], exps[k], clamp(now));
             for i in 0..ids.len() {
-                let found = shared.contains_live(ids[i], exps[i], clamp(now));
+                let found = shared.contains_live(ids[i], exps[i], || clamp(now));
                 assert_eq!(found, i <= k, "id {i} after inserting {k}");
             }
         }
         let later = clamp(now + 2 * window + u64::from(BUCKET_SECS));
         assert_eq!(shared.sweep(later), 4);
-        assert!(shared.contains_live(ids[4], u64::MAX, later));
+        assert!(shared.contains_live(ids[4], u64::MAX, || later));
         assert_eq!(shared.stats().entries, Some(1));
     }
 
@@ -395,7 +407,7 @@ mod tests {
         let jti = Jti::random();
         let exp = now_secs() + 600;
         store.revoke(jti, exp).await.unwrap();
-        assert!(store.shared.contains_live(jti, exp, clamp(exp - 1)));
-        assert!(!store.shared.contains_live(jti, exp, clamp(exp)));
+        assert!(store.shared.contains_live(jti, exp, || clamp(exp - 1)));
+        assert!(!store.shared.contains_live(jti, exp, || clamp(exp)));
     }
 }
