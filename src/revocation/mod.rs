@@ -160,6 +160,18 @@ pub trait RevocationStore: Send + Sync + 'static {
         Ok(false)
     }
 
+    /// [`is_revoked`] answered without waiting, by a store that can (an in-process set under
+    /// a lock): `Some` must be what `is_revoked` would answer. The server (through
+    /// [`is_refused_now`]) and the criterion bench ask it first and await `is_revoked` on
+    /// `None` (this default), so an in-process check costs no boxed future. A wrapper that adds
+    /// to the check (a delay, a count) keeps this default.
+    ///
+    /// [`is_revoked`]: RevocationStore::is_revoked
+    /// [`is_refused_now`]: RevocationStore::is_refused_now
+    fn is_revoked_now(&self, _jti: Jti, _expires_at: UnixSeconds) -> Option<bool> {
+        None
+    }
+
     /// Revokes many ids at once, for fills (benchmarks, `revbench footprint`); callers send
     /// chunks of a few thousand. Remote stores override it with one batched write; the default
     /// revokes one by one.
@@ -188,6 +200,15 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// [`is_revoked`]: RevocationStore::is_revoked
     async fn is_refused(&self, token: TokenFacts<'_>) -> Result<bool, StoreError> {
         self.is_revoked(token.jti, token.exp).await
+    }
+
+    /// [`is_refused`] answered without waiting, where the store can ([`is_revoked_now`] by
+    /// default); a store that overrides `is_refused` overrides this too or answers `None`.
+    ///
+    /// [`is_refused`]: RevocationStore::is_refused
+    /// [`is_revoked_now`]: RevocationStore::is_revoked_now
+    fn is_refused_now(&self, token: TokenFacts<'_>) -> Option<bool> {
+        self.is_revoked_now(token.jti, token.exp)
     }
 
     /// The server's logout of a verified token. Deny-lists revoke its jti until its `exp`

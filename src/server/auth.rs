@@ -69,7 +69,10 @@ impl AppState {
             work.run();
         }
         let facts = TokenFacts { jti, sub: &claims.sub, iat: claims.iat, exp: claims.exp };
-        let answer = self.store.is_refused(facts).await;
+        let answer = match self.store.is_refused_now(facts) {
+            Some(refused) => Ok(refused),
+            None => self.store.is_refused(facts).await,
+        };
         if claims.exp <= now_secs() {
             return Err(TokenError::Expired.into());
         }

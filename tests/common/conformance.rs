@@ -44,6 +44,18 @@ pub async fn run_all(store: SharedStore) {
     }
 }
 
+/// `is_revoked`, and the answer without waiting where the store gives one: the two must agree
+/// (unless the answer changed between the calls, as an entry reaches its `exp`).
+async fn checked(store: &SharedStore, jti: Jti, exp: UnixSeconds) -> Result<bool, StoreError> {
+    let before = store.is_revoked_now(jti, exp);
+    let answer = store.is_revoked(jti, exp).await?;
+    let after = store.is_revoked_now(jti, exp);
+    if let (Some(now), true) = (before, before == after) {
+        assert_eq!(now, answer, "{}: is_revoked_now disagrees with is_revoked", store.name());
+    }
+    Ok(answer)
+}
+
 fn later(secs: u64) -> UnixSeconds {
     now_secs() + secs
 }
@@ -52,7 +64,7 @@ fn later(secs: u64) -> UnixSeconds {
 pub async fn revoke_then_revoked(store: SharedStore, caps: Capabilities) -> Result<(), StoreError> {
     let (jti, exp) = (Jti::random(), later(60));
     store.revoke(jti, exp).await?;
-    assert_eq!(store.is_revoked(jti, exp).await?, caps.remembers, "{}: revoked id", store.name());
+    assert_eq!(checked(&store, jti, exp).await?, caps.remembers, "{}: revoked id", store.name());
     Ok(())
 }
 
@@ -60,9 +72,9 @@ pub async fn revoke_then_revoked(store: SharedStore, caps: Capabilities) -> Resu
 /// does (a store partitioned by expiry looks in that partition).
 pub async fn unknown_is_not_revoked(store: SharedStore) -> Result<(), StoreError> {
     let exp = later(60);
-    assert!(!store.is_revoked(Jti::random(), exp).await?, "{}: unknown id", store.name());
+    assert!(!checked(&store, Jti::random(), exp).await?, "{}: unknown id", store.name());
     store.revoke(Jti::random(), exp).await?;
-    let unknown = store.is_revoked(Jti::random(), exp).await?;
+    let unknown = checked(&store, Jti::random(), exp).await?;
     assert!(!unknown, "{}: unknown id beside a revoked one", store.name());
     Ok(())
 }
@@ -76,8 +88,8 @@ pub async fn revoke_is_idempotent(
     let exp = later(60);
     store.revoke(jti, exp).await?;
     store.revoke(jti, exp).await?;
-    assert_eq!(store.is_revoked(jti, exp).await?, caps.remembers, "{}: twice", store.name());
-    assert!(!store.is_revoked(other, exp).await?, "{}: untouched id", store.name());
+    assert_eq!(checked(&store, jti, exp).await?, caps.remembers, "{}: twice", store.name());
+    assert!(!checked(&store, other, exp).await?, "{}: untouched id", store.name());
     Ok(())
 }
 
@@ -93,7 +105,7 @@ pub async fn concurrent_revokes_lose_nothing(
         tasks.spawn(async move {
             let (jti, stranger) = (Jti::random(), Jti::random());
             store.revoke(jti, exp).await?;
-            let stranger_revoked = store.is_revoked(stranger, exp).await?;
+            let stranger_revoked = checked(&store, stranger, exp).await?;
             Ok::<_, StoreError>((jti, stranger_revoked))
         });
     }
@@ -105,7 +117,7 @@ pub async fn concurrent_revokes_lose_nothing(
     }
     let mut seen = 0;
     for jti in &revoked {
-        seen += usize::from(store.is_revoked(*jti, exp).await?);
+        seen += usize::from(checked(&store, *jti, exp).await?);
     }
     let expected = if caps.remembers { CONCURRENT_REVOKES } else { 0 };
     assert_eq!(seen, expected, "{}: revokes visible after the race", store.name());
@@ -128,7 +140,7 @@ pub async fn concurrent_checks_get_their_own_answers(
             let (probe, expected) =
                 if (i + round) % 2 == 0 { (jti, caps.remembers) } else { (Jti::random(), false) };
             tasks.spawn(async move {
-                Ok::<_, StoreError>((store.is_revoked(probe, exp).await?, expected))
+                Ok::<_, StoreError>((checked(&store, probe, exp).await?, expected))
             });
         }
     }
@@ -150,11 +162,11 @@ pub async fn expiry_is_exact(store: SharedStore, caps: Capabilities) -> Result<(
     let exp = later(EXPIRY_SECS);
     store.revoke(jti, exp).await?;
     sleep_until_millis(exp * 1000 - 300).await;
-    let before = store.is_revoked(jti, exp).await?;
+    let before = checked(&store, jti, exp).await?;
     assert_eq!(before, caps.remembers, "{}: just before exp", store.name());
     sleep_until_millis(exp * 1000 + 100).await;
     let expected_after = caps.remembers && !caps.expires;
-    let after = store.is_revoked(jti, exp).await?;
+    let after = checked(&store, jti, exp).await?;
     assert_eq!(after, expected_after, "{}: just after exp", store.name());
     Ok(())
 }
@@ -175,10 +187,10 @@ pub async fn forget_removes_only_those(
     let removed = store.forget_many(forgotten).await?;
     assert_eq!(removed, if caps.remembers { 240 } else { 0 }, "{name}: removed");
     for &(jti, exp) in forgotten {
-        assert!(!store.is_revoked(jti, exp).await?, "{name}: a forgotten id is still revoked");
+        assert!(!checked(&store, jti, exp).await?, "{name}: a forgotten id is still revoked");
     }
     for &(jti, exp) in kept {
-        assert_eq!(store.is_revoked(jti, exp).await?, caps.remembers, "{name}: a kept id");
+        assert_eq!(checked(&store, jti, exp).await?, caps.remembers, "{name}: a kept id");
     }
     assert_eq!(store.forget_many(forgotten).await?, 0, "{name}: forgotten twice");
     assert_eq!(store.forget_many(&[]).await?, 0, "{name}: nothing to forget");
@@ -203,7 +215,7 @@ pub async fn any_exp_is_kept_or_past(
     for exp in exps {
         let jti = Jti::random();
         store.revoke(jti, exp).await?;
-        let revoked = store.is_revoked(jti, exp).await?;
+        let revoked = checked(&store, jti, exp).await?;
         let now = now_secs();
         let expected = if exp > now + 1 {
             caps.remembers

@@ -283,6 +283,10 @@ impl RevocationStore for CompactStore {
         Ok(self.shared.contains_live(jti, expires_at, coarse_now))
     }
 
+    fn is_revoked_now(&self, jti: Jti, expires_at: UnixSeconds) -> Option<bool> {
+        Some(self.shared.contains_live(jti, expires_at, coarse_now))
+    }
+
     async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
         Ok(self.shared.remove_many(entries) as u64)
     }

@@ -270,6 +270,10 @@ impl RevocationStore for HashMapStore {
         Ok(self.shared.contains_live(words(jti), coarse_now()))
     }
 
+    fn is_revoked_now(&self, jti: Jti, _expires_at: UnixSeconds) -> Option<bool> {
+        Some(self.shared.contains_live(words(jti), coarse_now()))
+    }
+
     async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
         Ok(entries.iter().filter(|&&(jti, _)| self.remove(jti)).count() as u64)
     }

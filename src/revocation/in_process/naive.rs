@@ -55,6 +55,10 @@ impl RevocationStore for NaiveStore {
         Ok(self.revoked.read_locked().contains(&jti.0))
     }
 
+    fn is_revoked_now(&self, jti: Jti, _expires_at: UnixSeconds) -> Option<bool> {
+        Some(self.revoked.read_locked().contains(&jti.0))
+    }
+
     async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
         let mut revoked = self.revoked.write_locked();
         Ok(entries.iter().filter(|(jti, _)| revoked.remove(&jti.0)).count() as u64)
