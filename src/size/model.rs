@@ -523,16 +523,21 @@ mod tests {
         assert!(!filter.survives_store_outage);
     }
 
-    /// Past the largest point measured, the check latency is the largest point's and says so.
-    #[test]
-    fn beyond_the_measured_range_is_said() {
-        let load = Load {
+    /// A load whose live entries (100M) lie far past every point of [`sweep`].
+    fn far_beyond() -> Load {
+        Load {
             users: 100_000_000,
             logouts_per_user_per_hour: 1.0,
             token_ttl: Duration::from_secs(3600),
             replicas: 1,
             rps: 1.0,
-        };
+        }
+    }
+
+    /// Past the largest point measured, the check latency is the largest point's and says so.
+    #[test]
+    fn beyond_the_measured_range_is_said() {
+        let load = far_beyond();
         let sizings = size_all(&load, &sweep(), &|_| false);
         let check = sizings[1].check.as_ref().unwrap();
         assert_eq!(check.at, 100_000);
@@ -553,13 +558,7 @@ mod tests {
         failing.requests = 50;
         // `redis` (the third store) failed 45 of 50 requests at 100k.
         sweep.points[2].measurements[2].rounds = vec![failing];
-        let load = Load {
-            users: 100_000_000,
-            logouts_per_user_per_hour: 1.0,
-            token_ttl: Duration::from_secs(3600),
-            replicas: 1,
-            rps: 1.0,
-        };
+        let load = far_beyond();
         let sizings = size_all(&load, &sweep, &|_| false);
         let redis = sizings[2].check.as_ref().unwrap();
         assert_eq!(redis.at, 10_000, "the largest point where it answered");
