@@ -52,6 +52,11 @@ const RETRY_MIN: Duration = Duration::from_millis(50);
 const RETRY_MAX: Duration = Duration::from_millis(250);
 /// Longest a revoke waits for the other replicas to acknowledge it.
 const ACK_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long [`Feed::caught_up`] waits for this process's subscriber to reach its marker.
+const CAUGHT_UP_TIMEOUT: Duration = Duration::from_secs(5);
+/// The start of a marker on the channel (`caught-up:<nonce>:<origin>`): no revocation, only
+/// acknowledged by the subscriber of the process that sent it.
+const MARKER: &str = "caught-up";
 /// While connected, how often queued revocations are retried (a write can fail alone).
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Queued revocations written per `MULTI` when Redis returns.
@@ -297,6 +302,25 @@ impl Feed {
         published.map(|_| ()).map_err(|e| StoreError::backend(self.sync.backend, e))
     }
 
+    /// Waits until this process's subscriber has applied every message published before now:
+    /// a marker on the channel, which Redis delivers after them, acknowledged by this
+    /// subscriber alone (at most [`CAUGHT_UP_TIMEOUT`]). A passive handle has no subscriber and
+    /// returns at once.
+    pub(super) async fn caught_up(&self) {
+        if self.stop.is_none() {
+            return;
+        }
+        let nonce: u64 = rand::random();
+        let (acked, mut acks) = watch::channel(0);
+        self.sync.waiting.locked().insert(nonce, acked);
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(&self.channel).arg(format!("{MARKER}:{nonce}:{}", self.origin));
+        if publish.query_async::<u64>(&mut self.redis.connection()).await.is_ok() {
+            let _ = tokio::time::timeout(CAUGHT_UP_TIMEOUT, acks.wait_for(|n| *n >= 1)).await;
+        }
+        self.sync.waiting.locked().remove(&nonce);
+    }
+
     /// Writes and publishes many revocations (already in the local copy), one `MULTI` per
     /// [`FLUSH_BATCH`], without waiting for acknowledgements: fills. Each `MULTI` is a request
     /// of its own, so a fill's batch of thousands never waits for one long answer.
@@ -446,6 +470,12 @@ impl Subscriber {
     /// asked for: counted here for this process's own revokes, else published to the origin's
     /// channel. Anything else on the channel is ignored.
     fn apply(&self, payload: &[u8]) {
+        if let Some((nonce, origin)) = parse_marker(payload) {
+            if origin == self.origin {
+                self.acknowledged(nonce);
+            }
+            return;
+        }
         let Some((jti, exp, reply)) = parse_payload(payload) else { return };
         self.local.insert(jti, exp);
         self.sync.messages.fetch_add(1, Ordering::Relaxed);
@@ -506,6 +536,13 @@ struct Reply {
 }
 
 /// `<jti>:<exp>` (a flush: no acknowledgement) or `<jti>:<exp>:<nonce>:<origin>`.
+/// `caught-up:<nonce>:<origin>` → `(nonce, origin)`.
+fn parse_marker(payload: &[u8]) -> Option<(u64, u64)> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let (nonce, origin) = text.strip_prefix(MARKER)?.strip_prefix(':')?.split_once(':')?;
+    Some((nonce.parse().ok()?, origin.parse().ok()?))
+}
+
 fn parse_payload(payload: &[u8]) -> Option<(Jti, UnixSeconds, Option<Reply>)> {
     let mut parts = std::str::from_utf8(payload).ok()?.split(':');
     let (jti, exp) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
@@ -538,6 +575,10 @@ mod tests {
         assert_eq!(parse_payload(b"hello"), None);
         assert_eq!(parse_payload(b"zz:1"), None);
         assert_eq!(parse_payload(format!("{jti}:soon").as_bytes()), None);
+        assert_eq!(parse_marker(b"caught-up:99:7"), Some((99, 7)));
+        assert_eq!(parse_payload(b"caught-up:99:7"), None, "a marker revokes nothing");
+        assert_eq!(parse_marker(format!("{jti}:1234:99:7").as_bytes()), None);
+        assert_eq!(parse_marker(b"caught-up:99"), None, "no origin");
     }
 
     /// The queue every path fills (Redis unreachable, a failed publish, a failed flush) stops
