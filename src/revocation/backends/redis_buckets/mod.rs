@@ -34,7 +34,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 
-use crate::revocation::backends::redis::batch::{is_noscript, CheckBatcher};
+use crate::revocation::backends::redis::batch::CheckBatcher;
 use crate::revocation::backends::redis::{info_field, scan_prefix};
 use crate::revocation::url_params::StoreUrl;
 use crate::revocation::{
@@ -90,30 +90,23 @@ impl RedisBucketsStore {
         Ok(Self { redis, revoke, forget, checks, directories })
     }
 
-    /// Adds `entries` (all live) in one script call.
-    fn revoke_cmd(&self, entries: &[(Jti, UnixSeconds)], whole: bool) -> redis::Cmd {
-        let mut cmd = self.revoke.cmd(whole);
-        cmd.arg(0).arg(self.redis.prefix());
-        for &(jti, exp) in entries {
-            let bucket = bucket_of(exp);
-            cmd.arg(bucket).arg(field(jti).as_slice()).arg(bucket_end(bucket));
-        }
-        cmd
-    }
-
-    /// One script call per [`FILL_CHUNK`] entries, each a request of its own: a whole batch
-    /// in one pipeline could outlast the connection's response timeout while hashes split.
+    /// One script call per [`FILL_CHUNK`] entries (all live), each a request of its own: a
+    /// whole batch in one pipeline could outlast the connection's response timeout while
+    /// hashes split.
     async fn revoke_live(&self, entries: &[(Jti, UnixSeconds)]) -> Result<(), StoreError> {
         let mut conn = self.redis.connection();
         for chunk in entries.chunks(FILL_CHUNK) {
-            let sent = self.revoke_cmd(chunk, false).query_async::<()>(&mut conn).await;
-            match sent {
-                Err(e) if is_noscript(&e) => {
-                    self.revoke_cmd(chunk, true).query_async::<()>(&mut conn).await
+            let args = |cmd: &mut redis::Cmd| {
+                cmd.arg(0).arg(self.redis.prefix());
+                for &(jti, exp) in chunk {
+                    let bucket = bucket_of(exp);
+                    cmd.arg(bucket).arg(field(jti).as_slice()).arg(bucket_end(bucket));
                 }
-                other => other,
-            }
-            .map_err(|e| StoreError::backend(BACKEND, e))?;
+            };
+            self.revoke
+                .run::<()>(&mut conn, args)
+                .await
+                .map_err(|e| StoreError::backend(BACKEND, e))?;
         }
         Ok(())
     }
@@ -124,19 +117,17 @@ impl RedisBucketsStore {
         let mut conn = self.redis.connection();
         let mut removed = 0;
         for chunk in entries.chunks(FILL_CHUNK) {
-            let call = |whole: bool| {
-                let mut cmd = self.forget.cmd(whole);
+            let args = |cmd: &mut redis::Cmd| {
                 cmd.arg(0).arg(self.redis.prefix());
                 for &(jti, exp) in chunk {
                     cmd.arg(bucket_of(exp)).arg(field(jti).as_slice());
                 }
-                cmd
             };
-            removed += match call(false).query_async::<u64>(&mut conn).await {
-                Err(e) if is_noscript(&e) => call(true).query_async(&mut conn).await,
-                other => other,
-            }
-            .map_err(|e| StoreError::backend(BACKEND, e))?;
+            removed += self
+                .forget
+                .run::<u64>(&mut conn, args)
+                .await
+                .map_err(|e| StoreError::backend(BACKEND, e))?;
         }
         Ok(removed)
     }

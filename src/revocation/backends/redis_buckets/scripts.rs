@@ -3,6 +3,7 @@
 //! when a replica's copy of the directory turns out stale, see `check.rs`); and `forget_many`'s
 //! removal.
 
+use crate::revocation::backends::redis::batch::is_noscript;
 use crate::revocation::StoreError;
 
 /// `KEYS[1]` the bucket's directory, `ARGV[1]` its hash prefix, `ARGV[2]` the 16-byte field:
@@ -117,5 +118,23 @@ impl Script {
         let mut cmd = redis::cmd(if whole { "EVAL" } else { "EVALSHA" });
         cmd.arg(if whole { &self.body } else { &self.sha });
         cmd
+    }
+
+    /// Runs the script with the arguments `args` adds, by its digest, and whole when the
+    /// server answers that it has lost it (`NOSCRIPT`).
+    pub(super) async fn run<T: redis::FromRedisValue>(
+        &self,
+        conn: &mut (impl redis::aio::ConnectionLike + Send),
+        args: impl Fn(&mut redis::Cmd),
+    ) -> redis::RedisResult<T> {
+        let call = |whole: bool| {
+            let mut cmd = self.cmd(whole);
+            args(&mut cmd);
+            cmd
+        };
+        match call(false).query_async(conn).await {
+            Err(e) if is_noscript(&e) => call(true).query_async(conn).await,
+            other => other,
+        }
     }
 }
