@@ -154,10 +154,12 @@ pub trait RevocationStore: Send + Sync + 'static {
     }
 
     /// Whether `jti`, of a token expiring at `expires_at`, is revoked now: a deny-list's
-    /// per-request check. The default answers `false`, for a store that keeps no token ids
-    /// (`remembers: false`).
-    async fn is_revoked(&self, _jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        Ok(false)
+    /// per-request check. The default answers as [`is_revoked_now`] does, and `false` where
+    /// that has no answer: a store that keeps no token ids (`remembers: false`).
+    ///
+    /// [`is_revoked_now`]: RevocationStore::is_revoked_now
+    async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
+        Ok(self.is_revoked_now(jti, expires_at).unwrap_or(false))
     }
 
     /// [`is_revoked`] answered without waiting, by a store that can (an in-process set under

@@ -279,10 +279,6 @@ impl RevocationStore for CompactStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        Ok(self.shared.contains_live(jti, expires_at, coarse_now))
-    }
-
     fn is_revoked_now(&self, jti: Jti, expires_at: UnixSeconds) -> Option<bool> {
         Some(self.shared.contains_live(jti, expires_at, coarse_now))
     }

@@ -266,10 +266,6 @@ impl RevocationStore for HashMapStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        Ok(self.shared.contains_live(words(jti), coarse_now()))
-    }
-
     fn is_revoked_now(&self, jti: Jti, _expires_at: UnixSeconds) -> Option<bool> {
         Some(self.shared.contains_live(words(jti), coarse_now()))
     }

@@ -51,10 +51,6 @@ impl RevocationStore for NaiveStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: Jti, _expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        Ok(self.revoked.read_locked().contains(&jti.0))
-    }
-
     fn is_revoked_now(&self, jti: Jti, _expires_at: UnixSeconds) -> Option<bool> {
         Some(self.revoked.read_locked().contains(&jti.0))
     }
