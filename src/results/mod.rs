@@ -482,16 +482,23 @@ impl RoundResult {
     /// The mean wait `--inject-latency` delivered per check over the measured window (µs), by
     /// the servers' own record; `None` without one, or from servers that do not record it.
     pub fn injected_delay_us(&self) -> Option<f64> {
-        let total = ServerWindow::total(&self.servers)?;
-        let (count, ns) = (total.injected_delays?, total.injected_delay_ns?);
-        (count > 0).then(|| ns as f64 / count as f64 / 1e3)
+        self.mean_per_check_us(|c| (c.injected_delays, c.injected_delay_ns))
     }
 
     /// The mean CPU work `--inject-work` added per check over the measured window (µs), by
     /// the servers' own record; `None` without it, or from servers that do not record it.
     pub fn injected_work_us(&self) -> Option<f64> {
-        let total = ServerWindow::total(&self.servers)?;
-        let (count, ns) = (total.injected_works?, total.injected_work_ns?);
+        self.mean_per_check_us(|c| (c.injected_works, c.injected_work_ns))
+    }
+
+    /// A test knob's mean per check (µs) from the servers' totals: `pick` gives its
+    /// `(count, total ns)`.
+    fn mean_per_check_us(
+        &self,
+        pick: fn(&ServerCounters) -> (Option<u64>, Option<u64>),
+    ) -> Option<f64> {
+        let (count, ns) = pick(&ServerWindow::total(&self.servers)?);
+        let (count, ns) = (count?, ns?);
         (count > 0).then(|| ns as f64 / count as f64 / 1e3)
     }
 
