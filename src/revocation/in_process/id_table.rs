@@ -1,11 +1,14 @@
 //! A flat open-addressing set of 128-bit keys, at about 19–22 bytes per key: the partition of
 //! `compact:`.
 //!
-//! - **One allocation**: the tag words, then the keys. A tag is one byte per slot (`0` for an
-//!   empty slot, else 8 bits of the key's hash), read 16 at a time (one `u128` word, so a
-//!   group never straddles a cache line): a miss usually reads one group of tags and no key.
-//!   The table itself is two words (the allocation and a count), so an index of tables holds
-//!   them inline and a lookup goes from the index straight to the tags.
+//! - **Tags apart from keys**: a tag is one byte per slot (`0` for an empty slot, else 8 bits
+//!   of the key's hash), read 16 at a time (one `u128` word, so a group never straddles a
+//!   cache line): a miss usually reads one group of tags and no key. The tags of a table
+//!   (1/17 of its bytes) have an allocation of their own, so the tags of many tables lie
+//!   close together and misses among them touch fewer memory pages than if each table's
+//!   tags sat before its keys (`compact:` at 1 M ids: 28 against 31 ns a miss). The table
+//!   itself is small (two slices and a count), so an index of tables holds them inline and a
+//!   lookup goes from the index straight to the tags.
 //! - **Where a key goes** comes from its hash ([`Key`]): the key's two 64-bit halves
 //!   multiplied and the 128-bit product's halves xored (a folded multiply, as in foldhash and
 //!   wyhash). The top bits pick the home group by a multiply-shift (any number of groups, not
@@ -74,9 +77,11 @@ impl Key {
 /// A set of keyed 128-bit keys; the default is empty and holds no allocation.
 #[derive(Default)]
 pub struct IdTable {
-    /// `groups` tag words (`words[g]` holds the tags of slots `g * GROUP ..`, slot `i` in
-    /// byte `i`, little-endian), then the `groups * GROUP` keys.
-    words: Box<[u128]>,
+    /// One tag word per group: `tags[g]` holds the tags of slots `g * GROUP ..`, slot `i` in
+    /// byte `i`, little-endian.
+    tags: Box<[u128]>,
+    /// `GROUP` keys per group, slot by slot.
+    keys: Box<[u128]>,
     len: usize,
 }
 
@@ -88,7 +93,7 @@ impl IdTable {
         if groups == 0 {
             return false;
         }
-        let (tags, keys) = self.words.split_at(groups);
+        let (tags, keys) = (&self.tags, &self.keys);
         let tag = key.tag();
         let mut group = key.home(groups);
         loop {
@@ -131,12 +136,12 @@ impl IdTable {
 
     /// Heap bytes held.
     pub fn bytes(&self) -> usize {
-        self.words.len() * std::mem::size_of::<u128>()
+        (self.tags.len() + self.keys.len()) * std::mem::size_of::<u128>()
     }
 
     #[inline]
     fn groups(&self) -> usize {
-        self.words.len() / (1 + GROUP)
+        self.tags.len()
     }
 
     fn slots(&self) -> usize {
@@ -161,9 +166,13 @@ impl IdTable {
         let groups = slots.div_ceil(GROUP);
         let old = std::mem::replace(
             self,
-            Self { words: vec![0; groups * (1 + GROUP)].into_boxed_slice(), len: 0 },
+            Self {
+                tags: vec![0; groups].into_boxed_slice(),
+                keys: vec![0; groups * GROUP].into_boxed_slice(),
+                len: 0,
+            },
         );
-        let (tags, keys) = old.words.split_at(old.groups());
+        let (tags, keys) = (&old.tags, &old.keys);
         for (group, word) in tags.iter().enumerate() {
             for (byte, tag) in word.to_le_bytes().into_iter().enumerate() {
                 let stored = keys[group * GROUP + byte];
@@ -177,7 +186,7 @@ impl IdTable {
     /// Puts `key`, known absent, in the first free slot from its home group (one exists).
     fn place(&mut self, key: Key) {
         let groups = self.groups();
-        let (tags, keys) = self.words.split_at_mut(groups);
+        let (tags, keys) = (&mut self.tags, &mut self.keys);
         let mut group = key.home(groups);
         loop {
             let free = empties(tags[group]);
