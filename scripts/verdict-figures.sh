@@ -24,6 +24,13 @@ ROUNDS=${ROUNDS:-12}
 TIMING=(--rounds "$ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
 SETTINGS=(--scenario single-user --scenario logout-replay --stores "none:,$REDIS" "${TIMING[@]}")
 SLOWER=(--scenario single-user --stores "none:,$REDIS" "${TIMING[@]}")
+# FIGURE=aa-wide: the paired A/A on more of what a team would gate (3 scenarios × 4 stores,
+# every metric, about 13 minutes a run).
+POSTGRES=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+WIDE=(--scenario single-user --scenario logout-replay --scenario replicas
+  --stores "none:,hashmap:,$REDIS,$POSTGRES" "${TIMING[@]}")
+# FIGURE=slower-25us runs SLOWER_STORES only (default none:, the store whose p50 shift is read).
+SLOWER_25US=(--scenario single-user --stores "${SLOWER_STORES:-none:}" "${TIMING[@]}")
 BROKEN=(--scenario logout-replay --stores "memory:,$REDIS" "${TIMING[@]}")
 BIN=$(realpath "$BIN")
 mkdir -p "$OUT"
@@ -169,6 +176,7 @@ wrk_delay() {
 }
 
 aa() { paired aa "$BIN" "$REPEATS" "${SETTINGS[@]}"; }
+aa_wide() { paired aa-wide "$BIN" "$REPEATS" "${WIDE[@]}"; }
 # Server CPU per request: paired A/A, then the candidate doing $WORK more per check; each
 # comparison's CPU change (median pair ratio and its interval) listed, then the A/A's reach.
 cpu_changes() { # label
@@ -203,12 +211,13 @@ case ${FIGURE:-all} in
   aa) aa ;;
   sequential) sequential "$((REPEATS + 1))" ;;
   slower) slower ;;
-  slower-25us) paired slower-25us "$OUT/slower-25us" "$REPEATS" "${SLOWER[@]}" ;;
+  aa-wide) aa_wide ;;
+  slower-25us) paired slower-25us "$OUT/slower-25us" "$REPEATS" "${SLOWER_25US[@]}" ;;
   slower-100us) paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}" ;;
   broken) broken ;;
   wrk) wrk_delay ;;
   cpu) cpu ;;
   instructions) exec "$(dirname "$0")/instructions-figures.sh" "$REPEATS" "$OUT/instructions" ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, sequential, slower, slower-25us, slower-100us, broken, wrk, cpu, instructions or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, aa-wide, sequential, slower, slower-25us, slower-100us, broken, wrk, cpu, instructions or all" >&2; exit 2 ;;
 esac
