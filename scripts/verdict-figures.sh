@@ -5,6 +5,7 @@
 # its A/A spread, and whether a candidate doing WORK more CPU per check is called worse on it
 # (default 590ns: 5% of the 11.8 µs none: spent per request in check-only on a loaded 2-vCPU
 # machine; set it to 5% of your base side's server_cpu_us_per_request). CPU_ROUNDS pairs (16).
+# FIGURE=cpu-aa and FIGURE=more-cpu run either half alone.
 #
 #   scripts/verdict-figures.sh [REPEATS] [OUT]
 #
@@ -192,13 +193,16 @@ for c in json.load(open(sys.argv[1]))["changes"]:
 PY
   done
 }
-cpu() {
+cpu_aa() {
   paired cpu-aa "$BIN" "$REPEATS" "${CPU[@]}"
   cpu_changes cpu-aa
   METRIC=server_cpu_us_per_request closest "$OUT/cpu-aa-"*.compare.json
+}
+more_cpu() {
   paired more-cpu "$OUT/more-cpu" "$REPEATS" "${CPU[@]}"
   cpu_changes more-cpu
 }
+cpu() { cpu_aa; more_cpu; }
 slower() {
   paired slower-100us "$OUT/slower-100us" "$REPEATS" "${SLOWER[@]}"
   paired slower-1ms "$OUT/slower-1ms" "$REPEATS" "${SLOWER[@]}"
@@ -217,7 +221,9 @@ case ${FIGURE:-all} in
   broken) broken ;;
   wrk) wrk_delay ;;
   cpu) cpu ;;
+  cpu-aa) cpu_aa ;;
+  more-cpu) more_cpu ;;
   instructions) exec "$(dirname "$0")/instructions-figures.sh" "$REPEATS" "$OUT/instructions" ;;
   all) aa; sequential "$((REPEATS + 1))"; slower; broken ;;
-  *) echo "FIGURE must be aa, aa-wide, sequential, slower, slower-25us, slower-100us, broken, wrk, cpu, instructions or all" >&2; exit 2 ;;
+  *) echo "FIGURE must be aa, aa-wide, sequential, slower, slower-25us, slower-100us, broken, wrk, cpu, cpu-aa, more-cpu, instructions or all" >&2; exit 2 ;;
 esac
