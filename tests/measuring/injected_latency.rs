@@ -34,9 +34,10 @@ async fn p50_and_delivered(inject: Option<Duration>) -> (f64, Option<f64>) {
 /// Hidden delays in every check show up in the measured p50 at their size. With one user the
 /// client and server sit idle through every wait, and waking an idle vCPU costs time of its
 /// own, as does waking among busy threads (debug build: 2 ms added +2.04 ms in CI and
-/// +2.07–2.30 ms here, with and without CPU hogs beside it; 100 µs added +86–147 µs here, +221 µs
-/// once with both cores hogged, and +242 µs in a CI run whose undelayed p50 was 293 µs). So the
-/// bands are +2 ms within −20%/+25% (a delay applied twice fails), and +100 µs from 60 to 400 µs
+/// +2.07–2.30 ms here, with and without CPU hogs beside it, +2.55 ms beside a paired benchmark
+/// run at load 5; 100 µs added +86–147 µs here, +221 µs once with both cores hogged, and +242
+/// µs in a CI run whose undelayed p50 was 293 µs). So the bands are +2 ms within −20%/+50% (a
+/// delay applied twice, +4 ms, fails), and +100 µs from 60 to 400 µs
 /// (a delay lost, or taken as milliseconds, fails). How precisely the timer waits, and that it
 /// waits rather than spins, is `precise_sleep`'s unit test; the release figure (+104…+110 µs,
 /// 10 paired runs) is in docs/measurements/ci-gate.md.
@@ -53,7 +54,7 @@ async fn injected_latency_shows_in_p50() {
     assert!((1800.0..=3000.0).contains(&delivered), "delivered {delivered} µs");
     let added_ms = (delayed - plain) / 1000.0;
     println!("p50 without delay {plain} µs, with 2 ms injected {delayed} µs: +{added_ms:.3} ms");
-    assert!((1.6..=2.5).contains(&added_ms), "p50 {plain} µs → {delayed} µs: added {added_ms} ms");
+    assert!((1.6..=3.0).contains(&added_ms), "p50 {plain} µs → {delayed} µs: added {added_ms} ms");
     let small = p50_us(Some(Duration::from_micros(100))).await;
     let plain = p50_us(None).await.min(plain);
     let added_us = small - plain;
@@ -63,9 +64,10 @@ async fn injected_latency_shows_in_p50() {
 
 /// Constant rate at a low rate with a fixed 2 ms delay: the client's own lateness is recorded
 /// as its own histogram and kept out of the corrected latency, so the corrected p50 is within
-/// 5% of the uncorrected p50, and from 0.9× to 1.4× the delay: the service time and waking
-/// the idle client and server add to it (debug build here: 2.33–2.48 ms; the release figure is
-/// in docs/measurements/ci-gate.md).
+/// 5% of the uncorrected p50, and from 0.9× to 1.6× the delay (a delay applied twice fails):
+/// the service time and waking the idle client and server add to it (debug build here:
+/// 2.33–2.48 ms, 2.80 ms beside a paired benchmark run at load 5; the release figure is in
+/// docs/measurements/ci-gate.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn constant_rate_corrected_matches_at_low_rate() {
     let _alone = crate::ALONE.lock().await;
@@ -86,6 +88,6 @@ async fn constant_rate_corrected_matches_at_low_rate() {
         lateness.p50_us, lateness.p99_us, round.requests
     );
     assert!((corrected / p50 - 1.0).abs() <= 0.05, "corrected {corrected} vs {p50}");
-    assert!((0.9..=1.4).contains(&(corrected / 2000.0)), "corrected {corrected} vs the 2 ms delay");
+    assert!((0.9..=1.6).contains(&(corrected / 2000.0)), "corrected {corrected} vs the 2 ms delay");
     assert!(lateness.count > 0 && round.requests >= 300, "{} requests", round.requests);
 }
