@@ -26,7 +26,7 @@ TIMING=(--rounds "$ROUNDS" --duration 1s --warmup 1s --no-report --no-progress)
 SETTINGS=(--scenario single-user --scenario logout-replay --stores "none:,$REDIS" "${TIMING[@]}")
 SLOWER=(--scenario single-user --stores "none:,$REDIS" "${TIMING[@]}")
 # FIGURE=aa-wide: the paired A/A on more of what a team would gate (3 scenarios × 4 stores,
-# every metric, about 13 minutes a run).
+# every metric; 8–12 minutes a run on 2 vCPUs).
 POSTGRES=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 WIDE=(--scenario single-user --scenario logout-replay --scenario replicas
   --stores "none:,hashmap:,$REDIS,$POSTGRES" "${TIMING[@]}")

@@ -535,7 +535,6 @@ struct Reply {
     origin: u64,
 }
 
-/// `<jti>:<exp>` (a flush: no acknowledgement) or `<jti>:<exp>:<nonce>:<origin>`.
 /// `caught-up:<nonce>:<origin>` → `(nonce, origin)`.
 fn parse_marker(payload: &[u8]) -> Option<(u64, u64)> {
     let text = std::str::from_utf8(payload).ok()?;
@@ -543,6 +542,7 @@ fn parse_marker(payload: &[u8]) -> Option<(u64, u64)> {
     Some((nonce.parse().ok()?, origin.parse().ok()?))
 }
 
+/// `<jti>:<exp>` (a flush: no acknowledgement) or `<jti>:<exp>:<nonce>:<origin>`.
 fn parse_payload(payload: &[u8]) -> Option<(Jti, UnixSeconds, Option<Reply>)> {
     let mut parts = std::str::from_utf8(payload).ok()?.split(':');
     let (jti, exp) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
