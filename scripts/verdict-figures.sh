@@ -121,12 +121,17 @@ serve() { # port, extra args…
   local port=$1
   shift
   REVBENCH_JWT_SECRET=verdict-figures-secret-of-32-bytes-at-least REVBENCH_ADMIN_TOKEN=figures \
-    "$BIN" serve --store none: --addr "127.0.0.1:$port" "$@" > "$OUT/serve-$port.log" 2>&1 &
+    "${SERVER_CPU[@]}" "$BIN" serve --store none: --addr "127.0.0.1:$port" "$@" > "$OUT/serve-$port.log" 2>&1 &
   echo $!
 }
+# PIN=1: the servers on the last CPU and wrk on the first (taskset), so they never share one.
+SERVER_CPU=(env) WRK_CPU=(env)
+if [ "${PIN:-0}" = 1 ]; then
+  SERVER_CPU=(taskset -c "$(($(nproc) - 1))") WRK_CPU=(taskset -c 0)
+fi
 # Prints "p50_us requests_per_sec requests".
 wrk_p50_us() { # url, token, connections
-  wrk -t1 -c"$3" -d"${WRK_SECONDS:-5}"s --latency -H "Authorization: Bearer $2" "$1/api/me" |
+  "${WRK_CPU[@]}" wrk -t1 -c"$3" -d"${WRK_SECONDS:-5}"s --latency -H "Authorization: Bearer $2" "$1/api/me" |
     python3 -c '
 import re, sys
 text = sys.stdin.read()
