@@ -118,6 +118,33 @@ async fn an_outage_makes_revocations_late_not_lost() {
     elsewhere.clear().await.unwrap();
 }
 
+/// A forget that cannot make sure no revocation of its ids is still on its way through the
+/// feed (Redis cut off: the marker is not taken) removes nothing, here or in Redis: the id
+/// stays revoked, and the forget says why it failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forget_without_redis_removes_nothing() {
+    let Some(direct) = hybrid_url().await else { return };
+    let mut forwarder = Forwarder::start(server_addr(&direct)).await.unwrap();
+    let cut_off = open(&via(&direct, forwarder.addr)).await;
+    let (jti, exp) = (Jti::random(), later(60));
+    cut_off.revoke(jti, exp).await.unwrap();
+
+    forwarder.cut().await;
+    let lost = async || cut_off.health().await.is_err().then_some(());
+    poll_until("lost connection in health", Duration::from_secs(3), POLL, lost)
+        .await
+        .expect("health reports the lost connection");
+    let entries = [(jti, exp)];
+    let forget = tokio::time::timeout(Duration::from_secs(10), cut_off.forget_many(&entries));
+    let err = forget.await.expect("the forget returns within 10 s").unwrap_err();
+    assert!(err.to_string().contains("marker"), "the error says what failed: {err}");
+    assert!(cut_off.is_revoked(jti, exp).await.unwrap(), "the local copy still holds the id");
+
+    let elsewhere = open(&direct).await;
+    assert!(elsewhere.is_revoked(jti, exp).await.unwrap(), "Redis still holds the id");
+    elsewhere.clear().await.unwrap();
+}
+
 /// While Redis is cut off the queue of revocations for it stops at its bound: the revoke past
 /// it fails (the logout gets a 503) and is counted, in the store and in `/stats`; when Redis
 /// returns, everything queued is written.

@@ -304,21 +304,39 @@ impl Feed {
 
     /// Waits until this process's subscriber has applied every message published before now:
     /// a marker on the channel, which Redis delivers after them, acknowledged by this
-    /// subscriber alone (at most [`CAUGHT_UP_TIMEOUT`]). A passive handle has no subscriber and
-    /// returns at once.
-    pub(super) async fn caught_up(&self) {
+    /// subscriber alone (at most [`CAUGHT_UP_TIMEOUT`]). An `Err` when Redis did not take the
+    /// marker or the subscriber did not reach it in time: messages may still be on their way.
+    /// A passive handle has no subscriber and returns at once.
+    pub(super) async fn caught_up(&self) -> Result<(), StoreError> {
         if self.stop.is_none() {
-            return;
+            return Ok(());
         }
         let nonce: u64 = rand::random();
         let (acked, mut acks) = watch::channel(0);
         self.sync.waiting.locked().insert(nonce, acked);
         let mut publish = redis::cmd("PUBLISH");
         publish.arg(&self.channel).arg(format!("{MARKER}:{nonce}:{}", self.origin));
-        if publish.query_async::<u64>(&mut self.redis.connection()).await.is_ok() {
-            let _ = tokio::time::timeout(CAUGHT_UP_TIMEOUT, acks.wait_for(|n| *n >= 1)).await;
-        }
+        let published = publish.query_async::<u64>(&mut self.redis.connection()).await;
+        let reached = match published {
+            Ok(_) => tokio::time::timeout(CAUGHT_UP_TIMEOUT, acks.wait_for(|n| *n >= 1))
+                .await
+                .is_ok_and(|acked| acked.is_ok()),
+            Err(_) => false,
+        };
         self.sync.waiting.locked().remove(&nonce);
+        let backend = self.sync.backend;
+        match published {
+            Err(e) => Err(StoreError::backend(backend, format!("publishing a marker: {e}"))),
+            Ok(_) if !reached => Err(StoreError::backend(
+                backend,
+                format!(
+                    "this process's subscriber did not reach its marker within {}s: \
+                     revocations may still be on their way",
+                    CAUGHT_UP_TIMEOUT.as_secs()
+                ),
+            )),
+            Ok(_) => Ok(()),
+        }
     }
 
     /// Writes and publishes many revocations (already in the local copy), one `MULTI` per

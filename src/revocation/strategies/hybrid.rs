@@ -144,8 +144,9 @@ impl RevocationStore for HybridStore {
     /// From Redis and this process's table; the other replicas keep theirs until they
     /// restart (a sweep restarts them every round, and they load what Redis holds).
     async fn forget_many(&self, entries: &[(Jti, UnixSeconds)]) -> Result<u64, StoreError> {
-        // Revocations of these ids still on their way through the feed would put them back.
-        self.feed.caught_up().await;
+        // Revocations of these ids still on their way through the feed would put them back:
+        // without the certainty that none are, remove nothing.
+        self.feed.caught_up().await?;
         for &(jti, _) in entries {
             self.local.remove(jti);
         }
