@@ -239,7 +239,11 @@ impl Sweep<'_> {
     ) -> anyhow::Result<()> {
         let name = column.name().to_string();
         let progress = self.options.progress;
+        let remembers = column.remembers();
         match &mut column.shared {
+            // Keeps no token ids (a per-user cut-off, refresh families): a fill would write
+            // nothing and record a rate of nothing; it is emptied before each measurement.
+            Some(_) if !remembers => {}
             Some(tally) => {
                 if progress && value > tally.entries {
                     eprintln!("filling {name} to {} entries", short_count(value));

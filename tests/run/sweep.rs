@@ -138,6 +138,28 @@ async fn the_store_rtt_axis_delays_the_store_by_what_it_measured() {
     let _ = std::fs::remove_dir_all(out_dir);
 }
 
+/// A shared store that keeps no token ids (`cutoff+redis`) gets no fill along `revoked`:
+/// measured at each point, with no fill (and so no fill rate or entries) on record for it,
+/// while Redis beside it is filled.
+#[tokio::test]
+async fn a_store_that_keeps_no_ids_is_not_filled() {
+    let Some(redis) = require_or_skip(Backend::Redis).await else { return };
+    let cutoff = format!("cutoff+{redis}");
+    let options = short_sweep("revoked=1k,2k", &[&cutoff, &redis]);
+    let out_dir = options.out_dir.clone();
+    let results = run(options).await.expect("the sweep finishes");
+    assert!(results.stopped.is_empty(), "{:?}", results.stopped);
+    let cutoff_name = results.stores[0].name.clone();
+    for value in [1_000, 2_000] {
+        let point = results.point(value).unwrap();
+        assert_eq!(point.measurements.len(), 2, "both measured at {value}");
+        let filled: Vec<&str> = point.fills.iter().map(|f| f.store.as_str()).collect();
+        assert!(!filled.contains(&cutoff_name.as_str()), "{cutoff_name} filled: {filled:?}");
+        assert_eq!(filled.len(), 1, "Redis is filled at {value}: {filled:?}");
+    }
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
 /// Redis is kept filled across a point's two rounds, and only what each round's load revoked
 /// (logouts of copies it replays) is removed afterwards: every round records the entries it
 /// removed, one per logout, and the store counted back at the point's prefill, 1k then 3k.
