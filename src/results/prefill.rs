@@ -16,9 +16,14 @@ pub struct ServerPrefill {
 }
 
 impl ServerPrefill {
-    /// Resident memory the fill added, per entry.
+    /// Resident memory the fill added, per entry (as [`PointFill::per_entry`]).
+    ///
+    /// [`PointFill::per_entry`]: crate::results::sweep::PointFill::per_entry
     pub fn bytes_per_entry(&self) -> Option<f64> {
-        let (before, after) = (self.rss_before_bytes?, self.rss_after_bytes?);
-        (self.entries > 0).then(|| (after as f64 - before as f64) / self.entries as f64)
+        crate::results::sweep::PointFill::per_entry(
+            self.rss_before_bytes,
+            self.rss_after_bytes,
+            self.entries,
+        )
     }
 }

@@ -132,10 +132,13 @@ pub struct StoppedStore {
 }
 
 impl PointFill {
-    /// `bytes_per_entry` from the two readings.
+    /// `bytes_per_entry` from the two readings; `None` where the memory did not grow: entries
+    /// were added, so the figure moved by less than its own noise (a Redis Cluster's
+    /// `used_memory` of whole nodes at a few thousand entries), and a negative cost per entry
+    /// would say nothing true.
     pub fn per_entry(before: Option<u64>, after: Option<u64>, entries: u64) -> Option<f64> {
         let (before, after) = (before?, after?);
-        (entries > 0).then(|| (after as f64 - before as f64) / entries as f64)
+        (entries > 0 && after > before).then(|| (after - before) as f64 / entries as f64)
     }
 }
 
@@ -259,4 +262,20 @@ pub fn read_run_or_sweep(path: &Path) -> Result<RunResults, ReadError> {
 #[derive(Deserialize)]
 struct KindOnly {
     kind: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PointFill;
+
+    /// Bytes per entry only where the memory grew by the fill: a reading that fell or stayed
+    /// gives none, never a negative cost.
+    #[test]
+    fn bytes_per_entry_needs_memory_that_grew() {
+        assert_eq!(PointFill::per_entry(Some(1_000), Some(3_000), 10), Some(200.0));
+        assert_eq!(PointFill::per_entry(Some(3_000), Some(1_000), 10), None, "memory fell");
+        assert_eq!(PointFill::per_entry(Some(1_000), Some(1_000), 10), None, "memory stayed");
+        assert_eq!(PointFill::per_entry(Some(1_000), Some(3_000), 0), None, "no entries");
+        assert_eq!(PointFill::per_entry(None, Some(3_000), 10), None, "no reading before");
+    }
 }
