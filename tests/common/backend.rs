@@ -4,7 +4,7 @@
 //! printed; with `REVBENCH_REQUIRE_<NAME>=1` (CI sets it) it fails. Whatever else a test may
 //! lack (a `redis-server` binary, the TLS servers) goes through [`skip_unless_required`] too.
 
-use revbench::revocation::ScratchStore;
+use revbench::revocation::{RevocationStore, ScratchStore};
 
 /// A store server that runs outside the test process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,4 +134,23 @@ pub fn server_addr(url: &str) -> std::net::SocketAddr {
 pub fn via(url: &str, addr: std::net::SocketAddr) -> String {
     let parsed = url::Url::parse(url).unwrap();
     revbench::run::forwarder::route_through(&parsed, addr).unwrap().to_string()
+}
+
+/// Cuts `forwarder` and waits (at most 3 s) until `store`, opened through it, reports the
+/// lost connection in its health check; panics if it does not.
+pub async fn cut_until_unhealthy(
+    forwarder: &mut revbench::run::forwarder::Forwarder,
+    store: &impl RevocationStore,
+) {
+    forwarder.cut().await;
+    let lost = async || store.health().await.is_err().then_some(());
+    let every = std::time::Duration::from_millis(1);
+    crate::common::poll::poll_until(
+        "lost connection in health",
+        std::time::Duration::from_secs(3),
+        every,
+        lost,
+    )
+    .await
+    .expect("health reports the lost connection");
 }

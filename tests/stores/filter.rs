@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::backend::{require_or_skip, server_addr, via, Backend};
+use crate::common::backend::{cut_until_unhealthy, require_or_skip, server_addr, via, Backend};
 use crate::common::conformance::run_all;
 use crate::common::poll::poll_until;
 use crate::common::Forwarder;
@@ -114,16 +114,7 @@ async fn an_outage_fails_closed() {
     let cut_off = open(&via(&direct, forwarder.addr)).await;
     let (revoked, exp) = (Jti::random(), later(60));
     cut_off.revoke(revoked, exp).await.unwrap();
-    forwarder.cut().await;
-    let lost = async || cut_off.health().await.is_err().then_some(());
-    poll_until(
-        "lost connection in health",
-        Duration::from_secs(3),
-        Duration::from_millis(10),
-        lost,
-    )
-    .await
-    .expect("health reports the lost connection");
+    cut_until_unhealthy(&mut forwarder, &cut_off).await;
     assert!(cut_off.is_revoked(Jti::random(), exp).await.is_err(), "a stranger fails closed");
     assert!(cut_off.is_revoked(revoked, exp).await.is_err(), "a hit fails closed");
     assert!(cut_off.revoke(Jti::random(), exp).await.is_err(), "a revoke needs Redis");

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::backend::{require_or_skip, server_addr, via, Backend};
+use crate::common::backend::{cut_until_unhealthy, require_or_skip, server_addr, via, Backend};
 use crate::common::conformance::run_all;
 use crate::common::poll::poll_until;
 use crate::common::Forwarder;
@@ -89,11 +89,7 @@ async fn an_outage_makes_revocations_late_not_lost() {
     let cut_off_url = via(&direct, forwarder.addr);
     let (cut_off, elsewhere) = (open(&cut_off_url).await, open(&direct).await);
 
-    forwarder.cut().await;
-    let lost = async || cut_off.health().await.is_err().then_some(());
-    poll_until("lost connection in health", Duration::from_secs(3), POLL, lost)
-        .await
-        .expect("health reports the lost connection");
+    cut_until_unhealthy(&mut forwarder, &cut_off).await;
     let (mine, theirs, exp) = (Jti::random(), Jti::random(), later(60));
     cut_off.revoke(mine, exp).await.unwrap();
     elsewhere.revoke(theirs, exp).await.unwrap();
@@ -129,11 +125,7 @@ async fn a_forget_without_redis_removes_nothing() {
     let (jti, exp) = (Jti::random(), later(60));
     cut_off.revoke(jti, exp).await.unwrap();
 
-    forwarder.cut().await;
-    let lost = async || cut_off.health().await.is_err().then_some(());
-    poll_until("lost connection in health", Duration::from_secs(3), POLL, lost)
-        .await
-        .expect("health reports the lost connection");
+    cut_until_unhealthy(&mut forwarder, &cut_off).await;
     let entries = [(jti, exp)];
     let forget = tokio::time::timeout(Duration::from_secs(10), cut_off.forget_many(&entries));
     let err = forget.await.expect("the forget returns within 10 s").unwrap_err();
@@ -153,9 +145,7 @@ async fn a_full_queue_refuses_and_counts() {
     let Some(direct) = hybrid_url().await else { return };
     let mut forwarder = Forwarder::start(server_addr(&direct)).await.unwrap();
     let cut_off = std::sync::Arc::new(open(&via(&direct, forwarder.addr)).await);
-    forwarder.cut().await;
-    let lost = async || cut_off.health().await.is_err().then_some(());
-    poll_until("lost connection in health", Duration::from_secs(3), POLL, lost).await.unwrap();
+    cut_until_unhealthy(&mut forwarder, &*cut_off).await;
     let mut queued = 0;
     while cut_off.revoke(Jti::random(), later(60)).await.is_ok() {
         queued += 1;
