@@ -154,12 +154,22 @@ pub trait RevocationStore: Send + Sync + 'static {
     }
 
     /// Whether `jti`, of a token expiring at `expires_at`, is revoked now: a deny-list's
-    /// per-request check. The default answers as [`is_revoked_now`] does, and `false` where
-    /// that has no answer: a store that keeps no token ids (`remembers: false`).
+    /// per-request check. The default answers as [`is_revoked_now`] does, and where that has
+    /// no answer, `false` for a store that keeps no token ids (`remembers: false`) and an
+    /// error for one that does (it overrides neither: a check that fails closed, never one
+    /// that lets every revoked token in).
     ///
     /// [`is_revoked_now`]: RevocationStore::is_revoked_now
     async fn is_revoked(&self, jti: Jti, expires_at: UnixSeconds) -> Result<bool, StoreError> {
-        Ok(self.is_revoked_now(jti, expires_at).unwrap_or(false))
+        match self.is_revoked_now(jti, expires_at) {
+            Some(revoked) => Ok(revoked),
+            None if !self.capabilities().remembers => Ok(false),
+            None => Err(StoreError::backend(
+                self.name(),
+                "this store keeps token ids but answers no check (it implements neither \
+                 is_revoked nor is_revoked_now)",
+            )),
+        }
     }
 
     /// [`is_revoked`] answered without waiting, by a store that can (an in-process set under
@@ -438,6 +448,35 @@ pub async fn open_passive(url: &str) -> Result<SharedStore, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store that keeps ids but implements neither check.
+    struct Forgetful;
+
+    #[async_trait]
+    impl RevocationStore for Forgetful {
+        fn name(&self) -> &'static str {
+            "forgetful"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities { remembers: true, expires: true, shared: false }
+        }
+        async fn stats(&self) -> Result<StoreStats, StoreError> {
+            Ok(StoreStats { entries: None, bytes: None })
+        }
+        async fn clear(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    /// The default check fails closed for a store that keeps ids but answers no check, and
+    /// answers "not revoked" for one that keeps none (`none:`).
+    #[tokio::test]
+    async fn the_default_check_fails_closed_where_it_has_no_answer() {
+        let err = Forgetful.is_revoked(Jti::random(), 0).await.unwrap_err();
+        assert!(err.to_string().contains("answers no check"), "{err}");
+        let none = open("none:").await.unwrap();
+        assert!(!none.is_revoked(Jti::random(), u64::MAX).await.unwrap());
+    }
 
     /// Unknown schemes are refused with a message that lists the valid ones.
     #[tokio::test]
