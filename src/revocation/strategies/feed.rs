@@ -81,6 +81,36 @@ impl LocalCopy for HashMapStore {
     }
 }
 
+/// A nonce registered in [`SyncState::waiting`], with the receiver of its acknowledgements.
+/// Dropping it unregisters the nonce, so a caller cancelled mid-wait (a logout whose client
+/// went away) leaves nothing in the map.
+struct Awaiting<'a> {
+    sync: &'a SyncState,
+    nonce: u64,
+    acks: watch::Receiver<u64>,
+}
+
+impl<'a> Awaiting<'a> {
+    fn register(sync: &'a SyncState) -> Self {
+        let nonce = rand::random();
+        let (acked, acks) = watch::channel(0);
+        sync.waiting.locked().insert(nonce, acked);
+        Self { sync, nonce, acks }
+    }
+
+    /// Whether `count` acknowledgements arrived within `limit`.
+    async fn reached(&mut self, count: u64, limit: Duration) -> bool {
+        let all = tokio::time::timeout(limit, self.acks.wait_for(|n| *n >= count));
+        matches!(all.await, Ok(Ok(_)))
+    }
+}
+
+impl Drop for Awaiting<'_> {
+    fn drop(&mut self) {
+        self.sync.waiting.locked().remove(&self.nonce);
+    }
+}
+
 /// Sync state shared by the feed and its subscriber task.
 pub(super) struct SyncState {
     /// Names the strategy in errors.
@@ -283,22 +313,18 @@ impl Feed {
         if self.stop.is_none() {
             return self.write_many(&[(jti, exp)]).await;
         }
-        let nonce: u64 = rand::random();
-        let (acked, mut acks) = watch::channel(0);
-        self.sync.waiting.locked().insert(nonce, acked);
+        let mut awaiting = Awaiting::register(&self.sync);
         let mut pipe = redis::pipe();
         pipe.atomic();
         pipe.cmd("SET").arg(self.redis.key(jti)).arg(exp).arg("EXAT").arg(stored_exp(exp)).ignore();
-        let message = format!("{jti}:{exp}:{nonce}:{}", self.origin);
+        let message = format!("{jti}:{exp}:{}:{}", awaiting.nonce, self.origin);
         pipe.cmd("PUBLISH").arg(&self.channel).arg(message);
         let published: Result<(u64,), _> = pipe.query_async(&mut self.redis.connection()).await;
         if let Ok((receivers,)) = published {
-            let all = tokio::time::timeout(ACK_TIMEOUT, acks.wait_for(|n| *n >= receivers));
-            if !matches!(all.await, Ok(Ok(_))) {
+            if !awaiting.reached(receivers, ACK_TIMEOUT).await {
                 self.sync.ack_timeouts.fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.sync.waiting.locked().remove(&nonce);
         published.map(|_| ()).map_err(|e| StoreError::backend(self.sync.backend, e))
     }
 
@@ -311,32 +337,22 @@ impl Feed {
         if self.stop.is_none() {
             return Ok(());
         }
-        let nonce: u64 = rand::random();
-        let (acked, mut acks) = watch::channel(0);
-        self.sync.waiting.locked().insert(nonce, acked);
+        let mut awaiting = Awaiting::register(&self.sync);
         let mut publish = redis::cmd("PUBLISH");
-        publish.arg(&self.channel).arg(format!("{MARKER}:{nonce}:{}", self.origin));
-        let published = publish.query_async::<u64>(&mut self.redis.connection()).await;
-        let reached = match published {
-            Ok(_) => tokio::time::timeout(CAUGHT_UP_TIMEOUT, acks.wait_for(|n| *n >= 1))
-                .await
-                .is_ok_and(|acked| acked.is_ok()),
-            Err(_) => false,
-        };
-        self.sync.waiting.locked().remove(&nonce);
+        publish.arg(&self.channel).arg(format!("{MARKER}:{}:{}", awaiting.nonce, self.origin));
         let backend = self.sync.backend;
-        match published {
-            Err(e) => Err(StoreError::backend(backend, format!("publishing a marker: {e}"))),
-            Ok(_) if !reached => Err(StoreError::backend(
-                backend,
-                format!(
-                    "this process's subscriber did not reach its marker within {}s: \
-                     revocations may still be on their way",
-                    CAUGHT_UP_TIMEOUT.as_secs()
-                ),
-            )),
-            Ok(_) => Ok(()),
+        if let Err(e) = publish.query_async::<u64>(&mut self.redis.connection()).await {
+            return Err(StoreError::backend(backend, format!("publishing a marker: {e}")));
         }
+        if !awaiting.reached(1, CAUGHT_UP_TIMEOUT).await {
+            let message = format!(
+                "this process's subscriber did not reach its marker within {}s: revocations \
+                 may still be on their way",
+                CAUGHT_UP_TIMEOUT.as_secs()
+            );
+            return Err(StoreError::backend(backend, message));
+        }
+        Ok(())
     }
 
     /// Writes and publishes many revocations (already in the local copy), one `MULTI` per
