@@ -117,21 +117,21 @@ sequential() { # repeats: n runs one after another, compare each with the next
 # server and the delayed one side by side, interleaved, 3 times per delay; p50 at one
 # connection (-t1 -c1: the shift should be the delay), requests/s at 32 (-c32: a wait costs no
 # CPU, so throughput should hold), and the servers' own record of the waits (/stats).
+# PIN=1: the servers on the last CPU and wrk on the first (taskset), so they never share one.
+SERVER_PIN=(env) WRK_PIN=(env)
+if [ "${PIN:-0}" = 1 ]; then
+  SERVER_PIN=(taskset -c "$(($(nproc) - 1))") WRK_PIN=(taskset -c 0)
+fi
 serve() { # port, extra args…
   local port=$1
   shift
   REVBENCH_JWT_SECRET=verdict-figures-secret-of-32-bytes-at-least REVBENCH_ADMIN_TOKEN=figures \
-    "${SERVER_CPU[@]}" "$BIN" serve --store none: --addr "127.0.0.1:$port" "$@" > "$OUT/serve-$port.log" 2>&1 &
+    "${SERVER_PIN[@]}" "$BIN" serve --store none: --addr "127.0.0.1:$port" "$@" > "$OUT/serve-$port.log" 2>&1 &
   echo $!
 }
-# PIN=1: the servers on the last CPU and wrk on the first (taskset), so they never share one.
-SERVER_CPU=(env) WRK_CPU=(env)
-if [ "${PIN:-0}" = 1 ]; then
-  SERVER_CPU=(taskset -c "$(($(nproc) - 1))") WRK_CPU=(taskset -c 0)
-fi
 # Prints "p50_us requests_per_sec requests".
 wrk_p50_us() { # url, token, connections
-  "${WRK_CPU[@]}" wrk -t1 -c"$3" -d"${WRK_SECONDS:-5}"s --latency -H "Authorization: Bearer $2" "$1/api/me" |
+  "${WRK_PIN[@]}" wrk -t1 -c"$3" -d"${WRK_SECONDS:-5}"s --latency -H "Authorization: Bearer $2" "$1/api/me" |
     python3 -c '
 import re, sys
 text = sys.stdin.read()

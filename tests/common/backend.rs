@@ -4,7 +4,11 @@
 //! printed; with `REVBENCH_REQUIRE_<NAME>=1` (CI sets it) it fails. Whatever else a test may
 //! lack (a `redis-server` binary, the TLS servers) goes through [`skip_unless_required`] too.
 
+use std::time::Duration;
+
+use crate::common::poll::poll_until;
 use revbench::revocation::{RevocationStore, ScratchStore};
+use revbench::run::forwarder::Forwarder;
 
 /// A store server that runs outside the test process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,19 +142,11 @@ pub fn via(url: &str, addr: std::net::SocketAddr) -> String {
 
 /// Cuts `forwarder` and waits (at most 3 s) until `store`, opened through it, reports the
 /// lost connection in its health check; panics if it does not.
-pub async fn cut_until_unhealthy(
-    forwarder: &mut revbench::run::forwarder::Forwarder,
-    store: &impl RevocationStore,
-) {
+pub async fn cut_until_unhealthy(forwarder: &mut Forwarder, store: &impl RevocationStore) {
     forwarder.cut().await;
     let lost = async || store.health().await.is_err().then_some(());
-    let every = std::time::Duration::from_millis(1);
-    crate::common::poll::poll_until(
-        "lost connection in health",
-        std::time::Duration::from_secs(3),
-        every,
-        lost,
-    )
-    .await
-    .expect("health reports the lost connection");
+    let (within, every) = (Duration::from_secs(3), Duration::from_millis(1));
+    poll_until("lost connection in health", within, every, lost)
+        .await
+        .expect("health reports the lost connection");
 }

@@ -1,8 +1,8 @@
 //! `revbench footprint` end to end: real fills, real byte counts, nothing left behind.
 //!
-//! Each test holds [`crate::ALONE`]: in-process footprints read this process's resident
-//! memory, which other tests' allocations would disturb, and a fill is load the latency checks
-//! beside it must not see.
+//! Each test holds [`crate::ALONE`]: a fill is load the latency checks beside it must not see.
+//! The in-process footprint runs in a process of its own (it reads that process's resident
+//! memory, which this one's other tests would disturb).
 
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ async fn naive_footprint_counts_process_memory() {
     let _alone = crate::ALONE.lock().await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_revbench"))
         .args(["footprint", "--store", "naive:", "--entries", "200000", "--json"])
+        .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(60), out).await.expect("within 60 s");
     let out = out.unwrap();
