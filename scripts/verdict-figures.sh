@@ -117,6 +117,7 @@ sequential() { # repeats: n runs one after another, compare each with the next
 # server and the delayed one side by side, interleaved, 3 times per delay; p50 at one
 # connection (-t1 -c1: the shift should be the delay), requests/s at 32 (-c32: a wait costs no
 # CPU, so throughput should hold), and the servers' own record of the waits (/stats).
+# WRK_SECONDS per wrk run (5); WRK_C32=0 skips the -c32 runs; DELAYS (25us 100us 1ms).
 # PIN=1: the servers on the last CPU and wrk on the first (taskset), so they never share one.
 SERVER_PIN=(env) WRK_PIN=(env)
 if [ "${PIN:-0}" = 1 ]; then
@@ -168,7 +169,7 @@ wrk_delay() {
       read -r p0 r0 c0 <<< "$(measured "$plain" 18401 "$token" 1)"
       read -r p1 r1 c1 <<< "$(measured "$delayed" 18402 "$token" 1)"
       echo "inject $delay run $i -c1: p50 $p0 µs → $p1 µs: shift $(python3 -c "print('%+.1f' % ($p1 - $p0))") µs; server CPU/request $c0 → $c1 µs"
-      if [ "$delay" != 1ms ]; then
+      if [ "$delay" != 1ms ] && [ "${WRK_C32:-1}" = 1 ]; then
         read -r p0 r0 c0 <<< "$(measured "$plain" 18401 "$token" 32)"
         read -r p1 r1 c1 <<< "$(measured "$delayed" 18402 "$token" 32)"
         echo "inject $delay run $i -c32: $r0 → $r1 req/s: $(python3 -c "print('%.2f' % ($r1 / $r0))")×; server CPU/request $c0 → $c1 µs"
